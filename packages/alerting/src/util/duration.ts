@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/**
+ * Parses Prometheus-style durations: "30s", "5m", "1h30m", "7d", "500ms",
+ * "0s". Returns milliseconds, or undefined when the text is not a duration.
+ */
+export function parseDuration(text: string): number | undefined {
+  const s = text.trim();
+  if (s === '0') return 0;
+  if (!/^(\d+(ms|s|m|h|d|w))+$/.test(s)) return undefined;
+  let total = 0;
+  for (const m of s.matchAll(/(\d+)(ms|s|m|h|d|w)/g)) total += Number(m[1]) * (UNIT_MS[m[2] as string] ?? 0);
+  return total;
+}
+
+/** Formats milliseconds the way they are written in rules ("1h30m", "45s"). */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  let rest = ms;
+  let out = '';
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]] as const) {
+    if (rest >= size) {
+      out += `${Math.floor(rest / size)}${unit}`;
+      rest %= size;
+    }
+  }
+  return out;
+}
+
+/** A zod duration field: the text as written, parsed to milliseconds. */
+export const duration = z
+  .string({ error: 'must be a duration such as 30s, 5m, 1h or 7d' })
+  .transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration; write e.g. 30s, 5m, 1h30m or 7d` });
+      return z.NEVER;
+    }
+    return ms;
+  });

@@ -1,0 +1,142 @@
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Pool } from 'pg';
+import {
+  ApiKeyVerifier,
+  classifyError,
+  counter,
+  decodeUtf8,
+  histogram,
+  readBody,
+  TidemarkError,
+  ValidationError,
+  type ClickHouse,
+  type KeyValueStore,
+  type Logger,
+  type Registry,
+} from '@tidemark/core';
+import { DEFAULT_ANALYTICS_OPTIONS, type AnalyticsOptions } from './analytics/options';
+import { handlerOf, openApiDocument, type AnyRoute } from './http/route';
+import { QueryCache } from './query/cache';
+import { aiRoutes } from './routes/ai';
+import { businessRoutes } from './routes/business';
+import { dashboardRoutes } from './routes/dashboard';
+import { keyRoutes } from './routes/keys';
+import { logRoutes } from './routes/logs';
+import { monitoringRoutes } from './routes/monitoring';
+import { qualityRoutes } from './routes/quality';
+import { sqlRoutes } from './routes/sql';
+import { timeseriesRoutes } from './routes/timeseries';
+import { usageRoutes } from './routes/usage';
+import { SqlConsole } from './sql/console';
+
+export interface ApiDeps {
+  clickhouse: ClickHouse;
+  /** The read-only ClickHouse user's client (SQL console). */
+  readonlyClickhouse: ClickHouse;
+  database: string;
+  meta: Pool;
+  kv: KeyValueStore;
+  logger: Logger;
+  metrics: Registry;
+  /** Routes of other packages (alerting, ETL status, ...) mounted on the same app. */
+  extraRoutes?: AnyRoute[];
+  /** AI prices, quota and ROI defaults, quality pass score (API_AI_*, API_ROI_*, API_QUALITY_* config keys); defaults when omitted. */
+  analytics?: Partial<AnalyticsOptions>;
+  ready?: () => Promise<void>;
+}
+
+const MAX_JSON_BODY = 1024 * 1024;
+
+/** Every route of the query API; also the source of /openapi.json. */
+export function apiRoutes(deps: ApiDeps): AnyRoute[] {
+  const cache = new QueryCache(deps.kv);
+  const analytics: AnalyticsOptions = { ...DEFAULT_ANALYTICS_OPTIONS, ...deps.analytics };
+  return [
+    ...keyRoutes({ meta: deps.meta }),
+    ...timeseriesRoutes({ clickhouse: deps.clickhouse, cache }),
+    ...logRoutes({ clickhouse: deps.clickhouse }),
+    ...sqlRoutes({ console: new SqlConsole({ readonly: deps.readonlyClickhouse, database: deps.database }) }),
+    ...monitoringRoutes({ clickhouse: deps.clickhouse, kv: deps.kv }),
+    ...businessRoutes({ clickhouse: deps.clickhouse, cache }),
+    ...dashboardRoutes({ clickhouse: deps.clickhouse, meta: deps.meta, cache }),
+    ...aiRoutes({ clickhouse: deps.clickhouse, meta: deps.meta, cache, options: analytics }),
+    ...qualityRoutes({ meta: deps.meta, passScore: analytics.qualityPassScore }),
+    ...usageRoutes({ clickhouse: deps.clickhouse, cache }),
+    ...(deps.extraRoutes ?? []),
+  ];
+}
+
+/** The Koa app of the query API: one JSON error shape, zod-validated inputs, request metrics, OpenAPI at /openapi.json. */
+export function createApiApp(deps: ApiDeps): Koa {
+  const app = new Koa();
+  const router = new Router();
+  const keys = new ApiKeyVerifier(deps.meta);
+  const routes = apiRoutes(deps);
+  const m = {
+    requests: counter(deps.metrics, 'tidemark_http_requests_total', 'HTTP requests', ['role', 'route', 'status']),
+    duration: histogram(deps.metrics, 'tidemark_http_request_duration_seconds', 'HTTP request duration', ['role', 'route'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]),
+  };
+  app.use(async (ctx, next) => {
+    const started = Date.now();
+    try {
+      await next();
+    } catch (raw) {
+      const err = raw instanceof TidemarkError ? raw : classifyError(raw);
+      ctx.status = err.statusCode;
+      ctx.body = err.toJSON();
+      if (err.retryAfterMs !== undefined) ctx.set('Retry-After', String(Math.ceil(err.retryAfterMs / 1000)));
+      if (err.statusCode >= 500) deps.logger.error({ err: raw, path: ctx.path }, 'request failed');
+    } finally {
+      const routeName = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      m.requests.inc({ role: 'api', route: routeName, status: String(ctx.status) });
+      m.duration.observe({ role: 'api', route: routeName }, (Date.now() - started) / 1000);
+      deps.logger.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Date.now() - started }, 'request');
+    }
+  });
+  // JSON bodies, capped, strict UTF-8; the same reader the collector uses.
+  app.use(async (ctx, next) => {
+    if (['POST', 'PUT', 'PATCH'].includes(ctx.method)) {
+      const buf = await readBody(ctx.req, MAX_JSON_BODY);
+      const text = buf.length ? decodeUtf8(buf) : '';
+      let body: unknown = {};
+      if (text.trim() !== '') {
+        try {
+          body = JSON.parse(text);
+        } catch (err) {
+          throw new ValidationError(`request body is not valid JSON: ${(err as Error).message}`);
+        }
+      }
+      (ctx.request as unknown as { body: unknown }).body = body;
+    }
+    await next();
+  });
+  for (const r of routes) router[r.method](r.path, handlerOf(r, keys));
+  const doc = openApiDocument(routes, { title: 'Tidemark query API', version: '1' });
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = doc;
+  });
+  router.get('/health', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/ready', async (ctx) => {
+    try {
+      await deps.ready?.();
+      ctx.body = { status: 'ready' };
+    } catch (err) {
+      ctx.status = 503;
+      ctx.body = { status: 'not ready', error: (err as Error).message };
+    }
+  });
+  router.get('/metrics', async (ctx) => {
+    ctx.type = deps.metrics.contentType;
+    ctx.body = await deps.metrics.metrics();
+  });
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  app.use((ctx) => {
+    ctx.status = 404;
+    ctx.body = { error: { code: 'NOT_FOUND', message: `no route ${ctx.method} ${ctx.path}; see /openapi.json`, retriable: false, context: {} } };
+  });
+  return app;
+}

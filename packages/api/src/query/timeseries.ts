@@ -1,0 +1,297 @@
+import { z } from 'zod';
+import { ValidationError, type ClickHouse } from '@tidemark/core';
+import { INTERVALS, type Filter, type IntervalName, type LeafFilter, type Measure, type TimeseriesRequest } from './schema';
+
+/**
+ * The generic time-series query: plans which table answers (the coarsest
+ * rollup that answers exactly, the raw table only when it must), builds
+ * parameterized SQL (every value and user-named key is a `{pN:Type}`
+ * parameter; identifiers come from fixed lists), runs it and shapes series.
+ */
+
+type Granularity = '1d' | '1h' | '1m';
+const GRANULARITY_MS: Record<Granularity, number> = { '1d': 86_400_000, '1h': 3_600_000, '1m': 60_000 };
+const QUANTILES: Record<string, number> = { p50: 1, p90: 2, p95: 3, p99: 4 };
+const EVENT_ROLLUP_DIMS = new Set(['name', 'product', 'channel', 'os', 'app_version']);
+
+export interface Plan {
+  table: string;
+  granularity: Granularity | 'raw';
+  sql: string;
+  params: Record<string, unknown>;
+  /** Counts and sums are exact; uniques and quantiles from rollups are sketches. */
+  approximate: string[];
+}
+
+export interface ResolvedRange {
+  from: number;
+  to: number;
+  /** The range ends now: its last bucket is still filling. */
+  openEnd: boolean;
+}
+
+const UNITS: Record<IntervalName, [number, 'MINUTE' | 'HOUR' | 'DAY' | 'WEEK']> = {
+  '1m': [1, 'MINUTE'],
+  '5m': [5, 'MINUTE'],
+  '15m': [15, 'MINUTE'],
+  '30m': [30, 'MINUTE'],
+  '1h': [1, 'HOUR'],
+  '6h': [6, 'HOUR'],
+  '12h': [12, 'HOUR'],
+  '1d': [1, 'DAY'],
+  '1w': [1, 'WEEK'],
+};
+
+export function tzOffsetMs(tz: string, at: number): number {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(at));
+  const get = (t: string): number => Number(parts.find((p) => p.type === t)?.value);
+  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return asUtc - Math.floor(at / 1000) * 1000;
+}
+
+/** Absolute range in ms; a relative range (`last`) starts on an interval boundary and ends now. */
+export function resolveRange(req: TimeseriesRequest, interval: IntervalName, now: number): ResolvedRange {
+  if ('last' in req.range) {
+    const m = /^(\d+)([mhdw])$/.exec(req.range.last)!;
+    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as 'm' | 'h' | 'd' | 'w'];
+    const step = INTERVALS[interval] * 1000;
+    const off = tzOffsetMs(req.timezone, now);
+    const rawFrom = now - Number(m[1]) * unit;
+    // Align the start to the interval in the zone (weeks to days): full first bucket.
+    const alignTo = Math.min(step, 86_400_000);
+    const from = Math.floor((rawFrom + off) / alignTo) * alignTo - off;
+    return { from, to: now, openEnd: true };
+  }
+  const parse = (v: string | number): number => (typeof v === 'number' ? v : Date.parse(v));
+  const from = parse(req.range.from);
+  const to = parse(req.range.to);
+  if (!(to > from)) throw new ValidationError('range: "to" must be after "from"');
+  if (to - from > 400 * 86_400_000) throw new ValidationError('range: at most 400 days');
+  return { from, to, openEnd: to >= now };
+}
+
+/** Picks an interval giving at most ~240 buckets. */
+export function autoInterval(rangeMs: number): IntervalName {
+  for (const name of Object.keys(INTERVALS) as IntervalName[]) if (rangeMs / (INTERVALS[name] * 1000) <= 240) return name;
+  return '1w';
+}
+
+function family(req: TimeseriesRequest): 'events' | 'measures' | 'metrics' | 'raw' {
+  const filterFields: string[] = [];
+  const walk = (f: Filter | undefined): void => {
+    if (!f) return;
+    if ('and' in f) f.and.forEach(walk);
+    else if ('or' in f) f.or.forEach(walk);
+    else filterFields.push(f.field);
+  };
+  walk(req.filter);
+  if (req.signal === 'metrics') {
+    const ok = (d: string): boolean => d === 'name' || d.startsWith('labels.');
+    return req.measures.every((m) => m.type !== 'unique_users' && m.type !== 'unique_sessions' && (m.field === undefined || m.field === 'value')) &&
+      req.dimensions.every(ok) &&
+      filterFields.every(ok)
+      ? 'metrics'
+      : 'raw';
+  }
+  if (req.measures.every((m) => ['count', 'unique_users', 'unique_sessions'].includes(m.type) && m.field === undefined) && [...req.dimensions, ...filterFields].every((d) => EVENT_ROLLUP_DIMS.has(d))) {
+    return 'events';
+  }
+  if (req.measures.every((m) => m.field !== undefined && m.type !== 'unique_users' && m.type !== 'unique_sessions' && m.type !== 'last') && [...req.dimensions, ...filterFields].every((d) => d === 'name')) {
+    return 'measures';
+  }
+  return 'raw';
+}
+
+/** The coarsest rollup granularity whose buckets tile the query's buckets and range exactly. */
+export function chooseGranularity(range: ResolvedRange, interval: IntervalName, tz: string): Granularity | undefined {
+  const intervalMs = INTERVALS[interval] * 1000;
+  for (const g of ['1d', '1h', '1m'] as Granularity[]) {
+    const gm = GRANULARITY_MS[g];
+    if (intervalMs % gm !== 0) continue;
+    const offsets = [tzOffsetMs(tz, range.from), tzOffsetMs(tz, range.to)];
+    if (offsets.some((o) => o % gm !== 0)) continue; // zone boundaries must fall on rollup boundaries
+    if (range.from % gm !== 0) continue;
+    if (!range.openEnd && range.to % gm !== 0) continue;
+    return g;
+  }
+  return undefined;
+}
+
+class Params {
+  readonly values: Record<string, unknown> = {};
+  private n = 0;
+  add(type: string, value: unknown): string {
+    const name = `p${this.n++}`;
+    this.values[name] = value;
+    return `{${name}:${type}}`;
+  }
+}
+
+function measureAlias(m: Measure, i: number): string {
+  return m.alias ?? (m.field ? `${m.type}_${m.field.replace(/[^A-Za-z0-9_]/g, '_')}`.toLowerCase().slice(0, 40) : m.type) + (i > 0 && !m.alias ? '' : '');
+}
+
+export function aliases(measures: Measure[]): string[] {
+  const seen = new Map<string, number>();
+  return measures.map((m, i) => {
+    const a = measureAlias(m, i);
+    const n = seen.get(a) ?? 0;
+    seen.set(a, n + 1);
+    return n === 0 ? a : `${a}_${n + 1}`;
+  });
+}
+
+function dimExpr(fam: string, d: string, p: Params): string {
+  if (d.startsWith('properties.')) return `trim(BOTH '"' FROM JSONExtractRaw(properties, ${p.add('String', d.slice(11))}))`;
+  if (d.startsWith('labels.')) return `labels[${p.add('String', d.slice(7))}]`;
+  if (fam === 'metrics' && d !== 'name') throw new ValidationError(`dimension ${d} does not exist for metrics`);
+  return d; // a fixed identifier from the schema's list
+}
+
+function filterSql(fam: string, f: Filter, p: Params): string {
+  if ('and' in f) return `(${f.and.map((x) => filterSql(fam, x, p)).join(' AND ')})`;
+  if ('or' in f) return `(${f.or.map((x) => filterSql(fam, x, p)).join(' OR ')})`;
+  const leaf: LeafFilter = f;
+  const e = dimExpr(fam, leaf.field, p);
+  const v = leaf.value;
+  switch (leaf.op) {
+    case 'is':
+      return `${e} = ${p.add('String', String(v))}`;
+    case 'is_not':
+      return `${e} != ${p.add('String', String(v))}`;
+    case 'contains':
+      return `positionCaseInsensitiveUTF8(${e}, ${p.add('String', String(v))}) > 0`;
+    case 'in':
+      return `${e} IN ${p.add('Array(String)', (Array.isArray(v) ? v : [v]).map(String))}`;
+    default: {
+      const num = Number(Array.isArray(v) ? v[0] : v);
+      if (!Number.isFinite(num)) throw new ValidationError(`filter on ${leaf.field}: ${leaf.op} needs a number`);
+      const op = { gt: '>', gte: '>=', lt: '<', lte: '<=' }[leaf.op];
+      return `toFloat64OrNull(toString(${e})) ${op} ${p.add('Float64', num)}`;
+    }
+  }
+}
+
+function measureSql(fam: string, m: Measure, p: Params, raw: boolean): string {
+  const q = QUANTILES[m.type];
+  if (fam === 'events') {
+    if (raw) return { count: 'count()', unique_users: 'uniqExact(distinct_id)', unique_sessions: 'uniqExact(session_id)' }[m.type as 'count'] ?? 'count()';
+    return { count: 'sum(events)', unique_users: 'uniqMerge(users)', unique_sessions: 'uniqMerge(sessions)' }[m.type as 'count'] ?? 'sum(events)';
+  }
+  if (fam === 'measures') {
+    const f = p.add('String', m.field);
+    if (raw) {
+      const has = `mapContains(measures, ${f})`;
+      const val = `measures[${f}]`;
+      if (q) return `quantileExactIf(${[0.5, 0.9, 0.95, 0.99][q - 1]})(${val}, ${has})`;
+      return { count: `countIf(${has})`, sum: `sumIf(${val}, ${has})`, avg: `avgIf(${val}, ${has})`, min: `minIf(${val}, ${has})`, max: `maxIf(${val}, ${has})` }[m.type as 'sum'];
+    }
+    const is = `measure = ${f}`;
+    if (q) return `arrayElement(quantilesTDigestMergeIf(0.5, 0.9, 0.95, 0.99)(quantiles, ${is}), ${q})`;
+    return { count: `sumIf(count, ${is})`, sum: `sumIf(sum, ${is})`, avg: `sumIf(sum, ${is}) / nullIf(sumIf(count, ${is}), 0)`, min: `minIf(min, ${is})`, max: `maxIf(max, ${is})` }[m.type as 'sum'];
+  }
+  // metrics
+  if (raw) {
+    if (q) return `quantileExact(${[0.5, 0.9, 0.95, 0.99][q - 1]})(value)`;
+    return { count: 'count()', sum: 'sum(value)', avg: 'avg(value)', min: 'min(value)', max: 'max(value)', last: 'argMax(value, timestamp)' }[m.type as 'sum'];
+  }
+  if (q) return `arrayElement(quantilesTDigestMerge(0.5, 0.9, 0.95, 0.99)(quantiles), ${q})`;
+  return { count: 'sum(count)', sum: 'sum(sum)', avg: 'sum(sum) / nullIf(sum(count), 0)', min: 'min(min)', max: 'max(max)', last: 'argMaxMerge(last)' }[m.type as 'sum'];
+}
+
+/** Plans and writes the SQL for one period. */
+export function plan(req: TimeseriesRequest, projectId: string, range: ResolvedRange, interval: IntervalName): Plan {
+  const fam0 = family(req);
+  const g = fam0 === 'raw' ? undefined : chooseGranularity(range, interval, req.timezone);
+  const raw = g === undefined;
+  const fam = fam0 === 'raw' ? (req.signal === 'metrics' ? 'metrics' : req.measures.every((m) => m.field === undefined) ? 'events' : 'raw-mixed') : fam0;
+  const p = new Params();
+  const [n, unit] = UNITS[interval];
+  const tz = p.add('String', req.timezone);
+  const names = aliases(req.measures);
+  let table: string;
+  let timeCol: string;
+  if (raw) {
+    table = req.signal === 'metrics' ? 'metrics_raw_v1' : 'events_raw_v1';
+    timeCol = 'timestamp';
+  } else {
+    table = { events: 'events', measures: 'event_measures', metrics: 'metrics' }[fam as 'events'] + `_${g}_v1`;
+    timeCol = 'bucket';
+  }
+  const bucket = `toStartOfInterval(${timeCol}, INTERVAL ${p.add('UInt32', n)} ${unit}, ${tz})`;
+  const select: string[] = [`toUnixTimestamp(${bucket}) * 1000 AS t`];
+  const dims = req.dimensions.map((d, i) => {
+    select.push(`${dimExpr(req.signal === 'metrics' ? 'metrics' : 'events', d, p)} AS d${i}`);
+    return `d${i}`;
+  });
+  req.measures.forEach((m, i) => {
+    const f = fam === 'raw-mixed' ? (m.field === undefined ? 'events' : 'measures') : fam;
+    select.push(`${measureSql(f, m, p, raw)} AS m${i}`);
+  });
+  const where = [`project_id = ${p.add('String', projectId)}`];
+  if (raw) {
+    where.push(`${timeCol} >= fromUnixTimestamp64Milli(${p.add('Int64', range.from)})`, `${timeCol} < fromUnixTimestamp64Milli(${p.add('Int64', range.to)})`);
+  } else {
+    const gm = GRANULARITY_MS[g];
+    const to = range.openEnd ? Math.ceil(range.to / gm) * gm : range.to;
+    where.push(`${timeCol} >= toDateTime(${p.add('UInt32', Math.floor(range.from / 1000))})`, `${timeCol} < toDateTime(${p.add('UInt32', Math.floor(to / 1000))})`);
+  }
+  if (!raw && fam === 'measures') where.push(`measure IN ${p.add('Array(String)', [...new Set(req.measures.map((m) => m.field!))])}`);
+  if (req.filter) where.push(filterSql(req.signal === 'metrics' ? 'metrics' : 'events', req.filter, p));
+  const sql = `SELECT ${select.join(', ')} FROM ${table} WHERE ${where.join(' AND ')} GROUP BY t${dims.map((d) => `, ${d}`).join('')} ORDER BY t LIMIT 200000`;
+  const approximate = raw ? [] : req.measures.flatMap((m, i) => (m.type.startsWith('unique') || QUANTILES[m.type] ? [names[i]!] : []));
+  return { table, granularity: g ?? 'raw', sql, params: p.values, approximate };
+}
+
+export interface Series {
+  dimensions: Record<string, string>;
+  points: Record<string, number | null>[];
+}
+
+/** Bucket starts of the range in the zone, computed by ClickHouse so zone rules (DST) are the engine's. */
+async function bucketStarts(ch: ClickHouse, range: ResolvedRange, interval: IntervalName, tz: string): Promise<number[]> {
+  const [n, unit] = UNITS[interval];
+  const step = Math.min(INTERVALS[interval], 3600);
+  const count = Math.min(200_000, Math.ceil((range.to - range.from) / 1000 / step) + 1);
+  const rs = await ch.client.query({
+    query: `SELECT DISTINCT toUnixTimestamp(toStartOfInterval(fromUnixTimestamp64Milli({from:Int64}) + toIntervalSecond(number * {step:UInt32}), INTERVAL {n:UInt32} ${unit}, {tz:String})) * 1000 AS t
+            FROM numbers({count:UInt32}) ORDER BY t`,
+    query_params: { from: range.from, step, n, tz, count },
+    format: 'JSONEachRow',
+  });
+  const rows = await rs.json<{ t: string | number }>();
+  return rows.map((r) => Number(r.t)).filter((t) => t < range.to);
+}
+
+const rowSchema = z.record(z.string(), z.union([z.string(), z.number(), z.null()]));
+
+/** Runs a plan and shapes the rows as series per dimension combination, top `limit` groups by the first measure. */
+export async function runPlan(ch: ClickHouse, req: TimeseriesRequest, pl: Plan, range: ResolvedRange, interval: IntervalName): Promise<Series[]> {
+  const rs = await ch.client.query({ query: pl.sql, query_params: pl.params, format: 'JSONEachRow', clickhouse_settings: { max_execution_time: 30 } });
+  const rows = z.array(rowSchema).parse(await rs.json());
+  const names = aliases(req.measures);
+  const groups = new Map<string, { dims: Record<string, string>; byT: Map<number, Record<string, number | null>>; total: number }>();
+  for (const r of rows) {
+    const dims: Record<string, string> = {};
+    req.dimensions.forEach((d, i) => (dims[d] = String(r[`d${i}`] ?? '')));
+    const key = JSON.stringify(dims);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { dims, byT: new Map(), total: 0 }));
+    const point: Record<string, number | null> = {};
+    names.forEach((a, i) => {
+      const v = r[`m${i}`];
+      point[a] = v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? null : Number(v);
+    });
+    g.total += point[names[0]!] ?? 0;
+    g.byT.set(Number(r.t), point);
+  }
+  if (groups.size === 0 && req.dimensions.length === 0) groups.set('{}', { dims: {}, byT: new Map(), total: 0 });
+  const top = [...groups.values()].sort((a, b) => b.total - a.total).slice(0, req.limit);
+  const fillWith = (): Record<string, number | null> =>
+    Object.fromEntries(req.measures.map((m, i) => [names[i], ['count', 'unique_users', 'unique_sessions', 'sum'].includes(m.type) ? 0 : null]));
+  const starts = req.fill ? await bucketStarts(ch, range, interval, req.timezone) : undefined;
+  return top.map((g) => ({
+    dimensions: g.dims,
+    points: (starts ?? [...g.byT.keys()].sort((a, b) => a - b)).map((t) => ({ t, ...(g.byT.get(t) ?? fillWith()) })),
+  }));
+}

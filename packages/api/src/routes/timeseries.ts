@@ -1,0 +1,59 @@
+import type { ClickHouse } from '@tidemark/core';
+import { z } from 'zod';
+import { route, type AnyRoute } from '../http/route';
+import { cacheKey, cacheTtl, type QueryCache } from '../query/cache';
+import { timeseriesRequest, type IntervalName, type TimeseriesRequest } from '../query/schema';
+import { autoInterval, plan, resolveRange, runPlan, type Series } from '../query/timeseries';
+
+export interface TimeseriesResult {
+  meta: { table: string; granularity: string; interval: IntervalName; timezone: string; from: number; to: number; approximate: string[]; cached: boolean };
+  series: Series[];
+  previous?: Series[];
+}
+
+/** Runs a time-series request for a project, through the cache unless bypassed. */
+export async function timeseries(ch: ClickHouse, cache: QueryCache, projectId: string, req: TimeseriesRequest, opts: { bypassCache?: boolean; now?: number } = {}): Promise<TimeseriesResult> {
+  const now = opts.now ?? Date.now();
+  const roughRange = 'last' in req.range ? 0 : Date.parse(String(req.range.to)) - Date.parse(String(req.range.from));
+  const interval: IntervalName =
+    req.interval === 'auto' ? autoInterval('last' in req.range ? resolveRange(req, '1m', now).to - resolveRange(req, '1m', now).from : roughRange || 86_400_000) : req.interval;
+  const range = resolveRange(req, interval, now);
+  const key = cacheKey(projectId, 'ts', { req, from: range.from, to: range.openEnd ? Math.floor(now / 5000) : range.to });
+  if (!opts.bypassCache) {
+    const hit = await cache.get<TimeseriesResult>(key);
+    if (hit) return { ...hit, meta: { ...hit.meta, cached: true } };
+  }
+  const pl = plan(req, projectId, range, interval);
+  const series = await runPlan(ch, req, pl, range, interval);
+  let previous: Series[] | undefined;
+  if (req.compare === 'previous_period') {
+    const len = range.to - range.from;
+    const prevRange = { from: range.from - len, to: range.from, openEnd: false };
+    previous = await runPlan(ch, req, plan(req, projectId, prevRange, interval), prevRange, interval);
+  }
+  const result: TimeseriesResult = {
+    meta: { table: pl.table, granularity: pl.granularity, interval, timezone: req.timezone, from: range.from, to: range.to, approximate: pl.approximate, cached: false },
+    series,
+    ...(previous ? { previous } : {}),
+  };
+  await cache.set(key, result, cacheTtl(pl.granularity, range.openEnd));
+  return result;
+}
+
+export function timeseriesRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache }): AnyRoute[] {
+  return [
+    route({
+      method: 'post',
+      path: '/api/v1/query/timeseries',
+      summary: 'Time series of events or metrics: measures, dimensions, filters, range, interval, timezone, fill, comparison',
+      tag: 'query',
+      auth: 'read',
+      body: timeseriesRequest,
+      query: z.object({ cache: z.enum(['true', 'false']).optional().describe('false bypasses the cache') }),
+      async handler({ body, query, principal, ctx }) {
+        const bypass = query.cache === 'false' || /no-cache/.test(ctx.get('cache-control'));
+        return timeseries(deps.clickhouse, deps.cache, principal.projectId, body, { bypassCache: bypass });
+      },
+    }),
+  ];
+}

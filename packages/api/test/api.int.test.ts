@@ -1,0 +1,274 @@
+/**
+ * The query API against chDB over HTTP (platform user and read-only user) and
+ * the real Postgres: rollup answers against the raw table, tenant isolation on
+ * every route, SQL console escapes, log search, cache, OpenAPI.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ClickHouse, createApiKey, createMetricsRegistry, ensureProject, MemoryStore } from '@tidemark/core';
+import { ClickHouseSink, normalizeBatch } from '@tidemark/collector';
+import { apiRoutes, createApiApp } from '../src';
+import { logger, startStack, type Stack } from '../../collector/test/harness';
+import { createBizTables, landBizData, markerData } from './fixtures/biz';
+
+let stack: Stack;
+let server: http.Server;
+let url: string;
+let readonly: ClickHouse;
+let other: { project: string; read: string };
+const HOUR = 3_600_000;
+// A fixed, hour-aligned window two days ago, so buckets are complete and rollups answer.
+const FROM = Math.floor((Date.now() - 2 * 86_400_000) / (6 * HOUR)) * 6 * HOUR;
+const TO = FROM + 6 * HOUR;
+
+async function call(method: string, path: string, key: string | undefined, body?: unknown): Promise<{ status: number; json: any; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}${path}`, { method, headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, json, text });
+      });
+    });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+async function ingest(project: string, signal: 'events' | 'metrics' | 'logs', items: unknown[]): Promise<void> {
+  const sink = new ClickHouseSink(stack.ch, logger, { maxRows: 100_000, maxDelayMs: 5, maxPendingRows: 1_000_000, maxConcurrentFlushes: 1 });
+  const b = normalizeBatch(signal, { items, errors: [] }, { projectId: project, receivedAt: Date.now(), futureToleranceMs: 300_000, retentionMs: 90 * 86_400_000 });
+  if (b.rejected.length) throw new Error(JSON.stringify(b.rejected[0]));
+  await sink.write(signal, b.rows, b.warnings);
+  await sink.close();
+}
+
+beforeAll(async () => {
+  stack = await startStack();
+  readonly = new ClickHouse({ url: stack.server.url, username: 'tidemark_readonly', password: '', database: stack.database });
+  other = { project: `${stack.project}-b`, read: '' };
+  await ensureProject(stack.meta, other.project);
+  other.read = (await createApiKey(stack.meta, { projectId: other.project, role: 'read' })).key;
+
+  const events = Array.from({ length: 3000 }, (_, i) => ({
+    name: i % 3 === 0 ? 'checkout' : 'page_view',
+    timestamp: FROM + ((i * 7_919) % (6 * HOUR)),
+    distinct_id: `u${i % 120}`,
+    session_id: `s${i % 400}`,
+    properties: { duration_ms: (i % 500) + 0.5, plan: i % 2 ? 'pro' : 'free' },
+    context: { product: 'chatbot', channel: i % 4 ? 'web' : 'app' },
+  }));
+  await ingest(stack.project, 'events', events);
+  await ingest(other.project, 'events', [{ name: 'secret_b', timestamp: FROM + 1000, distinct_id: 'secret_b_user', properties: { duration_ms: 1 } }]);
+  // The other project's business rows, AI tokens, installs and quality audits (analytics endpoints).
+  await createBizTables(stack.ch);
+  await landBizData(stack.ch, other.project, markerData('secret_b'), {}, (_t, row) => row);
+  await ingest(other.project, 'events', [
+    { name: 'llm.usage', timestamp: Date.now() - 60_000, properties: { model: 'secret_b_model', prompt_tokens: 10, completion_tokens: 5 } },
+    { name: 'tidemark.install.heartbeat', timestamp: Date.now() - 60_000, properties: { install_id: 'secret_b', os: 'secret_b_os', version: 'secret_b_v' } },
+  ]);
+  await stack.meta.query(
+    `INSERT INTO quality_audits (id, project_id, session_id, agent_id, score, status, audit_type, issues) VALUES (gen_random_uuid(), $1, 'secret_b', 'secret_b', 10, 'failed', 'auto', '["secret_b"]')`,
+    [other.project],
+  );
+  await ingest(stack.project, 'logs', [
+    { level: 'ERROR', service: 'payments', message: 'payment failed', attributes: { path: '/api/v1/payments/7', status_code: 500, process_time: 2.5 }, timestamp: Date.now() - 60_000 },
+    { level: 'INFO', service: 'payments', message: 'payment ok', attributes: { path: '/api/v1/payments/8', status_code: 200, process_time: 0.2 }, timestamp: Date.now() - 50_000 },
+    { level: 'ERROR', service: 'orders', message: 'order failed', attributes: { path: '/api/v1/orders/1', status_code: 500, process_time: 3 }, timestamp: Date.now() - 40_000 },
+  ]);
+  await ingest(other.project, 'logs', [{ level: 'ERROR', service: 'payments', message: 'secret_b payment', timestamp: Date.now() - 30_000 }]);
+  await ingest(stack.project, 'metrics', [
+    { name: 'system_cpu_percent', value: 42, labels: { host: 'h1' } },
+    { name: 'healthcheck_up', value: 1, labels: { target: 'http://svc-a', kind: 'http' } },
+    { name: 'db_up', value: 1, labels: { db: 'main', kind: 'postgres' } },
+  ]);
+  await ingest(other.project, 'metrics', [
+    { name: 'system_cpu_percent', value: 99, labels: { host: 'secret_b_host' } },
+    { name: 'healthcheck_up', value: 0, labels: { target: 'http://secret_b', kind: 'http' } },
+    { name: 'db_up', value: 0, labels: { db: 'secret_b_db', kind: 'postgres' } },
+  ]);
+
+  const app = createApiApp({ clickhouse: stack.ch, readonlyClickhouse: readonly, database: stack.database, meta: stack.meta, kv: new MemoryStore(), logger, metrics: createMetricsRegistry() });
+  server = http.createServer(app.callback());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}, 120_000);
+
+afterAll(async () => {
+  server?.closeAllConnections();
+  await new Promise((r) => server?.close(r));
+  await readonly?.close();
+  await stack?.close();
+});
+
+const ts = (extra: Record<string, unknown>) => ({ range: { from: new Date(FROM).toISOString(), to: new Date(TO).toISOString() }, interval: '1h', ...extra });
+
+describe('time series', () => {
+  test('counts and sums from the rollups equal the raw table exactly; uniques and quantiles within sketch error', async () => {
+    const r = await call('POST', '/api/v1/query/timeseries?cache=false', stack.keys.read, ts({ measures: [{ type: 'count' }, { type: 'unique_users' }], dimensions: ['name'] }));
+    expect(r.status).toBe(200);
+    expect(r.json.meta).toMatchObject({ table: 'events_1h_v1', granularity: '1h', approximate: ['unique_users'] });
+    const raw = await stack.rows<{ name: string; t: string; c: string; u: string }>(
+      `SELECT name, toUnixTimestamp(toStartOfHour(timestamp)) * 1000 AS t, count() AS c, uniqExact(distinct_id) AS u FROM events_raw_v1
+       WHERE project_id = {p:String} AND timestamp >= fromUnixTimestamp64Milli({f:Int64}) AND timestamp < fromUnixTimestamp64Milli({t:Int64}) GROUP BY name, t`,
+      { p: stack.project, f: FROM, t: TO },
+    );
+    for (const row of raw) {
+      const s = r.json.series.find((x: any) => x.dimensions.name === row.name);
+      const p = s.points.find((x: any) => x.t === Number(row.t));
+      expect(p.count).toBe(Number(row.c));
+      expect(Math.abs(p.unique_users - Number(row.u)) / Number(row.u)).toBeLessThanOrEqual(0.02);
+    }
+    expect(r.json.series.flatMap((s: any) => s.points).reduce((n: number, p: any) => n + p.count, 0)).toBe(3000);
+
+    const m = await call('POST', '/api/v1/query/timeseries?cache=false', stack.keys.read, ts({ measures: [{ type: 'sum', field: 'duration_ms' }, { type: 'p95', field: 'duration_ms' }, { type: 'count', field: 'duration_ms' }], interval: '6h' }));
+    expect(m.json.meta.table).toBe('event_measures_1h_v1');
+    const [exact] = await stack.rows<{ s: number; p: number; c: string }>(
+      `SELECT sum(measures['duration_ms']) AS s, quantileExact(0.95)(measures['duration_ms']) AS p, count() AS c FROM events_raw_v1 WHERE project_id = {p:String}`,
+      { p: stack.project },
+    );
+    const point = m.json.series[0].points[0];
+    expect(point.sum_duration_ms).toBeCloseTo(exact!.s, 6);
+    expect(point.count_duration_ms).toBe(Number(exact!.c));
+    expect(Math.abs(point.p95_duration_ms - exact!.p) / exact!.p).toBeLessThanOrEqual(0.02);
+  });
+
+  test('a property dimension falls back to the raw table; empty buckets are filled; previous period compared', async () => {
+    const r = await call('POST', '/api/v1/query/timeseries?cache=false', stack.keys.read, ts({ measures: [{ type: 'count' }], dimensions: ['properties.plan'], compare: 'previous_period' }));
+    expect(r.json.meta.table).toBe('events_raw_v1');
+    expect(r.json.series.map((s: any) => s.dimensions['properties.plan']).sort()).toEqual(['free', 'pro']);
+    expect(r.json.series[0].points).toHaveLength(6);
+    expect(r.json.previous.flatMap((s: any) => s.points).every((p: any) => p.count === 0)).toBe(true);
+  });
+
+  test('a range not on hour boundaries uses the minute rollup; a filter narrows it', async () => {
+    const r = await call('POST', '/api/v1/query/timeseries?cache=false', stack.keys.read, {
+      range: { from: new Date(FROM + 30 * 60_000).toISOString(), to: new Date(TO).toISOString() },
+      interval: '30m',
+      measures: [{ type: 'count' }],
+      filter: { and: [{ field: 'channel', op: 'is', value: 'app' }, { field: 'name', op: 'in', value: ['checkout', 'page_view'] }] },
+    });
+    expect(r.json.meta.table).toBe('events_1m_v1');
+    const [raw] = await stack.rows<{ c: string }>(
+      `SELECT count() AS c FROM events_raw_v1 WHERE project_id = {p:String} AND channel = 'app' AND timestamp >= fromUnixTimestamp64Milli({f:Int64})`,
+      { p: stack.project, f: FROM + 30 * 60_000 },
+    );
+    expect(r.json.series[0].points.reduce((n: number, p: any) => n + p.count, 0)).toBe(Number(raw!.c));
+  });
+
+  test('results are cached, the cache can be bypassed, and bad input names the field', async () => {
+    const body = ts({ measures: [{ type: 'count' }] });
+    expect((await call('POST', '/api/v1/query/timeseries', stack.keys.read, body)).json.meta.cached).toBe(false);
+    expect((await call('POST', '/api/v1/query/timeseries', stack.keys.read, body)).json.meta.cached).toBe(true);
+    expect((await call('POST', '/api/v1/query/timeseries?cache=false', stack.keys.read, body)).json.meta.cached).toBe(false);
+    const bad = await call('POST', '/api/v1/query/timeseries', stack.keys.read, { ...body, measures: [{ type: 'median' }] });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.message).toMatch(/body\.measures\.0\.type/);
+    const inj = await call('POST', '/api/v1/query/timeseries', stack.keys.read, { ...body, dimensions: ["name'); DROP TABLE x; --"] });
+    expect(inj.status).toBe(400);
+  });
+});
+
+describe('tenant isolation', () => {
+  test('no route of the API shows another project anything', async () => {
+    const gets = apiRoutes({ clickhouse: stack.ch, readonlyClickhouse: readonly, database: stack.database, meta: stack.meta, kv: new MemoryStore(), logger, metrics: createMetricsRegistry() }).filter(
+      (r) => r.method === 'get' && !r.path.includes(':'),
+    );
+    expect(gets.length).toBeGreaterThan(5);
+    for (const r of gets) {
+      const res = await call('GET', r.path, r.auth === 'admin' ? stack.keys.admin : stack.keys.read);
+      expect({ path: r.path, status: res.status }).toEqual({ path: r.path, status: 200 });
+      expect({ path: r.path, leaked: res.text.includes('secret_b') }).toEqual({ path: r.path, leaked: false });
+    }
+    const seriesRes = await call('POST', '/api/v1/query/timeseries?cache=false', stack.keys.read, ts({ measures: [{ type: 'count' }], dimensions: ['name'] }));
+    expect(seriesRes.text).not.toContain('secret_b');
+    const sql = await call('POST', '/api/v1/sql', stack.keys.read, { sql: 'SELECT DISTINCT name, distinct_id FROM events_raw_v1' });
+    expect(sql.status).toBe(200);
+    expect(sql.text).not.toContain('secret_b');
+    // The other project sees its own data, and only it.
+    const theirs = await call('POST', '/api/v1/sql', other.read, { sql: 'SELECT DISTINCT name FROM events_raw_v1' });
+    expect(theirs.json.data.map((d: { name: string }) => d.name).sort()).toEqual(['llm.usage', 'secret_b', 'tidemark.install.heartbeat']);
+    const keys = await call('GET', '/api/v1/keys', stack.keys.admin);
+    expect(keys.json.items).toHaveLength(3);
+  });
+
+  test('roles: a read key cannot manage keys; no key is 401', async () => {
+    expect((await call('GET', '/api/v1/keys', stack.keys.read)).status).toBe(403);
+    expect((await call('POST', '/api/v1/query/timeseries', undefined, {})).status).toBe(401);
+    const created = await call('POST', '/api/v1/keys', stack.keys.admin, { role: 'read', description: 'ci' });
+    expect(created.status).toBe(201);
+    expect((await call('DELETE', `/api/v1/keys/${created.json.id}`, stack.keys.admin)).status).toBe(200);
+  });
+});
+
+describe('SQL console', () => {
+  test('reads the project data with limits, as JSON or CSV', async () => {
+    const r = await call('POST', '/api/v1/sql', stack.keys.read, { sql: "SELECT name, count() AS c FROM events_raw_v1 GROUP BY name ORDER BY name", format: 'csv' });
+    expect(r.status).toBe(200);
+    expect(r.text).toBe('"name","c"\n"checkout",1000\n"page_view",2000\n');
+    const over = await call('POST', '/api/v1/sql', stack.keys.read, { sql: 'SELECT number FROM numbers(100)', max_rows: 10 });
+    expect(over.status).toBe(400);
+  });
+
+  test.each([
+    ['another database', 'SELECT * FROM system.tables', /only tables of the/],
+    ['a non-tenant table', 'SELECT * FROM schema_migrations_v1', /not readable/],
+    ['merge() around the filters', "SELECT * FROM merge(currentDatabase(), '^events_raw')", /table function merge/],
+    ['reading a file', "SELECT * FROM file('/etc/passwd', 'LineAsString')", /table function file/],
+    ['reading a URL', "SELECT * FROM url('http://127.0.0.1:1/', CSV, 'a String')", /table function url/],
+    ['changing settings', 'SELECT 1 SETTINGS additional_table_filters = {}', /readonly|Cannot modify/i],
+    ['two statements', 'SELECT 1; SELECT 2', /exactly one statement/],
+    ['a write', "INSERT INTO events_raw_v1 (name) VALUES ('x')", /only SELECT/],
+    ['DDL', 'DROP TABLE events_raw_v1', /only SELECT/],
+    ['a subquery into another database', 'SELECT (SELECT count() FROM system.one)', /only tables of the/],
+  ])('refuses %s', async (_what, sql, message) => {
+    const r = await call('POST', '/api/v1/sql', stack.keys.read, { sql });
+    expect(r.status).toBeGreaterThanOrEqual(400);
+    expect(r.status).toBeLessThan(500);
+    expect(r.json.error.message).toMatch(message);
+  });
+});
+
+describe('log search', () => {
+  test('the requirements query language', async () => {
+    const q = encodeURIComponent('level:ERROR AND path:/api/v1/payments/* AND status_code:500');
+    const r = await call('GET', `/api/v1/logs/search?q=${q}`, stack.keys.read);
+    expect(r.status).toBe(200);
+    expect(r.json.items.map((i: any) => i.message)).toEqual(['payment failed']);
+    const slow = await call('GET', `/api/v1/logs/search?q=${encodeURIComponent('process_time:>2')}`, stack.keys.read);
+    expect(slow.json.items.map((i: any) => i.message)).toEqual(['order failed', 'payment failed']);
+    const text = await call('GET', `/api/v1/logs/search?q=${encodeURIComponent('"payment" AND NOT level:ERROR')}`, stack.keys.read);
+    expect(text.json.items.map((i: any) => i.message)).toEqual(['payment ok']);
+    const bad = await call('GET', `/api/v1/logs/search?q=${encodeURIComponent('(level:ERROR')}`, stack.keys.read);
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.message).toMatch(/missing \)/);
+  });
+});
+
+test('monitoring endpoints and the OpenAPI document', async () => {
+  const sys = await call('GET', '/api/analytics-monitoring/monitoring/metrics/system', stack.keys.read);
+  expect(sys.json.metrics).toEqual([expect.objectContaining({ name: 'system_cpu_percent', value: 42, labels: { host: 'h1' } })]);
+  const svc = await call('GET', '/api/analytics-monitoring/monitoring/health/services', stack.keys.read);
+  expect(svc.json.services).toEqual([expect.objectContaining({ target: 'http://svc-a', up: true })]);
+  const doc = await call('GET', '/openapi.json', undefined);
+  expect(doc.json.openapi).toBe('3.1.0');
+  expect(Object.keys(doc.json.paths)).toEqual(expect.arrayContaining(['/api/v1/query/timeseries', '/api/v1/sql', '/api/v1/logs/search', '/api/v1/keys/{id}']));
+  expect(Object.keys(doc.json.paths)).toEqual(
+    expect.arrayContaining([
+      '/api/analytics-monitoring/analytics/orders/revenue',
+      '/api/analytics-monitoring/dashboard/today',
+      '/api/analytics-monitoring/ai/roi',
+      '/api/analytics-monitoring/quality/records/{id}/review',
+      '/api/analytics-monitoring/usage/distribution',
+    ]),
+  );
+  expect(doc.json.paths['/api/analytics-monitoring/analytics/orders/revenue'].get.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['period', 'by', 'status', 'start_date', 'end_date', 'timezone']));
+  expect(doc.json.paths['/api/v1/query/timeseries'].post.requestBody.content['application/json'].schema.properties.measures).toBeDefined();
+});

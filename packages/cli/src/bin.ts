@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+// The tidemark command. Set before anything schedules work on the libuv pool:
+// the embedded chDB engine runs each statement on a pool thread.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { API_KEY_ROLES, ConfigError, createApiKey, createLogger, ensureProject, Lifecycle, loadConfig, type ApiKeyRole, type Config } from '@tidemark/core';
+import { connectMeta } from './meta';
+import { startPlatform } from './platform';
+import { ROLES, type RoleName } from './roles';
+
+const HELP = `tidemark: observability and analytics on ClickHouse
+
+Usage:
+  tidemark start [--role <name>]... [--data-dir <dir>]
+      Runs the platform. With no --role, every role runs in this process on
+      the embedded defaults: chDB served on the ClickHouse HTTP interface
+      (port ${8123}) and PGlite on the Postgres wire protocol (port 5433),
+      data under ./data. Set CLICKHOUSE_URL, META_DATABASE_URL, KAFKA_BROKERS
+      and REDIS_URL to use real servers instead. Ctrl-C stops cleanly and
+      keeps the data.
+  tidemark migrate [--data-dir <dir>]
+      Applies the ClickHouse migrations (clickhouse/*.sql) and the metadata
+      Postgres migrations, then exits. \`start\` does this too.
+  tidemark keys create --project <id> [--key-role ingest|read|admin]
+      Creates the project if needed and an API key for it; prints the key once.
+      Works against a running embedded platform or META_DATABASE_URL.
+  tidemark config
+      Prints the effective configuration, secrets redacted.
+  tidemark --help
+
+Roles: ${Object.keys(ROLES).length > 0 ? Object.keys(ROLES).join(', ') : '(none yet besides the embedded stores)'}
+
+Configuration comes from the environment (and the YAML/JSON file named by
+TIDEMARK_CONFIG); see the README for every variable.
+`;
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`tidemark: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      role: { type: 'string', multiple: true },
+      'data-dir': { type: 'string' },
+      project: { type: 'string' },
+      'key-role': { type: 'string' },
+      description: { type: 'string' },
+    },
+  });
+  const command = positionals[0];
+  if (values.help || !command || command === 'help') {
+    process.stdout.write(HELP);
+    return;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(process.env, { TIDEMARK_DATA_DIR: values['data-dir'] });
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message, 78);
+    throw err;
+  }
+  const logger = createLogger({ level: config.LOG_LEVEL, name: 'tidemark' });
+
+  switch (command) {
+    case 'start': {
+      const roles = (values.role ?? []) as string[];
+      const unknown = roles.filter((r) => !(r in ROLES));
+      if (unknown.length > 0) fail(`unknown role ${unknown.join(', ')}; roles: ${Object.keys(ROLES).join(', ') || '(none)'}`);
+      // Signals are handled from the first moment, so Ctrl-C during start-up also stops cleanly.
+      const lifecycle = new Lifecycle(logger, config.SHUTDOWN_TIMEOUT_MS);
+      lifecycle.installSignalHandlers();
+      const platform = await startPlatform({ config, logger, lifecycle, roles: roles.length > 0 ? (roles as RoleName[]) : 'all' });
+      const lines = [
+        '',
+        `Tidemark is running${platform.embedded.clickhouse || platform.embedded.postgres ? ' (embedded mode)' : ''}.`,
+        ...platform.endpoints.map((e) => `  ${e.name.padEnd(44)} ${e.url}`),
+        `  ${'data directory'.padEnd(44)} ${path.resolve(config.TIDEMARK_DATA_DIR)}`,
+        '',
+        ...(platform.bootstrap
+          ? [
+              'First start: created project "default" with these API keys (shown once; saved in',
+              `${platform.bootstrap.file}):`,
+              ...platform.bootstrap.keys.map((k) => `  ${k.role.padEnd(8)} ${k.key}`),
+              '',
+            ]
+          : []),
+        ...(platform.embedded.clickhouse
+          ? [`Try: curl '${platform.endpoints.find((e) => e.name.startsWith('ClickHouse'))?.url}/?query=SELECT%201'`]
+          : []),
+        'Press Ctrl-C to stop; the data is kept.',
+        '',
+      ];
+      process.stdout.write(lines.join('\n'));
+      return;
+    }
+    case 'migrate': {
+      // Starts the stores only (embedded ones on the data directory), which migrates them.
+      const platform = await startPlatform({ config, logger, roles: [] });
+      const { clickhouse, postgres } = platform.migrations;
+      await platform.lifecycle.stop('migrate done');
+      process.stdout.write(
+        `ClickHouse (${config.CLICKHOUSE_DATABASE}): ${clickhouse.applied.length} applied, ${clickhouse.alreadyApplied} already applied\n` +
+          `Postgres (metadata): ${postgres.applied.length} applied, ${postgres.alreadyApplied} already applied\n`,
+      );
+      return;
+    }
+    case 'keys': {
+      const sub = positionals[1];
+      if (sub !== 'create') fail('usage: tidemark keys create --project <id> [--key-role ingest|read|admin] [--description text]');
+      const projectId = values.project ?? fail('--project <id> is required');
+      const role = (values['key-role'] ?? 'ingest') as ApiKeyRole;
+      if (!API_KEY_ROLES.includes(role)) fail(`--key-role must be one of ${API_KEY_ROLES.join(', ')}`);
+      const meta = await connectMeta(config, logger);
+      try {
+        await ensureProject(meta.pool, projectId);
+        const { id, key } = await createApiKey(meta.pool, { projectId, role, description: values.description ?? '' });
+        process.stdout.write(`project ${projectId}, role ${role}, key id ${id}\n${key}\n(shown once; only its hash is stored)\n`);
+      } finally {
+        await meta.close();
+      }
+      return;
+    }
+    case 'config': {
+      const { redactConfig } = await import('@tidemark/core');
+      process.stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
+      return;
+    }
+    default:
+      fail(`unknown command "${command}"; see tidemark --help`);
+  }
+}
+
+main().catch((err: unknown) => {
+  fail(err instanceof Error ? err.message : String(err), 1);
+});

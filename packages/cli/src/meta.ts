@@ -1,0 +1,42 @@
+import path from 'node:path';
+import net from 'node:net';
+import { createPgPool, migratePostgres, POSTGRES_MIGRATIONS_DIR, type Config, type Logger } from '@tidemark/core';
+import { startEmbeddedPostgres } from '@tidemark/embedded-postgres';
+import type { Pool } from 'pg';
+
+function portOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
+/**
+ * The metadata Postgres for one-off commands: META_DATABASE_URL, else the
+ * embedded PGlite of a running `tidemark start`, else PGlite started here on
+ * the data directory for the duration of the command.
+ */
+export async function connectMeta(config: Config, logger: Logger): Promise<{ pool: Pool; close(): Promise<void> }> {
+  const log = logger.child({ component: 'meta-postgres' });
+  if (config.META_DATABASE_URL) {
+    const pool = createPgPool({ url: config.META_DATABASE_URL, max: 2, logger: log });
+    return { pool, close: () => pool.end() };
+  }
+  if (await portOpen(config.TIDEMARK_HOST, config.EMBEDDED_POSTGRES_PORT)) {
+    const pool = createPgPool({ url: `postgres://postgres@${config.TIDEMARK_HOST}:${config.EMBEDDED_POSTGRES_PORT}/postgres`, max: 2, logger: log });
+    return { pool, close: () => pool.end() };
+  }
+  const pg = await startEmbeddedPostgres({ dataDir: path.resolve(config.TIDEMARK_DATA_DIR, 'postgres'), host: '127.0.0.1', port: 0, logger: log });
+  const pool = createPgPool({ url: pg.url, max: 2, logger: log });
+  await migratePostgres({ pool, dir: POSTGRES_MIGRATIONS_DIR, logger: log });
+  return {
+    pool,
+    async close() {
+      await pool.end();
+      await pg.close();
+    },
+  };
+}

@@ -1,0 +1,161 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  API_KEY_ROLES,
+  ClickHouse,
+  CLICKHOUSE_MIGRATIONS_DIR,
+  createApiKey,
+  ensureProject,
+  createKeyValueStore,
+  createMetricsRegistry,
+  startOpsServer,
+  storeReadyChecks,
+  createPgPool,
+  Lifecycle,
+  migrateClickHouse,
+  migratePostgres,
+  POSTGRES_MIGRATIONS_DIR,
+  redactUrl,
+  type Config,
+  type Logger,
+} from '@tidemark/core';
+import { embeddedUsers, startEmbeddedClickHouse } from '@tidemark/embedded-clickhouse';
+import { startEmbeddedPostgres } from '@tidemark/embedded-postgres';
+import type { Pool } from 'pg';
+import { ROLES, type Endpoint, type Role, type RoleName } from './roles';
+
+export interface Platform {
+  endpoints: Endpoint[];
+  /** Keys created on the first embedded start (a project named "default"), and where they were saved. */
+  bootstrap?: { file: string; keys: { role: string; key: string }[] };
+  /** What the start's migration run applied. */
+  migrations: Awaited<ReturnType<typeof migrateAll>>;
+  embedded: { clickhouse: boolean; postgres: boolean };
+  clickhouse: ClickHouse;
+  meta: Pool;
+  lifecycle: Lifecycle;
+}
+
+/**
+ * Where ClickHouse and the metadata Postgres are: the configured servers, or
+ * embedded engines started in this process on the data directory. Either
+ * way every later access goes through @clickhouse/client and pg.
+ */
+async function connectStores(config: Config, logger: Logger, lifecycle: Lifecycle, endpoints: Endpoint[]) {
+  const dataDir = path.resolve(config.TIDEMARK_DATA_DIR);
+  let clickhouseUrl = config.CLICKHOUSE_URL;
+  if (!clickhouseUrl) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    const ch = await startEmbeddedClickHouse({
+      dataDir: path.join(dataDir, 'clickhouse'),
+      host: config.TIDEMARK_HOST,
+      port: config.EMBEDDED_CLICKHOUSE_PORT,
+      users: embeddedUsers(config),
+      logger: logger.child({ component: 'embedded-clickhouse' }),
+    });
+    lifecycle.onStop('embedded-clickhouse', () => ch.close());
+    clickhouseUrl = ch.url;
+    endpoints.push({ name: 'ClickHouse HTTP (embedded chDB)', url: ch.url });
+  }
+  let metaUrl = config.META_DATABASE_URL;
+  if (!metaUrl) {
+    const pg = await startEmbeddedPostgres({
+      dataDir: path.join(dataDir, 'postgres'),
+      host: config.TIDEMARK_HOST,
+      port: config.EMBEDDED_POSTGRES_PORT,
+      logger: logger.child({ component: 'embedded-postgres' }),
+    });
+    lifecycle.onStop('embedded-postgres', () => pg.close());
+    metaUrl = pg.url;
+    endpoints.push({ name: 'Postgres wire (embedded PGlite, metadata)', url: pg.url });
+  }
+  const admin = new ClickHouse({
+    url: clickhouseUrl,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    database: 'default',
+    requestTimeoutMs: config.CLICKHOUSE_REQUEST_TIMEOUT_MS,
+  });
+  const meta = createPgPool({ url: metaUrl, max: config.META_DATABASE_POOL_SIZE, logger: logger.child({ component: 'meta-postgres' }) });
+  lifecycle.onStop('meta-postgres-pool', () => meta.end());
+  lifecycle.onStop('clickhouse-admin-client', () => admin.close());
+  return { admin, meta, clickhouseUrl, metaUrl };
+}
+
+/**
+ * First embedded start: with no project at all, a project "default" and one
+ * key per role are created so the platform is usable at once. The plain keys
+ * are shown once and saved (mode 0600) in the data directory; Postgres keeps
+ * only their hashes.
+ */
+async function bootstrapProject(config: Config, meta: Pool): Promise<Platform['bootstrap']> {
+  const { rows } = await meta.query<{ n: string }>('SELECT count(*)::text AS n FROM projects');
+  if (rows[0]?.n !== '0') return undefined;
+  await ensureProject(meta, 'default', 'Default project');
+  const keys: { role: string; key: string }[] = [];
+  for (const role of API_KEY_ROLES) {
+    const { key } = await createApiKey(meta, { projectId: 'default', role, description: 'created on first start' });
+    keys.push({ role, key });
+  }
+  const file = path.resolve(config.TIDEMARK_DATA_DIR, 'bootstrap-keys.json');
+  fs.writeFileSync(file, JSON.stringify({ project: 'default', keys }, null, 2), { mode: 0o600 });
+  return { file, keys };
+}
+
+/** Applies both schemas; every start does this, so a newer binary never runs on an older schema. */
+export async function migrateAll(config: Config, logger: Logger, admin: ClickHouse, meta: Pool) {
+  const log = logger.child({ component: 'migrate' });
+  const ch = await migrateClickHouse({
+    admin,
+    database: config.CLICKHOUSE_DATABASE,
+    dir: CLICKHOUSE_MIGRATIONS_DIR,
+    logger: log,
+    ...(config.CLICKHOUSE_CLUSTER ? { cluster: { cluster: config.CLICKHOUSE_CLUSTER } } : {}),
+    vars: { raw_retention_days: config.RAW_RETENTION_DAYS },
+  });
+  const pg = await migratePostgres({ pool: meta, dir: POSTGRES_MIGRATIONS_DIR, logger: log });
+  return { clickhouse: ch, postgres: pg };
+}
+
+/**
+ * Starts the platform: stores (configured or embedded), migrations, then the
+ * given roles, all in this process.
+ */
+export async function startPlatform(opts: { config: Config; logger: Logger; roles: RoleName[] | 'all'; lifecycle?: Lifecycle }): Promise<Platform> {
+  const { config, logger } = opts;
+  const lifecycle = opts.lifecycle ?? new Lifecycle(logger, config.SHUTDOWN_TIMEOUT_MS);
+  const endpoints: Endpoint[] = [];
+  try {
+    const { admin, meta, metaUrl } = await connectStores(config, logger, lifecycle, endpoints);
+    logger.info({ clickhouse: admin.options.url, meta: redactUrl(metaUrl) }, 'stores ready');
+    const migrations = await migrateAll(config, logger, admin, meta);
+    logger.info({ clickhouse: migrations.clickhouse.applied.length, postgres: migrations.postgres.applied.length }, 'migrations applied');
+    const bootstrap = !config.META_DATABASE_URL ? await bootstrapProject(config, meta) : undefined;
+    const clickhouse = new ClickHouse({ ...admin.options, database: config.CLICKHOUSE_DATABASE, application: 'tidemark' });
+    lifecycle.onStop('clickhouse-client', () => clickhouse.close());
+    const kv = createKeyValueStore(config.REDIS_URL);
+    lifecycle.onStop('kv', () => kv.close());
+    const metrics = createMetricsRegistry();
+    // /health, /ready and /metrics of the whole process, for roles without an HTTP port of their own.
+    const ops = await startOpsServer({
+      host: config.TIDEMARK_HOST,
+      port: config.OPS_PORT,
+      metrics,
+      logger: logger.child({ component: 'ops' }),
+      ready: storeReadyChecks({ clickhouse, meta, kv, ...(config.KAFKA_BROKERS ? { kafkaBrokers: config.KAFKA_BROKERS } : {}) }),
+    });
+    lifecycle.onStop('ops-server', () => ops.close());
+    endpoints.push({ name: 'Ops (/health, /ready, /metrics)', url: ops.url });
+    const names = opts.roles === 'all' ? (Object.keys(ROLES) as RoleName[]) : opts.roles;
+    for (const name of names) {
+      const role: Role = ROLES[name];
+      const roleLogger = logger.child({ component: role.name });
+      endpoints.push(...(await role.start({ config, logger: roleLogger, lifecycle, clickhouse, meta, kv, metrics })));
+    }
+    return { endpoints, migrations, ...(bootstrap ? { bootstrap } : {}), embedded: { clickhouse: !config.CLICKHOUSE_URL, postgres: !config.META_DATABASE_URL }, clickhouse, meta, lifecycle };
+  } catch (err) {
+    // Whatever started before the failure is stopped, so the port and data directory are free again.
+    await lifecycle.stop('start failed');
+    throw err;
+  }
+}

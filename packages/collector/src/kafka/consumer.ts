@@ -1,0 +1,240 @@
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Pool } from 'pg';
+import { backoffDelay, classifyError, counter, gauge, type ClickHouse, type Logger, type Registry, type TidemarkError } from '@tidemark/core';
+import { compactValues, insertSettings } from '../clickhouse/writer';
+import { SIGNAL_SPECS, WARNINGS_TABLE, type SignalName } from '../signals';
+import { decodeMessages, type DeadLetter } from './decode';
+import { IntentStore } from './intents';
+import { signalOfTopic, type Topics } from './topics';
+
+export interface IngestConsumerOptions {
+  kafka: Kafka;
+  clickhouse: ClickHouse;
+  meta: Pool;
+  logger: Logger;
+  metrics: Registry;
+  topics: Topics;
+  groupId: string;
+  /** Fetch size per partition: the upper bound of one batch, and so of one insert. */
+  maxBytesPerPartition: number;
+  /** How long the broker may wait to fill a fetch: the time bound of a batch. */
+  maxWaitMs: number;
+  /** The broker answers a fetch once this many bytes are there (or maxWaitMs passed): the size bound of a batch. */
+  minBytes: number;
+  futureToleranceMs: number;
+  retentionMs: number;
+  /** How soon a crashed consumer's partitions are reassigned (ms). */
+  sessionTimeoutMs?: number;
+}
+
+/** Thrown inside a batch when the consumer is stopping: the batch is not committed and will be replayed. */
+class Stopping extends Error {}
+
+/**
+ * The consumer group that lands Kafka messages in ClickHouse.
+ *
+ * Per partition batch:
+ *   1. the offset range is fixed (a pending intent is replayed exactly, or a
+ *      new intent is written to the metadata Postgres);
+ *   2. messages are decoded; bad ones become dead letters with a reason;
+ *   3. rows are inserted with a token derived from group/topic/partition/range
+ *      (the same on every attempt, so ClickHouse drops repeats in the raw
+ *      table and every rollup);
+ *   4. dead letters are produced to the DLQ topic (acks=all);
+ *   5. only then is the offset committed.
+ * While ClickHouse is unavailable the consumer pauses its partitions and
+ * retries with backoff; nothing is skipped or committed meanwhile.
+ */
+export class IngestConsumer {
+  private readonly consumer: Consumer;
+  private dlq: Producer | undefined;
+  private readonly intents: IntentStore;
+  private readonly log: Logger;
+  private lagTimer: NodeJS.Timeout | undefined;
+  private paused = false;
+  private readonly m;
+
+  constructor(private readonly opts: IngestConsumerOptions) {
+    this.log = opts.logger;
+    this.intents = new IntentStore(opts.meta, opts.groupId);
+    this.consumer = opts.kafka.consumer({
+      groupId: opts.groupId,
+      maxBytesPerPartition: opts.maxBytesPerPartition,
+      maxBytes: opts.maxBytesPerPartition * 3,
+      minBytes: opts.minBytes,
+      maxWaitTimeInMs: opts.maxWaitMs,
+      sessionTimeout: opts.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: Math.max(1_000, Math.floor((opts.sessionTimeoutMs ?? 10_000) / 5)),
+      allowAutoTopicCreation: false,
+    });
+    const r = opts.metrics;
+    this.m = {
+      rows: counter(r, 'tidemark_ingest_rows_landed_total', 'Rows inserted into ClickHouse by the consumer', ['signal']),
+      dead: counter(r, 'tidemark_ingest_dead_letters_total', 'Messages or items sent to the dead-letter topic', ['signal']),
+      batches: counter(r, 'tidemark_ingest_batches_total', 'Batches landed and committed', ['signal']),
+      insertFailures: counter(r, 'tidemark_ingest_insert_failures_total', 'ClickHouse insert attempts that failed', ['signal', 'retriable']),
+      e2eLag: gauge(r, 'tidemark_ingest_end_to_end_lag_seconds', 'Seconds from collector receipt to ClickHouse commit, newest row of the last batch', ['signal']),
+      consumerLag: gauge(r, 'tidemark_kafka_consumer_lag_messages', 'Messages behind the partition end', ['topic', 'partition']),
+      paused: gauge(r, 'tidemark_ingest_paused', '1 while partitions are paused because ClickHouse is unavailable'),
+    };
+  }
+
+  async start(): Promise<void> {
+    const { kafka, topics } = this.opts;
+    this.dlq = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await this.dlq.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [topics.events, topics.metrics, topics.logs], fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.lagTimer = setInterval(() => void this.reportLag().catch((err: unknown) => this.log.debug({ err }, 'lag report failed')), 10_000);
+    this.lagTimer.unref();
+    this.log.info({ groupId: this.opts.groupId, topics: [topics.events, topics.metrics, topics.logs] }, 'ingest consumer running');
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.lagTimer);
+    await this.consumer.disconnect();
+    await this.dlq?.disconnect();
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const signal = signalOfTopic(this.opts.topics, batch.topic);
+    if (!signal || batch.isEmpty()) return;
+    const { topic, partition } = batch;
+    const first = BigInt(batch.firstOffset() ?? batch.messages[0]!.offset);
+    let last = BigInt(batch.lastOffset());
+    let messages = batch.messages;
+
+    const intent = await this.intents.get(topic, partition);
+    if (intent && intent.first === first) {
+      // A batch that was started but not committed: the same range, whatever this fetch returned.
+      if (last < intent.last) throw new Error(`replaying ${topic}[${partition}] ${intent.first}-${intent.last} needs more messages than this fetch returned (up to ${last}); refetching`);
+      messages = messages.filter((msg) => BigInt(msg.offset) <= intent.last);
+      last = intent.last;
+    } else {
+      await this.intents.put(topic, partition, { first, last });
+    }
+    const token = `${this.opts.groupId}:${topic}:${partition}:${first}-${last}`;
+    const decoded = decodeMessages(signal, messages, this.opts.futureToleranceMs, this.opts.retentionMs);
+    const guard = { heartbeat, isRunning, isStale };
+    const deadRows = await this.land(signal, SIGNAL_SPECS[signal].table, decoded.rows, token, guard);
+    await this.land(signal, WARNINGS_TABLE, decoded.warnings, `${token}:warnings`, guard);
+    const dead: DeadLetter[] = [...decoded.dead, ...deadRows.map((d) => ({ offset: first.toString(), value: JSON.stringify(d.row), reason: d.reason }))];
+    if (dead.length > 0) await this.sendDeadLetters(signal, topic, partition, dead);
+
+    resolveOffset(last.toString());
+    await this.consumer.commitOffsets([{ topic, partition, offset: (last + 1n).toString() }]);
+    await heartbeat();
+    this.m.rows.inc({ signal }, decoded.rows.length - deadRows.length);
+    this.m.batches.inc({ signal });
+    if (decoded.newestReceivedAt > 0) this.m.e2eLag.set({ signal }, Math.max(0, (Date.now() - decoded.newestReceivedAt) / 1000));
+  }
+
+  /**
+   * Inserts rows with the batch's token. Transient failures are retried
+   * until they pass (partitions paused meanwhile); a failure ClickHouse calls
+   * permanent splits the rows in halves with derived tokens, down to single
+   * rows, which are returned as dead letters. Splitting is deterministic, so
+   * a replay after a crash produces the same tokens.
+   */
+  private async land(
+    signal: SignalName,
+    table: string,
+    rows: readonly object[],
+    token: string,
+    guard: { heartbeat(): Promise<void>; isRunning(): boolean; isStale(): boolean },
+  ): Promise<{ row: object; reason: string }[]> {
+    if (rows.length === 0) return [];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { columns, values } = compactValues(table, rows);
+        await this.opts.clickhouse.client.insert({ table, values, columns, format: 'JSONCompactEachRow', clickhouse_settings: insertSettings(token) });
+        if (this.paused) this.resumeAll();
+        return [];
+      } catch (raw) {
+        const err: TidemarkError = classifyError(raw, 'clickhouse');
+        this.m.insertFailures.inc({ signal, retriable: String(err.retriable) });
+        if (!err.retriable) {
+          if (rows.length === 1) return [{ row: rows[0]!, reason: `ClickHouse refused the row: ${err.message}` }];
+          const mid = Math.ceil(rows.length / 2);
+          this.log.warn({ table, rows: rows.length, err: err.message }, 'insert refused; splitting the batch to isolate bad rows');
+          const left = await this.land(signal, table, rows.slice(0, mid), `${token}/0`, guard);
+          const right = await this.land(signal, table, rows.slice(mid), `${token}/1`, guard);
+          return [...left, ...right];
+        }
+        if (!guard.isRunning() || guard.isStale()) throw new Stopping('consumer stopping or partition reassigned; the batch will be replayed');
+        this.pauseAll();
+        const delay = backoffDelay(attempt, { initialDelayMs: 200, maxDelayMs: 5_000, jitter: 0.5 });
+        this.log.warn({ table, attempt, delayMs: delay, err: err.message }, 'ClickHouse unavailable; partitions paused, retrying');
+        await new Promise((r) => setTimeout(r, delay));
+        await guard.heartbeat();
+      }
+    }
+  }
+
+  private pauseAll(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.m.paused.set(1);
+    const { events, metrics, logs } = this.opts.topics;
+    this.consumer.pause([{ topic: events }, { topic: metrics }, { topic: logs }]);
+  }
+
+  private resumeAll(): void {
+    this.paused = false;
+    this.m.paused.set(0);
+    const { events, metrics, logs } = this.opts.topics;
+    this.consumer.resume([{ topic: events }, { topic: metrics }, { topic: logs }]);
+    this.log.info('ClickHouse reachable again; partitions resumed');
+  }
+
+  private async sendDeadLetters(signal: SignalName, topic: string, partition: number, dead: DeadLetter[]): Promise<void> {
+    await this.dlq!.send({
+      topic: this.opts.topics.dlq,
+      acks: -1,
+      messages: dead.map((d) => ({
+        key: `${topic}:${partition}:${d.offset}${d.index !== undefined ? `:${d.index}` : ''}`,
+        value: d.value,
+        headers: {
+          'tidemark-source-topic': topic,
+          'tidemark-source-partition': String(partition),
+          'tidemark-source-offset': d.offset,
+          ...(d.index !== undefined ? { 'tidemark-source-index': String(d.index) } : {}),
+          'tidemark-reason': d.reason.slice(0, 1000),
+        },
+      })),
+    });
+    this.m.dead.inc({ signal }, dead.length);
+    this.log.warn({ topic, partition, count: dead.length, firstReason: dead[0]?.reason }, 'sent to the dead-letter topic');
+  }
+
+  /** Consumer lag per partition: end offset minus committed offset. */
+  async reportLag(): Promise<{ topic: string; partition: number; lag: number }[]> {
+    const admin = this.opts.kafka.admin();
+    await admin.connect();
+    try {
+      const out: { topic: string; partition: number; lag: number }[] = [];
+      const { events, metrics, logs } = this.opts.topics;
+      const committed = await admin.fetchOffsets({ groupId: this.opts.groupId, topics: [events, metrics, logs] });
+      for (const t of committed) {
+        const ends = await admin.fetchTopicOffsets(t.topic);
+        for (const p of t.partitions) {
+          const end = ends.find((e) => e.partition === p.partition);
+          if (!end) continue;
+          const c = Number(p.offset) < 0 ? Number(end.low) : Number(p.offset);
+          const lag = Math.max(0, Number(end.high) - c);
+          this.m.consumerLag.set({ topic: t.topic, partition: String(p.partition) }, lag);
+          out.push({ topic: t.topic, partition: p.partition, lag });
+        }
+      }
+      return out;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}

@@ -1,0 +1,139 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApiKeyVerifier, createKafka, type Role, type RoleContext } from '@tidemark/core';
+import { z } from 'zod';
+import { createCollectorApp } from './http/app';
+import { IngestConsumer } from './kafka/consumer';
+import { topicNames } from './kafka/topics';
+import { ClickHouseSink } from './sink/clickhouse';
+import { ensureTopics, KafkaSink } from './sink/kafka';
+import type { Sink } from './sink/types';
+
+const DAY_MS = 86_400_000;
+
+/** End-to-end freshness: seconds since the newest row each raw table received. */
+function freshnessQuery(ctx: RoleContext) {
+  return ctx.clickhouse.query({
+    name: 'collector.freshness',
+    sql: `SELECT 'events' AS signal, dateDiff('millisecond', max(received_at), now64(3)) / 1000 AS seconds FROM events_raw_v1 WHERE received_at > now() - INTERVAL 1 DAY
+          UNION ALL SELECT 'metrics', dateDiff('millisecond', max(received_at), now64(3)) / 1000 FROM metrics_raw_v1 WHERE received_at > now() - INTERVAL 1 DAY
+          UNION ALL SELECT 'logs', dateDiff('millisecond', max(received_at), now64(3)) / 1000 FROM logs_raw_v1 WHERE received_at > now() - INTERVAL 1 DAY`,
+    params: z.object({}),
+    row: z.object({ signal: z.string(), seconds: z.coerce.number() }),
+  });
+}
+
+/** The HTTP ingest API. Writes to Kafka when KAFKA_BROKERS is set, else straight to ClickHouse. */
+export const collectorRole: Role<'collector'> = {
+  name: 'collector',
+  description: 'HTTP ingest API for events, metrics and logs',
+  async start(ctx) {
+    const { config, logger, lifecycle } = ctx;
+    const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
+    let sink: Sink;
+    let lag: (() => Promise<unknown>) | undefined;
+    if (config.KAFKA_BROKERS) {
+      const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-collector`, logger: logger.child({ component: 'kafka' }) });
+      await ensureTopics(kafka, topics, config.KAFKA_TOPIC_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
+      sink = await KafkaSink.connect(kafka, { topics, compression: config.KAFKA_COMPRESSION, maxMessageBytes: 1024 * 1024 }, logger);
+      lag = async () => {
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          const committed = await admin.fetchOffsets({ groupId: config.CONSUMER_GROUP_ID, topics: [topics.events, topics.metrics, topics.logs] });
+          const out: { topic: string; partition: number; lag: number }[] = [];
+          for (const t of committed) {
+            const ends = await admin.fetchTopicOffsets(t.topic);
+            for (const p of t.partitions) {
+              const end = ends.find((e) => e.partition === p.partition);
+              if (end) out.push({ topic: t.topic, partition: p.partition, lag: Math.max(0, Number(end.high) - Math.max(Number(p.offset), Number(end.low))) });
+            }
+          }
+          return out;
+        } finally {
+          await admin.disconnect();
+        }
+      };
+    } else {
+      sink = new ClickHouseSink(ctx.clickhouse, logger, {
+        maxRows: config.COLLECTOR_FLUSH_MAX_ROWS,
+        maxDelayMs: config.COLLECTOR_FLUSH_INTERVAL_MS,
+        maxPendingRows: config.COLLECTOR_MAX_PENDING_ROWS,
+        maxConcurrentFlushes: 2,
+      });
+    }
+    // Registered first, stopped last: the server stops taking requests before the sink drains.
+    lifecycle.onStop('collector-sink', () => sink.close());
+    const freshness = freshnessQuery(ctx);
+    const app = createCollectorApp({
+      sink,
+      keys: new ApiKeyVerifier(ctx.meta),
+      kv: ctx.kv,
+      logger,
+      metrics: ctx.metrics,
+      limits: {
+        maxBodyBytes: config.COLLECTOR_MAX_BODY_BYTES,
+        maxItemBytes: config.COLLECTOR_MAX_ITEM_BYTES,
+        maxItems: config.COLLECTOR_MAX_ITEMS,
+        ratePerSecond: config.COLLECTOR_RATE_LIMIT_PER_SEC,
+        futureToleranceMs: config.COLLECTOR_FUTURE_TOLERANCE_MS,
+        retentionMs: config.RAW_RETENTION_DAYS * DAY_MS,
+      },
+      status: async () => ({
+        endToEndLagSeconds: Object.fromEntries((await freshness({})).map((r) => [r.signal, r.seconds])),
+        ...(lag ? { kafkaConsumerLag: await lag() } : {}),
+      }),
+      ready: async () => {
+        if (!(await ctx.clickhouse.ping())) throw new Error('ClickHouse does not answer');
+      },
+    });
+    const server = http.createServer(app.callback());
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.COLLECTOR_PORT, config.TIDEMARK_HOST, () => resolve());
+    });
+    lifecycle.onStop('collector-http', () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    }));
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://${config.TIDEMARK_HOST}:${port}`;
+    logger.info({ url, sink: sink.kind }, 'collector listening');
+    return [{ name: `Collector ingest API (${sink.kind === 'kafka' ? 'via Kafka' : 'direct to ClickHouse'})`, url }];
+  },
+};
+
+/** The consumer group that lands Kafka batches in ClickHouse. Idle in embedded mode. */
+export const consumerRole: Role<'consumer'> = {
+  name: 'consumer',
+  description: 'Kafka consumer group landing events, metrics and logs in ClickHouse exactly once',
+  async start(ctx) {
+    const { config, logger, lifecycle } = ctx;
+    if (!config.KAFKA_BROKERS) {
+      logger.info('no KAFKA_BROKERS: embedded mode, the collector writes to ClickHouse directly and this role has nothing to do');
+      return [];
+    }
+    const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-consumer`, logger: logger.child({ component: 'kafka' }) });
+    const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
+    await ensureTopics(kafka, topics, config.KAFKA_TOPIC_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
+    const consumer = new IngestConsumer({
+      kafka,
+      clickhouse: ctx.clickhouse,
+      meta: ctx.meta,
+      logger,
+      metrics: ctx.metrics,
+      topics,
+      groupId: config.CONSUMER_GROUP_ID,
+      maxBytesPerPartition: config.CONSUMER_MAX_BYTES_PER_PARTITION,
+      minBytes: config.CONSUMER_MIN_BYTES,
+      maxWaitMs: config.CONSUMER_MAX_WAIT_MS,
+      futureToleranceMs: config.COLLECTOR_FUTURE_TOLERANCE_MS,
+      retentionMs: config.RAW_RETENTION_DAYS * DAY_MS,
+      sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+    });
+    await consumer.start();
+    lifecycle.onStop('ingest-consumer', () => consumer.stop());
+    return [];
+  },
+};

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+
+/** Limits and clocks every signal's normalisation uses. */
+export interface NormalizeContext {
+  projectId: string;
+  /** When the collector received the request (epoch ms). */
+  receivedAt: number;
+  /** Client clock at send time (epoch ms), for skew correction. */
+  sentAt?: number;
+  /** Events further than this in the future are clamped to receivedAt. */
+  futureToleranceMs: number;
+  /** Events older than this are refused: the raw tables would drop them at once. */
+  retentionMs: number;
+}
+
+/** Something the collector changed in an accepted item, queryable by the project. */
+export interface IngestWarning {
+  kind: string;
+  detail: string;
+}
+
+export type Normalized<Row> = { ok: true; row: Row; warnings: IngestWarning[] } | { ok: false; reason: string };
+
+/** A timestamp as ISO 8601 text or epoch milliseconds. */
+export const timestampInput = z.union([z.string().min(1).max(64), z.number().finite()]);
+
+export function parseTimestamp(v: string | number): number | undefined {
+  const ms = typeof v === 'number' ? v : Date.parse(v);
+  return Number.isFinite(ms) && ms > 0 && ms < 8.64e15 ? ms : undefined;
+}
+
+let lastMs = NaN;
+let lastText = '';
+/** ClickHouse DateTime64(3) text: "YYYY-MM-DD hh:mm:ss.mmm" in UTC. (A batch shares one receive time: the last result is reused.) */
+export function chTime(ms: number): string {
+  if (ms === lastMs) return lastText;
+  const iso = new Date(ms).toISOString();
+  lastMs = ms;
+  lastText = `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+  return lastText;
+}
+
+/**
+ * An offset (receivedAt - sentAt) this small cannot be told apart from the
+ * request's own transport time: on a loaded host a loopback request can take
+ * a second. Correcting by it would shift each batch by its own latency and
+ * reorder samples a producer sent in separate batches, so it is ignored.
+ */
+export const CLOCK_OFFSET_TOLERANCE_MS = 2_000;
+
+/**
+ * The event time the collector stores: the client's timestamp corrected by
+ * the client's clock offset (receivedAt - sentAt) when that offset is larger
+ * than transport latency could explain, clamped when it lands in the future,
+ * refused when it is older than retention.
+ */
+export function correctTime(ctx: NormalizeContext, timestamp: string | number | undefined, itemSentAt?: string | number): { ms: number; warnings: IngestWarning[] } | { error: string } {
+  const warnings: IngestWarning[] = [];
+  if (timestamp === undefined) return { ms: ctx.receivedAt, warnings };
+  const ts = parseTimestamp(timestamp);
+  if (ts === undefined) return { error: `timestamp ${JSON.stringify(timestamp).slice(0, 80)} is not an ISO 8601 date or epoch milliseconds` };
+  const sentAt = itemSentAt !== undefined ? parseTimestamp(itemSentAt) : ctx.sentAt;
+  let ms = ts;
+  if (sentAt !== undefined) {
+    const offset = ctx.receivedAt - sentAt;
+    if (Math.abs(offset) > CLOCK_OFFSET_TOLERANCE_MS) ms = ts + offset;
+    if (Math.abs(offset) > 60_000) warnings.push({ kind: 'clock_skew_corrected', detail: `client clock off by ${offset} ms` });
+  }
+  if (ms > ctx.receivedAt + ctx.futureToleranceMs) {
+    warnings.push({ kind: 'timestamp_in_future', detail: `timestamp ${new Date(ms).toISOString()} clamped to receive time` });
+    ms = ctx.receivedAt;
+  }
+  if (ms < ctx.receivedAt - ctx.retentionMs) {
+    return { error: `timestamp ${new Date(ms).toISOString()} is older than the raw retention window` };
+  }
+  return { ms, warnings };
+}
+
+/** Nesting depth of a parsed JSON value (a scalar is 0). Stops counting past `limit`. */
+export function jsonDepth(v: unknown, limit: number, depth = 0): number {
+  if (depth > limit || v === null || typeof v !== 'object') return depth;
+  let max = depth + 1;
+  for (const child of Array.isArray(v) ? v : Object.values(v as Record<string, unknown>)) {
+    max = Math.max(max, jsonDepth(child, limit, depth + 1));
+    if (max > limit) return max;
+  }
+  return max;
+}
+
+/** First zod issue as "path: message", for row-level errors. */
+export function firstIssue(err: z.ZodError): string {
+  const i = err.issues[0];
+  if (!i) return 'invalid';
+  const path = i.path.length > 0 ? i.path.join('.') : '(item)';
+  return `${path}: ${i.message}`;
+}
+
+/** Label and attribute values arrive as strings, numbers or booleans; they are stored as strings. */
+export const scalar = z.union([z.string().max(4096), z.number().finite(), z.boolean()]);
+export function scalarMap(rec: Record<string, string | number | boolean> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (rec) for (const [k, v] of Object.entries(rec)) out[k] = String(v);
+  return out;
+}

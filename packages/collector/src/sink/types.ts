@@ -1,0 +1,13 @@
+import type { RowOf, SignalName, WarningRow } from '../signals';
+
+/**
+ * Where accepted rows go. `write` resolves only once the rows are durable:
+ * committed in ClickHouse (embedded mode) or acknowledged by every in-sync
+ * Kafka replica (acks=all). The HTTP request is answered after that, never
+ * before, so an acknowledged event is never lost.
+ */
+export interface Sink {
+  readonly kind: 'clickhouse' | 'kafka';
+  write<S extends SignalName>(signal: S, rows: RowOf[S][], warnings: WarningRow[]): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,136 @@
+import { labelsKey, normalizeBatch, normalizeEvent, normalizeLog, normalizeMetric, parseBatch, type NormalizeContext } from '../src';
+
+const NOW = Date.parse('2026-11-22T10:00:00.000Z');
+const ctx: NormalizeContext = { projectId: 'p1', receivedAt: NOW, futureToleranceMs: 300_000, retentionMs: 90 * 86_400_000 };
+
+describe('events', () => {
+  test('normalises a full event', () => {
+    const n = normalizeEvent(
+      {
+        event_id: '0b0e9f6c-9a4c-4d0e-9d36-1f2b8b4c0a11',
+        name: 'message.ai',
+        timestamp: '2026-11-22T09:59:00.000Z',
+        session_id: 's1',
+        user_id: 'u1',
+        properties: { response_time: 812.5, tokens: 120, model: 'gpt', nested: { a: 1 } },
+        context: { product: 'chatbot', channel: 'web', os: 'linux', app_version: '1.2.3', user_agent: 'ua' },
+      },
+      ctx,
+    );
+    expect(n).toEqual({
+      ok: true,
+      warnings: [],
+      row: {
+        project_id: 'p1',
+        event_id: '0b0e9f6c-9a4c-4d0e-9d36-1f2b8b4c0a11',
+        name: 'message.ai',
+        timestamp: '2026-11-22 09:59:00.000',
+        received_at: '2026-11-22 10:00:00.000',
+        distinct_id: 'u1',
+        session_id: 's1',
+        properties: '{"response_time":812.5,"tokens":120,"model":"gpt","nested":{"a":1}}',
+        measures: { response_time: 812.5, tokens: 120 },
+        product: 'chatbot',
+        channel: 'web',
+        os: 'linux',
+        app_version: '1.2.3',
+        user_agent: 'ua',
+      },
+    });
+  });
+
+  test('corrects client clock skew with sent_at', () => {
+    // Client clock is 1 hour behind: it stamped 08:59 and sent at 09:00 while the server says 10:00.
+    const n = normalizeEvent({ name: 'x', timestamp: '2026-11-22T08:59:00Z', sent_at: '2026-11-22T09:00:00Z' }, ctx);
+    expect(n.ok && n.row.timestamp).toBe('2026-11-22 09:59:00.000');
+    expect(n.ok && n.warnings.map((w) => w.kind)).toEqual(['clock_skew_corrected']);
+  });
+
+  test('leaves an offset within transport latency uncorrected, corrects one just past it', () => {
+    const sentAt = NOW - 1_500; // 1.5 s in flight on a loaded host: not a clock error
+    const n = normalizeEvent({ name: 'x', timestamp: sentAt - 10, sent_at: sentAt }, ctx);
+    expect(n.ok && n.row.timestamp).toBe('2026-11-22 09:59:58.490');
+    const m = normalizeEvent({ name: 'x', timestamp: NOW - 2_510, sent_at: NOW - 2_500 }, ctx);
+    expect(m.ok && m.row.timestamp).toBe('2026-11-22 09:59:59.990');
+  });
+
+  test('clamps a far-future timestamp and records a warning', () => {
+    const n = normalizeEvent({ name: 'x', timestamp: NOW + 86_400_000 }, ctx);
+    expect(n.ok && n.row.timestamp).toBe('2026-11-22 10:00:00.000');
+    expect(n.ok && n.warnings[0]?.kind).toBe('timestamp_in_future');
+  });
+
+  test('refuses events older than retention, bad ids, bad timestamps and deep nesting', () => {
+    expect(normalizeEvent({ name: 'x', timestamp: '2020-01-01T00:00:00Z' }, ctx)).toMatchObject({ ok: false, reason: expect.stringMatching(/retention/) });
+    expect(normalizeEvent({ name: 'x', event_id: 'nope' }, ctx)).toMatchObject({ ok: false, reason: expect.stringMatching(/^event_id/) });
+    expect(normalizeEvent({ name: 'x', timestamp: 'yesterday-ish' }, ctx)).toMatchObject({ ok: false, reason: expect.stringMatching(/not an ISO 8601/) });
+    let deep: Record<string, unknown> = { v: 1 };
+    for (let i = 0; i < 30; i++) deep = { d: deep };
+    expect(normalizeEvent({ name: 'x', properties: deep }, ctx)).toMatchObject({ ok: false, reason: expect.stringMatching(/nested deeper/) });
+    expect(normalizeEvent({ name: 42 }, ctx)).toMatchObject({ ok: false, reason: expect.stringMatching(/^name: /) });
+    expect(normalizeEvent(null, ctx)).toMatchObject({ ok: false });
+  });
+
+  test('a missing event_id is generated', () => {
+    const n = normalizeEvent({ name: 'x' }, ctx);
+    expect(n.ok && n.row.event_id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('metrics', () => {
+  test('normalises labels into a canonical series key', () => {
+    const n = normalizeMetric({ name: 'http_requests_total', value: 3, type: 'counter', labels: { status: 500, route: '/a' } }, ctx);
+    expect(n).toMatchObject({ ok: true, row: { labels: { status: '500', route: '/a' }, labels_key: 'route="/a",status="500"', type: 'counter' } });
+    expect(labelsKey({ b: '1', a: '2' })).toBe(labelsKey({ a: '2', b: '1' }));
+  });
+  test('refuses bad names and values', () => {
+    expect(normalizeMetric({ name: 'cpu percent', value: 1 }, ctx)).toMatchObject({ ok: false, reason: expect.stringMatching(/^name/) });
+    expect(normalizeMetric({ name: 'cpu', value: 'high' }, ctx)).toMatchObject({ ok: false, reason: expect.stringMatching(/^value/) });
+    expect(normalizeMetric({ name: 'cpu', value: 1, type: 'summary' }, ctx)).toMatchObject({ ok: false, reason: expect.stringMatching(/^type/) });
+  });
+});
+
+describe('logs', () => {
+  test('accepts pino lines as they are', () => {
+    const n = normalizeLog({ level: 50, time: NOW - 1000, msg: 'payment failed', name: 'payments', pid: 1, hostname: 'h', path: '/api/v1/payments/1', status_code: 500, req: { id: 7 } }, ctx);
+    expect(n).toMatchObject({
+      ok: true,
+      row: { level: 'ERROR', service: 'payments', message: 'payment failed', attributes: { path: '/api/v1/payments/1', status_code: '500', req: '{"id":7}' } },
+    });
+  });
+  test('accepts ELK-style lines and refuses unknown levels', () => {
+    expect(normalizeLog({ level: 'warning', message: 'slow', service: 'api', attributes: { process_time: 2.5 } }, ctx)).toMatchObject({
+      ok: true,
+      row: { level: 'WARN', attributes: { process_time: '2.5' } },
+    });
+    expect(normalizeLog({ level: 'LOUD', message: 'x' }, ctx)).toMatchObject({ ok: false, reason: expect.stringMatching(/^level/) });
+  });
+});
+
+describe('parseBatch and normalizeBatch', () => {
+  test('JSON array, envelope with sent_at, single object', () => {
+    expect(parseBatch('[{"name":"a"},{"name":"b"}]', 'application/json', 'events').items).toHaveLength(2);
+    const env = parseBatch('{"sent_at":"2026-11-22T09:00:00Z","batch":[{"name":"a"}]}', 'application/json', 'events');
+    expect(env.sentAt).toBe(Date.parse('2026-11-22T09:00:00Z'));
+    expect(parseBatch('{"events":[{"name":"a"}]}', 'application/json', 'events').items).toEqual([{ name: 'a' }]);
+    expect(parseBatch('{"name":"a"}', 'application/json', 'events').items).toEqual([{ name: 'a' }]);
+  });
+  test('NDJSON: a broken line is refused alone', () => {
+    const p = parseBatch('{"name":"a"}\n{broken\n\n{"name":"c"}\n', 'application/x-ndjson', 'events');
+    const b = normalizeBatch('events', p, ctx);
+    expect(b.rows.map((r) => r.name)).toEqual(['a', 'c']);
+    expect(b.rejected).toEqual([{ index: 1, reason: expect.stringMatching(/not valid JSON/) }]);
+  });
+  test('whole-body problems are errors naming what is wrong', () => {
+    expect(() => parseBatch('{"name": ', 'application/json', 'events')).toThrow(/not valid JSON/);
+    expect(() => parseBatch('42', 'application/json', 'events')).toThrow(/must be a JSON array, an object, or NDJSON; got number/);
+    expect(() => parseBatch('{"batch": 3}', 'application/json', 'events')).toThrow(/"batch" must be an array/);
+    expect(() => parseBatch('{"sent_at": true, "batch": []}', 'application/json', 'events')).toThrow(/sent_at/);
+    expect(() => parseBatch('['.repeat(200_000), 'application/json', 'events')).toThrow(/not valid JSON/);
+  });
+  test('row-level errors carry index and reason; valid rows are kept', () => {
+    const b = normalizeBatch('events', parseBatch('[{"name":"ok"},{"nom":"x"},{"name":"ok2","timestamp":"bad"}]', 'application/json', 'events'), ctx);
+    expect(b.rows).toHaveLength(1);
+    expect(b.rejected.map((r) => r.index)).toEqual([1, 2]);
+  });
+});

@@ -1,0 +1,129 @@
+import net, { type AddressInfo } from 'node:net';
+import path from 'node:path';
+import { UnavailableError, type Logger } from '@tidemark/core';
+import { Engine } from './engine';
+import { backend } from './protocol';
+import { ClientSession } from './session';
+
+export interface EmbeddedPostgresOptions {
+  /** PGlite data directory (PGDATA); created and initialised if missing, reused if present. */
+  dataDir: string;
+  /** Address to listen on; default 127.0.0.1. There is no authentication: keep it on loopback. */
+  host?: string;
+  /** TCP port; 0 (the default) picks a free one. */
+  port?: number;
+  /** The component's logger (callers pass `logger.child({ component: 'embedded-postgres' })`); sessions log through children of it. */
+  logger: Logger;
+  /** Client connections open at once; more are refused with SQLSTATE 53300. Default 100. */
+  maxConnections?: number;
+  /**
+   * How long a connection may sit idle inside a transaction while other
+   * connections wait for the engine before it is terminated (SQLSTATE
+   * 25P03), so a client that forgot a transaction cannot stall every role.
+   * 0 disables. Default 60 000.
+   */
+  idleInTransactionTimeoutMs?: number;
+  /** Largest frontend message accepted, in bytes. Default 256 MiB. */
+  maxMessageBytes?: number;
+}
+
+export interface EmbeddedPostgres {
+  /** postgres://postgres@HOST:PORT/postgres, for `new pg.Pool({ connectionString: url })`. */
+  url: string;
+  port: number;
+  host: string;
+  /** Stops accepting, ends every client session (rolling back open transactions) and closes PGlite cleanly. */
+  close(): Promise<void>;
+}
+
+/** The one database PGlite holds; the URL names it and other names are refused. */
+const DATABASE = 'postgres';
+
+/** Host part of a URL that reaches `host` from this machine (a wildcard address is reached on loopback). */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * Starts PGlite on `dataDir` and serves it on the Postgres wire protocol, so
+ * the `pg` driver (and psql) talk to it as to a Postgres server.
+ *
+ * PGlite is a single backend. Client connections share it under a lock (see
+ * ClientSession): each transaction, extended-protocol batch or COPY runs
+ * alone, and transactions from different connections are serialized.
+ */
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const log = opts.logger;
+  const host = opts.host ?? '127.0.0.1';
+  const dataDir = path.resolve(opts.dataDir);
+  const maxConnections = opts.maxConnections ?? 100;
+  const engine = await Engine.open(dataDir, log);
+
+  const sessions = new Set<ClientSession>();
+  let nextId = 1;
+  let closing: Promise<void> | undefined;
+
+  const server = net.createServer((socket) => {
+    if (closing) {
+      socket.end(backend.error('FATAL', '57P03', 'the database system is shutting down'));
+      return;
+    }
+    if (sessions.size >= maxConnections) {
+      log.warn({ maxConnections }, 'refusing client: too many connections');
+      socket.end(backend.error('FATAL', '53300', 'sorry, too many clients already'));
+      return;
+    }
+    const id = nextId++;
+    const session = new ClientSession({
+      id,
+      socket,
+      engine,
+      log: log.child({ session: id }),
+      maxMessageBytes: opts.maxMessageBytes ?? 256 * 1024 * 1024,
+      idleInTransactionTimeoutMs: opts.idleInTransactionTimeoutMs ?? 60_000,
+      database: DATABASE,
+    });
+    sessions.add(session);
+    void session.done.then(() => sessions.delete(session));
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await engine.close();
+    throw new UnavailableError(`embedded Postgres cannot listen on ${host}:${opts.port ?? 0}: ${(err as Error).message}`, {
+      context: { dependency: 'postgres', host, port: opts.port ?? 0 },
+      cause: err,
+    });
+  }
+  server.on('error', (err) => log.error({ err }, 'embedded Postgres listener failed'));
+
+  const port = (server.address() as AddressInfo).port;
+  const url = `postgres://postgres@${urlHost(host)}:${port}/${DATABASE}`;
+  log.info({ url, host, port, dataDir }, 'embedded Postgres listening');
+
+  async function shutdown(): Promise<void> {
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of sessions) s.terminate('57P01', 'terminating connection due to administrator command');
+    // Each session rolls back what it left open before it counts as done.
+    await Promise.all([...sessions].map((s) => s.done));
+    await stopped;
+    await engine.close();
+    log.info('embedded Postgres stopped');
+  }
+
+  return {
+    url,
+    port,
+    host,
+    close: () => (closing ??= shutdown()),
+  };
+}

@@ -1,0 +1,267 @@
+/**
+ * Sync status: readable by the query API (getSyncStatus over the metadata
+ * Postgres), exported as Prometheus gauges, and mirrored into ClickHouse
+ * (etl_sync_status_v1, clickhouse/0200_etl_status.sql) where the alert rules
+ * read it.
+ */
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import { gauge, type ClickHouse, type Registry } from '@tidemark/core';
+
+export type TableSyncState = 'ok' | 'pending' | 'snapshot' | 'error' | 'quarantined' | 'stalled';
+
+export interface ReconciliationStatus {
+  at: string;
+  sourceRows: number | null;
+  targetRows: number | null;
+  missing: number | null;
+  extra: number | null;
+  repaired: number | null;
+  ok: boolean | null;
+}
+
+export interface TableSyncStatus {
+  table: string;
+  source: string;
+  /** Project the rows belong to (their project_id in ClickHouse). */
+  project: string;
+  schema: string;
+  name: string;
+  /** ClickHouse reader view (the table is <target>_v1). */
+  target: string;
+  mode: 'cursor' | 'cdc' | 'full';
+  phase: 'pending' | 'snapshot' | 'incremental' | 'quarantined';
+  state: TableSyncState;
+  generation: number;
+  rowsSynced: number;
+  snapshotRows: number;
+  lastRunAt: string | null;
+  lastSuccessAt: string | null;
+  /** Seconds from commit on the source to queryable in ClickHouse, at the last success. */
+  lagSeconds: number | null;
+  /** Every source commit before this instant was landed. */
+  watermark: string | null;
+  stallAfterSeconds: number;
+  stalled: boolean;
+  lastError: string | null;
+  consecutiveFailures: number;
+  quarantineReason: string | null;
+  reconciliation: ReconciliationStatus | null;
+}
+
+export interface SourceSyncStatus {
+  source: string;
+  slot: string;
+  publication: string;
+  slotStatus: 'new' | 'active' | 'lost' | 'error';
+  slotLagBytes: number | null;
+  confirmedLsn: string | null;
+  lastCommitAt: string | null;
+  slotLostAt: string | null;
+  lastError: string | null;
+}
+
+export interface SyncStatus {
+  generatedAt: string;
+  tables: TableSyncStatus[];
+  /** CDC sources (slots). */
+  sources: SourceSyncStatus[];
+}
+
+const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : String(v));
+const n = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/**
+ * Status of every synced table and CDC source. `stalled`: an incremental
+ * table whose last success is older than its stall threshold, or whose data
+ * lags by more than that (runs succeed but cannot advance, e.g. behind a
+ * transaction left open on the source), or a snapshot that has not landed a
+ * chunk for that long (a long snapshot that progresses is not stalled).
+ */
+export async function getSyncStatus(meta: Pool): Promise<SyncStatus> {
+  const { rows } = await meta.query(`
+    SELECT t.*, now() AS now_at,
+           CASE WHEN t.phase = 'incremental' THEN now() - coalesce(t.last_success_at, t.updated_at) > t.stall_after_seconds * interval '1 second'
+                                                 OR coalesce(t.lag_seconds, 0) > t.stall_after_seconds
+                WHEN t.phase IN ('snapshot', 'pending') THEN now() - t.updated_at > t.stall_after_seconds * interval '1 second'
+                ELSE false END AS stalled
+      FROM etl_tables t ORDER BY t.table_key`);
+  const tables: TableSyncStatus[] = (rows as Record<string, unknown>[]).map((r) => {
+    const phase = r.phase as TableSyncStatus['phase'];
+    const stalled = r.stalled === true;
+    const failures = Number(r.consecutive_failures ?? 0);
+    const state: TableSyncState =
+      phase === 'quarantined' ? 'quarantined' : stalled ? 'stalled' : failures > 0 ? 'error' : phase === 'incremental' ? 'ok' : phase === 'snapshot' ? 'snapshot' : 'pending';
+    return {
+      table: r.table_key as string,
+      source: r.source as string,
+      project: (r.project as string | undefined) ?? 'default',
+      schema: r.source_schema as string,
+      name: r.source_table as string,
+      target: r.target_table as string,
+      mode: r.mode as TableSyncStatus['mode'],
+      phase,
+      state,
+      generation: Number(r.generation),
+      rowsSynced: Number(r.rows_synced ?? 0),
+      snapshotRows: Number(r.snapshot_rows ?? 0),
+      lastRunAt: iso(r.last_run_at),
+      lastSuccessAt: iso(r.last_success_at),
+      lagSeconds: n(r.lag_seconds),
+      watermark: (r.watermark as string | null) ?? null,
+      stallAfterSeconds: Number(r.stall_after_seconds),
+      stalled,
+      lastError: (r.last_error as string | null) ?? null,
+      consecutiveFailures: failures,
+      quarantineReason: (r.quarantine_reason as string | null) ?? null,
+      reconciliation:
+        r.recon_at === null || r.recon_at === undefined
+          ? null
+          : {
+              at: iso(r.recon_at) as string,
+              sourceRows: n(r.recon_source_rows),
+              targetRows: n(r.recon_target_rows),
+              missing: n(r.recon_missing),
+              extra: n(r.recon_extra),
+              repaired: n(r.recon_repaired),
+              ok: (r.recon_ok as boolean | null) ?? null,
+            },
+    };
+  });
+  const src = await meta.query(`SELECT * FROM etl_sources ORDER BY source`);
+  const sources: SourceSyncStatus[] = (src.rows as Record<string, unknown>[]).map((r) => ({
+    source: r.source as string,
+    slot: r.slot_name as string,
+    publication: r.publication as string,
+    slotStatus: r.slot_status as SourceSyncStatus['slotStatus'],
+    slotLagBytes: n(r.slot_lag_bytes),
+    confirmedLsn: (r.confirmed_lsn as string | null) ?? null,
+    lastCommitAt: iso(r.last_commit_at),
+    slotLostAt: iso(r.slot_lost_at),
+    lastError: (r.last_error as string | null) ?? null,
+  }));
+  return { generatedAt: new Date().toISOString(), tables, sources };
+}
+
+/** ClickHouse DateTime64(3) text from an ISO timestamp. */
+function chTime(v: string | null): string | null {
+  return v === null ? null : v.replace('T', ' ').replace('Z', '');
+}
+
+const statusRow = z.object({
+  table_key: z.string(),
+  source: z.string(),
+  target_table: z.string(),
+  mode: z.string(),
+  phase: z.string(),
+  state: z.string(),
+  last_success_at: z.string().nullable(),
+  last_error: z.string(),
+  consecutive_failures: z.number().int().nonnegative(),
+  lag_seconds: z.number().nullable(),
+  rows_synced: z.number().int().nonnegative(),
+  stall_after_seconds: z.number().int().nonnegative(),
+  recon_at: z.string().nullable(),
+  recon_source_rows: z.number().nullable(),
+  recon_target_rows: z.number().nullable(),
+  recon_missing: z.number().nullable(),
+  recon_extra: z.number().nullable(),
+  slot_lag_bytes: z.number().nullable(),
+  updated_at: z.string(),
+});
+
+/** Writes one status row per table into etl_sync_status_v1 (the alert rules' input). */
+export async function publishStatusToClickHouse(ch: ClickHouse, status: SyncStatus): Promise<void> {
+  if (status.tables.length === 0) return;
+  const insert = ch.insert({ table: 'etl_sync_status_v1', row: statusRow });
+  const lagBySource = new Map(status.sources.map((s) => [s.source, s.slotLagBytes]));
+  const now = chTime(status.generatedAt) as string;
+  await insert(
+    status.tables.map((t) => ({
+      table_key: t.table,
+      source: t.source,
+      target_table: t.target,
+      mode: t.mode,
+      phase: t.phase,
+      state: t.state,
+      last_success_at: chTime(t.lastSuccessAt),
+      last_error: t.lastError ?? '',
+      consecutive_failures: t.consecutiveFailures,
+      lag_seconds: t.lagSeconds,
+      rows_synced: t.rowsSynced,
+      stall_after_seconds: t.stallAfterSeconds,
+      recon_at: chTime(t.reconciliation?.at ?? null),
+      recon_source_rows: t.reconciliation?.sourceRows ?? null,
+      recon_target_rows: t.reconciliation?.targetRows ?? null,
+      recon_missing: t.reconciliation?.missing ?? null,
+      recon_extra: t.reconciliation?.extra ?? null,
+      slot_lag_bytes: t.mode === 'cdc' ? (lagBySource.get(t.source) ?? null) : null,
+      updated_at: now,
+    })),
+  );
+}
+
+/** Sets the ETL's Prometheus gauges from a status snapshot. */
+export function exportMetrics(registry: Registry, status: SyncStatus): void {
+  const lag = gauge(registry, 'tidemark_etl_lag_seconds', 'Seconds from source commit to queryable in ClickHouse, at the last successful sync', ['table']);
+  const lastSuccess = gauge(registry, 'tidemark_etl_last_success_timestamp_seconds', 'Unix time of the last successful sync of the table', ['table']);
+  const rows = gauge(registry, 'tidemark_etl_rows_synced', 'Rows landed in ClickHouse for the table since it was first synced', ['table']);
+  const stalled = gauge(registry, 'tidemark_etl_stalled', '1 when the table has not synced within its stall threshold', ['table']);
+  const quarantined = gauge(registry, 'tidemark_etl_quarantined', '1 when the table is quarantined (incompatible schema change)', ['table']);
+  const failures = gauge(registry, 'tidemark_etl_consecutive_failures', 'Failed runs of the table since its last success', ['table']);
+  const missing = gauge(registry, 'tidemark_etl_reconcile_missing', 'Keys in the source missing from ClickHouse at the last reconciliation', ['table']);
+  const extra = gauge(registry, 'tidemark_etl_reconcile_extra', 'Keys in ClickHouse deleted in the source at the last reconciliation', ['table']);
+  const reconOk = gauge(registry, 'tidemark_etl_reconcile_ok', '1 when the last reconciliation left source and target with the same keys', ['table']);
+  const slotLag = gauge(registry, 'tidemark_etl_slot_lag_bytes', 'WAL bytes the CDC replication slot retains', ['source']);
+  for (const t of status.tables) {
+    const l = { table: t.table };
+    if (t.lagSeconds !== null) lag.set(l, t.lagSeconds);
+    if (t.lastSuccessAt) lastSuccess.set(l, Date.parse(t.lastSuccessAt) / 1000);
+    rows.set(l, t.rowsSynced);
+    stalled.set(l, t.stalled ? 1 : 0);
+    quarantined.set(l, t.phase === 'quarantined' ? 1 : 0);
+    failures.set(l, t.consecutiveFailures);
+    if (t.reconciliation) {
+      missing.set(l, t.reconciliation.missing ?? 0);
+      extra.set(l, t.reconciliation.extra ?? 0);
+      reconOk.set(l, t.reconciliation.ok ? 1 : 0);
+    }
+  }
+  for (const s of status.sources) if (s.slotLagBytes !== null) slotLag.set({ source: s.source }, s.slotLagBytes);
+}
+
+/**
+ * Alert rules over etl_sync_status (for the alerting engine's rule set).
+ * Each query returns one row per firing table. The stall rule compares with
+ * now(), so it also fires when the etl role is down and writes nothing.
+ */
+export const ETL_ALERT_RULES = [
+  {
+    name: 'etl_sync_stalled',
+    severity: 'critical',
+    description: 'A synced business table has not synced within its stall threshold (or is failing / quarantined).',
+    sql: `SELECT table_key, state, last_success_at, lag_seconds, last_error
+FROM etl_sync_status
+WHERE state IN ('stalled', 'quarantined')
+   OR (phase = 'incremental' AND (last_success_at IS NULL OR last_success_at < now64(3) - toIntervalSecond(stall_after_seconds)
+                                  OR lag_seconds > stall_after_seconds))`,
+  },
+  {
+    name: 'etl_sync_failing',
+    severity: 'warning',
+    description: 'A synced business table failed its last runs (e.g. a numeric value that does not fit its Decimal).',
+    sql: `SELECT table_key, consecutive_failures, last_error FROM etl_sync_status WHERE consecutive_failures >= 3`,
+  },
+  {
+    name: 'etl_reconciliation_mismatch',
+    severity: 'warning',
+    description: 'The last reconciliation found keys missing or extra in ClickHouse.',
+    sql: `SELECT table_key, recon_missing, recon_extra, recon_at FROM etl_sync_status WHERE recon_missing > 0 OR recon_extra > 0`,
+  },
+  {
+    name: 'etl_cdc_slot_lag',
+    severity: 'warning',
+    description: 'A CDC replication slot retains more than 1 GiB of WAL (the source disk fills if it keeps growing).',
+    sql: `SELECT source, max(slot_lag_bytes) AS slot_lag_bytes FROM etl_sync_status WHERE mode = 'cdc' GROUP BY source HAVING slot_lag_bytes > 1073741824`,
+  },
+] as const;

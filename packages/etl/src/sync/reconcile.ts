@@ -1,0 +1,234 @@
+/**
+ * Primary-key reconciliation: compares the set of live keys in the source
+ * with the set of live keys in ClickHouse, both streamed in the same order
+ * and merged, so memory holds only the differences (bounded by maxRepair).
+ *
+ * - A key in ClickHouse but not in the source was deleted (a hard delete a
+ *   cursor cannot see, or the old key of a primary-key update): a tombstone
+ *   (is_deleted = 1) is landed for it.
+ * - A key in the source but not in ClickHouse was missed (a row whose
+ *   cursor column is NULL or was set back in time, a delete-and-re-insert
+ *   with an old timestamp): the row is read again and landed.
+ *
+ * Versions: repairs carry the version of the reconciliation's own snapshot
+ * (cursor/full: its xmax; cdc: the safe LSN), which is newer than every row
+ * already landed from an older snapshot and older than any later change —
+ * so a repair can never overwrite a newer state.
+ */
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { to as copyTo } from 'pg-copy-streams';
+import { ValidationError } from '@tidemark/core';
+import { addRows, recordReconcile, type TableState } from '../checkpoint/store';
+import { classifySourceError } from '../errors';
+import { copyBlocks } from '../source/copy';
+import { safeSnapshotLsn } from '../source/lsn';
+import { snapshotXmax, withRead } from '../source/session';
+import { SettingParams } from '../sql/bind';
+import { chIdent, pgIdent } from '../sql/quote';
+import { qualifiedTarget } from '../target/ddl';
+import { landBlock, type Block } from '../target/land';
+import { chKeyExpr, pgKeyOrder, pgKeyText, type KeyKind } from '../target/types';
+import type { SyncDeps } from './deps';
+import { compareKeys, keysJoin, keysTable, splitTsvLine } from './keys';
+import { landingColumns, selectList, tombstoneColumns, type TablePlan } from './plan';
+
+export interface ReconcileResult {
+  table: string;
+  /** Live keys in the source snapshot. */
+  sourceRows: number;
+  /** Live keys in ClickHouse after the repair. */
+  targetRows: number;
+  /** Keys the source has and ClickHouse lacked. */
+  missing: number;
+  /** Keys ClickHouse had and the source does not. */
+  extra: number;
+  repaired: number;
+  /** Source and target hold the same keys now. */
+  ok: boolean;
+  version: string;
+}
+
+/** Lines of a byte stream (COPY output), decoded as UTF-8 (a character split across chunks stays whole). */
+async function* lines(stream: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  let carry = '';
+  for await (const chunk of stream) {
+    const text = carry + decoder.write(chunk);
+    const parts = text.split('\n');
+    carry = parts.pop() ?? '';
+    for (const p of parts) yield p;
+  }
+  const rest = carry + decoder.end();
+  if (rest !== '') yield rest;
+}
+
+/** ClickHouse rows as raw TSV lines. */
+export async function* chLines(stream: Readable): AsyncGenerator<string> {
+  for await (const rows of stream as AsyncIterable<{ text: string }[]>) {
+    for (const r of rows) yield r.text;
+  }
+}
+
+interface Diff {
+  sourceRows: number;
+  targetRows: number;
+  missing: string[][];
+  missingCount: number;
+  /** Raw ClickHouse TSV lines of keys to tombstone. */
+  extra: string[];
+  extraCount: number;
+}
+
+async function mergeKeys(kinds: KeyKind[], source: AsyncIterator<string>, target: AsyncIterator<string>, cap: number): Promise<Diff> {
+  const d: Diff = { sourceRows: 0, targetRows: 0, missing: [], missingCount: 0, extra: [], extraCount: 0 };
+  let s = await source.next();
+  let t = await target.next();
+  let sk = s.done ? null : splitTsvLine(s.value);
+  let tk = t.done ? null : splitTsvLine(t.value);
+  while (sk !== null || tk !== null) {
+    const c = sk === null ? 1 : tk === null ? -1 : compareKeys(kinds, sk, tk);
+    if (c === 0) {
+      d.sourceRows++;
+      d.targetRows++;
+    } else if (c < 0) {
+      d.sourceRows++;
+      d.missingCount++;
+      if (d.missing.length < cap) d.missing.push(sk as string[]);
+    } else {
+      d.targetRows++;
+      d.extraCount++;
+      if (d.extra.length < cap) d.extra.push(t.value as string);
+    }
+    if (c <= 0) {
+      s = await source.next();
+      sk = s.done ? null : splitTsvLine(s.value);
+    }
+    if (c >= 0) {
+      t = await target.next();
+      tk = t.done ? null : splitTsvLine(t.value);
+    }
+  }
+  return d;
+}
+
+/** Cuts TSV lines into blocks of at most `maxBytes`. */
+export function* toBlocks(lines: string[], suffix: string, maxBytes: number, prefix = ''): Generator<Block> {
+  let parts: string[] = [];
+  let size = 0;
+  for (const l of lines) {
+    const line = `${prefix}${l}${suffix}\n`;
+    if (size > 0 && size + line.length > maxBytes) {
+      yield { data: Buffer.from(parts.join('')), rows: parts.length };
+      parts = [];
+      size = 0;
+    }
+    parts.push(line);
+    size += line.length;
+  }
+  if (parts.length > 0) yield { data: Buffer.from(parts.join('')), rows: parts.length };
+}
+
+export async function reconcileTable(
+  deps: SyncDeps,
+  plan: TablePlan,
+  state: TableState,
+  opts: { repair: boolean; maxRepair: number },
+): Promise<ReconcileResult> {
+  const key = plan.cfg.key;
+  if (typeof plan.keyKinds === 'string') throw new ValidationError(`${key}: ${plan.keyKinds}`, { context: { table: key } });
+  const kinds = plan.keyKinds;
+  // CDC versions are LSNs: take the safe one before the snapshot (source/lsn.ts).
+  const lsnVersion = plan.cfg.mode === 'cdc' ? (await safeSnapshotLsn(deps.sourcePool)).version : null;
+
+  const result = await withRead(deps.sourcePool, async (client) => {
+    const xmax = await snapshotXmax(client);
+    const version = lsnVersion ?? xmax;
+    const pgSql = `COPY (SELECT ${plan.key.map((k, i) => pgKeyText(k, kinds[i] as KeyKind, `t.${pgIdent(k.name)}`)).join(', ')} FROM ${plan.pgTable} AS t ORDER BY ${plan.key
+      .map((k, i) => pgKeyOrder(k, kinds[i] as KeyKind, `t.${pgIdent(k.name)}`))
+      .join(', ')}) TO STDOUT`;
+    const chKeys = plan.key.map((k, i) => chKeyExpr(kinds[i] as KeyKind, chIdent(k.name)));
+    // This source's project only: other projects' rows in a shared target are not ours to judge.
+    const chSql = `SELECT ${chKeys.join(', ')} FROM ${qualifiedTarget(deps.ch, plan.targetTable)} FINAL WHERE is_deleted = 0 AND project_id = {project:String} ORDER BY ${chKeys.join(', ')}`;
+    let diff: Diff;
+    try {
+      const rs = await deps.ch.client.query({ query: chSql, format: 'TabSeparated', query_params: { project: plan.cfg.project } });
+      const pgStream = client.query(copyTo(pgSql));
+      try {
+        diff = await mergeKeys(kinds, lines(pgStream as AsyncIterable<Buffer>)[Symbol.asyncIterator](), chLines(rs.stream())[Symbol.asyncIterator](), opts.maxRepair + 1);
+      } finally {
+        if (!pgStream.destroyed) pgStream.destroy();
+      }
+    } catch (err) {
+      throw classifySourceError(err, key);
+    }
+    const differences = diff.missingCount + diff.extraCount;
+    const canRepair = opts.repair && differences > 0 && differences <= opts.maxRepair;
+    let repaired = 0;
+    if (canRepair) {
+      // Tombstones: the project, the key columns exactly as ClickHouse printed them, version and flag.
+      // (A project id is [a-z0-9_-] only: nothing to escape in TSV.)
+      let i = 0;
+      for (const block of toBlocks(diff.extra, `\t${version}\t1`, deps.source.blockBytes, `${plan.cfg.project}\t`)) {
+        await landBlock(deps.ch, block, {
+          table: plan.targetTable,
+          columns: tombstoneColumns(plan),
+          identity: `${key}:g${state.generation}:recon:v${version}:tombstones:${i++}`,
+          logger: deps.logger,
+        });
+        repaired += block.rows;
+        await deps.hooks?.afterLand?.({ table: key, kind: 'tombstone', rows: block.rows });
+      }
+      // Missing rows: read again in this same snapshot, by key.
+      for (let b = 0; b < diff.missing.length; b += 5_000) {
+        const batch = diff.missing.slice(b, b + 5_000);
+        const s = new SettingParams();
+        const keys = keysTable(plan.key, batch, s, 'k', [], (k, idx, text) =>
+          kinds[idx] === 'hex' ? `decode(${text}, 'hex')` : `${text}::${k.source.castSql}`,
+        );
+        const v = s.ref(version, 'numeric');
+        const project = s.ref(plan.cfg.project);
+        await s.apply(client);
+        const sql = `COPY (SELECT ${selectList(plan, 't', v, project)} FROM ${plan.pgTable} AS t JOIN ${keys} ON ${keysJoin(plan.key, 't', 'k')}) TO STDOUT`;
+        let blockNo = 0;
+        try {
+          for await (const block of copyBlocks(client, sql, { blockBytes: deps.source.blockBytes })) {
+            await landBlock(deps.ch, block, {
+              table: plan.targetTable,
+              columns: landingColumns(plan),
+              identity: `${key}:g${state.generation}:recon:v${version}:missing:${b}:${blockNo++}`,
+              logger: deps.logger,
+            });
+            repaired += block.rows;
+            await deps.hooks?.afterLand?.({ table: key, kind: 'repair', rows: block.rows });
+          }
+        } catch (err) {
+          throw classifySourceError(err, key);
+        }
+      }
+    }
+    const ok = differences === 0 || canRepair;
+    return {
+      table: key,
+      sourceRows: diff.sourceRows,
+      targetRows: canRepair ? diff.targetRows - diff.extraCount + diff.missingCount : diff.targetRows,
+      missing: diff.missingCount,
+      extra: diff.extraCount,
+      repaired,
+      ok,
+      version,
+    } satisfies ReconcileResult;
+  });
+  await recordReconcile(deps.meta, key, result);
+  await addRows(deps.meta, key, result.repaired);
+  if (result.missing + result.extra > 0) {
+    deps.logger.warn({ table: key, missing: result.missing, extra: result.extra, repaired: result.repaired, ok: result.ok }, 'reconciliation found differences');
+  }
+  if (!result.ok) {
+    throw new ValidationError(
+      `${key}: reconciliation found ${result.missing} missing and ${result.extra} extra keys${opts.repair ? `, more than maxRepair (${opts.maxRepair})` : ' (repair is off)'}; resync the table`,
+      { context: { table: key, missing: result.missing, extra: result.extra } },
+    );
+  }
+  return result;
+}

@@ -1,0 +1,155 @@
+import { Pool } from 'pg';
+import type { Logger } from '@tidemark/core';
+import type { Probe } from '../schedule/runner';
+import type { MetricSink } from '../sink';
+import { DbStatus, since, withTimeout } from './common';
+
+export interface PostgresProbeOptions {
+  /** The db label. */
+  name: string;
+  /** A server to connect to (the probe keeps one connection), or ... */
+  url?: string;
+  /** ... a pool the platform already has (its metadata Postgres). */
+  pool?: Pool;
+  intervalMs: number;
+  timeoutMs: number;
+  /** Statements slower than this on average since the previous check are reported (ms). */
+  slowMs: number;
+  logger: Logger;
+}
+
+interface StatementRow {
+  key: string;
+  queryid: string;
+  database: string | null;
+  calls: string;
+  total_ms: number;
+  query: string;
+}
+
+/** Slow statements reported per check at most (the slowest first). */
+const MAX_SLOW_REPORTED = 10;
+
+/**
+ * Postgres health: reachable (db_up), version (db_info), connections by
+ * state (postgres_connections{state}: active, idle, idle in transaction...)
+ * and the server's max_connections (postgres_connections_max), and, where
+ * pg_stat_statements is installed (postgres_stat_statements_available),
+ * the statements whose mean time since the previous check was over slowMs:
+ * postgres_slow_statements (how many), postgres_slow_statement_mean_ms per
+ * queryid, and a WARN log line each with the normalised query text.
+ */
+export class PostgresProbe implements Probe {
+  readonly name: string;
+  readonly intervalMs: number;
+  private readonly pool: Pool;
+  private readonly ownPool: boolean;
+  private readonly status: DbStatus;
+  private previous: Map<string, { calls: number; totalMs: number }> | undefined;
+
+  constructor(
+    private readonly opts: PostgresProbeOptions,
+    private readonly sink: MetricSink,
+  ) {
+    this.name = `postgres:${opts.name}`;
+    this.intervalMs = opts.intervalMs;
+    this.status = new DbStatus('postgres', opts.name, sink, opts.logger);
+    if (opts.pool) {
+      this.pool = opts.pool;
+      this.ownPool = false;
+    } else {
+      this.pool = new Pool({
+        connectionString: opts.url,
+        max: 1,
+        connectionTimeoutMillis: opts.timeoutMs,
+        idleTimeoutMillis: Math.max(opts.intervalMs * 2, 60_000),
+        statement_timeout: opts.timeoutMs,
+        application_name: 'tidemark-monitor',
+      });
+      // A dropped idle connection is not a crash; the next check reconnects and reports.
+      this.pool.on('error', () => undefined);
+      this.ownPool = true;
+    }
+  }
+
+  private q<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return withTimeout(`postgres ${this.opts.name}`, this.opts.timeoutMs, async () => (await this.pool.query<R>(sql, params)).rows);
+  }
+
+  async run(): Promise<void> {
+    const timestamp = Date.now();
+    const db = this.opts.name;
+    const start = process.hrtime.bigint();
+    let version: string | undefined;
+    try {
+      const r = await this.q<{ version: string; max: string }>("SELECT current_setting('server_version') AS version, current_setting('max_connections') AS max");
+      version = r[0]?.version;
+      this.status.up(timestamp, since(start), version);
+      if (r[0]?.max) this.sink.metric('postgres_connections_max', Number(r[0].max), { labels: { db }, timestamp });
+    } catch (err) {
+      this.status.down(timestamp, err);
+      return;
+    }
+    try {
+      const rows = await this.q<{ state: string; n: string }>("SELECT coalesce(state, 'unknown') AS state, count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1");
+      const byState = new Map<string, number>([
+        ['active', 0],
+        ['idle', 0],
+      ]);
+      for (const r of rows) byState.set(r.state, Number(r.n));
+      for (const [state, n] of byState) this.sink.metric('postgres_connections', n, { labels: { db, state }, timestamp });
+    } catch (err) {
+      this.opts.logger.debug({ db, err }, 'pg_stat_activity not readable');
+    }
+    await this.slowStatements(timestamp);
+  }
+
+  private async slowStatements(timestamp: number): Promise<void> {
+    const db = this.opts.name;
+    let rows: StatementRow[];
+    try {
+      const installed = await this.q<{ n: string }>("SELECT count(*) AS n FROM pg_extension WHERE extname = 'pg_stat_statements'");
+      if (Number(installed[0]?.n ?? 0) === 0) throw new Error('extension not installed');
+      // The busiest statements by total time: bounded work however many statements the server has seen.
+      rows = await this.q<StatementRow>(
+        `SELECT s.dbid::text || ':' || s.queryid::text AS key, s.queryid::text AS queryid, d.datname AS database, s.calls::text AS calls,
+                s.total_exec_time AS total_ms, left(s.query, 2000) AS query
+         FROM pg_stat_statements s LEFT JOIN pg_database d ON d.oid = s.dbid
+         WHERE s.calls > 0 ORDER BY s.total_exec_time DESC LIMIT 1000`,
+      );
+    } catch (err) {
+      // Not installed, or installed but not preloaded (shared_preload_libraries): no statement statistics.
+      this.sink.metric('postgres_stat_statements_available', 0, { labels: { db }, timestamp });
+      this.previous = undefined;
+      this.opts.logger.debug({ db, err }, 'pg_stat_statements unavailable');
+      return;
+    }
+    this.sink.metric('postgres_stat_statements_available', 1, { labels: { db }, timestamp });
+    const current = new Map(rows.map((r) => [r.key, { calls: Number(r.calls), totalMs: Number(r.total_ms) }]));
+    const previous = this.previous;
+    this.previous = current;
+    // The first check only takes the baseline: cumulative numbers since the last stats reset say nothing about now.
+    if (!previous) return;
+    const slow: { row: StatementRow; calls: number; meanMs: number }[] = [];
+    for (const r of rows) {
+      const now = current.get(r.key)!;
+      let before = previous.get(r.key) ?? { calls: 0, totalMs: 0 };
+      if (now.calls < before.calls) before = { calls: 0, totalMs: 0 }; // pg_stat_statements_reset() in between
+      const calls = now.calls - before.calls;
+      if (calls <= 0) continue;
+      const meanMs = (now.totalMs - before.totalMs) / calls;
+      if (meanMs >= this.opts.slowMs) slow.push({ row: r, calls, meanMs });
+    }
+    slow.sort((a, b) => b.meanMs - a.meanMs);
+    this.sink.metric('postgres_slow_statements', slow.length, { labels: { db }, timestamp });
+    for (const s of slow.slice(0, MAX_SLOW_REPORTED)) {
+      const labels = { db, database: s.row.database ?? '', queryid: s.row.queryid };
+      this.sink.metric('postgres_slow_statement_mean_ms', s.meanMs, { labels, timestamp });
+      this.sink.log('warn', `slow statement on ${db}: ${s.meanMs.toFixed(1)} ms mean over ${s.calls} call(s)`, { ...labels, calls: s.calls, mean_ms: Math.round(s.meanMs * 10) / 10, query: s.row.query }, { service: 'tidemark-monitor', timestamp });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ownPool) await this.pool.end();
+  }
+}

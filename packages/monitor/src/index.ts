@@ -1,0 +1,18 @@
+export { monitorRole, startMonitor, buildProbes, tidemarkVersion, type Monitor } from './role';
+export { resolveMonitorKey, MONITOR_KEY_FILE } from './key';
+export { parseTargetList, parseKafkaTarget, defaultTargetName, type Target } from './config/targets';
+export { ProbeRunner, type Probe } from './schedule/runner';
+export type { MetricSink } from './sink';
+export { SystemProbe } from './system/probe';
+export * as system from './system/collect';
+export { HealthProbe, type HealthTarget } from './health/probe';
+export { checkHttp, checkTcp, type CheckResult } from './health/checks';
+export { PostgresProbe, type PostgresProbeOptions } from './db/postgres';
+export { ClickHouseProbe, clickhouseFromUrl, type ClickHouseProbeOptions } from './db/clickhouse';
+export { KafkaProbe, type KafkaProbeOptions } from './db/kafka';
+export { RedisProbe, parseRedisInfo, type RedisProbeOptions } from './db/redis';
+export { ScrapeProbe, tidemarkType } from './scrape/probe';
+export { parsePrometheusText, type PromSample, type PromType, type ParseResult } from './scrape/parse';
+export { readOrCreateInstallId, INSTALL_ID_FILE } from './usage/install-id';
+export { buildHeartbeat, UsageReporter, HEARTBEAT_EVENT, HEARTBEAT_INTERVAL_MS, type Heartbeat, type UsageReporterOptions } from './usage/heartbeat';
+export { usageStatsQueries, usageSummary, chNow, type UsageStatsQueries, type UsageSummary } from './usage/queries';

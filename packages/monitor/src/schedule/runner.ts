@@ -1,0 +1,95 @@
+import { counter, histogram, type Logger, type Registry } from '@tidemark/core';
+
+/** A source of samples that runs on its own interval. */
+export interface Probe {
+  /** Shows in logs and in the monitor's own metrics (probe="..."). */
+  readonly name: string;
+  readonly intervalMs: number;
+  /** Measures and emits; a target being down is a measurement (up=0), not an error. */
+  run(): Promise<void>;
+  /** Releases connections. */
+  close?(): Promise<void>;
+}
+
+/** A run that takes longer than this is abandoned (logged) so one hung target cannot stop its probe forever. */
+const MIN_RUN_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs each probe at once and then every intervalMs, each on its own
+ * timer: runs of one probe never overlap (the next one is scheduled when the
+ * previous finished), a slow probe does not delay the others, and a failing
+ * one is logged and tried again on its next turn.
+ */
+export class ProbeRunner {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Map<string, Promise<void>>();
+  private stopped = false;
+  private readonly runs;
+  private readonly duration;
+
+  constructor(
+    private readonly probes: readonly Probe[],
+    private readonly logger: Logger,
+    metrics: Registry,
+  ) {
+    this.runs = counter(metrics, 'tidemark_monitor_probe_runs_total', 'Monitor probe runs by outcome', ['probe', 'result']);
+    this.duration = histogram(metrics, 'tidemark_monitor_probe_duration_seconds', 'Monitor probe run time', ['probe'], [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
+  }
+
+  start(): void {
+    for (const p of this.probes) this.schedule(p, 0);
+  }
+
+  private schedule(p: Probe, delayMs: number): void {
+    if (this.stopped) return;
+    const t = setTimeout(() => {
+      void this.runOnce(p).finally(() => this.schedule(p, p.intervalMs));
+    }, delayMs);
+    t.unref();
+    this.timers.set(p.name, t);
+  }
+
+  /** Runs one probe now (also used by tests); resolves when it finished or was abandoned. */
+  runOnce(p: Probe): Promise<void> {
+    const existing = this.running.get(p.name);
+    if (existing) return existing;
+    const end = this.duration.startTimer({ probe: p.name });
+    const timeoutMs = Math.max(MIN_RUN_TIMEOUT_MS, p.intervalMs * 2);
+    let timer: NodeJS.Timeout | undefined;
+    const run = Promise.race([
+      p.run().then(() => 'ok' as const),
+      new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+        timer.unref();
+      }),
+    ])
+      .then((result) => {
+        this.runs.inc({ probe: p.name, result });
+        if (result === 'timeout') this.logger.warn({ probe: p.name, timeoutMs }, 'probe run abandoned: it took too long');
+      })
+      .catch((err: unknown) => {
+        this.runs.inc({ probe: p.name, result: 'error' });
+        this.logger.error({ probe: p.name, err }, 'probe run failed');
+      })
+      .finally(() => {
+        clearTimeout(timer);
+        end();
+        this.running.delete(p.name);
+      });
+    this.running.set(p.name, run);
+    return run;
+  }
+
+  /** Runs every probe once, all at once. */
+  async runAll(): Promise<void> {
+    await Promise.all(this.probes.map((p) => this.runOnce(p)));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await Promise.all(this.running.values());
+    await Promise.all(this.probes.map((p) => p.close?.().catch((err: unknown) => this.logger.warn({ probe: p.name, err }, 'closing probe failed'))));
+  }
+}
