@@ -1,7 +1,8 @@
 export { collectorRole, consumerRole } from './role';
 export { createCollectorApp, type CollectorAppOptions } from './http/app';
 export { IngestConsumer, type IngestConsumerOptions } from './kafka/consumer';
-export { topicNames, type Topics, FORMAT_HEADER, ROWS_FORMAT } from './kafka/topics';
+export { topicNames, type Topics, FORMAT_HEADER, ROWS_FORMAT, WARNINGS_FORMAT, COLUMNS_HEADER, RECEIVED_AT_HEADER } from './kafka/topics';
+export { partitionOfKey } from './kafka/partition';
 export { ClickHouseSink } from './sink/clickhouse';
 export { KafkaSink, ensureTopics } from './sink/kafka';
 export type { Sink } from './sink/types';

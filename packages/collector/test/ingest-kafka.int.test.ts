@@ -2,8 +2,8 @@
 import crypto from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { createKafka, createMetricsRegistry } from '@tidemark/core';
-import { ensureTopics, IngestConsumer, KafkaSink, topicNames, type Topics } from '../src';
-import { insertSettings } from '../src/clickhouse/writer';
+import { COLUMNS_HEADER, ensureTopics, FORMAT_HEADER, IngestConsumer, KafkaSink, ROWS_FORMAT, SIGNAL_SPECS, topicNames, type Topics } from '../src';
+import { compactLine, insertSettings } from '../src/clickhouse/writer';
 import { bearer, kafkaBrokers, logger, post, startCollector, startStack, unique, type RunningCollector, type Stack } from './harness';
 
 let stack: Stack;
@@ -116,6 +116,90 @@ test('direct producers use the topic contract; poison messages and invalid items
     await producer.disconnect();
   }
 });
+
+/** Collects what reaches the DLQ topic while `fn` runs. */
+async function withDlq(fn: (dead: { reason: string; value: string }[]) => Promise<void>): Promise<void> {
+  const dlqConsumer = kafka.consumer({ groupId: unique('tm-dlq') });
+  await dlqConsumer.connect();
+  await dlqConsumer.subscribe({ topic: topics.dlq, fromBeginning: true });
+  const dead: { reason: string; value: string }[] = [];
+  await dlqConsumer.run({
+    eachMessage: async ({ message }) => {
+      dead.push({ reason: String(message.headers?.['tidemark-reason']), value: String(message.value) });
+    },
+  });
+  try {
+    await fn(dead);
+  } finally {
+    await dlqConsumer.disconnect();
+  }
+}
+
+test('a 1,000-event request becomes at most one message per partition', async () => {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const total = async (): Promise<number> => (await admin.fetchTopicOffsets(topics.events)).reduce((n, p) => n + Number(p.high), 0);
+    const before = await total();
+    const name = unique('packed');
+    const r = await post(`${collector.url}/v1/events`, JSON.stringify(Array.from({ length: 1000 }, (_, i) => ({ name, distinct_id: `u${i}` }))), bearer(stack.keys.ingest));
+    expect(r.status).toBe(200);
+    const written = (await total()) - before;
+    expect(written).toBeGreaterThanOrEqual(1);
+    expect(written).toBeLessThanOrEqual(3); // the topic has 3 partitions
+    await waitFor('packed events', () => count('SELECT count() AS c FROM events_raw_v1 WHERE name = {name:String}', { name }), (c) => c >= 1000);
+    expect(await count('SELECT uniqExact(distinct_id) AS c FROM events_raw_v1 WHERE name = {name:String}', { name })).toBe(1000);
+  } finally {
+    await admin.disconnect();
+  }
+});
+
+test('rows-v2: a line ClickHouse refuses is found by splitting and dead-lettered; its neighbours land; bad headers are refused', async () => {
+  const name = unique('v2');
+  const columns = SIGNAL_SPECS.events.columns;
+  const row = (distinct: string, eventId: string) => ({
+    project_id: stack.project,
+    event_id: eventId,
+    name,
+    timestamp: '2026-11-22 00:00:00.000',
+    received_at: '2026-11-22 00:00:00.000',
+    distinct_id: distinct,
+    session_id: '',
+    properties: '{}',
+    measures: {},
+    product: '',
+    channel: '',
+    os: '',
+    app_version: '',
+    user_agent: '',
+  });
+  const lines = [row('a', crypto.randomUUID()), row('bad', 'not-a-uuid'), row('c', crypto.randomUUID()), row('d', crypto.randomUUID())].map((x) => compactLine(columns, x));
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    await withDlq(async (dead) => {
+      await producer.send({
+        topic: topics.events,
+        acks: -1,
+        messages: [
+          { partition: 0, headers: { [FORMAT_HEADER]: ROWS_FORMAT, [COLUMNS_HEADER]: columns.join(',') }, value: lines.join('') },
+          { partition: 0, headers: { [FORMAT_HEADER]: 'rows-v9', [COLUMNS_HEADER]: columns.join(',') }, value: lines[0]! },
+          { partition: 0, headers: { [FORMAT_HEADER]: ROWS_FORMAT, [COLUMNS_HEADER]: 'project_id,secret_column' }, value: '["x",1]\n' },
+        ],
+      });
+      await waitFor('dead letters', async () => dead.length, (n) => n >= 3);
+      expect(await count('SELECT count() AS c FROM events_raw_v1 WHERE name = {name:String}', { name })).toBe(3);
+      expect(await count('SELECT sum(events) AS c FROM events_1m_v1 WHERE name = {name:String}', { name })).toBe(3);
+      const reasons = dead.map((d) => d.reason);
+      expect(reasons).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^ClickHouse refused the row: /), expect.stringMatching(/unknown tidemark-format "rows-v9"/), expect.stringMatching(/names columns events_raw_v1 does not have: secret_column/)]),
+      );
+      expect(dead.find((d) => d.reason.startsWith('ClickHouse refused'))?.value).toContain('not-a-uuid');
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}, 120_000);
 
 test('ClickHouse unreachable for a while: the consumer pauses, then lands everything exactly once', async () => {
   await stack.stopClickHouse();

@@ -17,3 +17,4 @@ export * from './auth/keys';
 export * from './http/body';
 export * from './metrics';
 export * from './http/ops';
+export { Scheduler, type ScheduledJob } from './schedule/scheduler';

@@ -4,11 +4,10 @@
  * tests and the benchmark drive one directly (runTable / runAll).
  */
 import type { Pool } from 'pg';
-import { classifyError, NotFoundError, type ClickHouse, type Logger, type Registry } from '@tidemark/core';
+import { classifyError, NotFoundError, Scheduler, type ClickHouse, type Logger, type Registry, type ScheduledJob } from '@tidemark/core';
 import { ensureTableState, getTableState, pruneRuns, recordFailure, resetTable } from './checkpoint/store';
 import type { EtlConfig, SourceConfig, TableConfig } from './config/schema';
 import { logProgress, type ProgressListener } from './progress/progress';
-import { Scheduler, type ScheduledJob } from './schedule/scheduler';
 import { createSourcePool } from './source/session';
 import { exportMetrics, getSyncStatus, publishStatusToClickHouse, type SyncStatus } from './status/status';
 import { CdcStream } from './sync/cdc';
@@ -235,7 +234,7 @@ export class EtlEngine {
         await pruneRuns(this.opts.meta);
       },
     });
-    this.scheduler = new Scheduler(jobs, this.log);
+    this.scheduler = new Scheduler(jobs, this.log.child({ component: 'etl-scheduler' }));
     await this.scheduler.start();
     this.log.info({ tables: this.tables().length, sources: this.opts.config.sources.length }, 'ETL started');
   }

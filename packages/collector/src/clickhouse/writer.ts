@@ -1,6 +1,6 @@
+import { Readable } from 'node:stream';
 import type { ClickHouse, ClickHouseSettings } from '@tidemark/core';
 import { classifyError, retry, type Logger, type RetryOptions } from '@tidemark/core';
-import { TABLE_COLUMNS } from '../signals';
 
 /**
  * Settings of every raw-table insert. The deduplication token makes a retried
@@ -20,40 +20,60 @@ export function insertSettings(token: string): ClickHouseSettings {
 }
 
 /**
- * Rows as JSONCompactEachRow values in the table's column order: the keys are
- * not repeated per row, which makes the payload about 40% smaller and
- * ClickHouse's parse correspondingly faster.
+ * One row as a JSONCompactEachRow line: the values in `columns` order, no
+ * keys, newline-terminated. Rows are serialised once, where they are made
+ * (request handler or Kafka producer), and travel as text from then on:
+ * an insert body is the lines concatenated, never re-encoded. JSON.stringify
+ * escapes control characters, so a line never contains a raw newline.
  */
-export function compactValues(table: string, rows: readonly object[]): { columns: [string, ...string[]]; values: unknown[][] } {
-  const columns = TABLE_COLUMNS[table];
-  if (!columns || columns.length === 0) throw new Error(`no column list for table ${table}`);
-  const values = rows.map((r) => columns.map((c) => (r as Record<string, unknown>)[c]));
-  return { columns: columns as [string, ...string[]], values };
+export function compactLine(columns: readonly string[], row: object): string {
+  const r = row as Record<string, unknown>;
+  const values = new Array<unknown>(columns.length);
+  for (let i = 0; i < columns.length; i++) values[i] = r[columns[i]!];
+  return `${JSON.stringify(values)}\n`;
 }
 
-/** Inserts rows into one table with a deduplication token, retrying transient failures. */
-export async function insertRows(
+/**
+ * One INSERT of already serialised JSONCompactEachRow lines, with the
+ * deduplication token; no retry here (callers decide: the micro-batcher
+ * retries with the same token, the Kafka consumer pauses and bisects).
+ * `table` and `columns` come from the code's table contract, never from
+ * input.
+ */
+export async function insertLines(ch: ClickHouse, table: string, columns: readonly string[], chunks: readonly (Buffer | string)[], token: string): Promise<void> {
+  if (chunks.length === 0) return;
+  try {
+    const r = await ch.client.exec({
+      query: `INSERT INTO ${table} (${columns.join(', ')}) FORMAT JSONCompactEachRow`,
+      values: Readable.from(chunks, { objectMode: false }),
+      clickhouse_settings: insertSettings(token),
+    });
+    r.stream.resume();
+    await new Promise<void>((resolve, reject) => {
+      r.stream.once('end', resolve);
+      r.stream.once('close', resolve);
+      r.stream.once('error', reject);
+    });
+  } catch (err) {
+    throw classifyError(err, 'clickhouse');
+  }
+}
+
+/** insertLines with retries of transient failures; every attempt carries the same token. */
+export async function insertLinesWithRetry(
   ch: ClickHouse,
   table: string,
-  rows: readonly object[],
+  columns: readonly string[],
+  chunks: readonly (Buffer | string)[],
   token: string,
   opts: { logger: Logger; retry?: RetryOptions },
 ): Promise<void> {
-  if (rows.length === 0) return;
-  await retry(
-    async () => {
-      const { columns, values } = compactValues(table, rows);
-      await ch.client.insert({ table, values, columns, format: 'JSONCompactEachRow', clickhouse_settings: insertSettings(token) });
-    },
-    {
-      retries: 5,
-      initialDelayMs: 200,
-      maxDelayMs: 5_000,
-      dependency: 'clickhouse',
-      onRetry: (err, attempt, delayMs) => opts.logger.warn({ table, attempt, delayMs, err: err.message }, 'ClickHouse insert failed; retrying with the same token'),
-      ...opts.retry,
-    },
-  ).catch((err: unknown) => {
-    throw classifyError(err, 'clickhouse');
+  await retry(() => insertLines(ch, table, columns, chunks, token), {
+    retries: 5,
+    initialDelayMs: 200,
+    maxDelayMs: 5_000,
+    dependency: 'clickhouse',
+    onRetry: (err, attempt, delayMs) => opts.logger.warn({ table, attempt, delayMs, err: err.message }, 'ClickHouse insert failed; retrying with the same token'),
+    ...opts.retry,
   });
 }

@@ -1,9 +1,9 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Pool } from 'pg';
 import { backoffDelay, classifyError, counter, gauge, type ClickHouse, type Logger, type Registry, type TidemarkError } from '@tidemark/core';
-import { compactValues, insertSettings } from '../clickhouse/writer';
-import { SIGNAL_SPECS, WARNINGS_TABLE, type SignalName } from '../signals';
-import { decodeMessages, type DeadLetter } from './decode';
+import { insertLines } from '../clickhouse/writer';
+import { SIGNAL_SPECS, type SignalName } from '../signals';
+import { decodeMessages, splitPiece, type DeadLetter, type InsertGroup, type Piece } from './decode';
 import { IntentStore } from './intents';
 import { signalOfTopic, type Topics } from './topics';
 
@@ -122,55 +122,61 @@ export class IngestConsumer {
     const token = `${this.opts.groupId}:${topic}:${partition}:${first}-${last}`;
     const decoded = decodeMessages(signal, messages, this.opts.futureToleranceMs, this.opts.retentionMs);
     const guard = { heartbeat, isRunning, isStale };
-    const deadRows = await this.land(signal, SIGNAL_SPECS[signal].table, decoded.rows, token, guard);
-    await this.land(signal, WARNINGS_TABLE, decoded.warnings, `${token}:warnings`, guard);
-    const dead: DeadLetter[] = [...decoded.dead, ...deadRows.map((d) => ({ offset: first.toString(), value: JSON.stringify(d.row), reason: d.reason }))];
+    const dead: DeadLetter[] = [...decoded.dead];
+    let refused = 0;
+    for (const [i, group] of decoded.groups.entries()) {
+      // The first group keeps the plain token; a replay decodes the same groups in the same order.
+      const refusedRows = await this.land(signal, group, group.pieces, i === 0 ? token : `${token}:g${i}`, guard);
+      for (const d of refusedRows) {
+        dead.push(d);
+        if (group.table === SIGNAL_SPECS[signal].table) refused++;
+      }
+    }
     if (dead.length > 0) await this.sendDeadLetters(signal, topic, partition, dead);
 
     resolveOffset(last.toString());
     await this.consumer.commitOffsets([{ topic, partition, offset: (last + 1n).toString() }]);
     await heartbeat();
-    this.m.rows.inc({ signal }, decoded.rows.length - deadRows.length);
+    this.m.rows.inc({ signal }, decoded.rows - refused);
     this.m.batches.inc({ signal });
     if (decoded.newestReceivedAt > 0) this.m.e2eLag.set({ signal }, Math.max(0, (Date.now() - decoded.newestReceivedAt) / 1000));
   }
 
   /**
-   * Inserts rows with the batch's token. Transient failures are retried
+   * Inserts pieces with the batch's token. Transient failures are retried
    * until they pass (partitions paused meanwhile); a failure ClickHouse calls
-   * permanent splits the rows in halves with derived tokens, down to single
-   * rows, which are returned as dead letters. Splitting is deterministic, so
-   * a replay after a crash produces the same tokens.
+   * permanent splits the pieces in halves with derived tokens (by message,
+   * then by line), down to single rows, which are returned as dead letters.
+   * Splitting is deterministic, so a replay after a crash produces the same
+   * tokens.
    */
   private async land(
     signal: SignalName,
-    table: string,
-    rows: readonly object[],
+    group: InsertGroup,
+    pieces: readonly Piece[],
     token: string,
     guard: { heartbeat(): Promise<void>; isRunning(): boolean; isStale(): boolean },
-  ): Promise<{ row: object; reason: string }[]> {
-    if (rows.length === 0) return [];
+  ): Promise<DeadLetter[]> {
+    if (pieces.length === 0) return [];
     for (let attempt = 0; ; attempt++) {
       try {
-        const { columns, values } = compactValues(table, rows);
-        await this.opts.clickhouse.client.insert({ table, values, columns, format: 'JSONCompactEachRow', clickhouse_settings: insertSettings(token) });
+        await insertLines(this.opts.clickhouse, group.table, group.columns, pieces.map((p) => p.data), token);
         if (this.paused) this.resumeAll();
         return [];
       } catch (raw) {
         const err: TidemarkError = classifyError(raw, 'clickhouse');
         this.m.insertFailures.inc({ signal, retriable: String(err.retriable) });
         if (!err.retriable) {
-          if (rows.length === 1) return [{ row: rows[0]!, reason: `ClickHouse refused the row: ${err.message}` }];
-          const mid = Math.ceil(rows.length / 2);
-          this.log.warn({ table, rows: rows.length, err: err.message }, 'insert refused; splitting the batch to isolate bad rows');
-          const left = await this.land(signal, table, rows.slice(0, mid), `${token}/0`, guard);
-          const right = await this.land(signal, table, rows.slice(mid), `${token}/1`, guard);
-          return [...left, ...right];
+          const rows = pieces.reduce((n, p) => n + p.rows, 0);
+          if (rows <= 1) return pieces.map((p) => ({ offset: p.offset, value: p.data, reason: `ClickHouse refused the row: ${err.message}` }));
+          const [left, right] = pieces.length > 1 ? [pieces.slice(0, Math.ceil(pieces.length / 2)), pieces.slice(Math.ceil(pieces.length / 2))] : splitPiece(pieces[0]!).map((p) => [p]);
+          this.log.warn({ table: group.table, rows, err: err.message }, 'insert refused; splitting the batch to isolate bad rows');
+          return [...(await this.land(signal, group, left!, `${token}/0`, guard)), ...(await this.land(signal, group, right!, `${token}/1`, guard))];
         }
         if (!guard.isRunning() || guard.isStale()) throw new Stopping('consumer stopping or partition reassigned; the batch will be replayed');
         this.pauseAll();
         const delay = backoffDelay(attempt, { initialDelayMs: 200, maxDelayMs: 5_000, jitter: 0.5 });
-        this.log.warn({ table, attempt, delayMs: delay, err: err.message }, 'ClickHouse unavailable; partitions paused, retrying');
+        this.log.warn({ table: group.table, attempt, delayMs: delay, err: err.message }, 'ClickHouse unavailable; partitions paused, retrying');
         await new Promise((r) => setTimeout(r, delay));
         await guard.heartbeat();
       }

@@ -1,7 +1,8 @@
 import type { KafkaMessage } from 'kafkajs';
 import { z } from 'zod';
-import { SIGNAL_SPECS, warningRows, type RowOf, type SignalName, type WarningRow } from '../signals';
-import { FORMAT_HEADER, ROWS_FORMAT } from './topics';
+import { compactLine } from '../clickhouse/writer';
+import { SIGNAL_SPECS, WARNING_COLUMNS, WARNINGS_TABLE, warningRows, type SignalName } from '../signals';
+import { COLUMNS_HEADER, FORMAT_HEADER, RECEIVED_AT_HEADER, ROWS_FORMAT, WARNINGS_FORMAT } from './topics';
 
 /** A message (or one item of it) that cannot be landed, with the reason. */
 export interface DeadLetter {
@@ -12,16 +13,34 @@ export interface DeadLetter {
   reason: string;
 }
 
-export interface Decoded<S extends SignalName> {
-  rows: RowOf[S][];
-  warnings: WarningRow[];
+/**
+ * Rows of one message as JSONCompactEachRow text: `rows` newline-terminated
+ * lines. Pieces are what a refused insert is split into (first by message,
+ * then by line) to find the rows ClickHouse will not take.
+ */
+export interface Piece {
+  offset: string;
+  rows: number;
+  data: Buffer | string;
+}
+
+/** Pieces bound for one table with one column list. */
+export interface InsertGroup {
+  table: string;
+  columns: readonly string[];
+  pieces: Piece[];
+}
+
+export interface Decoded {
+  /** In a deterministic order (first appearance in the batch), so a replay derives the same tokens. */
+  groups: InsertGroup[];
   dead: DeadLetter[];
-  /** Newest received_at among the rows (epoch ms), for end-to-end lag. */
+  rows: number;
+  /** Newest receive time among the rows (epoch ms), for end-to-end lag. */
   newestReceivedAt: number;
 }
 
 const projectId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/);
-const rowsMessage = z.object({ rows: z.array(z.record(z.string(), z.unknown())), warnings: z.array(z.record(z.string(), z.unknown())).default([]) });
 
 function header(m: KafkaMessage, name: string): string | undefined {
   const v = m.headers?.[name];
@@ -29,25 +48,67 @@ function header(m: KafkaMessage, name: string): string | undefined {
   return Buffer.isBuffer(v) ? v.toString() : Array.isArray(v) ? String(v[0]) : String(v);
 }
 
-function chTimeToMs(s: unknown): number {
-  return typeof s === 'string' ? Date.parse(`${s.replace(' ', 'T')}Z`) : NaN;
+function countLines(b: Buffer): number {
+  let n = 0;
+  for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) n++;
+  return n;
 }
 
 /**
- * Turns a batch of messages into rows. Messages the collector wrote carry
- * normalised rows; messages written straight into Kafka carry wire items and
- * are normalised here with the same code the HTTP path uses. Anything that
- * is not valid becomes a dead letter with its reason; the rest lands.
+ * Turns a batch of messages into insert groups. Messages the collector wrote
+ * (rows-v2, warnings-v2) already hold insert-ready lines and go in as they
+ * are, unparsed; ClickHouse is their validator, and a refused insert is
+ * split until the refused lines are found. Messages written straight into
+ * Kafka carry wire items and are normalised here with the same code the HTTP
+ * path uses. Anything that cannot land becomes a dead letter with its reason.
  */
-export function decodeMessages<S extends SignalName>(signal: S, messages: KafkaMessage[], futureToleranceMs: number, retentionMs: number): Decoded<S> {
+export function decodeMessages(signal: SignalName, messages: KafkaMessage[], futureToleranceMs: number, retentionMs: number): Decoded {
   const spec = SIGNAL_SPECS[signal];
-  const out: Decoded<S> = { rows: [], warnings: [], dead: [], newestReceivedAt: 0 };
+  const allowed: Record<string, { table: string; columns: ReadonlySet<string> }> = {
+    [ROWS_FORMAT]: { table: spec.table, columns: new Set(spec.columns) },
+    [WARNINGS_FORMAT]: { table: WARNINGS_TABLE, columns: new Set(WARNING_COLUMNS) },
+  };
+  const out: Decoded = { groups: [], dead: [], rows: 0, newestReceivedAt: 0 };
+  const byKey = new Map<string, InsertGroup>();
+  const add = (table: string, columns: readonly string[], piece: Piece): void => {
+    const key = `${table}(${columns.join(',')})`;
+    let g = byKey.get(key);
+    if (!g) byKey.set(key, (g = { table, columns, pieces: [] }));
+    g.pieces.push(piece);
+    if (table !== WARNINGS_TABLE) out.rows += piece.rows;
+  };
+  const seen = (ms: number): void => {
+    if (ms > out.newestReceivedAt) out.newestReceivedAt = ms;
+  };
+
   for (const m of messages) {
     const value = m.value;
-    if (!value) {
+    if (!value || value.length === 0) {
       out.dead.push({ offset: m.offset, value: '', reason: 'empty message value' });
       continue;
     }
+    const format = header(m, FORMAT_HEADER);
+    if (format !== undefined) {
+      const target = allowed[format];
+      if (!target) {
+        out.dead.push({ offset: m.offset, value, reason: `unknown ${FORMAT_HEADER} "${format.slice(0, 40)}" (this consumer reads ${Object.keys(allowed).join(', ')} or the wire format)` });
+        continue;
+      }
+      const columns = (header(m, COLUMNS_HEADER) ?? '').split(',');
+      const unknown = columns.filter((c) => !target.columns.has(c));
+      if (unknown.length > 0) {
+        out.dead.push({ offset: m.offset, value, reason: `${COLUMNS_HEADER} names columns ${target.table} does not have: ${unknown.join(', ').slice(0, 200)}` });
+        continue;
+      }
+      if (value[value.length - 1] !== 10) {
+        out.dead.push({ offset: m.offset, value, reason: `${format} value does not end with a newline (truncated?)` });
+        continue;
+      }
+      add(target.table, columns, { offset: m.offset, rows: countLines(value), data: value });
+      seen(Number(header(m, RECEIVED_AT_HEADER)) || 0);
+      continue;
+    }
+    // Wire format from a direct producer: one item or an array of items, each naming its project.
     let parsed: unknown;
     try {
       parsed = JSON.parse(value.toString('utf8'));
@@ -55,23 +116,10 @@ export function decodeMessages<S extends SignalName>(signal: S, messages: KafkaM
       out.dead.push({ offset: m.offset, value, reason: `value is not JSON: ${(err as Error).message}` });
       continue;
     }
-    if (header(m, FORMAT_HEADER) === ROWS_FORMAT) {
-      const r = rowsMessage.safeParse(parsed);
-      if (!r.success) {
-        out.dead.push({ offset: m.offset, value, reason: `malformed ${ROWS_FORMAT} message: ${r.error.issues[0]?.message ?? 'invalid'}` });
-        continue;
-      }
-      for (const row of r.data.rows) {
-        out.rows.push(row as unknown as RowOf[S]);
-        const t = chTimeToMs(row.received_at);
-        if (t > out.newestReceivedAt) out.newestReceivedAt = t;
-      }
-      for (const w of r.data.warnings) out.warnings.push(w as unknown as WarningRow);
-      continue;
-    }
-    // Wire format from a direct producer: one item or an array of items, each naming its project.
     const items = Array.isArray(parsed) ? parsed : [parsed];
     const receivedAt = Number(m.timestamp) || Date.now();
+    const lines: string[] = [];
+    const warnings: string[] = [];
     items.forEach((item, index) => {
       const pid = projectId.safeParse((item as { project_id?: unknown } | null)?.project_id);
       if (!pid.success) {
@@ -83,10 +131,25 @@ export function decodeMessages<S extends SignalName>(signal: S, messages: KafkaM
         out.dead.push({ offset: m.offset, index, value: JSON.stringify(item), reason: n.reason });
         return;
       }
-      out.rows.push(n.row as RowOf[S]);
-      out.warnings.push(...warningRows(signal, n.row as { project_id: string; received_at: string; event_id?: string }, n.warnings));
-      if (receivedAt > out.newestReceivedAt) out.newestReceivedAt = receivedAt;
+      lines.push(compactLine(spec.columns, n.row));
+      for (const w of warningRows(signal, n.row as { project_id: string; received_at: string; event_id?: string }, n.warnings)) warnings.push(compactLine(WARNING_COLUMNS, w));
     });
+    if (lines.length > 0) {
+      add(spec.table, spec.columns, { offset: m.offset, rows: lines.length, data: lines.join('') });
+      seen(receivedAt);
+    }
+    if (warnings.length > 0) add(WARNINGS_TABLE, WARNING_COLUMNS, { offset: m.offset, rows: warnings.length, data: warnings.join('') });
   }
+  out.groups = [...byKey.values()];
   return out;
+}
+
+/** Splits a piece of several lines into two pieces of about half the lines each. */
+export function splitPiece(p: Piece): [Piece, Piece] {
+  const text = typeof p.data === 'string' ? p.data : p.data.toString('utf8');
+  const lines = text.split('\n');
+  lines.pop(); // after the final newline
+  const mid = Math.ceil(lines.length / 2);
+  const part = (ls: string[]): Piece => ({ offset: p.offset, rows: ls.length, data: `${ls.join('\n')}\n` });
+  return [part(lines.slice(0, mid)), part(lines.slice(mid))];
 }

@@ -1,33 +1,37 @@
 import crypto from 'node:crypto';
 import type { ClickHouse, Logger } from '@tidemark/core';
-import { insertRows } from '../clickhouse/writer';
-import { SIGNAL_SPECS, SIGNALS, WARNINGS_TABLE, type RowOf, type SignalName, type WarningRow } from '../signals';
+import { compactLine, insertLinesWithRetry } from '../clickhouse/writer';
+import { SIGNAL_SPECS, SIGNALS, WARNING_COLUMNS, WARNINGS_TABLE, type RowOf, type SignalName, type WarningRow } from '../signals';
 import { MicroBatcher, type BatcherOptions } from './batcher';
 import type { Sink } from './types';
 
 /**
  * Embedded mode (no Kafka): concurrent requests are micro-batched per table
  * and each request is answered when the insert holding its rows committed.
- * A flush's retries reuse its deduplication token, so a retry after an
- * unclear failure never double counts.
+ * Rows are serialised in the request's own turn and a flush only
+ * concatenates lines. A flush's retries reuse its deduplication token, so a
+ * retry after an unclear failure never double counts.
  */
 export class ClickHouseSink implements Sink {
   readonly kind = 'clickhouse' as const;
-  private readonly batchers: Record<SignalName | 'warnings', MicroBatcher<object>>;
+  private readonly batchers: Record<SignalName | 'warnings', MicroBatcher<string>>;
 
   constructor(ch: ClickHouse, logger: Logger, opts: BatcherOptions) {
-    const make = (table: string) =>
-      new MicroBatcher<object>((rows) => insertRows(ch, table, rows, `direct:${table}:${crypto.randomUUID()}`, { logger }), opts);
+    const make = (table: string, columns: readonly string[]) =>
+      new MicroBatcher<string>((lines) => insertLinesWithRetry(ch, table, columns, [lines.join('')], `direct:${table}:${crypto.randomUUID()}`, { logger }), opts);
     this.batchers = {
-      events: make(SIGNAL_SPECS.events.table),
-      metrics: make(SIGNAL_SPECS.metrics.table),
-      logs: make(SIGNAL_SPECS.logs.table),
-      warnings: make(WARNINGS_TABLE),
+      events: make(SIGNAL_SPECS.events.table, SIGNAL_SPECS.events.columns),
+      metrics: make(SIGNAL_SPECS.metrics.table, SIGNAL_SPECS.metrics.columns),
+      logs: make(SIGNAL_SPECS.logs.table, SIGNAL_SPECS.logs.columns),
+      warnings: make(WARNINGS_TABLE, WARNING_COLUMNS),
     };
   }
 
   async write<S extends SignalName>(signal: S, rows: RowOf[S][], warnings: WarningRow[]): Promise<void> {
-    await Promise.all([this.batchers[signal].add(rows), this.batchers.warnings.add(warnings)]);
+    const columns = SIGNAL_SPECS[signal].columns;
+    const lines = new Array<string>(rows.length);
+    for (let i = 0; i < rows.length; i++) lines[i] = compactLine(columns, rows[i]!);
+    await Promise.all([this.batchers[signal].add(lines), this.batchers.warnings.add(warnings.map((w) => compactLine(WARNING_COLUMNS, w)))]);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,9 @@
-import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
-import { classifyError, type Logger } from '@tidemark/core';
-import { FORMAT_HEADER, ROWS_FORMAT, type Topics } from '../kafka/topics';
-import { SIGNAL_SPECS, type RowOf, type SignalName, type WarningRow } from '../signals';
+import { CompressionTypes, type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
+import { classifyError, UnavailableError, type Logger } from '@tidemark/core';
+import { compactLine } from '../clickhouse/writer';
+import { partitionOfKey } from '../kafka/partition';
+import { COLUMNS_HEADER, FORMAT_HEADER, RECEIVED_AT_HEADER, ROWS_FORMAT, WARNINGS_FORMAT, type Topics } from '../kafka/topics';
+import { SIGNAL_SPECS, WARNING_COLUMNS, type RowOf, type SignalName, type WarningRow } from '../signals';
 import type { Sink } from './types';
 
 export interface KafkaSinkOptions {
@@ -9,19 +11,29 @@ export interface KafkaSinkOptions {
   compression: 'none' | 'gzip';
   /** Upper bound of one message's value; below the broker's message.max.bytes. */
   maxMessageBytes: number;
+  /** How often the partition counts of the topics are re-read (ms). */
+  metadataRefreshMs?: number;
 }
 
 /**
- * Kafka mode: rows are grouped by key (one user's events share a key and so a
- * partition, which keeps them ordered) into messages of at most
- * maxMessageBytes, and sent with acks=all by an idempotent producer. `write`
- * resolves when Kafka acknowledged every message.
+ * Kafka mode: each row's partition is chosen from its key with Kafka's
+ * default partitioner (one user's events share a partition and so stay
+ * ordered), and the rows of a request are packed into one rows-v2 message
+ * per partition (several when one would exceed maxMessageBytes). A request
+ * of 1,000 events becomes a handful of messages, not 1,000. They are sent
+ * with acks=all by an idempotent producer; `write` resolves when Kafka
+ * acknowledged every message.
  */
 export class KafkaSink implements Sink {
   readonly kind = 'kafka' as const;
+  private readonly partitions = new Map<string, number>();
+  private refreshTimer: NodeJS.Timeout | undefined;
+
   private constructor(
     private readonly producer: Producer,
+    private readonly admin: Admin,
     private readonly opts: KafkaSinkOptions,
+    private readonly logger: Logger,
   ) {}
 
   static async connect(kafka: Kafka, opts: KafkaSinkOptions, logger: Logger): Promise<KafkaSink> {
@@ -29,43 +41,67 @@ export class KafkaSink implements Sink {
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
     producer.on('producer.disconnect', () => logger.warn('Kafka producer disconnected'));
     await producer.connect();
-    return new KafkaSink(producer, opts);
+    const admin = kafka.admin();
+    await admin.connect();
+    const sink = new KafkaSink(producer, admin, opts, logger);
+    await sink.refreshPartitions();
+    sink.refreshTimer = setInterval(() => {
+      sink.refreshPartitions().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not re-read topic partition counts; keeping the last ones'));
+    }, opts.metadataRefreshMs ?? 60_000);
+    sink.refreshTimer.unref();
+    return sink;
+  }
+
+  /** Partition counts of the signal topics (they can grow; a key then maps as Kafka's own partitioner would map it). */
+  private async refreshPartitions(): Promise<void> {
+    const { events, metrics, logs } = this.opts.topics;
+    const md = await this.admin.fetchTopicMetadata({ topics: [events, metrics, logs] });
+    for (const t of md.topics) if (t.partitions.length > 0) this.partitions.set(t.name, t.partitions.length);
   }
 
   async write<S extends SignalName>(signal: S, rows: RowOf[S][], warnings: WarningRow[]): Promise<void> {
     if (rows.length === 0) return;
     const spec = SIGNAL_SPECS[signal];
-    const byKey = new Map<string, string[]>();
-    for (const row of rows) {
-      const k = spec.key(row as never);
-      const list = byKey.get(k);
-      const json = JSON.stringify(row);
-      if (list) list.push(json);
-      else byKey.set(k, [json]);
-    }
-    const headers = { [FORMAT_HEADER]: ROWS_FORMAT };
+    const topic = this.opts.topics[signal];
+    const count = this.partitions.get(topic);
+    if (count === undefined) throw new UnavailableError(`Kafka topic ${topic} has no known partitions`, { context: { dependency: 'kafka' }, retryAfterMs: 1_000 });
+    // Every row of a request carries the same receive time.
+    const receivedAt = String(Date.parse(`${rows[0]!.received_at.replace(' ', 'T')}Z`));
+    const max = this.opts.maxMessageBytes;
     const messages: Message[] = [];
-    let warningsJson = warnings.length > 0 ? warnings.map((w) => JSON.stringify(w)).join(',') : '';
-    for (const [key, list] of byKey) {
-      let chunk: string[] = [];
-      let size = 0;
-      const push = (): void => {
-        // Warnings ride with the first message of the request.
-        messages.push({ key, headers, value: `{"rows":[${chunk.join(',')}],"warnings":[${warningsJson}]}` });
-        warningsJson = '';
-        chunk = [];
-        size = 0;
-      };
-      for (const json of list) {
-        if (size + json.length > this.opts.maxMessageBytes && chunk.length > 0) push();
-        chunk.push(json);
-        size += json.length + 1;
+    const open = new Map<number, { lines: string[]; bytes: number }>();
+    const rowHeaders = { [FORMAT_HEADER]: ROWS_FORMAT, [COLUMNS_HEADER]: spec.columns.join(','), [RECEIVED_AT_HEADER]: receivedAt };
+    const emit = (partition: number, lines: string[]): void => {
+      messages.push({ partition, headers: rowHeaders, value: lines.join('') });
+    };
+    for (const row of rows) {
+      const partition = partitionOfKey(spec.key(row as never), count);
+      const line = compactLine(spec.columns, row);
+      const bytes = Buffer.byteLength(line);
+      let m = open.get(partition);
+      if (m && m.bytes + bytes > max && m.lines.length > 0) {
+        emit(partition, m.lines);
+        m = undefined;
       }
-      if (chunk.length > 0) push();
+      if (!m) open.set(partition, (m = { lines: [], bytes: 0 }));
+      m.lines.push(line);
+      m.bytes += bytes;
+    }
+    let firstPartition: number | undefined;
+    for (const [partition, m] of open) {
+      firstPartition ??= partition;
+      emit(partition, m.lines);
+    }
+    if (warnings.length > 0) {
+      messages.push({
+        partition: firstPartition!,
+        headers: { [FORMAT_HEADER]: WARNINGS_FORMAT, [COLUMNS_HEADER]: WARNING_COLUMNS.join(','), [RECEIVED_AT_HEADER]: receivedAt },
+        value: warnings.map((w) => compactLine(WARNING_COLUMNS, w)).join(''),
+      });
     }
     try {
       await this.producer.send({
-        topic: this.opts.topics[signal],
+        topic,
         acks: -1,
         compression: this.opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
         messages,
@@ -76,7 +112,9 @@ export class KafkaSink implements Sink {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.refreshTimer);
     await this.producer.disconnect();
+    await this.admin.disconnect().catch((err: unknown) => this.logger.debug({ err }, 'admin disconnect failed'));
   }
 }
 

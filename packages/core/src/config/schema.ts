@@ -155,6 +155,8 @@ export const configSchema = z.object({
   API_ROI_AGENT_MONTHLY_COST: z.coerce.number().positive().default(4000),
   /** Quality audits: score (0-100) at or above which an audit created or reviewed without an explicit status passes. */
   API_QUALITY_PASS_SCORE: z.coerce.number().int().min(0).max(100).default(80),
+  /** Directory of the dashboard build the API serves at / (index.html and assets/). Unset: the dist/ of the installed @tidemark/web package (npm run build makes it). */
+  API_DASHBOARD_DIR: optional(z.string().min(1)),
 
   // --- monitoring and SDK (packages/monitor) ---
   /** Port of the ops server (GET /health, /ready, /metrics) of a process running roles without an HTTP port of their own (consumer, alerting, etl, monitor); 0 = any free port. */

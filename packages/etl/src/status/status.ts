@@ -77,15 +77,21 @@ const n = (v: unknown): number | null => (v === null || v === undefined ? null :
  * lags by more than that (runs succeed but cannot advance, e.g. behind a
  * transaction left open on the source), or a snapshot that has not landed a
  * chunk for that long (a long snapshot that progresses is not stalled).
+ * `project` narrows it to one project's tables and their sources.
  */
-export async function getSyncStatus(meta: Pool): Promise<SyncStatus> {
-  const { rows } = await meta.query(`
+export async function getSyncStatus(meta: Pool, opts: { project?: string } = {}): Promise<SyncStatus> {
+  // With a project (the query API's caller): only its tables, and only the CDC sources feeding them.
+  const project = opts.project ?? null;
+  const { rows } = await meta.query(
+    `
     SELECT t.*, now() AS now_at,
            CASE WHEN t.phase = 'incremental' THEN now() - coalesce(t.last_success_at, t.updated_at) > t.stall_after_seconds * interval '1 second'
                                                  OR coalesce(t.lag_seconds, 0) > t.stall_after_seconds
                 WHEN t.phase IN ('snapshot', 'pending') THEN now() - t.updated_at > t.stall_after_seconds * interval '1 second'
                 ELSE false END AS stalled
-      FROM etl_tables t ORDER BY t.table_key`);
+      FROM etl_tables t WHERE ($1::text IS NULL OR t.project = $1) ORDER BY t.table_key`,
+    [project],
+  );
   const tables: TableSyncStatus[] = (rows as Record<string, unknown>[]).map((r) => {
     const phase = r.phase as TableSyncStatus['phase'];
     const stalled = r.stalled === true;
@@ -128,7 +134,12 @@ export async function getSyncStatus(meta: Pool): Promise<SyncStatus> {
             },
     };
   });
-  const src = await meta.query(`SELECT * FROM etl_sources ORDER BY source`);
+  const src = await meta.query(
+    `SELECT * FROM etl_sources s
+      WHERE $1::text IS NULL OR EXISTS (SELECT 1 FROM etl_tables t WHERE t.source = s.source AND t.project = $1)
+      ORDER BY source`,
+    [project],
+  );
   const sources: SourceSyncStatus[] = (src.rows as Record<string, unknown>[]).map((r) => ({
     source: r.source as string,
     slot: r.slot_name as string,

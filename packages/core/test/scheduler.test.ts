@@ -1,4 +1,4 @@
-import { createLogger } from '@tidemark/core';
+import { createLogger } from '../src/log';
 import { Scheduler } from '../src/schedule/scheduler';
 
 const logger = createLogger({ level: 'silent' });
