@@ -43,6 +43,7 @@ SETTINGS non_replicated_deduplication_window = 10000;
 CREATE TABLE IF NOT EXISTS metrics_1h_v1 AS metrics_1m_v1;
 CREATE TABLE IF NOT EXISTS metrics_1d_v1 AS metrics_1m_v1;
 
+-- Hour and day rollups cascade from the minute rollup, as in 0001_events.sql.
 CREATE MATERIALIZED VIEW IF NOT EXISTS metrics_1m_mv_v1 TO metrics_1m_v1 AS
 SELECT project_id, toStartOfMinute(timestamp) AS bucket, name, labels_key,
        any(labels) AS labels, any(type) AS type, count() AS count, sum(value) AS sum, min(value) AS min, max(value) AS max,
@@ -51,15 +52,15 @@ FROM metrics_raw_v1
 GROUP BY project_id, bucket, name, labels_key;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS metrics_1h_mv_v1 TO metrics_1h_v1 AS
-SELECT project_id, toStartOfHour(timestamp) AS bucket, name, labels_key,
-       any(labels) AS labels, any(type) AS type, count() AS count, sum(value) AS sum, min(value) AS min, max(value) AS max,
-       argMaxState(value, timestamp) AS last, quantilesTDigestState(0.5, 0.9, 0.95, 0.99)(value) AS quantiles
-FROM metrics_raw_v1
+SELECT project_id, toStartOfHour(bucket) AS bucket, name, labels_key,
+       any(labels) AS labels, any(type) AS type, sum(count) AS count, sum(sum) AS sum, min(min) AS min, max(max) AS max,
+       argMaxMergeState(last) AS last, quantilesTDigestMergeState(0.5, 0.9, 0.95, 0.99)(quantiles) AS quantiles
+FROM metrics_1m_v1
 GROUP BY project_id, bucket, name, labels_key;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS metrics_1d_mv_v1 TO metrics_1d_v1 AS
-SELECT project_id, toStartOfDay(timestamp) AS bucket, name, labels_key,
-       any(labels) AS labels, any(type) AS type, count() AS count, sum(value) AS sum, min(value) AS min, max(value) AS max,
-       argMaxState(value, timestamp) AS last, quantilesTDigestState(0.5, 0.9, 0.95, 0.99)(value) AS quantiles
-FROM metrics_raw_v1
+SELECT project_id, toStartOfDay(bucket) AS bucket, name, labels_key,
+       any(labels) AS labels, any(type) AS type, sum(count) AS count, sum(sum) AS sum, min(min) AS min, max(max) AS max,
+       argMaxMergeState(last) AS last, quantilesTDigestMergeState(0.5, 0.9, 0.95, 0.99)(quantiles) AS quantiles
+FROM metrics_1m_v1
 GROUP BY project_id, bucket, name, labels_key;

@@ -16,6 +16,8 @@ import {
   migratePostgres,
   POSTGRES_MIGRATIONS_DIR,
   redactUrl,
+  retry,
+  UnavailableError,
   type Config,
   type Logger,
 } from '@tidemark/core';
@@ -102,6 +104,31 @@ async function bootstrapProject(config: Config, meta: Pool): Promise<Platform['b
   return { file, keys };
 }
 
+/**
+ * Waits until ClickHouse and the metadata Postgres answer, retrying with
+ * jittered backoff for up to STARTUP_WAIT_MS. Services in a cluster start in
+ * any order and restarted processes meet stores that are briefly away; a
+ * process that exits at once only turns that into a restart loop.
+ */
+async function waitForStores(config: Config, logger: Logger, admin: ClickHouse, meta: Pool): Promise<void> {
+  const deadline = Date.now() + config.STARTUP_WAIT_MS;
+  await retry(
+    async () => {
+      const ping = await admin.client.ping();
+      if (!ping.success) throw new UnavailableError(`ClickHouse at ${admin.options.url} does not answer: ${ping.error.message}`, { context: { dependency: 'clickhouse' } });
+      await meta.query('SELECT 1');
+    },
+    {
+      retries: Number.MAX_SAFE_INTEGER,
+      initialDelayMs: 250,
+      maxDelayMs: 5_000,
+      dependency: 'postgres',
+      retryIf: (err) => err.retriable && Date.now() < deadline,
+      onRetry: (err, attempt, delayMs) => logger.warn({ attempt, delayMs, err: err.message }, 'waiting for the stores to answer'),
+    },
+  );
+}
+
 /** Applies both schemas; every start does this, so a newer binary never runs on an older schema. */
 export async function migrateAll(config: Config, logger: Logger, admin: ClickHouse, meta: Pool) {
   const log = logger.child({ component: 'migrate' });
@@ -127,6 +154,7 @@ export async function startPlatform(opts: { config: Config; logger: Logger; role
   const endpoints: Endpoint[] = [];
   try {
     const { admin, meta, metaUrl } = await connectStores(config, logger, lifecycle, endpoints);
+    await waitForStores(config, logger, admin, meta);
     logger.info({ clickhouse: admin.options.url, meta: redactUrl(metaUrl) }, 'stores ready');
     const migrations = await migrateAll(config, logger, admin, meta);
     logger.info({ clickhouse: migrations.clickhouse.applied.length, postgres: migrations.postgres.applied.length }, 'migrations applied');

@@ -1,4 +1,4 @@
-import { CompressionTypes, type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import { classifyError, UnavailableError, type Logger } from '@tidemark/core';
 import { compactLine } from '../clickhouse/writer';
 import { partitionOfKey } from '../kafka/partition';
@@ -30,10 +30,9 @@ export class KafkaSink implements Sink {
   private refreshTimer: NodeJS.Timeout | undefined;
 
   private constructor(
+    private readonly kafka: Kafka,
     private readonly producer: Producer,
-    private readonly admin: Admin,
     private readonly opts: KafkaSinkOptions,
-    private readonly logger: Logger,
   ) {}
 
   static async connect(kafka: Kafka, opts: KafkaSinkOptions, logger: Logger): Promise<KafkaSink> {
@@ -41,9 +40,7 @@ export class KafkaSink implements Sink {
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
     producer.on('producer.disconnect', () => logger.warn('Kafka producer disconnected'));
     await producer.connect();
-    const admin = kafka.admin();
-    await admin.connect();
-    const sink = new KafkaSink(producer, admin, opts, logger);
+    const sink = new KafkaSink(kafka, producer, opts);
     await sink.refreshPartitions();
     sink.refreshTimer = setInterval(() => {
       sink.refreshPartitions().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not re-read topic partition counts; keeping the last ones'));
@@ -52,11 +49,21 @@ export class KafkaSink implements Sink {
     return sink;
   }
 
-  /** Partition counts of the signal topics (they can grow; a key then maps as Kafka's own partitioner would map it). */
+  /**
+   * Partition counts of the signal topics (they can grow; a key then maps as
+   * Kafka's own partitioner would map it). A short-lived admin connection
+   * each time: nothing idle is left to reconnect while a broker restarts.
+   */
   private async refreshPartitions(): Promise<void> {
     const { events, metrics, logs } = this.opts.topics;
-    const md = await this.admin.fetchTopicMetadata({ topics: [events, metrics, logs] });
-    for (const t of md.topics) if (t.partitions.length > 0) this.partitions.set(t.name, t.partitions.length);
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const md = await admin.fetchTopicMetadata({ topics: [events, metrics, logs] });
+      for (const t of md.topics) if (t.partitions.length > 0) this.partitions.set(t.name, t.partitions.length);
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   async write<S extends SignalName>(signal: S, rows: RowOf[S][], warnings: WarningRow[]): Promise<void> {
@@ -114,7 +121,6 @@ export class KafkaSink implements Sink {
   async close(): Promise<void> {
     clearInterval(this.refreshTimer);
     await this.producer.disconnect();
-    await this.admin.disconnect().catch((err: unknown) => this.logger.debug({ err }, 'admin disconnect failed'));
   }
 }
 

@@ -47,6 +47,8 @@ export const configSchema = z.object({
   TIDEMARK_HOST: z.string().min(1).default('127.0.0.1'),
   /** How long a graceful shutdown may take before the process exits anyway (ms). */
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),
+  /** How long a starting process waits for ClickHouse and the metadata Postgres to answer (ms), retrying with backoff; they may start after it (compose, Kubernetes). 0: fail at once. */
+  STARTUP_WAIT_MS: z.coerce.number().int().min(0).default(120_000),
 
   // --- ClickHouse ----------------------------------------------------------
   /** ClickHouse HTTP URL of a server or cluster. Unset: the embedded chDB engine is started and served on EMBEDDED_CLICKHOUSE_PORT. */
