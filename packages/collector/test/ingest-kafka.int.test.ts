@@ -2,8 +2,8 @@
 import crypto from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { createKafka, createMetricsRegistry } from '@tidemark/core';
-import { COLUMNS_HEADER, ensureTopics, FORMAT_HEADER, IngestConsumer, KafkaSink, ROWS_FORMAT, SIGNAL_SPECS, topicNames, type Topics } from '../src';
-import { compactLine, insertSettings } from '../src/clickhouse/writer';
+import { COLUMNS_HEADER, compactLine, ensureTopics, FORMAT_HEADER, IngestConsumer, KafkaSink, ROWS_FORMAT, SIGNAL_SPECS, topicNames, type Topics } from '../src';
+import { insertSettings } from '../src/clickhouse/writer';
 import { bearer, kafkaBrokers, logger, post, startCollector, startStack, unique, type RunningCollector, type Stack } from './harness';
 
 let stack: Stack;

@@ -1,4 +1,4 @@
-import { labelsKey, normalizeBatch, normalizeEvent, normalizeLog, normalizeMetric, parseBatch, type NormalizeContext } from '../src';
+import { chTime, labelsKey, normalizeBatch, normalizeEvent, normalizeLog, normalizeMetric, parseBatch, type NormalizeContext } from '../src';
 
 const NOW = Date.parse('2026-11-22T10:00:00.000Z');
 const ctx: NormalizeContext = { projectId: 'p1', receivedAt: NOW, futureToleranceMs: 300_000, retentionMs: 90 * 86_400_000 };
@@ -52,6 +52,13 @@ describe('events', () => {
     expect(n.ok && n.row.timestamp).toBe('2026-11-22 09:59:58.490');
     const m = normalizeEvent({ name: 'x', timestamp: NOW - 2_510, sent_at: NOW - 2_500 }, ctx);
     expect(m.ok && m.row.timestamp).toBe('2026-11-22 09:59:59.990');
+  });
+
+  test('chTime formats like toISOString, across seconds, days and fractional milliseconds', () => {
+    const iso = (ms: number) => new Date(Math.floor(ms)).toISOString().replace('T', ' ').slice(0, 23);
+    const times = [NOW, NOW + 1, NOW + 999, NOW + 1000, NOW - 1, Date.parse('2026-12-31T23:59:59.999Z'), Date.parse('2027-01-01T00:00:00.000Z'), NOW + 0.7, 1, 999];
+    for (let i = 0; i < 2000; i++) times.push(NOW + i * 7919.3);
+    for (const t of times) expect(chTime(t)).toBe(iso(t));
   });
 
   test('clamps a far-future timestamp and records a warning', () => {

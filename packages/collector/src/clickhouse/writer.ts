@@ -20,20 +20,6 @@ export function insertSettings(token: string): ClickHouseSettings {
 }
 
 /**
- * One row as a JSONCompactEachRow line: the values in `columns` order, no
- * keys, newline-terminated. Rows are serialised once, where they are made
- * (request handler or Kafka producer), and travel as text from then on:
- * an insert body is the lines concatenated, never re-encoded. JSON.stringify
- * escapes control characters, so a line never contains a raw newline.
- */
-export function compactLine(columns: readonly string[], row: object): string {
-  const r = row as Record<string, unknown>;
-  const values = new Array<unknown>(columns.length);
-  for (let i = 0; i < columns.length; i++) values[i] = r[columns[i]!];
-  return `${JSON.stringify(values)}\n`;
-}
-
-/**
  * One INSERT of already serialised JSONCompactEachRow lines, with the
  * deduplication token; no retry here (callers decide: the micro-batcher
  * retries with the same token, the Kafka consumer pauses and bisects).

@@ -114,19 +114,6 @@ export function createCollectorApp(opts: CollectorAppOptions): Koa {
         context: { limitBytes: limits.maxBodyBytes, maxItems: limits.maxItems },
       });
     }
-    // An item can only be over the per-item cap if the whole body is.
-    if (body.length > limits.maxItemBytes) {
-      const oversized = parsed.items.flatMap((item, index) => {
-        const size = item === undefined ? 0 : Buffer.byteLength(JSON.stringify(item));
-        return size > limits.maxItemBytes ? [{ index, size }] : [];
-      });
-      if (oversized.length > 0) {
-        throw new PayloadTooLargeError(
-          `${oversized.length} item(s) exceed the limit of ${limits.maxItemBytes} bytes per item (first: index ${oversized[0]!.index}, ${oversized[0]!.size} bytes); nothing was stored`,
-          { context: { limitBytes: limits.maxItemBytes, items: oversized.slice(0, 20) } },
-        );
-      }
-    }
     await rateLimit(principal.projectId, parsed.items.length);
     const batch = normalizeBatch(signal, parsed, {
       projectId: principal.projectId,
@@ -141,7 +128,24 @@ export function createCollectorApp(opts: CollectorAppOptions): Koa {
         context: { rejected: batch.rejected.slice(0, 100) },
       });
     }
-    await opts.sink.write(signal, batch.rows, batch.warnings);
+    // The per-item cap applies to each row as it is stored and sent to Kafka
+    // (its serialised line), so a message always fits; checked for every row
+    // before anything is written. A line's UTF-8 size is at most 3 bytes per
+    // UTF-16 unit, which skips the byte count for nearly every row.
+    const oversized: { index: number; size: number }[] = [];
+    for (let i = 0; i < batch.lines.length; i++) {
+      const line = batch.lines[i]!;
+      if (line.length * 3 <= limits.maxItemBytes) continue;
+      const size = Buffer.byteLength(line);
+      if (size > limits.maxItemBytes) oversized.push({ index: batch.indexes[i]!, size });
+    }
+    if (oversized.length > 0) {
+      throw new PayloadTooLargeError(
+        `${oversized.length} item(s) exceed the limit of ${limits.maxItemBytes} bytes per item as stored (first: index ${oversized[0]!.index}, ${oversized[0]!.size} bytes); nothing was stored`,
+        { context: { limitBytes: limits.maxItemBytes, items: oversized.slice(0, 20) } },
+      );
+    }
+    await opts.sink.write(signal, batch.rows, batch.warnings, batch.lines);
     m.accepted.inc({ signal }, batch.rows.length);
     // Realtime counter per project and minute (the query API's realtime overview reads it).
     void opts.kv.incr(`rt:${principal.projectId}:${signal}:${Math.floor(receivedAt / 60_000)}`, batch.rows.length, 2 * 3_600_000).catch(() => undefined);

@@ -1,7 +1,6 @@
 import type { KafkaMessage } from 'kafkajs';
 import { z } from 'zod';
-import { compactLine } from '../clickhouse/writer';
-import { SIGNAL_SPECS, WARNING_COLUMNS, WARNINGS_TABLE, warningRows, type SignalName } from '../signals';
+import { compactLine, SIGNAL_SPECS, WARNING_COLUMNS, WARNINGS_TABLE, warningRows, type SignalName } from '../signals';
 import { COLUMNS_HEADER, FORMAT_HEADER, RECEIVED_AT_HEADER, ROWS_FORMAT, WARNINGS_FORMAT } from './topics';
 
 /** A message (or one item of it) that cannot be landed, with the reason. */

@@ -1,5 +1,5 @@
 import { ValidationError } from '@tidemark/core';
-import { jsonDepth, parseTimestamp, type NormalizeContext } from './common';
+import { compactLine, jsonDepth, parseTimestamp, type NormalizeContext } from './common';
 
 /** Deepest JSON a request body may have; items have tighter limits of their own. */
 const MAX_BODY_DEPTH = 64;
@@ -79,6 +79,10 @@ export function parseBatch(text: string, contentType: string, signal: SignalName
 
 export interface NormalizedBatch<S extends SignalName> {
   rows: RowOf[S][];
+  /** Each row as its JSONCompactEachRow line (what is stored and sent to Kafka), serialised once here. */
+  lines: string[];
+  /** Each row's item index in the request. */
+  indexes: number[];
   warnings: WarningRow[];
   rejected: RowError[];
 }
@@ -87,6 +91,8 @@ export interface NormalizedBatch<S extends SignalName> {
 export function normalizeBatch<S extends SignalName>(signal: S, parsed: ParsedBatch, ctx: NormalizeContext): NormalizedBatch<S> {
   const spec = SIGNAL_SPECS[signal];
   const rows: RowOf[S][] = [];
+  const lines: string[] = [];
+  const indexes: number[] = [];
   const warnings: WarningRow[] = [];
   const rejected: RowError[] = [...parsed.errors];
   const bad = new Set(parsed.errors.map((e) => e.index));
@@ -99,8 +105,10 @@ export function normalizeBatch<S extends SignalName>(signal: S, parsed: ParsedBa
       return;
     }
     rows.push(n.row as RowOf[S]);
+    lines.push(compactLine(spec.columns, n.row));
+    indexes.push(index);
     if (n.warnings.length > 0) warnings.push(...warningRows(signal, n.row as { project_id: string; received_at: string; event_id?: string }, n.warnings));
   });
   rejected.sort((a, b) => a.index - b.index);
-  return { rows, warnings, rejected };
+  return { rows, lines, indexes, warnings, rejected };
 }

@@ -29,15 +29,24 @@ export function parseTimestamp(v: string | number): number | undefined {
   return Number.isFinite(ms) && ms > 0 && ms < 8.64e15 ? ms : undefined;
 }
 
-let lastMs = NaN;
-let lastText = '';
-/** ClickHouse DateTime64(3) text: "YYYY-MM-DD hh:mm:ss.mmm" in UTC. (A batch shares one receive time: the last result is reused.) */
-export function chTime(ms: number): string {
-  if (ms === lastMs) return lastText;
-  const iso = new Date(ms).toISOString();
-  lastMs = ms;
-  lastText = `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
-  return lastText;
+let lastSecond = NaN;
+let secondText = '';
+const MS_TEXT = Array.from({ length: 1000 }, (_, i) => `.${String(i).padStart(3, '0')}`);
+/**
+ * ClickHouse DateTime64(3) text: "YYYY-MM-DD hh:mm:ss.mmm" in UTC. Events of
+ * a batch mostly share their second, so the date-and-time part is formatted
+ * once per second and only the milliseconds are appended (profiling showed
+ * toISOString per event as 4% of the collector's CPU).
+ */
+export function chTime(time: number): string {
+  const ms = Math.floor(time); // fractional epoch milliseconds are truncated, as toISOString does
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    const iso = new Date(second * 1000).toISOString();
+    lastSecond = second;
+    secondText = `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+  }
+  return secondText + MS_TEXT[ms - second * 1000]!;
 }
 
 /**
@@ -101,4 +110,18 @@ export function scalarMap(rec: Record<string, string | number | boolean> | undef
   const out: Record<string, string> = {};
   if (rec) for (const [k, v] of Object.entries(rec)) out[k] = String(v);
   return out;
+}
+
+/**
+ * One row as a JSONCompactEachRow line: the values in `columns` order, no
+ * keys, newline-terminated. Rows are serialised once, where they are made
+ * (request handler or Kafka producer), and travel as text from then on:
+ * an insert body is the lines concatenated, never re-encoded. JSON.stringify
+ * escapes control characters, so a line never contains a raw newline.
+ */
+export function compactLine(columns: readonly string[], row: object): string {
+  const r = row as Record<string, unknown>;
+  const values = new Array<unknown>(columns.length);
+  for (let i = 0; i < columns.length; i++) values[i] = r[columns[i]!];
+  return `${JSON.stringify(values)}\n`;
 }

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { ClickHouse, Logger } from '@tidemark/core';
-import { compactLine, insertLinesWithRetry } from '../clickhouse/writer';
-import { SIGNAL_SPECS, SIGNALS, WARNING_COLUMNS, WARNINGS_TABLE, type RowOf, type SignalName, type WarningRow } from '../signals';
+import { insertLinesWithRetry } from '../clickhouse/writer';
+import { compactLine, SIGNAL_SPECS, SIGNALS, WARNING_COLUMNS, WARNINGS_TABLE, type RowOf, type SignalName, type WarningRow } from '../signals';
 import { MicroBatcher, type BatcherOptions } from './batcher';
 import type { Sink } from './types';
 
@@ -27,11 +27,10 @@ export class ClickHouseSink implements Sink {
     };
   }
 
-  async write<S extends SignalName>(signal: S, rows: RowOf[S][], warnings: WarningRow[]): Promise<void> {
+  async write<S extends SignalName>(signal: S, rows: RowOf[S][], warnings: WarningRow[], lines?: readonly string[]): Promise<void> {
     const columns = SIGNAL_SPECS[signal].columns;
-    const lines = new Array<string>(rows.length);
-    for (let i = 0; i < rows.length; i++) lines[i] = compactLine(columns, rows[i]!);
-    await Promise.all([this.batchers[signal].add(lines), this.batchers.warnings.add(warnings.map((w) => compactLine(WARNING_COLUMNS, w)))]);
+    const text = lines ?? rows.map((r) => compactLine(columns, r));
+    await Promise.all([this.batchers[signal].add(text), this.batchers.warnings.add(warnings.map((w) => compactLine(WARNING_COLUMNS, w)))]);
   }
 
   async close(): Promise<void> {

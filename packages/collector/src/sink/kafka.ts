@@ -1,9 +1,8 @@
 import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import { classifyError, UnavailableError, type Logger } from '@tidemark/core';
-import { compactLine } from '../clickhouse/writer';
 import { partitionOfKey } from '../kafka/partition';
 import { COLUMNS_HEADER, FORMAT_HEADER, RECEIVED_AT_HEADER, ROWS_FORMAT, WARNINGS_FORMAT, type Topics } from '../kafka/topics';
-import { SIGNAL_SPECS, WARNING_COLUMNS, type RowOf, type SignalName, type WarningRow } from '../signals';
+import { compactLine, SIGNAL_SPECS, WARNING_COLUMNS, type RowOf, type SignalName, type WarningRow } from '../signals';
 import type { Sink } from './types';
 
 export interface KafkaSinkOptions {
@@ -66,7 +65,7 @@ export class KafkaSink implements Sink {
     }
   }
 
-  async write<S extends SignalName>(signal: S, rows: RowOf[S][], warnings: WarningRow[]): Promise<void> {
+  async write<S extends SignalName>(signal: S, rows: RowOf[S][], warnings: WarningRow[], lines?: readonly string[]): Promise<void> {
     if (rows.length === 0) return;
     const spec = SIGNAL_SPECS[signal];
     const topic = this.opts.topics[signal];
@@ -81,9 +80,10 @@ export class KafkaSink implements Sink {
     const emit = (partition: number, lines: string[]): void => {
       messages.push({ partition, headers: rowHeaders, value: lines.join('') });
     };
-    for (const row of rows) {
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
       const partition = partitionOfKey(spec.key(row as never), count);
-      const line = compactLine(spec.columns, row);
+      const line = lines?.[i] ?? compactLine(spec.columns, row);
       const bytes = Buffer.byteLength(line);
       let m = open.get(partition);
       if (m && m.bytes + bytes > max && m.lines.length > 0) {

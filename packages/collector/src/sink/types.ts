@@ -8,6 +8,7 @@ import type { RowOf, SignalName, WarningRow } from '../signals';
  */
 export interface Sink {
   readonly kind: 'clickhouse' | 'kafka';
-  write<S extends SignalName>(signal: S, rows: RowOf[S][], warnings: WarningRow[]): Promise<void>;
+  /** `lines`: the rows already serialised with compactLine (normalizeBatch makes them); computed here when absent. */
+  write<S extends SignalName>(signal: S, rows: RowOf[S][], warnings: WarningRow[], lines?: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
