@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/ensure-install.sh
 tm_ensure_node
 tm_ensure_install
+tm_ensure_chromium
 tm_build
 
 echo "==> starting real services" >&2

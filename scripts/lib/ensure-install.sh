@@ -36,3 +36,28 @@ tm_build() {
   echo "==> building packages" >&2
   npx --no-install turbo run build --output-logs=errors-only >&2
 }
+
+# The dashboard's browser test (packages/web/test/dashboard.int.test.ts) drives
+# Debian's chromium through playwright-core. Installed once, only when missing;
+# without apt-get (or root/sudo) it says so and the test fails with the path.
+tm_ensure_chromium() {
+  local bin=${TIDEMARK_CHROMIUM:-/usr/bin/chromium}
+  [ -x "$bin" ] && return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "==> $bin is missing and apt-get is not available: install Chromium and set TIDEMARK_CHROMIUM to its path (the dashboard test needs it)" >&2
+    return 0
+  fi
+  local sudo=''
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      sudo='sudo'
+    else
+      echo "==> $bin is missing; run: sudo apt-get install -y chromium (the dashboard test needs it)" >&2
+      return 0
+    fi
+  fi
+  echo "==> installing chromium for the dashboard's browser test (apt-get install chromium; a minute or two, once)" >&2
+  if ! { $sudo apt-get install -y --no-install-recommends chromium >&2 || { $sudo apt-get update >&2 && $sudo apt-get install -y --no-install-recommends chromium >&2; }; }; then
+    echo "==> chromium could not be installed; the dashboard test will fail naming $bin" >&2
+  fi
+}

@@ -15,12 +15,16 @@ import {
   type Logger,
   type Registry,
 } from '@tidemark/core';
+import type { AlertingService } from '@tidemark/alerting';
 import { DEFAULT_ANALYTICS_OPTIONS, type AnalyticsOptions } from './analytics/options';
 import { handlerOf, openApiDocument, type AnyRoute } from './http/route';
+import { staticHandler } from './http/static';
 import { QueryCache } from './query/cache';
 import { aiRoutes } from './routes/ai';
+import { alertRoutes } from './routes/alerts';
 import { businessRoutes } from './routes/business';
 import { dashboardRoutes } from './routes/dashboard';
+import { etlRoutes } from './routes/etl';
 import { keyRoutes } from './routes/keys';
 import { logRoutes } from './routes/logs';
 import { monitoringRoutes } from './routes/monitoring';
@@ -39,8 +43,16 @@ export interface ApiDeps {
   kv: KeyValueStore;
   logger: Logger;
   metrics: Registry;
-  /** Routes of other packages (alerting, ETL status, ...) mounted on the same app. */
+  /**
+   * The alerting service behind /api/analytics-monitoring/alerts/... (it reads and
+   * changes alert state in the metadata Postgres; the engine itself runs in the
+   * alerting role, possibly in another process). Required, so no app is built without them.
+   */
+  alerting: AlertingService;
+  /** Routes of other packages (ones the API does not depend on) mounted on the same app. */
   extraRoutes?: AnyRoute[];
+  /** The dashboard build (packages/web/dist) served for every path no route answered; null/omitted: none. */
+  dashboardDir?: string | null;
   /** AI prices, quota and ROI defaults, quality pass score (API_AI_*, API_ROI_*, API_QUALITY_* config keys); defaults when omitted. */
   analytics?: Partial<AnalyticsOptions>;
   ready?: () => Promise<void>;
@@ -63,6 +75,8 @@ export function apiRoutes(deps: ApiDeps): AnyRoute[] {
     ...aiRoutes({ clickhouse: deps.clickhouse, meta: deps.meta, cache, options: analytics }),
     ...qualityRoutes({ meta: deps.meta, passScore: analytics.qualityPassScore }),
     ...usageRoutes({ clickhouse: deps.clickhouse, cache }),
+    ...alertRoutes({ alerting: deps.alerting }),
+    ...etlRoutes({ meta: deps.meta }),
     ...(deps.extraRoutes ?? []),
   ];
 }
@@ -134,6 +148,8 @@ export function createApiApp(deps: ApiDeps): Koa {
   });
   app.use(router.routes());
   app.use(router.allowedMethods());
+  // The dashboard: after every route, so it never shadows one; /api/... misses fall through to the 404 below.
+  app.use(staticHandler({ root: deps.dashboardDir ?? null }));
   app.use((ctx) => {
     ctx.status = 404;
     ctx.body = { error: { code: 'NOT_FOUND', message: `no route ${ctx.method} ${ctx.path}; see /openapi.json`, retriable: false, context: {} } };

@@ -1,14 +1,16 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ClickHouse, type Role } from '@tidemark/core';
+import { ClickHouse, componentLogger, type Role } from '@tidemark/core';
+import { AlertingService, readonlyClickHouse } from '@tidemark/alerting';
 import { analyticsOptionsFromConfig } from './analytics/options';
 import { createApiApp } from './app';
+import { locateDashboard } from './http/static';
 import type { AnyRoute } from './http/route';
 
-/** Routes other packages contribute (alerting, ETL status, ...), registered before the API role starts. */
+/** Routes other packages contribute, registered before the API role starts (alerts and ETL status are built in). */
 export const extraApiRoutes: AnyRoute[] = [];
 
-/** The query API (and, later, the dashboard) on API_PORT. */
+/** The query API and the dashboard (packages/web, served at /) on API_PORT. */
 export const apiRole: Role<'api'> = {
   name: 'api',
   description: 'Query API: time series, business statistics, monitoring, alerts, log search, SQL console',
@@ -21,6 +23,13 @@ export const apiRole: Role<'api'> = {
       application: 'tidemark-sql-console',
     });
     lifecycle.onStop('api-readonly-clickhouse', () => readonlyClickhouse.close());
+    // Alerts on the API: the same service the alerting role is built on, with its own read-only
+    // client (rule checks and previews get ALERTING_QUERY_TIMEOUT_MS, not the console's limits).
+    // It needs no engine here: `--role api` alone serves alert state from the metadata Postgres.
+    const alertingReadonly = readonlyClickHouse(config, ctx.clickhouse.options.url);
+    lifecycle.onStop('api-alerting-readonly-clickhouse', () => alertingReadonly.close());
+    const alerting = new AlertingService({ meta: ctx.meta, readonly: alertingReadonly, config, logger: componentLogger(logger, 'alerting-api') });
+    lifecycle.onStop('api-alerting-service', () => alerting.close());
     const app = createApiApp({
       clickhouse: ctx.clickhouse,
       readonlyClickhouse,
@@ -29,7 +38,9 @@ export const apiRole: Role<'api'> = {
       kv: ctx.kv,
       logger,
       metrics: ctx.metrics,
+      alerting,
       extraRoutes: extraApiRoutes,
+      dashboardDir: locateDashboard(config.API_DASHBOARD_DIR),
       analytics: analyticsOptionsFromConfig(config),
       ready: async () => {
         if (!(await ctx.clickhouse.ping())) throw new Error('ClickHouse does not answer');

@@ -6,15 +6,20 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ClickHouse, createApiKey, createMetricsRegistry, ensureProject, MemoryStore } from '@tidemark/core';
+import { AlertingService } from '@tidemark/alerting';
 import { ClickHouseSink, normalizeBatch } from '@tidemark/collector';
-import { apiRoutes, createApiApp } from '../src';
+import { apiRoutes, createApiApp, timeseriesRequest } from '../src';
+import { fixedOffsetBucketStarts, plan, type ResolvedRange } from '../src/query/timeseries';
+import type { IntervalName } from '../src/query/schema';
 import { logger, startStack, type Stack } from '../../collector/test/harness';
 import { createBizTables, landBizData, markerData } from './fixtures/biz';
+import { alertingConfig, evaluateRules } from './helpers';
 
 let stack: Stack;
 let server: http.Server;
 let url: string;
 let readonly: ClickHouse;
+let alerting: AlertingService;
 let other: { project: string; read: string };
 const HOUR = 3_600_000;
 // A fixed, hour-aligned window two days ago, so buckets are complete and rollups answer.
@@ -95,7 +100,20 @@ beforeAll(async () => {
     { name: 'db_up', value: 0, labels: { db: 'secret_b_db', kind: 'postgres' } },
   ]);
 
-  const app = createApiApp({ clickhouse: stack.ch, readonlyClickhouse: readonly, database: stack.database, meta: stack.meta, kv: new MemoryStore(), logger, metrics: createMetricsRegistry() });
+  // The other project's alerting objects and ETL table: a rule, the alert it fires, a silence, a maintenance window.
+  alerting = new AlertingService({ meta: stack.meta, readonly, config: alertingConfig(stack), logger });
+  await alerting.createRule(other.project, { name: 'secret_b_rule', sql: "SELECT 'secret_b_host' AS host, 5 AS value", condition: { op: '>', threshold: 1 }, interval: '1s' });
+  expect(await evaluateRules({ config: alertingConfig(stack), meta: stack.meta, readonly, logger })).toBe(1);
+  expect((await alerting.listActiveAlerts(other.project)).map((a) => a.labels.host)).toEqual(['secret_b_host']);
+  const day = 86_400_000;
+  await alerting.createSilence(other.project, { matchers: ['host="secret_b_host"'], ends_at: new Date(Date.now() + day), created_by: 'secret_b', comment: 'secret_b' });
+  await alerting.createMaintenanceWindow(other.project, { name: 'secret_b window', ends_at: new Date(Date.now() + day), created_by: 'secret_b', comment: 'secret_b' });
+  await stack.meta.query(
+    `INSERT INTO etl_tables (table_key, source, source_schema, source_table, target_table, mode, project) VALUES ('secret_b.public.t', 'secret_b', 'public', 't', 'biz_secret_b', 'cursor', $1)`,
+    [other.project],
+  );
+
+  const app = createApiApp({ clickhouse: stack.ch, readonlyClickhouse: readonly, database: stack.database, meta: stack.meta, kv: new MemoryStore(), logger, metrics: createMetricsRegistry(), alerting });
   server = http.createServer(app.callback());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -104,6 +122,7 @@ beforeAll(async () => {
 afterAll(async () => {
   server?.closeAllConnections();
   await new Promise((r) => server?.close(r));
+  await alerting?.close();
   await readonly?.close();
   await stack?.close();
 });
@@ -163,6 +182,50 @@ describe('time series', () => {
     expect(r.json.series[0].points.reduce((n: number, p: any) => n + p.count, 0)).toBe(Number(raw!.c));
   });
 
+  test('bucket starts computed without ClickHouse equal ClickHouse\'s toStartOfInterval in fixed-offset zones; DST ranges are left to ClickHouse', async () => {
+    const zones = ['UTC', 'Asia/Shanghai', 'Asia/Kolkata', 'Asia/Kathmandu', 'America/St_Johns', 'Australia/Lord_Howe', 'Europe/London', 'America/New_York'];
+    const intervals: IntervalName[] = ['1m', '5m', '15m', '30m', '1h', '6h', '12h', '1d', '1w'];
+    const ranges: ResolvedRange[] = [
+      { from: Date.UTC(2026, 5, 10, 13, 7, 11), to: Date.UTC(2026, 5, 12, 1, 2, 3), openEnd: false }, // June: no DST change anywhere listed
+      { from: Date.UTC(2026, 0, 5, 0, 0, 0), to: Date.UTC(2026, 1, 5, 0, 0, 0), openEnd: false }, // January
+      { from: Date.UTC(2026, 2, 1, 10, 30, 0), to: Date.UTC(2026, 3, 15, 0, 0, 0), openEnd: false }, // spring changes (US, EU, Lord Howe)
+    ];
+    let computed = 0;
+    let leftToClickHouse = 0;
+    for (const tz of zones) {
+      for (const interval of intervals) {
+        for (const range of ranges) {
+          const js = fixedOffsetBucketStarts(range, interval, tz);
+          if (!js) {
+            leftToClickHouse++;
+            continue;
+          }
+          const step = Math.min({ '1m': 60, '5m': 300, '15m': 900, '30m': 1800 }[interval as '1m'] ?? 3600, 3600);
+          const unit = { '1m': '1 MINUTE', '5m': '5 MINUTE', '15m': '15 MINUTE', '30m': '30 MINUTE', '1h': '1 HOUR', '6h': '6 HOUR', '12h': '12 HOUR', '1d': '1 DAY', '1w': '1 WEEK' }[interval];
+          const rows = await stack.rows<{ t: string }>(
+            `SELECT DISTINCT toUnixTimestamp(toStartOfInterval(fromUnixTimestamp64Milli({from:Int64}) + toIntervalSecond(number * {step:UInt32}), INTERVAL ${unit}, {tz:String})) * 1000 AS t
+             FROM numbers({count:UInt32}) ORDER BY t`,
+            { from: range.from, step, tz, count: Math.ceil((range.to - range.from) / 1000 / step) + 1 },
+          );
+          const ch = rows.map((r) => Number(r.t)).filter((t) => t < range.to);
+          expect({ tz, interval, from: range.from, starts: js }).toEqual({ tz, interval, from: range.from, starts: ch });
+          computed++;
+        }
+      }
+    }
+    expect(computed).toBeGreaterThan(100);
+    // Weeks, and the spring range in the four zones that change then (St John's, New York, London, Lord Howe).
+    expect(leftToClickHouse).toBe(zones.length * ranges.length + 4 * (intervals.length - 1));
+  });
+
+  test('a daily rollup (UTC days) is not used for local days of a range reaching into summer time', () => {
+    const req = timeseriesRequest.parse({ measures: [{ type: 'count' }], range: { from: '2026-01-01T00:00:00Z', to: '2026-08-01T00:00:00Z' }, interval: '1d', timezone: 'Europe/London' });
+    const summer = plan(req, 'p', { from: Date.UTC(2026, 0, 1), to: Date.UTC(2026, 7, 1), openEnd: false }, '1d');
+    expect(summer.table).toBe('events_1h_v1');
+    const winter = plan(req, 'p', { from: Date.UTC(2026, 0, 1), to: Date.UTC(2026, 1, 1), openEnd: false }, '1d');
+    expect(winter.table).toBe('events_1d_v1');
+  });
+
   test('results are cached, the cache can be bypassed, and bad input names the field', async () => {
     const body = ts({ measures: [{ type: 'count' }] });
     expect((await call('POST', '/api/v1/query/timeseries', stack.keys.read, body)).json.meta.cached).toBe(false);
@@ -178,10 +241,13 @@ describe('time series', () => {
 
 describe('tenant isolation', () => {
   test('no route of the API shows another project anything', async () => {
-    const gets = apiRoutes({ clickhouse: stack.ch, readonlyClickhouse: readonly, database: stack.database, meta: stack.meta, kv: new MemoryStore(), logger, metrics: createMetricsRegistry() }).filter(
+    const gets = apiRoutes({ clickhouse: stack.ch, readonlyClickhouse: readonly, database: stack.database, meta: stack.meta, kv: new MemoryStore(), logger, metrics: createMetricsRegistry(), alerting }).filter(
       (r) => r.method === 'get' && !r.path.includes(':'),
     );
     expect(gets.length).toBeGreaterThan(5);
+    expect(gets.map((r) => r.path)).toEqual(
+      expect.arrayContaining(['/api/analytics-monitoring/alerts/active', '/api/analytics-monitoring/alerts/silences', '/api/analytics-monitoring/alerts/rules', '/api/analytics-monitoring/etl/status']),
+    );
     for (const r of gets) {
       const res = await call('GET', r.path, r.auth === 'admin' ? stack.keys.admin : stack.keys.read);
       expect({ path: r.path, status: res.status }).toEqual({ path: r.path, status: 200 });
@@ -195,6 +261,11 @@ describe('tenant isolation', () => {
     // The other project sees its own data, and only it.
     const theirs = await call('POST', '/api/v1/sql', other.read, { sql: 'SELECT DISTINCT name FROM events_raw_v1' });
     expect(theirs.json.data.map((d: { name: string }) => d.name).sort()).toEqual(['llm.usage', 'secret_b', 'tidemark.install.heartbeat']);
+    // ... and its own alert, silence, rule and synced table.
+    for (const path of ['alerts/active', 'alerts/silences', 'alerts/rules', 'alerts/maintenance-windows', 'alerts/history', 'etl/status']) {
+      const r = await call('GET', `/api/analytics-monitoring/${path}`, other.read);
+      expect({ path, status: r.status, seen: r.text.includes('secret_b') }).toEqual({ path, status: 200, seen: true });
+    }
     const keys = await call('GET', '/api/v1/keys', stack.keys.admin);
     expect(keys.json.items).toHaveLength(3);
   });

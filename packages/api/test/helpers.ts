@@ -5,7 +5,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ClickHouse, createApiKey, createMetricsRegistry, ensureProject, MemoryStore } from '@tidemark/core';
+import { ClickHouse, createApiKey, createMetricsRegistry, ensureProject, loadConfig, MemoryStore, type Config, type Logger } from '@tidemark/core';
+import { AlertEngine, AlertingService } from '@tidemark/alerting';
 import { ClickHouseSink, normalizeBatch } from '@tidemark/collector';
 import { createApiApp, type ApiDeps } from '../src';
 import { logger, startStack, type Stack } from '../../collector/test/harness';
@@ -25,6 +26,8 @@ export interface ApiEnv {
   /** A second project with its own keys, for tenant isolation. */
   other: { project: string; read: string; admin: string; ingest: string };
   deps: ApiDeps;
+  /** Configuration of this stack (ClickHouse URL and database, read-only user), for the alerting service and engine. */
+  config(overrides?: Record<string, unknown>): Config;
   call(method: string, path: string, key: string | undefined, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
   /** GET with Cache-Control: no-cache (fresh numbers after new data). */
   get(path: string, key?: string): Promise<Reply>;
@@ -43,6 +46,8 @@ export async function startApi(overrides: Partial<ApiDeps> = {}): Promise<ApiEnv
     admin: (await createApiKey(stack.meta, { projectId: otherProject, role: 'admin' })).key,
     ingest: (await createApiKey(stack.meta, { projectId: otherProject, role: 'ingest' })).key,
   };
+  const config = (extra: Record<string, unknown> = {}): Config => alertingConfig(stack, extra);
+  const alerting = new AlertingService({ meta: stack.meta, readonly, config: config(), logger });
   const deps: ApiDeps = {
     clickhouse: stack.ch,
     readonlyClickhouse: readonly,
@@ -51,6 +56,7 @@ export async function startApi(overrides: Partial<ApiDeps> = {}): Promise<ApiEnv
     kv: new MemoryStore(),
     logger,
     metrics: createMetricsRegistry(),
+    alerting,
     ...overrides,
   };
   const server = http.createServer(createApiApp(deps).callback());
@@ -82,6 +88,7 @@ export async function startApi(overrides: Partial<ApiDeps> = {}): Promise<ApiEnv
     url,
     other,
     deps,
+    config,
     call,
     get: (path, key = stack.keys.read) => call('GET', path, key, undefined, { 'cache-control': 'no-cache' }),
     async ingest(project, items) {
@@ -94,10 +101,49 @@ export async function startApi(overrides: Partial<ApiDeps> = {}): Promise<ApiEnv
     async close() {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
+      await alerting.close();
       await readonly.close();
       await stack.close();
     },
   };
+}
+
+/**
+ * The platform configuration of a test stack, as the alerting service and
+ * engine read it: this stack's ClickHouse and database, the read-only user,
+ * evaluations not spread (a new rule is due at once).
+ */
+export function alertingConfig(stack: Stack, overrides: Record<string, unknown> = {}): Config {
+  return loadConfig({}, {
+    CLICKHOUSE_URL: stack.server.url,
+    CLICKHOUSE_DATABASE: stack.database,
+    CLICKHOUSE_READONLY_USER: 'tidemark_readonly',
+    CLICKHOUSE_READONLY_PASSWORD: '',
+    ALERTING_QUERY_TIMEOUT_MS: 10_000,
+    ALERTING_LEASE_MS: 60_000,
+    ALERTING_SEND_TIMEOUT_MS: 3_000,
+    ALERTING_SPREAD_EVALUATIONS: false,
+    ...overrides,
+  } as never);
+}
+
+/**
+ * Runs the real alert engine (system clock, as the alerting role does) until
+ * it has evaluated `expected` rules: a new rule is due at its first slot, so
+ * rules made for tests use `interval: '1s'` and are due within a second.
+ */
+export async function evaluateRules(deps: { config: Config; meta: ApiDeps['meta']; readonly: ClickHouse; logger: Logger }, expected = 1): Promise<number> {
+  const engine = new AlertEngine(deps);
+  let evaluated = 0;
+  try {
+    for (let i = 0; i < 50 && evaluated < expected; i++) {
+      evaluated += (await engine.runOnce()).evaluated;
+      if (evaluated < expected) await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await engine.stop();
+  }
+  return evaluated;
 }
 
 /** Calendar date (YYYY-MM-DD) of an instant in a zone. */

@@ -2,9 +2,10 @@
 // The tidemark command. Set before anything schedules work on the libuv pool:
 // the embedded chDB engine runs each statement on a pool thread.
 process.env.UV_THREADPOOL_SIZE ??= '16';
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { API_KEY_ROLES, ConfigError, createApiKey, createLogger, ensureProject, Lifecycle, loadConfig, type ApiKeyRole, type Config } from '@tidemark/core';
+import { API_KEY_ROLES, ApiKeyVerifier, ConfigError, createApiKey, createLogger, ensureProject, Lifecycle, loadConfig, type ApiKeyRole, type Config } from '@tidemark/core';
 import { connectMeta } from './meta';
 import { startPlatform } from './platform';
 import { ROLES, type RoleName } from './roles';
@@ -12,13 +13,18 @@ import { ROLES, type RoleName } from './roles';
 const HELP = `tidemark: observability and analytics on ClickHouse
 
 Usage:
-  tidemark start [--role <name>]... [--data-dir <dir>]
+  tidemark start [--role <name>]... [--data-dir <dir>] [--demo]
       Runs the platform. With no --role, every role runs in this process on
       the embedded defaults: chDB served on the ClickHouse HTTP interface
       (port ${8123}) and PGlite on the Postgres wire protocol (port 5433),
       data under ./data. Set CLICKHOUSE_URL, META_DATABASE_URL, KAFKA_BROKERS
       and REDIS_URL to use real servers instead. Ctrl-C stops cleanly and
-      keeps the data.
+      keeps the data. It prints the dashboard's address (signed in with the
+      first start's read key).
+      --demo (or TIDEMARK_DEMO=true) adds live demo data: the demo business
+      tables, a steady flow of product events, service metrics and logs into
+      the project "default" (two days of history on the first demo start),
+      and two alert rules that fire on it.
   tidemark migrate [--data-dir <dir>]
       Applies the ClickHouse migrations (clickhouse/*.sql) and the metadata
       Postgres migrations, then exits. \`start\` does this too.
@@ -50,6 +56,7 @@ async function main(): Promise<void> {
       project: { type: 'string' },
       'key-role': { type: 'string' },
       description: { type: 'string' },
+      demo: { type: 'boolean' },
     },
   });
   const command = positionals[0];
@@ -59,7 +66,7 @@ async function main(): Promise<void> {
   }
   let config: Config;
   try {
-    config = loadConfig(process.env, { TIDEMARK_DATA_DIR: values['data-dir'] });
+    config = loadConfig(process.env, { TIDEMARK_DATA_DIR: values['data-dir'], ...(values.demo ? { TIDEMARK_DEMO: true } : {}) });
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message, 78);
     throw err;
@@ -75,12 +82,30 @@ async function main(): Promise<void> {
       const lifecycle = new Lifecycle(logger, config.SHUTDOWN_TIMEOUT_MS);
       lifecycle.installSignalHandlers();
       const platform = await startPlatform({ config, logger, lifecycle, roles: roles.length > 0 ? (roles as RoleName[]) : 'all' });
+      const api = platform.endpoints.find((e) => e.name.startsWith('Query API'));
+      const dashboard = api ? await dashboardLink(api.url, platform, config) : null;
       const lines = [
         '',
-        `Tidemark is running${platform.embedded.clickhouse || platform.embedded.postgres ? ' (embedded mode)' : ''}.`,
+        `Tidemark is running${platform.embedded.clickhouse || platform.embedded.postgres ? ' (embedded mode)' : ''}${platform.demo ? ' with demo data' : ''}.`,
         ...platform.endpoints.map((e) => `  ${e.name.padEnd(44)} ${e.url}`),
         `  ${'data directory'.padEnd(44)} ${path.resolve(config.TIDEMARK_DATA_DIR)}`,
         '',
+        ...(dashboard
+          ? [
+              dashboard.signedIn
+                ? 'Dashboard (the link signs in with the read key of the project "default"; the key stays in the fragment, never sent to the server):'
+                : 'Dashboard (sign in with a read key: tidemark keys create --project <id> --key-role read):',
+              `  ${dashboard.url}`,
+              '',
+            ]
+          : []),
+        ...(platform.demo
+          ? [
+              `Demo: business tables from the ETL demo source, live events, metrics and logs into project "${platform.demo.project}",`,
+              `alert rules ${platform.demo.rules.join(', ')}. Acknowledging alerts needs the admin key.`,
+              '',
+            ]
+          : []),
         ...(platform.bootstrap
           ? [
               'First start: created project "default" with these API keys (shown once; saved in',
@@ -133,6 +158,33 @@ async function main(): Promise<void> {
     default:
       fail(`unknown command "${command}"; see tidemark --help`);
   }
+}
+
+/**
+ * The dashboard's address; with the read key of the first start's project
+ * in the fragment (#key=...) when the data directory still has it and it is
+ * still valid, so the printed link opens the dashboard signed in. The
+ * fragment is not sent to the server: the key stays out of its logs.
+ */
+async function dashboardLink(apiUrl: string, platform: Awaited<ReturnType<typeof startPlatform>>, config: Config): Promise<{ url: string; signedIn: boolean }> {
+  const base = `${apiUrl.replace('://0.0.0.0:', '://127.0.0.1:').replace(/\/$/, '')}/`;
+  let key = platform.bootstrap?.keys.find((k) => k.role === 'read')?.key;
+  if (!key) {
+    try {
+      const saved = JSON.parse(fs.readFileSync(path.resolve(config.TIDEMARK_DATA_DIR, 'bootstrap-keys.json'), 'utf8')) as { keys?: { role: string; key: string }[] };
+      key = saved.keys?.find((k) => k.role === 'read')?.key;
+    } catch {
+      // No saved keys (servers configured, or the file was removed): the dashboard asks for a key.
+    }
+  }
+  if (key) {
+    try {
+      await new ApiKeyVerifier(platform.meta).require(key, 'read');
+    } catch {
+      key = undefined; // revoked since
+    }
+  }
+  return key ? { url: `${base}#key=${encodeURIComponent(key)}`, signedIn: true } : { url: base, signedIn: false };
 }
 
 main().catch((err: unknown) => {

@@ -24,6 +24,7 @@ import {
 import { embeddedUsers, startEmbeddedClickHouse } from '@tidemark/embedded-clickhouse';
 import { startEmbeddedPostgres } from '@tidemark/embedded-postgres';
 import type { Pool } from 'pg';
+import { demoConfig, startDemo, type DemoHandle } from './demo';
 import { ROLES, type Endpoint, type Role, type RoleName } from './roles';
 
 export interface Platform {
@@ -36,6 +37,8 @@ export interface Platform {
   clickhouse: ClickHouse;
   meta: Pool;
   lifecycle: Lifecycle;
+  /** The demo (TIDEMARK_DEMO / --demo): its traffic generator and rules. */
+  demo?: DemoHandle;
 }
 
 /**
@@ -149,7 +152,9 @@ export async function migrateAll(config: Config, logger: Logger, admin: ClickHou
  * given roles, all in this process.
  */
 export async function startPlatform(opts: { config: Config; logger: Logger; roles: RoleName[] | 'all'; lifecycle?: Lifecycle }): Promise<Platform> {
-  const { config, logger } = opts;
+  const { logger } = opts;
+  // A demo start turns on the ETL demo source and health checks of the platform itself.
+  const config = demoConfig(opts.config);
   const lifecycle = opts.lifecycle ?? new Lifecycle(logger, config.SHUTDOWN_TIMEOUT_MS);
   const endpoints: Endpoint[] = [];
   try {
@@ -180,7 +185,26 @@ export async function startPlatform(opts: { config: Config; logger: Logger; role
       const roleLogger = logger.child({ component: role.name });
       endpoints.push(...(await role.start({ config, logger: roleLogger, lifecycle, clickhouse, meta, kv, metrics })));
     }
-    return { endpoints, migrations, ...(bootstrap ? { bootstrap } : {}), embedded: { clickhouse: !config.CLICKHOUSE_URL, postgres: !config.META_DATABASE_URL }, clickhouse, meta, lifecycle };
+    let demo: DemoHandle | undefined;
+    const collector = endpoints.find((e) => e.name.startsWith('Collector'));
+    if (config.TIDEMARK_DEMO && collector) {
+      // After the roles: the generator sends through this process's collector. Registered last, stopped first.
+      demo = await startDemo({ config, logger: logger.child({ component: 'demo' }), meta, clickhouse, collectorUrl: collector.url });
+      const d = demo;
+      lifecycle.onStop('demo', () => d.stop());
+    } else if (config.TIDEMARK_DEMO && names.length > 0) {
+      logger.warn('TIDEMARK_DEMO: no demo traffic from this process (it runs with the collector role); the ETL demo source runs with the etl role');
+    }
+    return {
+      endpoints,
+      migrations,
+      ...(bootstrap ? { bootstrap } : {}),
+      ...(demo ? { demo } : {}),
+      embedded: { clickhouse: !config.CLICKHOUSE_URL, postgres: !config.META_DATABASE_URL },
+      clickhouse,
+      meta,
+      lifecycle,
+    };
   } catch (err) {
     // Whatever started before the failure is stopped, so the port and data directory are free again.
     await lifecycle.stop('start failed');

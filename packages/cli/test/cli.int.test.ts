@@ -77,7 +77,7 @@ const endpoint = (s: Started, prefix: string): string => {
   return e[1];
 };
 
-test('start on the embedded default: ClickHouse answers SELECT 1, events flow to the API, Ctrl-C keeps the data', async () => {
+test('start on the embedded default: ClickHouse answers SELECT 1, events flow to the API, alerts fire and are served, Ctrl-C keeps the data', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-cli-'));
   let s = await start(dataDir);
   try {
@@ -100,6 +100,26 @@ test('start on the embedded default: ClickHouse answers SELECT 1, events flow to
     });
     const series = JSON.parse(q.text) as { series: { points: { count: number }[] }[] };
     expect(series.series[0]!.points.reduce((n, p) => n + p.count, 0)).toBe(2);
+    // Alerts through the API, evaluated by the alerting role of the same platform.
+    const api = endpoint(s, 'Query API');
+    const rule = await request(`${api}/api/analytics-monitoring/alerts/rules`, {
+      method: 'POST',
+      body: JSON.stringify({
+        name: 'CliEvents',
+        interval: '1s',
+        sql: "SELECT name, toFloat64(count()) AS value FROM events_raw_v1 WHERE project_id = {project_id:String} AND name = 'cli.e2e' GROUP BY name",
+        condition: { op: '>', threshold: 1 },
+      }),
+      headers: { authorization: `Bearer ${key('admin')}`, 'content-type': 'application/json' },
+    });
+    expect(rule.status).toBe(201);
+    let active: { rule: string; state: string; value: number }[] = [];
+    for (let i = 0; i < 100 && active.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      active = (JSON.parse((await request(`${api}/api/analytics-monitoring/alerts/active?state=firing`, { headers: { authorization: `Bearer ${key('read')}` } })).text) as { items: typeof active }).items;
+    }
+    expect(active.map((a) => [a.rule, a.state, a.value])).toEqual([['CliEvents', 'firing', 2]]);
+    expect((await request(`${api}/api/analytics-monitoring/etl/status`, { headers: { authorization: `Bearer ${key('read')}` } })).status).toBe(200);
     expect(await stop(s)).toBe(0);
 
     s = await start(dataDir);

@@ -6,6 +6,7 @@ import { createCollectorApp } from './http/app';
 import { IngestConsumer } from './kafka/consumer';
 import { topicNames } from './kafka/topics';
 import { ClickHouseSink } from './sink/clickhouse';
+import { ResendWindow } from './dedup/resend-window';
 import { ensureTopics, KafkaSink } from './sink/kafka';
 import type { Sink } from './sink/types';
 
@@ -79,6 +80,7 @@ export const collectorRole: Role<'collector'> = {
         futureToleranceMs: config.COLLECTOR_FUTURE_TOLERANCE_MS,
         retentionMs: config.RAW_RETENTION_DAYS * DAY_MS,
       },
+      resends: new ResendWindow(ctx.kv, { windowMs: config.COLLECTOR_RESEND_WINDOW_MS, maxIdsPerBucket: config.COLLECTOR_RESEND_MAX_IDS }, logger.child({ component: 'resend-window' })),
       status: async () => ({
         endToEndLagSeconds: Object.fromEntries((await freshness({})).map((r) => [r.signal, r.seconds])),
         ...(lag ? { kafkaConsumerLag: await lag() } : {}),

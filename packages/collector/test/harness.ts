@@ -118,8 +118,15 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
-export async function startCollector(stack: Stack, sink: Sink, overrides: Partial<CollectorAppOptions['limits']> = {}, kv: KeyValueStore = new MemoryStore()): Promise<RunningCollector> {
+export async function startCollector(
+  stack: Stack,
+  sink: Sink,
+  overrides: Partial<CollectorAppOptions['limits']> = {},
+  kv: KeyValueStore = new MemoryStore(),
+  resends?: CollectorAppOptions['resends'],
+): Promise<RunningCollector> {
   const app = createCollectorApp({
+    ...(resends ? { resends } : {}),
     sink,
     keys: new ApiKeyVerifier(stack.meta),
     kv,

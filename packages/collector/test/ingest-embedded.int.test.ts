@@ -32,7 +32,7 @@ test('events land in the raw table and every rollup with equal totals', async ()
   }));
   const r = await post(`${collector.url}/v1/events`, JSON.stringify(events), bearer(stack.keys.ingest));
   expect(r.status).toBe(200);
-  expect(r.json).toEqual({ accepted: 500, rejected: [], warnings: 0 });
+  expect(r.json).toEqual({ accepted: 500, duplicates: 0, rejected: [], warnings: 0 });
 
   const p = { p: stack.project };
   const [raw] = await stack.rows<{ c: string; u: string }>('SELECT count() AS c, uniqExact(distinct_id) AS u FROM events_raw_v1 WHERE project_id = {p:String}', p);

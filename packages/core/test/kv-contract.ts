@@ -37,6 +37,18 @@ export function keyValueContract(make: () => KeyValueStore): void {
     expect(await kv.get(k)).toBeNull();
   });
 
+  test('sets: add, membership per member, TTL from creation', async () => {
+    const k = key('set');
+    expect(await kv.setHas(k, ['a', 'b'])).toEqual([false, false]);
+    await kv.setAdd(k, ['a', 'c', 'a'], 150);
+    expect(await kv.setHas(k, ['a', 'b', 'c'])).toEqual([true, false, true]);
+    await kv.setAdd(k, ['b'], 100_000); // keeps the first TTL
+    expect(await kv.setHas(k, ['b'])).toEqual([true]);
+    expect(await kv.setHas(k, [])).toEqual([]);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(await kv.setHas(k, ['a', 'b', 'c'])).toEqual([false, false, false]);
+  });
+
   test('ping', async () => {
     expect(await kv.ping()).toBe(true);
   });

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { ValidationError, type ClickHouse } from '@tidemark/core';
+import { InternalError, ValidationError, type ClickHouse } from '@tidemark/core';
 import { INTERVALS, type Filter, type IntervalName, type LeafFilter, type Measure, type TimeseriesRequest } from './schema';
 
 /**
@@ -42,8 +41,16 @@ const UNITS: Record<IntervalName, [number, 'MINUTE' | 'HOUR' | 'DAY' | 'WEEK']> 
   '1w': [1, 'WEEK'],
 };
 
+// Building an Intl.DateTimeFormat costs far more than using one: one per zone, kept.
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
 export function tzOffsetMs(tz: string, at: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(at));
+  let format = zoneFormats.get(tz);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    if (zoneFormats.size < 1000) zoneFormats.set(tz, format);
+  }
+  const parts = format.formatToParts(new Date(at));
   const get = (t: string): number => Number(parts.find((p) => p.type === t)?.value);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
   return asUtc - Math.floor(at / 1000) * 1000;
@@ -68,6 +75,19 @@ export function resolveRange(req: TimeseriesRequest, interval: IntervalName, now
   if (!(to > from)) throw new ValidationError('range: "to" must be after "from"');
   if (to - from > 400 * 86_400_000) throw new ValidationError('range: at most 400 days');
   return { from, to, openEnd: to >= now };
+}
+
+/**
+ * The zone's UTC offsets over a range: at both ends and every week in
+ * between. No zone changes its offset and back within a week (DST periods
+ * and their suspensions last weeks), so equal samples mean one offset for
+ * the whole range, and a rollup boundary check over the samples holds for
+ * every instant of it.
+ */
+export function zoneOffsets(tz: string, from: number, to: number): number[] {
+  const offsets = new Set<number>([tzOffsetMs(tz, from), tzOffsetMs(tz, to)]);
+  for (let t = from + 7 * 86_400_000; t < to; t += 7 * 86_400_000) offsets.add(tzOffsetMs(tz, t));
+  return [...offsets];
 }
 
 /** Picks an interval giving at most ~240 buckets. */
@@ -108,8 +128,9 @@ export function chooseGranularity(range: ResolvedRange, interval: IntervalName, 
   for (const g of ['1d', '1h', '1m'] as Granularity[]) {
     const gm = GRANULARITY_MS[g];
     if (intervalMs % gm !== 0) continue;
-    const offsets = [tzOffsetMs(tz, range.from), tzOffsetMs(tz, range.to)];
-    if (offsets.some((o) => o % gm !== 0)) continue; // zone boundaries must fall on rollup boundaries
+    // Zone boundaries must fall on rollup boundaries over the whole range, not only at its ends:
+    // a daily rollup (UTC days) cannot answer local days of a range reaching into summer time.
+    if (zoneOffsets(tz, range.from, range.to).some((o) => o % gm !== 0)) continue;
     if (range.from % gm !== 0) continue;
     if (!range.openEnd && range.to % gm !== 0) continue;
     return g;
@@ -207,7 +228,6 @@ export function plan(req: TimeseriesRequest, projectId: string, range: ResolvedR
   const fam = fam0 === 'raw' ? (req.signal === 'metrics' ? 'metrics' : req.measures.every((m) => m.field === undefined) ? 'events' : 'raw-mixed') : fam0;
   const p = new Params();
   const [n, unit] = UNITS[interval];
-  const tz = p.add('String', req.timezone);
   const names = aliases(req.measures);
   let table: string;
   let timeCol: string;
@@ -218,7 +238,11 @@ export function plan(req: TimeseriesRequest, projectId: string, range: ResolvedR
     table = { events: 'events', measures: 'event_measures', metrics: 'metrics' }[fam as 'events'] + `_${g}_v1`;
     timeCol = 'bucket';
   }
-  const bucket = `toStartOfInterval(${timeCol}, INTERVAL ${p.add('UInt32', n)} ${unit}, ${tz})`;
+  // A rollup read at its own granularity needs no re-bucketing: chooseGranularity only picks it when
+  // the zone's offsets are whole multiples of it, so toStartOfInterval would return the bucket itself
+  // (and costs a zone conversion per row on the widest reads, e.g. 30 days of the hourly rollup).
+  const bucket =
+    !raw && INTERVALS[interval] * 1000 === GRANULARITY_MS[g] ? timeCol : `toStartOfInterval(${timeCol}, INTERVAL ${p.add('UInt32', n)} ${unit}, ${p.add('String', req.timezone)})`;
   const select: string[] = [`toUnixTimestamp(${bucket}) * 1000 AS t`];
   const dims = req.dimensions.map((d, i) => {
     select.push(`${dimExpr(req.signal === 'metrics' ? 'metrics' : 'events', d, p)} AS d${i}`);
@@ -248,11 +272,35 @@ export interface Series {
   points: Record<string, number | null>[];
 }
 
-/** Bucket starts of the range in the zone, computed by ClickHouse so zone rules (DST) are the engine's. */
-async function bucketStarts(ch: ClickHouse, range: ResolvedRange, interval: IntervalName, tz: string): Promise<number[]> {
+const MAX_BUCKETS = 200_000;
+
+/**
+ * Bucket starts of the range when the zone keeps one offset over all of it,
+ * computed here exactly as ClickHouse's toStartOfInterval does (which the
+ * query groups by): minute intervals are aligned on the Unix epoch whatever
+ * the zone, hour and day intervals on local midnight. Undefined when the
+ * offset changes in the range (DST) or for weeks: then ClickHouse computes
+ * them. Saves a ClickHouse round trip on most requests.
+ */
+export function fixedOffsetBucketStarts(range: ResolvedRange, interval: IntervalName, tz: string): number[] | undefined {
+  const [, unit] = UNITS[interval];
+  if (unit === 'WEEK') return undefined;
+  const offsets = zoneOffsets(tz, range.from, range.to);
+  if (offsets.length !== 1) return undefined;
+  const off = unit === 'MINUTE' ? 0 : (offsets[0] as number);
+  const step = INTERVALS[interval] * 1000;
+  const out: number[] = [];
+  for (let t = Math.floor((range.from + off) / step) * step - off; t < range.to && out.length < MAX_BUCKETS; t += step) out.push(t);
+  return out;
+}
+
+/** Bucket starts of the range in the zone; computed by ClickHouse when the zone's offset changes in the range, so zone rules (DST) are the engine's. */
+export async function bucketStarts(ch: ClickHouse, range: ResolvedRange, interval: IntervalName, tz: string): Promise<number[]> {
+  const fixed = fixedOffsetBucketStarts(range, interval, tz);
+  if (fixed) return fixed;
   const [n, unit] = UNITS[interval];
   const step = Math.min(INTERVALS[interval], 3600);
-  const count = Math.min(200_000, Math.ceil((range.to - range.from) / 1000 / step) + 1);
+  const count = Math.min(MAX_BUCKETS, Math.ceil((range.to - range.from) / 1000 / step) + 1);
   const rs = await ch.client.query({
     query: `SELECT DISTINCT toUnixTimestamp(toStartOfInterval(fromUnixTimestamp64Milli({from:Int64}) + toIntervalSecond(number * {step:UInt32}), INTERVAL {n:UInt32} ${unit}, {tz:String})) * 1000 AS t
             FROM numbers({count:UInt32}) ORDER BY t`,
@@ -263,12 +311,28 @@ async function bucketStarts(ch: ClickHouse, range: ResolvedRange, interval: Inte
   return rows.map((r) => Number(r.t)).filter((t) => t < range.to);
 }
 
-const rowSchema = z.record(z.string(), z.union([z.string(), z.number(), z.null()]));
+type Row = Record<string, string | number | null>;
+
+/**
+ * Checks that every result value is text, a number or null, as JSONEachRow
+ * gives the plan's columns. A loop, not a zod schema: results have
+ * thousands of rows and zod's per-value cost showed in every request.
+ */
+function checkedRows(rows: unknown): Row[] {
+  if (!Array.isArray(rows)) throw new InternalError('time series: ClickHouse did not answer with rows');
+  for (const r of rows) {
+    if (typeof r !== 'object' || r === null) throw new InternalError('time series: a result row is not an object');
+    for (const v of Object.values(r)) {
+      if (v !== null && typeof v !== 'string' && typeof v !== 'number') throw new InternalError(`time series: unexpected result value ${JSON.stringify(v)}`);
+    }
+  }
+  return rows as Row[];
+}
 
 /** Runs a plan and shapes the rows as series per dimension combination, top `limit` groups by the first measure. */
 export async function runPlan(ch: ClickHouse, req: TimeseriesRequest, pl: Plan, range: ResolvedRange, interval: IntervalName): Promise<Series[]> {
   const rs = await ch.client.query({ query: pl.sql, query_params: pl.params, format: 'JSONEachRow', clickhouse_settings: { max_execution_time: 30 } });
-  const rows = z.array(rowSchema).parse(await rs.json());
+  const rows = checkedRows(await rs.json());
   const names = aliases(req.measures);
   const groups = new Map<string, { dims: Record<string, string>; byT: Map<number, Record<string, number | null>>; total: number }>();
   for (const r of rows) {

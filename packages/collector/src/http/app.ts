@@ -18,6 +18,7 @@ import {
 } from '@tidemark/core';
 import { normalizeBatch, parseBatch } from '../signals/batch';
 import { SIGNALS, type SignalName } from '../signals';
+import type { ResendWindow } from '../dedup/resend-window';
 import type { Sink } from '../sink/types';
 
 export interface CollectorAppOptions {
@@ -38,10 +39,26 @@ export interface CollectorAppOptions {
     futureToleranceMs: number;
     retentionMs: number;
   };
+  /** Drops client resends of events accepted shortly before (same event_id); absent: no window. */
+  resends?: ResendWindow;
   /** Extra status for GET /v1/status (lag and the like). */
   status?: () => Promise<Record<string, unknown>>;
   /** Dependencies checked by GET /ready. */
   ready?: () => Promise<void>;
+}
+
+/** The event ids the client chose, with the position of their row in the batch. */
+function clientEventIds(items: readonly unknown[], indexes: readonly number[]): { ids: string[]; rows: number[] } {
+  const ids: string[] = [];
+  const rows: number[] = [];
+  indexes.forEach((itemIndex, row) => {
+    const id = (items[itemIndex] as { event_id?: unknown } | null)?.event_id;
+    if (typeof id === 'string') {
+      ids.push(id.toLowerCase());
+      rows.push(row);
+    }
+  });
+  return { ids, rows };
 }
 
 /** The JSON error body every failure gets: { error: { code, message, retriable, context } }. */
@@ -78,6 +95,7 @@ export function createCollectorApp(opts: CollectorAppOptions): Koa {
   const m = {
     accepted: counter(opts.metrics, 'tidemark_ingest_accepted_total', 'Items accepted by the collector', ['signal']),
     rejected: counter(opts.metrics, 'tidemark_ingest_rejected_total', 'Items refused by the collector', ['signal', 'reason']),
+    duplicates: counter(opts.metrics, 'tidemark_ingest_resends_dropped_total', 'Events dropped as client resends (event_id accepted within the resend window)', ['signal']),
     requests: counter(opts.metrics, 'tidemark_http_requests_total', 'HTTP requests', ['role', 'route', 'status']),
     duration: histogram(opts.metrics, 'tidemark_http_request_duration_seconds', 'HTTP request duration', ['role', 'route'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]),
   };
@@ -145,12 +163,39 @@ export function createCollectorApp(opts: CollectorAppOptions): Koa {
         { context: { limitBytes: limits.maxItemBytes, items: oversized.slice(0, 20) } },
       );
     }
-    await opts.sink.write(signal, batch.rows, batch.warnings, batch.lines);
-    m.accepted.inc({ signal }, batch.rows.length);
+    let { rows, lines, warnings } = batch;
+    // Client-chosen event ids only: a generated id cannot have been sent before.
+    const clientIds = signal === 'events' && opts.resends?.enabled ? clientEventIds(parsed.items, batch.indexes) : undefined;
+    let duplicates = 0;
+    const newIds: string[] = [];
+    if (clientIds && clientIds.ids.length > 0) {
+      const seen = await opts.resends!.seen(principal.projectId, clientIds.ids);
+      const drop = new Set<number>(); // row positions
+      const inRequest = new Set<string>();
+      clientIds.rows.forEach((row, i) => {
+        const id = clientIds.ids[i]!;
+        if (seen[i] || inRequest.has(id)) drop.add(row);
+        else newIds.push(id);
+        inRequest.add(id);
+      });
+      if (drop.size > 0) {
+        duplicates = drop.size;
+        const keep = (_: unknown, i: number): boolean => !drop.has(i);
+        rows = rows.filter(keep);
+        lines = lines.filter(keep);
+        const kept = new Set(rows.map((r) => (r as { event_id?: string }).event_id));
+        warnings = warnings.filter((w) => kept.has(w.event_id));
+        m.duplicates.inc({ signal }, duplicates);
+      }
+    }
+    if (rows.length > 0) await opts.sink.write(signal, rows, warnings, lines);
+    // Remembered only now: a write that failed must stay resendable.
+    if (newIds.length > 0) await opts.resends!.remember(principal.projectId, newIds);
+    m.accepted.inc({ signal }, rows.length);
     // Realtime counter per project and minute (the query API's realtime overview reads it).
-    void opts.kv.incr(`rt:${principal.projectId}:${signal}:${Math.floor(receivedAt / 60_000)}`, batch.rows.length, 2 * 3_600_000).catch(() => undefined);
+    void opts.kv.incr(`rt:${principal.projectId}:${signal}:${Math.floor(receivedAt / 60_000)}`, rows.length, 2 * 3_600_000).catch(() => undefined);
     ctx.status = 200;
-    ctx.body = { accepted: batch.rows.length, rejected: batch.rejected.slice(0, 1000), warnings: batch.warnings.length };
+    ctx.body = { accepted: rows.length, duplicates, rejected: batch.rejected.slice(0, 1000), warnings: warnings.length };
   };
 
   for (const signal of SIGNALS) router.post(`/v1/${signal}`, ingest(signal));

@@ -49,8 +49,6 @@ export const configSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),
   /** How long a starting process waits for ClickHouse and the metadata Postgres to answer (ms), retrying with backoff; they may start after it (compose, Kubernetes). 0: fail at once. */
   STARTUP_WAIT_MS: z.coerce.number().int().min(0).default(120_000),
-  /** How long a starting process waits for ClickHouse and the metadata Postgres to answer (ms), retrying with backoff; they may start after it (compose, Kubernetes). 0: fail at once. */
-  STARTUP_WAIT_MS: z.coerce.number().int().min(0).default(120_000),
 
   // --- ClickHouse ----------------------------------------------------------
   /** ClickHouse HTTP URL of a server or cluster. Unset: the embedded chDB engine is started and served on EMBEDDED_CLICKHOUSE_PORT. */
@@ -101,7 +99,7 @@ export const configSchema = z.object({
   API_PORT: port.default(4000),
 
   // --- embedded demo -------------------------------------------------------
-  /** Creates a demo project and prints its API keys on first start (embedded mode). */
+  /** Demo data on every dashboard page (what `tidemark start --demo` sets): the ETL demo source (ETL_DEMO), a steady flow of product events, service metrics and logs through this process's collector into the project "default" (two days of history on the first demo start), health checks of the platform's own endpoints, and two demo alert rules that fire on that traffic. */
   TIDEMARK_DEMO: envBool.default(false),
 
   // --- ingestion (packages/collector) --------------------------------------
@@ -121,6 +119,10 @@ export const configSchema = z.object({
   COLLECTOR_FLUSH_MAX_ROWS: positiveInt.default(100_000),
   /** Embedded mode: rows allowed to wait for ClickHouse before requests get 503 (bounds memory). */
   COLLECTOR_MAX_PENDING_ROWS: positiveInt.default(1_000_000),
+  /** Events whose client-chosen event_id the collector accepted less than this long ago are dropped as resends, so a retry after a lost answer is not counted twice in the rollups (ms; 0 = off). Shared through Redis when REDIS_URL is set, per process otherwise. */
+  COLLECTOR_RESEND_WINDOW_MS: z.coerce.number().int().min(0).default(120_000),
+  /** Event ids remembered per project per half-window at most (memory bound: about 100 bytes each in embedded mode); past it the window is shorter for that period. */
+  COLLECTOR_RESEND_MAX_IDS: positiveInt.default(500_000),
   /** Compression of the messages the collector produces: none or gzip. */
   KAFKA_COMPRESSION: z.enum(['none', 'gzip']).default('none'),
   /** Partitions of each topic the platform creates (the consumer group scales up to this many consumers). */

@@ -12,6 +12,10 @@ export interface KeyValueStore {
   del(key: string): Promise<void>;
   /** Adds `by` to an integer counter and returns the new value; sets its TTL when created. */
   incr(key: string, by: number, ttlMs: number): Promise<number>;
+  /** Adds members to a set; the set expires ttlMs after it was created (later adds keep that TTL, as incr does). */
+  setAdd(key: string, members: readonly string[], ttlMs: number): Promise<void>;
+  /** For each member, whether the set holds it (a missing or expired set holds nothing). */
+  setHas(key: string, members: readonly string[]): Promise<boolean[]>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -44,6 +48,19 @@ export class RedisStore implements KeyValueStore {
     return Number(first[1]);
   }
 
+  async setAdd(key: string, members: readonly string[], ttlMs: number): Promise<void> {
+    if (members.length === 0) return;
+    const res = await this.redis.multi().sadd(key, ...members).pexpire(key, ttlMs, 'NX').exec();
+    const err = res?.find((r) => r[0])?.[0];
+    if (err) throw err;
+  }
+
+  async setHas(key: string, members: readonly string[]): Promise<boolean[]> {
+    if (members.length === 0) return [];
+    const res = await this.redis.smismember(key, ...members);
+    return res.map((r) => r === 1);
+  }
+
   async ping(): Promise<boolean> {
     return (await this.redis.ping()) === 'PONG';
   }
@@ -56,6 +73,7 @@ export class RedisStore implements KeyValueStore {
 /** In-process store for embedded mode. Expired keys are dropped on read and by a periodic sweep. */
 export class MemoryStore implements KeyValueStore {
   private readonly data = new Map<string, { value: string; expiresAt: number }>();
+  private readonly sets = new Map<string, { members: Set<string>; expiresAt: number }>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(sweepMs = 30_000) {
@@ -75,6 +93,16 @@ export class MemoryStore implements KeyValueStore {
   private sweep(): void {
     const now = Date.now();
     for (const [k, e] of this.data) if (e.expiresAt !== 0 && e.expiresAt <= now) this.data.delete(k);
+    for (const [k, e] of this.sets) if (e.expiresAt !== 0 && e.expiresAt <= now) this.sets.delete(k);
+  }
+
+  private liveSet(key: string): Set<string> | undefined {
+    const e = this.sets.get(key);
+    if (e && e.expiresAt !== 0 && e.expiresAt <= Date.now()) {
+      this.sets.delete(key);
+      return undefined;
+    }
+    return e?.members;
   }
 
   async get(key: string): Promise<string | null> {
@@ -97,6 +125,18 @@ export class MemoryStore implements KeyValueStore {
     return next;
   }
 
+  async setAdd(key: string, members: readonly string[], ttlMs: number): Promise<void> {
+    if (members.length === 0) return;
+    let set = this.liveSet(key);
+    if (!set) this.sets.set(key, { members: (set = new Set()), expiresAt: ttlMs > 0 ? Date.now() + ttlMs : 0 });
+    for (const m of members) set.add(m);
+  }
+
+  async setHas(key: string, members: readonly string[]): Promise<boolean[]> {
+    const set = this.liveSet(key);
+    return members.map((m) => set?.has(m) ?? false);
+  }
+
   async ping(): Promise<boolean> {
     return true;
   }
@@ -104,6 +144,7 @@ export class MemoryStore implements KeyValueStore {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.data.clear();
+    this.sets.clear();
   }
 }
 

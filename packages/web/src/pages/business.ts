@@ -1,0 +1,210 @@
+/**
+ * Business: customers, orders, revenue and service records, from the
+ * business tables the ETL keeps in ClickHouse (biz_*), through the business
+ * statistics routes. Before the ETL has created a table those routes answer
+ * 404 BUSINESS_DATA_MISSING: that is shown as "no data yet", not as a failure.
+ */
+import { AM, get, type ApiError } from '../api';
+import { hasValues, timeChart } from '../chart';
+import { barList, h, stat } from '../dom';
+import { fmtCompact, fmtInt, fmtMoney, fmtNum, fmtPct } from '../format';
+import { pick, withParams } from '../router';
+import type { View } from '../view';
+
+const PERIODS = ['day', 'week', 'month'] as const;
+const DAYS = ['7', '30', '90', '365'] as const;
+const BASE = `${AM}/analytics`;
+
+interface Share {
+  value: string;
+  count: number;
+  percent: number | null;
+}
+interface CustomersSummary {
+  total: number;
+  new_customers: { days: number; count: number };
+  active_customers: { days: number; count: number; percent: number | null };
+  by_type: Share[];
+  by_channel: Share[];
+  by_region: Share[];
+}
+interface OrderShare {
+  value: string;
+  orders: number;
+  orders_percent: number | null;
+  amount: number;
+  amount_percent: number | null;
+}
+interface OrdersSummary {
+  start_date: string;
+  end_date: string;
+  total_orders: number;
+  total_amount: number;
+  avg_order_amount: number | null;
+  by_status: OrderShare[];
+  by_service_type: OrderShare[];
+}
+interface Revenue {
+  total_orders: number;
+  total_revenue: number;
+  points: { date: string; orders: number; revenue: number }[];
+}
+interface Trend {
+  customers_before: number;
+  points: { date: string; new_customers: number; total_customers: number }[];
+}
+interface Records {
+  total: number;
+  open: number;
+  resolved: number;
+  overdue: number;
+  resolution_rate: number | null;
+  avg_resolution_hours: number | null;
+  avg_satisfaction: number | null;
+  rated: number;
+  by_status: Share[];
+  by_priority: Share[];
+}
+
+/** A business day "YYYY-MM-DD" as local midnight (chart x values). */
+const dayMs = (d: string): number => {
+  const [y, m, day] = d.split('-').map(Number);
+  return new Date(y!, (m ?? 1) - 1, day ?? 1).getTime();
+};
+
+/** YYYY-MM-DD of a date in the browser's zone, `back` days ago. */
+export function isoDay(back = 0, now = new Date()): string {
+  const d = new Date(now.getFullYear(), now.getMonth(), now.getDate() - back);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+const missing = (err: ApiError) =>
+  err.code === 'BUSINESS_DATA_MISSING'
+    ? { message: 'No business data yet', hint: h('span', null, err.message, '. Start with ', h('code', null, '--demo'), ' for the demo source, or configure the ETL (docs/etl.md).') }
+    : null;
+
+export function businessPage(v: View): void {
+  const period = pick(v.params, 'period', PERIODS, 'day');
+  const days = Number(pick(v.params, 'days', DAYS, '30'));
+  const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  const periodSel = h('select', { name: 'period', id: 'ctl-period' }, ...PERIODS.map((p) => h('option', { value: p }, `By ${p}`)));
+  periodSel.value = period;
+  const daysSel = h('select', { name: 'days', id: 'ctl-days' }, ...DAYS.map((d) => h('option', { value: d }, `Last ${d} days`)));
+  daysSel.value = String(days);
+  const apply = (): void => v.go(withParams(v.params, { period: periodSel.value === 'day' ? null : periodSel.value, days: daysSel.value === '30' ? null : daysSel.value }));
+  periodSel.addEventListener('change', apply);
+  daysSel.addEventListener('change', apply);
+  v.root.append(
+    h('h1', { class: 'page-title' }, 'Business'),
+    h('section', { class: 'panel panel-controls' }, h('div', { class: 'controls' }, h('label', { class: 'ctl' }, h('span', null, 'Window'), daysSel), h('label', { class: 'ctl' }, h('span', null, 'Charts'), periodSel))),
+  );
+
+  const customers = v.panel({
+    id: 'customers',
+    title: 'Customers',
+    load: (signal) => get<CustomersSummary>(`${BASE}/customers/summary`, { days, top: 8 }, signal),
+    render: (r) =>
+      r.total === 0
+        ? null
+        : h(
+            'div',
+            null,
+            h(
+              'div',
+              { class: 'stats' },
+              stat('customers.total', 'Customers', r.total, fmtInt(r.total)),
+              stat('customers.new', `New, ${days} days`, r.new_customers.count, fmtInt(r.new_customers.count)),
+              stat('customers.active', `Active, ${days} days`, r.active_customers.count, fmtInt(r.active_customers.count), { hint: `${fmtPct(r.active_customers.percent)} of all` }),
+            ),
+            h('h3', null, 'By type'),
+            barList('customers-by-type', r.by_type.map((s) => ({ label: s.value, value: s.count, text: `${fmtInt(s.count)} · ${fmtPct(s.percent)}` }))),
+            h('h3', null, 'By channel'),
+            barList('customers-by-channel', r.by_channel.map((s) => ({ label: s.value, value: s.count, text: `${fmtInt(s.count)} · ${fmtPct(s.percent)}` }))),
+          ),
+    empty: { message: 'No customers yet' },
+    emptyOnError: missing,
+  });
+
+  const trend = v.panel({
+    id: 'customers-trend',
+    title: `New customers per ${period}`,
+    load: (signal) => get<Trend>(`${BASE}/customers/trend`, { period, timezone }, signal),
+    render: (r) => {
+      const series = [{ label: 'New customers', values: r.points.map((p) => p.new_customers), color: '#7c3aed' }];
+      return hasValues(series) && r.points.some((p) => p.new_customers > 0) ? timeChart({ id: 'customers-trend', xs: r.points.map((p) => dayMs(p.date)), series, bars: true, format: fmtInt, height: 200 }) : null;
+    },
+    empty: { message: 'No new customers in this window' },
+    emptyOnError: missing,
+  });
+
+  const orders = v.panel({
+    id: 'orders',
+    title: `Orders, last ${days} days`,
+    load: (signal) => get<OrdersSummary>(`${BASE}/orders/summary`, { start_date: isoDay(days - 1), end_date: isoDay(0), timezone }, signal),
+    render: (r) =>
+      r.total_orders === 0
+        ? null
+        : h(
+            'div',
+            null,
+            h(
+              'div',
+              { class: 'stats' },
+              stat('orders.total', 'Orders', r.total_orders, fmtInt(r.total_orders)),
+              stat('orders.amount', 'Amount', r.total_amount, fmtCompact(r.total_amount), { hint: fmtMoney(r.total_amount) }),
+              stat('orders.avg', 'Average order', r.avg_order_amount, fmtCompact(r.avg_order_amount), { hint: fmtMoney(r.avg_order_amount) }),
+            ),
+            h('h3', null, 'By status'),
+            barList('orders-by-status', r.by_status.map((s) => ({ label: s.value, value: s.orders, text: `${fmtInt(s.orders)} · ${fmtCompact(s.amount)}` }))),
+          ),
+    empty: { message: `No orders in the last ${days} days` },
+    emptyOnError: missing,
+  });
+
+  const revenue = v.panel({
+    id: 'revenue',
+    title: `Revenue per ${period}`,
+    load: (signal) => get<Revenue>(`${BASE}/orders/revenue`, { period, timezone }, signal),
+    render: (r) => {
+      const series = [{ label: 'Revenue', values: r.points.map((p) => p.revenue), color: '#16a34a', fill: true }];
+      if (!hasValues(series) || r.total_orders === 0) return null;
+      return h(
+        'div',
+        null,
+        h('div', { class: 'stats' }, stat('revenue.total', 'Revenue', r.total_revenue, fmtCompact(r.total_revenue), { hint: fmtMoney(r.total_revenue) }), stat('revenue.orders', 'Orders', r.total_orders, fmtInt(r.total_orders))),
+        timeChart({ id: 'revenue', xs: r.points.map((p) => dayMs(p.date)), series, format: (x) => fmtCompact(x), height: 200 }),
+      );
+    },
+    empty: { message: 'No revenue in this window' },
+    emptyOnError: missing,
+  });
+
+  const records = v.panel({
+    id: 'service-records',
+    title: 'Service records',
+    load: (signal) => get<Records>(`${BASE}/service-records/statistics`, { timezone, top: 10 }, signal),
+    render: (r) =>
+      r.total === 0
+        ? null
+        : h(
+            'div',
+            null,
+            h(
+              'div',
+              { class: 'stats' },
+              stat('records.total', 'Records', r.total, fmtInt(r.total)),
+              stat('records.open', 'Open', r.open, fmtInt(r.open)),
+              stat('records.overdue', 'Overdue', r.overdue, fmtInt(r.overdue), { tone: r.overdue > 0 ? 'warn' : 'good' }),
+              stat('records.resolution_rate', 'Resolved', r.resolution_rate, fmtPct(r.resolution_rate)),
+              stat('records.avg_resolution_hours', 'Avg resolution', r.avg_resolution_hours, r.avg_resolution_hours === null ? '—' : `${fmtNum(r.avg_resolution_hours, 1)} h`),
+              stat('records.avg_satisfaction', 'Satisfaction', r.avg_satisfaction, r.avg_satisfaction === null ? '—' : `${fmtNum(r.avg_satisfaction, 2)} / 5`, { hint: `${fmtInt(r.rated)} rated` }),
+            ),
+            h('h3', null, 'By priority'),
+            barList('records-by-priority', r.by_priority.map((s) => ({ label: s.value, value: s.count, text: `${fmtInt(s.count)} · ${fmtPct(s.percent)}` }))),
+          ),
+    empty: { message: 'No service records yet' },
+    emptyOnError: missing,
+  });
+  v.root.append(h('div', { class: 'grid grid-2' }, customers.el, trend.el, orders.el, revenue.el), records.el);
+  v.every(60_000, () => v.refreshAll());
+}

@@ -1,0 +1,168 @@
+/**
+ * Health: the services the monitor checks (HTTP/TCP), the databases it
+ * watches (the platform's own ClickHouse, Postgres, Kafka and Redis, and any
+ * configured), their figures, and the lag of every Kafka consumer group.
+ */
+import { AM, get } from '../api';
+import { badge, h, stat, table } from '../dom';
+import { fmtAgo, fmtBytes, fmtInt, fmtMs } from '../format';
+import type { View } from '../view';
+
+interface ServiceHealth {
+  target: string;
+  kind: string;
+  up: boolean | null;
+  latency_ms: number | null;
+  at: string;
+}
+interface DbHealth {
+  db: string;
+  kind: string;
+  up: boolean;
+  at: string;
+}
+interface MetricRow {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+  at: string;
+}
+
+interface EtlTable {
+  table: string;
+  target: string;
+  mode: string;
+  phase: string;
+  state: string;
+  rowsSynced: number;
+  lastSuccessAt: string | null;
+  lagSeconds: number | null;
+  lastError?: string | null;
+}
+
+const upBadge = (up: boolean | null): HTMLElement => (up === null ? badge('unknown', 'info') : up ? badge('up', 'ok') : badge('down', 'critical'));
+
+export function healthPage(v: View): void {
+  v.root.append(h('h1', { class: 'page-title' }, 'Health'));
+  const services = v.panel({
+    id: 'health-services',
+    title: 'Services',
+    load: (signal) => get<{ services: ServiceHealth[] }>(`${AM}/monitoring/health/services`, { minutes: 10 }, signal),
+    render: (r) => {
+      if (r.services.length === 0) return null;
+      const up = r.services.filter((s) => s.up).length;
+      return h(
+        'div',
+        null,
+        h('div', { class: 'stats' }, stat('health.services_up', 'Services up', up, `${fmtInt(up)} / ${fmtInt(r.services.length)}`, { tone: up === r.services.length ? 'good' : 'bad' })),
+        table(
+          'health-services',
+          r.services,
+          [
+            { head: 'Service', cell: (s) => s.target },
+            { head: 'State', cell: (s) => upBadge(s.up) },
+            { head: 'Latency', cell: (s) => h('span', { 'data-value': s.latency_ms ?? '' }, fmtMs(s.latency_ms)), class: 'num' },
+            { head: 'Checked', cell: (s) => fmtAgo(s.at), class: 'num' },
+          ],
+          (s) => ({ 'data-target': s.target }),
+        ),
+      );
+    },
+    empty: { message: 'No health checks reported in the last 10 minutes', hint: h('span', null, 'List services in ', h('code', null, 'MONITOR_HEALTHCHECK_TARGETS'), ' (name=http://host/health or tcp://host:port).') },
+  });
+
+  const databases = v.panel({
+    id: 'health-databases',
+    title: 'Databases',
+    load: async (signal) => {
+      const [dbs, metrics] = await Promise.all([
+        get<{ databases: DbHealth[] }>(`${AM}/monitoring/health/database`, { minutes: 10 }, signal),
+        get<{ metrics: MetricRow[] }>(`${AM}/monitoring/metrics/database`, { minutes: 10 }, signal),
+      ]);
+      return { dbs: dbs.databases, metrics: metrics.metrics };
+    },
+    render: ({ dbs, metrics }) => {
+      if (dbs.length === 0) return null;
+      const of = (db: string, name: string): MetricRow[] => metrics.filter((m) => m.labels.db === db && m.name === name);
+      const sum = (rows: MetricRow[]): number | null => (rows.length ? rows.reduce((n, m) => n + m.value, 0) : null);
+      const detail = (d: DbHealth): string => {
+        switch (d.kind) {
+          case 'postgres':
+            return `${fmtInt(sum(of(d.db, 'postgres_connections')))} connections · ${fmtInt(sum(of(d.db, 'postgres_slow_statements')) ?? 0)} slow statements`;
+          case 'clickhouse':
+            return `${fmtInt(sum(of(d.db, 'clickhouse_parts')))} parts · ${fmtInt(sum(of(d.db, 'clickhouse_merges')) ?? 0)} merges`;
+          case 'redis':
+            return `${fmtBytes(sum(of(d.db, 'redis_memory_bytes')))} · ${fmtInt(sum(of(d.db, 'redis_connected_clients')))} clients`;
+          case 'kafka':
+            return `lag ${fmtInt(sum(of(d.db, 'kafka_consumer_lag')) ?? 0)} messages`;
+          default:
+            return '';
+        }
+      };
+      return table(
+        'health-databases',
+        dbs,
+        [
+          { head: 'Database', cell: (d) => d.db },
+          { head: 'Kind', cell: (d) => d.kind },
+          { head: 'State', cell: (d) => upBadge(d.up) },
+          { head: 'Figures', cell: (d) => detail(d) },
+          { head: 'Checked', cell: (d) => fmtAgo(d.at), class: 'num' },
+        ],
+        (d) => ({ 'data-db': `${d.kind}:${d.db}`, 'data-up': d.up ? '1' : '0' }),
+      );
+    },
+    empty: { message: 'No database checks in the last 10 minutes', hint: h('span', null, 'The monitor watches the platform’s own stores (', h('code', null, 'MONITOR_WATCH_PLATFORM'), ') and any in MONITOR_*_URLS.') },
+  });
+
+  const kafka = v.panel({
+    id: 'health-kafka',
+    title: 'Kafka consumer lag',
+    load: (signal) => get<{ metrics: MetricRow[] }>(`${AM}/monitoring/metrics/database`, { minutes: 10 }, signal),
+    render: (r) => {
+      const lag = r.metrics.filter((m) => m.name === 'kafka_consumer_lag');
+      if (lag.length === 0) return null;
+      const groups = new Map<string, number>();
+      for (const m of lag) {
+        const k = `${m.labels.group ?? ''} · ${m.labels.topic ?? ''}`;
+        groups.set(k, (groups.get(k) ?? 0) + m.value);
+      }
+      const total = [...groups.values()].reduce((a, b) => a + b, 0);
+      return h(
+        'div',
+        null,
+        h('div', { class: 'stats' }, stat('kafka.lag_total', 'Total lag', total, fmtInt(total), { hint: 'messages not yet consumed', tone: total > 10_000 ? 'bad' : 'good' })),
+        table('kafka-lag', [...groups].sort((a, b) => b[1] - a[1]), [
+          { head: 'Group · topic', cell: ([k]) => k },
+          { head: 'Lag', cell: ([, n]) => h('span', { 'data-value': n }, fmtInt(n)), class: 'num' },
+        ]),
+      );
+    },
+    empty: { message: 'No Kafka consumer lag reported', hint: 'Without KAFKA_BROKERS the collector writes straight to ClickHouse (embedded mode): there is no consumer to lag.' },
+  });
+  const etl = v.panel({
+    id: 'health-etl',
+    title: 'Business table sync (ETL)',
+    class: 'panel-wide',
+    load: (signal) => get<{ tables: EtlTable[] }>(`${AM}/etl/status`, {}, signal),
+    render: (r) =>
+      r.tables.length === 0
+        ? null
+        : table(
+            'etl-tables',
+            r.tables,
+            [
+              { head: 'Table', cell: (t) => t.target },
+              { head: 'Mode', cell: (t) => t.mode },
+              { head: 'State', cell: (t) => badge(t.state, t.state === 'ok' ? 'ok' : t.state === 'snapshot' || t.state === 'pending' ? 'info' : 'critical') },
+              { head: 'Rows synced', cell: (t) => h('span', { 'data-value': t.rowsSynced }, fmtInt(t.rowsSynced)), class: 'num' },
+              { head: 'Lag', cell: (t) => (t.lagSeconds === null ? '—' : fmtMs(t.lagSeconds * 1000)), class: 'num' },
+              { head: 'Last success', cell: (t) => fmtAgo(t.lastSuccessAt), class: 'num' },
+            ],
+            (t) => ({ 'data-etl-table': t.target, 'data-state': t.state }),
+          ),
+    empty: { message: 'No business tables are synced', hint: h('span', null, 'Configure sources in ', h('code', null, 'ETL_CONFIG'), ', or start with ', h('code', null, '--demo'), '.') },
+  });
+  v.root.append(services.el, h('div', { class: 'grid grid-2' }, databases.el, kafka.el), etl.el);
+  v.every(15_000, () => v.refreshAll());
+}
