@@ -14,25 +14,16 @@
 // Events count as done when `SELECT count()` sees them. Latency: a probe event
 // is sent every 250 ms during the run and polled until queryable.
 // Nothing is built here: run `npm run build` first.
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { cpuSeconds, EMBEDDED_ENV, httpRequest, peakRssMiB, requireBuilt, root, startTidemark, cli } from './lib/bench.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const cli = path.join(root, 'packages', 'cli', 'dist', 'bin.js');
-for (const f of [cli, path.join(root, 'packages', 'collector', 'dist', 'index.js'), path.join(root, 'packages', 'embedded-clickhouse', 'dist', 'spawn.js')]) {
-  if (!fs.existsSync(f)) {
-    process.stderr.write(`bench-ingest: ${path.relative(root, f)} is missing; run \`npm run build\` first\n`);
-    process.exit(2);
-  }
-}
+requireBuilt('bench-ingest', [cli, path.join(root, 'packages', 'collector', 'dist', 'index.js'), path.join(root, 'packages', 'embedded-clickhouse', 'dist', 'spawn.js')]);
 const core = require(path.join(root, 'packages', 'core', 'dist', 'index.js'));
 const collector = require(path.join(root, 'packages', 'collector', 'dist', 'index.js'));
 const { spawnEmbeddedClickHouse } = require(path.join(root, 'packages', 'embedded-clickhouse', 'dist', 'spawn.js'));
@@ -59,41 +50,12 @@ function kafkaBrokers() {
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-function request(url, { method = 'POST', body, headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent, headers }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const request = (url, opts) => httpRequest(agent, url, opts);
 
 async function chCount(chUrl, sql) {
   const r = await request(`${chUrl}/?query=${encodeURIComponent(sql)}`, { method: 'GET' });
   if (r.status !== 200) throw new Error(`ClickHouse: ${r.body}`);
   return Number(r.body.trim());
-}
-
-/** CPU seconds (user + system, all threads) a process has used so far. */
-function cpuSeconds(pid) {
-  try {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return NaN;
-  }
-}
-
-function peakRssMiB(pid) {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : NaN;
-  } catch {
-    return NaN;
-  }
 }
 
 /** The dataset: JSON bodies of BATCH events each, generated once, before any clock starts. */
@@ -122,20 +84,7 @@ function makeBodies() {
 }
 
 async function startPlatform(mode, dataDir) {
-  const env = {
-    ...process.env,
-    TIDEMARK_DATA_DIR: dataDir,
-    EMBEDDED_CLICKHOUSE_PORT: '0',
-    EMBEDDED_POSTGRES_PORT: '0',
-    COLLECTOR_PORT: '0',
-    OPS_PORT: '0',
-    LOG_LEVEL: 'warn',
-    COLLECTOR_RATE_LIMIT_PER_SEC: '0',
-    REDIS_URL: '',
-    CLICKHOUSE_URL: '',
-    META_DATABASE_URL: '',
-    KAFKA_BROKERS: '',
-  };
+  const env = { ...EMBEDDED_ENV, COLLECTOR_RATE_LIMIT_PER_SEC: '0' };
   if (mode === 'kafka') {
     Object.assign(env, {
       KAFKA_BROKERS: kafkaBrokers(),
@@ -145,33 +94,13 @@ async function startPlatform(mode, dataDir) {
     });
   }
   const nodeArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, cli, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  const endpoints = {};
-  await new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`platform did not start in 120 s: ${err}`)), 120_000);
-    child.once('exit', (code) => reject(new Error(`platform exited with ${code}: ${err}`)));
-    readline.createInterface({ input: child.stdout }).on('line', (line) => {
-      const m = /^\s+(.+?)\s{2,}(\S+)$/.exec(line);
-      if (m) endpoints[m[1]] = m[2];
-      if (line.startsWith('Press Ctrl-C')) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-  });
-  const keys = JSON.parse(fs.readFileSync(path.join(dataDir, 'bootstrap-keys.json'), 'utf8')).keys;
+  const t = await startTidemark({ dataDir, env, nodeArgs });
   return {
-    child,
-    chUrl: Object.entries(endpoints).find(([k]) => k.startsWith('ClickHouse'))[1],
-    collectorUrl: Object.entries(endpoints).find(([k]) => k.startsWith('Collector'))[1],
-    ingestKey: keys.find((k) => k.role === 'ingest').key,
-    async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGINT');
-      await exited;
-    },
+    child: t.child,
+    chUrl: t.endpoint('ClickHouse'),
+    collectorUrl: t.endpoint('Collector'),
+    ingestKey: t.key('ingest'),
+    stop: () => t.stop(),
   };
 }
 

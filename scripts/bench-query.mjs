@@ -39,16 +39,13 @@
 // target is missed (this is a report). Nothing is built here: run
 // `npm run build` first.
 
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { httpRequest, root, startTidemark } from './lib/bench.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(root, 'package.json'));
 const P95_TARGET_MS = 50;
 
@@ -136,17 +133,7 @@ const DAY = 86_400_000;
 // ---------------------------------------------------------------- HTTP
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-function request(url, { method = 'GET', body, headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent, headers }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const request = (url, { method = 'GET', ...rest } = {}) => httpRequest(agent, url, { method, ...rest });
 
 // ---------------------------------------------------------------- data
 
@@ -198,47 +185,23 @@ async function generate(ch, now) {
 // ---------------------------------------------------------------- the API role
 
 async function startApiRole(dataDir, chUrl) {
-  const env = {
-    ...process.env,
-    TIDEMARK_DATA_DIR: dataDir,
-    CLICKHOUSE_URL: chUrl,
-    CLICKHOUSE_DATABASE: 'tidemark',
-    META_DATABASE_URL: '',
-    EMBEDDED_POSTGRES_PORT: '0',
-    REDIS_URL: '',
-    KAFKA_BROKERS: '',
-    API_PORT: '0',
-    OPS_PORT: '0',
-    LOG_LEVEL: 'warn',
-  };
-  const child = spawn(process.execPath, [cli, 'start', '--role', 'api'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  const endpoints = {};
-  await new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`the API role did not start in 180 s: ${err}`)), 180_000);
-    child.once('exit', (code) => reject(new Error(`the API role exited with ${code}: ${err}`)));
-    readline.createInterface({ input: child.stdout }).on('line', (line) => {
-      const m = /^\s+(.+?)\s{2,}(\S+)$/.exec(line);
-      if (m) endpoints[m[1]] = m[2];
-      if (line.startsWith('Press Ctrl-C')) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-  });
-  const keys = JSON.parse(fs.readFileSync(path.join(dataDir, 'bootstrap-keys.json'), 'utf8')).keys;
-  return {
-    pid: child.pid,
-    url: Object.entries(endpoints).find(([k]) => k.startsWith('Query API'))[1],
-    readKey: keys.find((k) => k.role === 'read').key,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGINT');
-      await exited;
+  const t = await startTidemark({
+    dataDir,
+    args: ['--role', 'api'],
+    timeoutMs: 180_000,
+    env: {
+      CLICKHOUSE_URL: chUrl,
+      CLICKHOUSE_DATABASE: 'tidemark',
+      META_DATABASE_URL: '',
+      EMBEDDED_POSTGRES_PORT: '0',
+      REDIS_URL: '',
+      KAFKA_BROKERS: '',
+      API_PORT: '0',
+      OPS_PORT: '0',
+      LOG_LEVEL: 'warn',
     },
-  };
+  });
+  return { pid: t.pid, url: t.endpoint('Query API'), readKey: t.key('read'), stop: () => t.stop() };
 }
 
 // ---------------------------------------------------------------- the questions

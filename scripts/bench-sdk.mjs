@@ -32,17 +32,11 @@ import readline from 'node:readline';
 import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { cli, EMBEDDED_ENV, httpRequest, requireBuilt, root, startTidemark } from './lib/bench.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const cli = path.join(root, 'packages', 'cli', 'dist', 'bin.js');
 const sdkDist = path.join(root, 'packages', 'sdk', 'dist', 'index.js');
-for (const f of [cli, sdkDist, path.join(root, 'packages', 'sdk', 'dist', 'pino', 'transport.js')]) {
-  if (!fs.existsSync(f)) {
-    process.stderr.write(`bench-sdk: ${path.relative(root, f)} is missing; run \`npm run build\` first\n`);
-    process.exit(2);
-  }
-}
+requireBuilt('bench-sdk', [cli, sdkDist, path.join(root, 'packages', 'sdk', 'dist', 'pino', 'transport.js')]);
 const sdk = require(sdkDist);
 
 function arg(name, dflt) {
@@ -54,62 +48,12 @@ const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, 
 
 // ----------------------------------------------------------------- platform
 async function startPlatform(dataDir) {
-  const env = {
-    ...process.env,
-    TIDEMARK_DATA_DIR: dataDir,
-    EMBEDDED_CLICKHOUSE_PORT: '0',
-    EMBEDDED_POSTGRES_PORT: '0',
-    COLLECTOR_PORT: '0',
-    OPS_PORT: '0',
-    API_PORT: '0',
-    LOG_LEVEL: 'warn',
-    COLLECTOR_RATE_LIMIT_PER_SEC: '0',
-    REDIS_URL: '',
-    CLICKHOUSE_URL: '',
-    META_DATABASE_URL: '',
-    KAFKA_BROKERS: '',
-  };
-  const child = spawn(process.execPath, [cli, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  const endpoints = {};
-  await new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`platform did not start in 120 s: ${err}`)), 120_000);
-    child.once('exit', (code) => reject(new Error(`platform exited with ${code}: ${err}`)));
-    readline.createInterface({ input: child.stdout }).on('line', (line) => {
-      const m = /^\s+(.+?)\s{2,}(\S+)$/.exec(line);
-      if (m) endpoints[m[1]] = m[2];
-      if (line.startsWith('Press Ctrl-C')) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-  });
-  const keys = JSON.parse(fs.readFileSync(path.join(dataDir, 'bootstrap-keys.json'), 'utf8')).keys;
-  return {
-    chUrl: Object.entries(endpoints).find(([k]) => k.startsWith('ClickHouse'))[1],
-    collectorUrl: Object.entries(endpoints).find(([k]) => k.startsWith('Collector'))[1],
-    ingestKey: keys.find((k) => k.role === 'ingest').key,
-    async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGINT');
-      await exited;
-    },
-  };
+  const t = await startTidemark({ dataDir, env: { ...EMBEDDED_ENV, COLLECTOR_RATE_LIMIT_PER_SEC: '0' } });
+  return { chUrl: t.endpoint('ClickHouse'), collectorUrl: t.endpoint('Collector'), ingestKey: t.key('ingest'), stop: () => t.stop() };
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-function request(url, { method = 'POST', body, headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent, headers }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const request = (url, opts) => httpRequest(agent, url, opts);
 
 async function chCount(chUrl, name) {
   const r = await request(`${chUrl}/?query=${encodeURIComponent(`SELECT count() FROM tidemark.events_raw_v1 WHERE name = '${name}'`)}`, { method: 'GET' });

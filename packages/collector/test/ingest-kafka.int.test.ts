@@ -84,39 +84,6 @@ test('every event acknowledged over HTTP lands exactly once, with rollups equal 
   expect(await count("SELECT sum(count) AS c FROM event_measures_1h_v1 WHERE name = 'kafka.rt' AND measure = 'ms'")).toBe(total);
 });
 
-test('direct producers use the topic contract; poison messages and invalid items go to the DLQ with a reason', async () => {
-  const producer = kafka.producer();
-  await producer.connect();
-  const dlqConsumer = kafka.consumer({ groupId: unique('tm-dlq') });
-  await dlqConsumer.connect();
-  await dlqConsumer.subscribe({ topic: topics.dlq, fromBeginning: true });
-  const dead: { reason: string; value: string }[] = [];
-  await dlqConsumer.run({
-    eachMessage: async ({ message }) => {
-      dead.push({ reason: String(message.headers?.['tidemark-reason']), value: String(message.value) });
-    },
-  });
-  try {
-    await producer.send({
-      topic: topics.events,
-      acks: -1,
-      messages: [
-        { key: 'd1', value: JSON.stringify({ project_id: stack.project, name: 'direct', distinct_id: 'd1' }) },
-        { key: 'd2', value: JSON.stringify([{ project_id: stack.project, name: 'direct', distinct_id: 'd2' }, { name: 'direct-no-project' }]) },
-        { key: 'p', value: '{this is not json' },
-        { key: 'd3', value: JSON.stringify({ project_id: stack.project, name: 'direct', event_id: 'not-a-uuid' }) },
-      ],
-    });
-    await waitFor('direct events', () => count("SELECT count() AS c FROM events_raw_v1 WHERE name = 'direct'"), (c) => c >= 2);
-    await waitFor('dead letters', async () => dead.length, (n) => n >= 3);
-    expect(await count("SELECT count() AS c FROM events_raw_v1 WHERE name = 'direct'")).toBe(2);
-    expect(dead.map((d) => d.reason).sort()).toEqual([expect.stringMatching(/^event_id: /), expect.stringMatching(/^project_id: missing/), expect.stringMatching(/^value is not JSON/)].sort());
-  } finally {
-    await dlqConsumer.disconnect();
-    await producer.disconnect();
-  }
-});
-
 /** Collects what reaches the DLQ topic while `fn` runs. */
 async function withDlq(fn: (dead: { reason: string; value: string }[]) => Promise<void>): Promise<void> {
   const dlqConsumer = kafka.consumer({ groupId: unique('tm-dlq') });
@@ -134,6 +101,31 @@ async function withDlq(fn: (dead: { reason: string; value: string }[]) => Promis
     await dlqConsumer.disconnect();
   }
 }
+
+test('direct producers use the topic contract; poison messages and invalid items go to the DLQ with a reason', async () => {
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    await withDlq(async (dead) => {
+      await producer.send({
+        topic: topics.events,
+        acks: -1,
+        messages: [
+          { key: 'd1', value: JSON.stringify({ project_id: stack.project, name: 'direct', distinct_id: 'd1' }) },
+          { key: 'd2', value: JSON.stringify([{ project_id: stack.project, name: 'direct', distinct_id: 'd2' }, { name: 'direct-no-project' }]) },
+          { key: 'p', value: '{this is not json' },
+          { key: 'd3', value: JSON.stringify({ project_id: stack.project, name: 'direct', event_id: 'not-a-uuid' }) },
+        ],
+      });
+      await waitFor('direct events', () => count("SELECT count() AS c FROM events_raw_v1 WHERE name = 'direct'"), (c) => c >= 2);
+      await waitFor('dead letters', async () => dead.length, (n) => n >= 3);
+      expect(await count("SELECT count() AS c FROM events_raw_v1 WHERE name = 'direct'")).toBe(2);
+      expect(dead.map((d) => d.reason).sort()).toEqual([expect.stringMatching(/^event_id: /), expect.stringMatching(/^project_id: missing/), expect.stringMatching(/^value is not JSON/)].sort());
+    });
+  } finally {
+    await producer.disconnect();
+  }
+});
 
 test('a 1,000-event request becomes at most one message per partition', async () => {
   const admin = kafka.admin();
