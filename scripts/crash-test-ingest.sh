@@ -11,6 +11,10 @@ export CRASH_EVENTS="${CRASH_EVENTS:-1000000}" CRASH_KILLS="${CRASH_KILLS:-10}"
 echo "==> consumer SIGKILLed ${CRASH_KILLS} times"
 npx --no-install jest -c test/jest.config.js ingest-crash
 echo "==> plus Kafka restarted once"
-CRASH_KAFKA_RESTART=1 npx --no-install jest -c test/jest.config.js ingest-crash
+# After a full-size run with a broker restart, jest waits on a handle left by
+# the kafkajs client of the test process (seen after a produce that failed
+# during the restart and was resent; not reproduced at small sizes). The test
+# has finished and asserted by then; --forceExit lets the script go on.
+CRASH_KAFKA_RESTART=1 npx --no-install jest -c test/jest.config.js ingest-crash --forceExit
 echo "==> plus ClickHouse unreachable for 30 s"
 CRASH_CLICKHOUSE_OUTAGE_S=30 npx --no-install jest -c test/jest.config.js ingest-crash
