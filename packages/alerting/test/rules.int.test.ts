@@ -160,9 +160,12 @@ test('built-in rules fire on the data they are written for (backtest over the mi
     // Another project's hot CPU must not reach this project's rule.
     ...samples(other, 'system_cpu_percent', { host: 'web-9' }, T - 10 * M, T + 20 * M, () => 99),
     ...samples(project, 'system_memory_percent', { host: 'web-1' }, T - 10 * M, T + 20 * M, () => 88),
-    ...samples(project, 'http_requests_total', { status: '200', endpoint: '/api/orders' }, T - 10 * M, T + 20 * M, (t) => (t - T + 10 * M) / 150),
-    ...samples(project, 'http_requests_total', { status: '500', endpoint: '/api/orders' }, T - 10 * M, T + 20 * M, (t) => (t - T + 10 * M) / 1500),
-    ...samples(project, 'http_request_duration_ms', { endpoint: '/api/pay' }, T - 10 * M, T + 20 * M, () => 3000),
+    ...samples(project, 'http_requests_total', { method: 'GET', route: '/api/orders', status: '200', service: 'shop' }, T - 10 * M, T + 20 * M, (t) => (t - T + 10 * M) / 150),
+    ...samples(project, 'http_requests_total', { method: 'GET', route: '/api/orders', status: '500', service: 'shop' }, T - 10 * M, T + 20 * M, (t) => (t - T + 10 * M) / 1500),
+    // The labels the SDK's request middleware records: two methods and statuses of one route merge.
+    ...samples(project, 'http_request_duration_ms', { method: 'POST', route: '/api/pay', status: '200', service: 'shop' }, T - 10 * M, T + 20 * M, () => 3000),
+    ...samples(project, 'http_request_duration_ms', { method: 'GET', route: '/api/pay', status: '500', service: 'shop' }, T - 10 * M, T + 20 * M, () => 2500),
+    ...samples(project, 'http_request_duration_ms', { method: 'GET', route: '/api/fast', status: '200', service: 'shop' }, T - 10 * M, T + 20 * M, () => 20),
     ...samples(project, 'db_up', { db: 'postgres' }, T - 10 * M, T + 20 * M, () => 0),
     ...samples(project, 'db_up', { db: 'redis' }, T - 10 * M, T + 20 * M, () => 1),
   ];
@@ -204,7 +207,7 @@ test('built-in rules fire on the data they are written for (backtest over the mi
     HighCpuUsage: ['host=web-1 CRITICAL +5m'],
     HighMemoryUsage: ['host=web-1 WARNING +5m'],
     HighHttpErrorRate: [' CRITICAL +5m'],
-    HighLatencyP95: ['endpoint=/api/pay WARNING +5m'],
+    HighLatencyP95: ['service=shop,route=/api/pay WARNING +5m'],
     DatabaseDown: ['db=postgres CRITICAL +1m'],
     OrderVolumeDrop: [' WARNING +15m'],
     OverdueServiceRecords: [' WARNING +0m'],
