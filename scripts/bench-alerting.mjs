@@ -31,6 +31,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseFlags } from './lib/bench.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(root, 'package.json'));
@@ -49,28 +50,7 @@ function usage(code) {
   process.exit(code);
 }
 
-function parseArgs(argv) {
-  const opts = { rules: 1000, concurrency: 8, samples: 300, 'tick-ms': 250, rounds: 3 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--help' || a === '-h') usage(0);
-    const m = /^--(rules|concurrency|samples|tick-ms|rounds)(?:=(.*))?$/.exec(a);
-    if (!m) {
-      process.stderr.write(`unknown argument: ${a}\n`);
-      usage(2);
-    }
-    const raw = m[2] ?? argv[++i];
-    const n = Number(String(raw ?? '').replace(/_/g, ''));
-    if (!Number.isInteger(n) || n <= 0) {
-      process.stderr.write(`--${m[1]} needs a positive integer (got ${raw})\n`);
-      usage(2);
-    }
-    opts[m[1]] = n;
-  }
-  return opts;
-}
-
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseFlags(process.argv.slice(2), { defaults: { rules: 1000, concurrency: 8, samples: 300, 'tick-ms': 250, rounds: 3 }, ints: ['rules', 'concurrency', 'samples', 'tick-ms', 'rounds'], usage });
 
 // ---------------------------------------------------------------- build check
 

@@ -28,6 +28,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseFlags } from './lib/bench.mjs';
 
 const TARGET_RATIO = 0.7;
 /** Cores used by other processes during a measured phase above which the report warns. */
@@ -52,28 +53,7 @@ function usage(code) {
   process.exit(code);
 }
 
-function parseArgs(argv) {
-  const opts = { rows: 2_000_000, batch: 50_000, concurrency: 2, rounds: 1, 'inproc-concurrency': 1 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--help' || a === '-h') usage(0);
-    const m = /^--(rows|batch|concurrency|rounds|inproc-concurrency)(?:=(.*))?$/.exec(a);
-    if (!m) {
-      process.stderr.write(`unknown argument: ${a}\n`);
-      usage(2);
-    }
-    const raw = m[2] ?? argv[++i];
-    const n = Number(String(raw ?? '').replace(/_/g, ''));
-    if (!Number.isInteger(n) || n <= 0) {
-      process.stderr.write(`--${m[1]} needs a positive integer (got ${raw})\n`);
-      usage(2);
-    }
-    opts[m[1]] = n;
-  }
-  return opts;
-}
-
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseFlags(process.argv.slice(2), { defaults: { rows: 2_000_000, batch: 50_000, concurrency: 2, rounds: 1, 'inproc-concurrency': 1 }, ints: ['rows', 'batch', 'concurrency', 'rounds', 'inproc-concurrency'], usage });
 
 // ---------------------------------------------------------------- build check
 

@@ -30,6 +30,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseFlags } from './lib/bench.mjs';
 
 const TARGET_RATIO = 0.5;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -48,32 +49,7 @@ function usage(code) {
   process.exit(code);
 }
 
-function parseArgs(argv) {
-  const o = { rows: 1_000_000, rate: 1000, seconds: 20, rounds: 2, skipCdc: false, keep: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--help' || a === '-h') usage(0);
-    if (a === '--skip-cdc') o.skipCdc = true;
-    else if (a === '--keep') o.keep = true;
-    else {
-      const m = /^--(rows|rate|seconds|rounds)(?:=(.*))?$/.exec(a);
-      if (!m) {
-        process.stderr.write(`unknown argument: ${a}\n`);
-        usage(2);
-      }
-      const raw = m[2] ?? argv[++i];
-      const n = Number(String(raw ?? '').replace(/_/g, ''));
-      if (!Number.isInteger(n) || n <= 0) {
-        process.stderr.write(`--${m[1]} needs a positive integer (got ${raw})\n`);
-        usage(2);
-      }
-      o[m[1]] = n;
-    }
-  }
-  return o;
-}
-
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseFlags(process.argv.slice(2), { defaults: { rows: 1_000_000, rate: 1000, seconds: 20, rounds: 2, skipCdc: false, keep: false }, ints: ['rows', 'rate', 'seconds', 'rounds'], bools: ['skip-cdc', 'keep'], usage });
 
 for (const f of ['packages/core/dist/index.js', 'packages/embedded-clickhouse/dist/index.js', 'packages/etl/dist/index.js']) {
   if (!fs.existsSync(path.join(root, f))) {

@@ -44,7 +44,7 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { httpRequest, root, startTidemark } from './lib/bench.mjs';
+import { httpRequest, parseFlags, root, startTidemark } from './lib/bench.mjs';
 
 const require = createRequire(path.join(root, 'package.json'));
 const P95_TARGET_MS = 50;
@@ -64,38 +64,18 @@ function usage(code) {
   process.exit(code);
 }
 
-function parseArgs(argv) {
-  const o = { events: 10_000_000, days: 30, users: 50_000, samples: 40, concurrency: 16, seconds: 5, keep: false, dataDir: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--help' || a === '-h') usage(0);
-    if (a === '--keep') {
-      o.keep = true;
-      continue;
-    }
-    const d = /^--data-dir(?:=(.*))?$/.exec(a);
-    if (d) {
-      o.dataDir = path.resolve(d[1] ?? argv[++i] ?? '');
-      o.keep = true;
-      continue;
-    }
-    const m = /^--(events|days|users|samples|concurrency|seconds)(?:=(.*))?$/.exec(a);
-    if (!m) {
-      process.stderr.write(`unknown argument: ${a}\n`);
-      usage(2);
-    }
-    const raw = m[2] ?? argv[++i];
-    const n = Number(String(raw ?? '').replace(/_/g, ''));
-    if (!Number.isInteger(n) || n <= 0) {
-      process.stderr.write(`--${m[1]} needs a positive integer (got ${raw})\n`);
-      usage(2);
-    }
-    o[m[1]] = n;
-  }
-  return o;
+const opts = parseFlags(process.argv.slice(2), {
+  defaults: { events: 10_000_000, days: 30, users: 50_000, samples: 40, concurrency: 16, seconds: 5, keep: false, dataDir: undefined },
+  ints: ['events', 'days', 'users', 'samples', 'concurrency', 'seconds'],
+  bools: ['keep'],
+  strings: ['data-dir'],
+  usage,
+});
+// A data directory given is kept: that is what makes a second run skip generating.
+if (opts.dataDir !== undefined) {
+  opts.dataDir = path.resolve(opts.dataDir);
+  opts.keep = true;
 }
-
-const opts = parseArgs(process.argv.slice(2));
 
 const dist = (pkg, file) => path.join(root, 'packages', pkg, 'dist', file);
 const cli = dist('cli', 'bin.js');

@@ -116,3 +116,41 @@ export function peakRssMiB(pid) {
     return NaN;
   }
 }
+
+/**
+ * The benchmarks' command line: `--name N` / `--name=N` for the positive
+ * integers in `ints` (kept under their flag name, `_` allowed as a digit
+ * separator), `--flag` for `bools` and `--name VALUE` for `strings` (both
+ * camelCased: --skip-cdc -> skipCdc). `--help` calls usage(0); an unknown
+ * flag or a bad number prints why and calls usage(2).
+ */
+export function parseFlags(argv, { defaults = {}, ints = [], bools = [], strings = [], usage }) {
+  const camel = (name) => name.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
+  const o = { ...defaults };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') usage(0);
+    const m = /^--([a-z][a-z-]*)(?:=(.*))?$/.exec(a);
+    const name = m?.[1];
+    if (name && bools.includes(name) && m[2] === undefined) {
+      o[camel(name)] = true;
+      continue;
+    }
+    if (!name || (!ints.includes(name) && !strings.includes(name))) {
+      process.stderr.write(`unknown argument: ${a}\n`);
+      usage(2);
+    }
+    const raw = m[2] ?? argv[++i];
+    if (strings.includes(name)) {
+      o[camel(name)] = raw ?? '';
+      continue;
+    }
+    const n = Number(String(raw ?? '').replace(/_/g, ''));
+    if (!Number.isInteger(n) || n <= 0) {
+      process.stderr.write(`--${name} needs a positive integer (got ${raw})\n`);
+      usage(2);
+    }
+    o[name] = n;
+  }
+  return o;
+}
