@@ -51,7 +51,7 @@ async function ingest(project: string, signal: 'events' | 'metrics' | 'logs', it
   const sink = new ClickHouseSink(stack.ch, logger, { maxRows: 100_000, maxDelayMs: 5, maxPendingRows: 1_000_000, maxConcurrentFlushes: 1 });
   const b = normalizeBatch(signal, { items, errors: [] }, { projectId: project, receivedAt: Date.now(), futureToleranceMs: 300_000, retentionMs: 90 * 86_400_000 });
   if (b.rejected.length) throw new Error(JSON.stringify(b.rejected[0]));
-  await sink.write(signal, b.rows, b.warnings);
+  await sink.write(signal, b.rows, b.lines, b.warnings);
   await sink.close();
 }
 

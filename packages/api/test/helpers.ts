@@ -95,7 +95,7 @@ export async function startApi(overrides: Partial<ApiDeps> = {}): Promise<ApiEnv
       const sink = new ClickHouseSink(stack.ch, logger, { maxRows: 100_000, maxDelayMs: 5, maxPendingRows: 1_000_000, maxConcurrentFlushes: 1 });
       const b = normalizeBatch('events', { items, errors: [] }, { projectId: project, receivedAt: Date.now(), futureToleranceMs: 300_000, retentionMs: 90 * 86_400_000 });
       if (b.rejected.length) throw new Error(JSON.stringify(b.rejected[0]));
-      await sink.write('events', b.rows, b.warnings);
+      await sink.write('events', b.rows, b.lines, b.warnings);
       await sink.close();
     },
     async close() {

@@ -84,6 +84,26 @@ test('every event acknowledged over HTTP lands exactly once, with rollups equal 
   expect(await count("SELECT sum(count) AS c FROM event_measures_1h_v1 WHERE name = 'kafka.rt' AND measure = 'ms'")).toBe(total);
 });
 
+/** A row of events_raw_v1 as the collector writes it (fixed times, empty context). */
+function eventRow(name: string, distinctId: string, eventId: string = crypto.randomUUID()) {
+  return {
+    project_id: stack.project,
+    event_id: eventId,
+    name,
+    timestamp: '2026-11-22 00:00:00.000',
+    received_at: '2026-11-22 00:00:00.000',
+    distinct_id: distinctId,
+    session_id: '',
+    properties: '{}',
+    measures: {},
+    product: '',
+    channel: '',
+    os: '',
+    app_version: '',
+    user_agent: '',
+  };
+}
+
 /** Collects what reaches the DLQ topic while `fn` runs. */
 async function withDlq(fn: (dead: { reason: string; value: string }[]) => Promise<void>): Promise<void> {
   const dlqConsumer = kafka.consumer({ groupId: unique('tm-dlq') });
@@ -149,23 +169,7 @@ test('a 1,000-event request becomes at most one message per partition', async ()
 test('rows-v2: a line ClickHouse refuses is found by splitting and dead-lettered; its neighbours land; bad headers are refused', async () => {
   const name = unique('v2');
   const columns = SIGNAL_SPECS.events.columns;
-  const row = (distinct: string, eventId: string) => ({
-    project_id: stack.project,
-    event_id: eventId,
-    name,
-    timestamp: '2026-11-22 00:00:00.000',
-    received_at: '2026-11-22 00:00:00.000',
-    distinct_id: distinct,
-    session_id: '',
-    properties: '{}',
-    measures: {},
-    product: '',
-    channel: '',
-    os: '',
-    app_version: '',
-    user_agent: '',
-  });
-  const lines = [row('a', crypto.randomUUID()), row('bad', 'not-a-uuid'), row('c', crypto.randomUUID()), row('d', crypto.randomUUID())].map((x) => compactLine(columns, x));
+  const lines = [eventRow(name, 'a'), eventRow(name, 'bad', 'not-a-uuid'), eventRow(name, 'c'), eventRow(name, 'd')].map((x) => compactLine(columns, x));
   const producer = kafka.producer();
   await producer.connect();
   try {
@@ -218,22 +222,7 @@ test('ClickHouse unreachable for a while: the consumer pauses, then lands everyt
 
 test('a replayed batch (same intent, same token) is not counted twice', async () => {
   // Insert the same rows twice with the token the consumer would use on a replay.
-  const rows = Array.from({ length: 10 }, (_, i) => ({
-    project_id: stack.project,
-    event_id: crypto.randomUUID(),
-    name: 'replayed',
-    timestamp: '2026-11-22 00:00:00.000',
-    received_at: '2026-11-22 00:00:00.000',
-    distinct_id: `r${i}`,
-    session_id: '',
-    properties: '{}',
-    measures: {},
-    product: '',
-    channel: '',
-    os: '',
-    app_version: '',
-    user_agent: '',
-  }));
+  const rows = Array.from({ length: 10 }, (_, i) => eventRow('replayed', `r${i}`));
   for (let attempt = 0; attempt < 2; attempt++) {
     await stack.ch.client.insert({ table: 'events_raw_v1', values: rows, format: 'JSONEachRow', clickhouse_settings: insertSettings('g:t:0:100-109') });
   }

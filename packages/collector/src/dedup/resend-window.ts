@@ -1,4 +1,14 @@
 import type { KeyValueStore, Logger } from '@tidemark/core';
+import type { WarningRow } from '../signals';
+
+/** The part of a normalised batch the window filters (rows[i], lines[i] and indexes[i] belong together). */
+export interface ResendBatch<R extends { event_id: string }> {
+  rows: R[];
+  lines: string[];
+  /** Each row's item index in the request. */
+  indexes: number[];
+  warnings: WarningRow[];
+}
 
 export interface ResendWindowOptions {
   /** Events whose id was accepted less than this long ago are dropped as resends (ms); 0 turns the window off. */
@@ -40,6 +50,47 @@ export class ResendWindow {
 
   private key(projectId: string, bucket: number): string {
     return `resend:${projectId}:${bucket}`;
+  }
+
+  /**
+   * The batch without resends: rows whose client-chosen event_id was accepted
+   * within the window, or appears earlier in the same request, are dropped
+   * (with their warnings). `remember` gets back `newIds` once the write of
+   * the rest succeeded.
+   */
+  async dropResends<R extends { event_id: string }>(projectId: string, items: readonly unknown[], batch: ResendBatch<R>): Promise<ResendBatch<R> & { duplicates: number; newIds: string[] }> {
+    // Client-chosen ids only (read from the request): a generated id cannot have been sent before.
+    const ids: string[] = [];
+    const positions: number[] = [];
+    batch.indexes.forEach((itemIndex, row) => {
+      const id = (items[itemIndex] as { event_id?: unknown } | null)?.event_id;
+      if (typeof id === 'string') {
+        ids.push(id.toLowerCase());
+        positions.push(row);
+      }
+    });
+    const newIds: string[] = [];
+    if (!this.enabled || ids.length === 0) return { ...batch, duplicates: 0, newIds };
+    const seen = await this.seen(projectId, ids);
+    const drop = new Set<number>();
+    const inRequest = new Set<string>();
+    ids.forEach((id, i) => {
+      if (seen[i] || inRequest.has(id)) drop.add(positions[i]!);
+      else newIds.push(id);
+      inRequest.add(id);
+    });
+    if (drop.size === 0) return { ...batch, duplicates: 0, newIds };
+    const keep = (_: unknown, i: number): boolean => !drop.has(i);
+    const rows = batch.rows.filter(keep);
+    const keptIds = new Set(rows.map((r) => r.event_id));
+    return {
+      rows,
+      lines: batch.lines.filter(keep),
+      indexes: batch.indexes.filter(keep),
+      warnings: batch.warnings.filter((w) => keptIds.has(w.event_id)),
+      duplicates: drop.size,
+      newIds,
+    };
   }
 
   /** For each id, whether it was accepted within the window. */

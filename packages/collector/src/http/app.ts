@@ -16,7 +16,7 @@ import {
   type Logger,
   type Registry,
 } from '@tidemark/core';
-import { normalizeBatch, parseBatch } from '../signals/batch';
+import { normalizeBatch, parseBatch, type NormalizedBatch } from '../signals/batch';
 import { SIGNALS, type SignalName } from '../signals';
 import type { ResendWindow } from '../dedup/resend-window';
 import type { Sink } from '../sink/types';
@@ -45,20 +45,6 @@ export interface CollectorAppOptions {
   status?: () => Promise<Record<string, unknown>>;
   /** Dependencies checked by GET /ready. */
   ready?: () => Promise<void>;
-}
-
-/** The event ids the client chose, with the position of their row in the batch. */
-function clientEventIds(items: readonly unknown[], indexes: readonly number[]): { ids: string[]; rows: number[] } {
-  const ids: string[] = [];
-  const rows: number[] = [];
-  indexes.forEach((itemIndex, row) => {
-    const id = (items[itemIndex] as { event_id?: unknown } | null)?.event_id;
-    if (typeof id === 'string') {
-      ids.push(id.toLowerCase());
-      rows.push(row);
-    }
-  });
-  return { ids, rows };
 }
 
 /** The JSON error body every failure gets: { error: { code, message, retriable, context } }. */
@@ -163,34 +149,15 @@ export function createCollectorApp(opts: CollectorAppOptions): Koa {
         { context: { limitBytes: limits.maxItemBytes, items: oversized.slice(0, 20) } },
       );
     }
-    let { rows, lines, warnings } = batch;
-    // Client-chosen event ids only: a generated id cannot have been sent before.
-    const clientIds = signal === 'events' && opts.resends?.enabled ? clientEventIds(parsed.items, batch.indexes) : undefined;
-    let duplicates = 0;
-    const newIds: string[] = [];
-    if (clientIds && clientIds.ids.length > 0) {
-      const seen = await opts.resends!.seen(principal.projectId, clientIds.ids);
-      const drop = new Set<number>(); // row positions
-      const inRequest = new Set<string>();
-      clientIds.rows.forEach((row, i) => {
-        const id = clientIds.ids[i]!;
-        if (seen[i] || inRequest.has(id)) drop.add(row);
-        else newIds.push(id);
-        inRequest.add(id);
-      });
-      if (drop.size > 0) {
-        duplicates = drop.size;
-        const keep = (_: unknown, i: number): boolean => !drop.has(i);
-        rows = rows.filter(keep);
-        lines = lines.filter(keep);
-        const kept = new Set(rows.map((r) => (r as { event_id?: string }).event_id));
-        warnings = warnings.filter((w) => kept.has(w.event_id));
-        m.duplicates.inc({ signal }, duplicates);
-      }
-    }
-    if (rows.length > 0) await opts.sink.write(signal, rows, warnings, lines);
+    const kept =
+      signal === 'events' && opts.resends?.enabled
+        ? await opts.resends.dropResends(principal.projectId, parsed.items, batch as NormalizedBatch<'events'>)
+        : { ...batch, duplicates: 0, newIds: [] as string[] };
+    const { rows, lines, warnings, duplicates } = kept;
+    if (duplicates > 0) m.duplicates.inc({ signal }, duplicates);
+    if (rows.length > 0) await opts.sink.write(signal, rows, lines, warnings);
     // Remembered only now: a write that failed must stay resendable.
-    if (newIds.length > 0) await opts.resends!.remember(principal.projectId, newIds);
+    if (kept.newIds.length > 0) await opts.resends!.remember(principal.projectId, kept.newIds);
     m.accepted.inc({ signal }, rows.length);
     // Realtime counter per project and minute (the query API's realtime overview reads it).
     void opts.kv.incr(`rt:${principal.projectId}:${signal}:${Math.floor(receivedAt / 60_000)}`, rows.length, 2 * 3_600_000).catch(() => undefined);

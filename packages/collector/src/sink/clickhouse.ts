@@ -27,10 +27,8 @@ export class ClickHouseSink implements Sink {
     };
   }
 
-  async write<S extends SignalName>(signal: S, rows: RowOf[S][], warnings: WarningRow[], lines?: readonly string[]): Promise<void> {
-    const columns = SIGNAL_SPECS[signal].columns;
-    const text = lines ?? rows.map((r) => compactLine(columns, r));
-    await Promise.all([this.batchers[signal].add(text), this.batchers.warnings.add(warnings.map((w) => compactLine(WARNING_COLUMNS, w)))]);
+  async write<S extends SignalName>(signal: S, _rows: RowOf[S][], lines: readonly string[], warnings: WarningRow[]): Promise<void> {
+    await Promise.all([this.batchers[signal].add(lines), this.batchers.warnings.add(warnings.map((w) => compactLine(WARNING_COLUMNS, w)))]);
   }
 
   async close(): Promise<void> {

@@ -65,7 +65,7 @@ export class KafkaSink implements Sink {
     }
   }
 
-  async write<S extends SignalName>(signal: S, rows: RowOf[S][], warnings: WarningRow[], lines?: readonly string[]): Promise<void> {
+  async write<S extends SignalName>(signal: S, rows: RowOf[S][], lines: readonly string[], warnings: WarningRow[]): Promise<void> {
     if (rows.length === 0) return;
     const spec = SIGNAL_SPECS[signal];
     const topic = this.opts.topics[signal];
@@ -83,7 +83,7 @@ export class KafkaSink implements Sink {
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
       const partition = partitionOfKey(spec.key(row as never), count);
-      const line = lines?.[i] ?? compactLine(spec.columns, row);
+      const line = lines[i]!;
       const bytes = Buffer.byteLength(line);
       let m = open.get(partition);
       if (m && m.bytes + bytes > max && m.lines.length > 0) {

@@ -8,7 +8,7 @@ import type { RowOf, SignalName, WarningRow } from '../signals';
  */
 export interface Sink {
   readonly kind: 'clickhouse' | 'kafka';
-  /** `lines`: the rows already serialised with compactLine (normalizeBatch makes them); computed here when absent. */
-  write<S extends SignalName>(signal: S, rows: RowOf[S][], warnings: WarningRow[], lines?: readonly string[]): Promise<void>;
+  /** `lines[i]` is `rows[i]` serialised with compactLine (normalizeBatch makes both): what is stored and sent. */
+  write<S extends SignalName>(signal: S, rows: RowOf[S][], lines: readonly string[], warnings: WarningRow[]): Promise<void>;
   close(): Promise<void>;
 }
