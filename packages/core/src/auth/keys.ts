@@ -49,34 +49,65 @@ export async function revokeApiKey(pool: Pool, projectIdValue: string, keyId: st
   return (r.rowCount ?? 0) > 0;
 }
 
+/** Row of the revocation probe: changes whenever a key is revoked or deleted. */
+const revocationEpochRow = z.object({ keys: z.coerce.number(), revoked: z.coerce.number(), last: z.string().nullable() });
+const keyRow = z.object({ id: z.string(), project_id: z.string(), role: z.enum(API_KEY_ROLES) });
+
 /**
- * Resolves presented keys to their project and role, with a short in-process
- * cache so the ingest hot path does not query Postgres per request. A revoked
- * key stops working within `ttlMs`.
+ * Resolves presented keys to their project and role, with an in-process cache
+ * so the ingest hot path does not query Postgres per request.
+ *
+ * Invariant: a key revoked (or deleted) in any process stops working here
+ * within `revocationCheckMs`. Every process shares the metadata Postgres, so
+ * instead of a per-key TTL long enough to matter, the verifier reads one
+ * "revocation epoch" (how many keys exist, how many are revoked, the latest
+ * revocation time) at most once per `revocationCheckMs`, and drops the whole
+ * cache when it moved. That is one small query per process per interval, and
+ * only while keys are being presented; a cache entry also expires after
+ * `ttlMs` regardless (new keys are looked up on first use, so no epoch is
+ * needed for them).
  */
 export class ApiKeyVerifier {
   private readonly cache = new Map<string, { principal: ApiKeyPrincipal | null; until: number }>();
+  private epoch: string | undefined;
+  private epochCheckedAt = 0;
+  private epochCheck: Promise<void> | undefined;
 
   constructor(
     private readonly pool: Pool,
-    private readonly ttlMs = 30_000,
-    private readonly maxEntries = 10_000,
+    private readonly opts: { ttlMs?: number; maxEntries?: number; revocationCheckMs?: number } = {},
   ) {}
+
+  /** Drops the cache if any key was revoked or deleted since the last look (shared by concurrent callers). */
+  private async checkRevocations(now: number): Promise<void> {
+    if (now - this.epochCheckedAt < (this.opts.revocationCheckMs ?? 500)) return;
+    this.epochCheck ??= (async () => {
+      try {
+        const r = await this.pool.query('SELECT count(*) AS keys, count(revoked_at) AS revoked, max(revoked_at)::text AS last FROM api_keys');
+        const row = revocationEpochRow.parse(r.rows[0]);
+        const epoch = `${row.keys}/${row.revoked}/${row.last ?? ''}`;
+        if (epoch !== this.epoch) this.cache.clear();
+        this.epoch = epoch;
+        this.epochCheckedAt = Date.now();
+      } finally {
+        this.epochCheck = undefined;
+      }
+    })();
+    await this.epochCheck;
+  }
 
   async verify(key: string | undefined): Promise<ApiKeyPrincipal> {
     if (!key) throw new AuthenticationError('missing API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"');
     if (key.length > 200) throw new AuthenticationError('invalid API key');
     const hash = hashKey(key);
     const now = Date.now();
+    await this.checkRevocations(now);
     let hit = this.cache.get(hash);
     if (!hit || hit.until < now) {
-      const r = await this.pool.query<{ id: string; project_id: string; role: ApiKeyRole }>(
-        'SELECT id, project_id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
-        [hash],
-      );
-      const row = r.rows[0];
-      hit = { principal: row ? { keyId: row.id, projectId: row.project_id, role: row.role } : null, until: now + this.ttlMs };
-      if (this.cache.size >= this.maxEntries) this.cache.clear();
+      const r = await this.pool.query('SELECT id, project_id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL', [hash]);
+      const row = r.rows[0] === undefined ? undefined : keyRow.parse(r.rows[0]);
+      hit = { principal: row ? { keyId: row.id, projectId: row.project_id, role: row.role } : null, until: now + (this.opts.ttlMs ?? 30_000) };
+      if (this.cache.size >= (this.opts.maxEntries ?? 10_000)) this.cache.clear();
       this.cache.set(hash, hit);
     }
     if (!hit.principal) throw new AuthenticationError('invalid or revoked API key');
