@@ -76,6 +76,9 @@ const err = (s) => process.stderr.write(s);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
+// The embedded server is closed by default (generated passwords); older builds had an open default user.
+const chAuth = (server) => (typeof server.auth === 'function' ? server.auth() : { username: 'default', password: '' });
+
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -105,10 +108,10 @@ async function main() {
     await admin.query(`CREATE SCHEMA ${META_SCHEMA}`);
     await core.migratePostgres({ pool: meta, dir: etlMigrationsDir(core.POSTGRES_MIGRATIONS_DIR), logger });
     server = await spawnEmbeddedClickHouse({ dataDir });
-    const chAdmin = new core.ClickHouse({ url: server.url, username: 'default', password: '', database: 'default' });
+    const chAdmin = new core.ClickHouse({ url: server.url, ...chAuth(server), database: 'default' });
     await core.migrateClickHouse({ admin: chAdmin, database: CH_DB, dir: etlMigrationsDir(core.CLICKHOUSE_MIGRATIONS_DIR), logger });
     await chAdmin.close();
-    const ch = new core.ClickHouse({ url: server.url, username: 'default', password: '', database: CH_DB, requestTimeoutMs: 600_000 });
+    const ch = new core.ClickHouse({ url: server.url, ...chAuth(server), database: CH_DB, requestTimeoutMs: 600_000 });
     cleanups.push(() => ch.close());
     const chRows = async (query) => (await ch.client.query({ query, format: 'JSONEachRow' })).json();
 

@@ -15,6 +15,7 @@ import type { SyncDeps, SyncHooks } from './sync/deps';
 import { withTableLock } from './sync/lock';
 import { runTable, tableLockName, type RunOptions, type TableRunResult } from './sync/table-sync';
 import { dropTarget, type DdlOptions } from './target/ddl';
+import { clearQuarantine } from './sync/quarantine';
 
 export interface EtlEngineOptions {
   config: EtlConfig;
@@ -189,6 +190,8 @@ export class EtlEngine {
       await ensureTableState(this.opts.meta, cfg);
       if (opts.rebuild) await dropTarget(this.opts.clickhouse, { targetTable: `${cfg.target}_v1`, targetView: cfg.target }, this.ddl());
       await resetTable(this.opts.meta, cfg.key, cfg.mode, opts.rebuild ? 'resync with rebuild requested' : 'resync requested');
+      // The new snapshot finds the rows that still cannot land again.
+      await clearQuarantine(this.opts.meta, cfg.key);
     });
     if (!done.acquired) throw new NotFoundError(`${cfg.key} is being synced right now; try again when the run ends`);
   }

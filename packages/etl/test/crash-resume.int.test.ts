@@ -36,6 +36,7 @@ async function landThenKill(source: SourceConfig, table: string, crashAt: string
       source,
       table,
       clickhouseUrl: h.server.url,
+      clickhouseAuth: h.server.auth(),
       database: h.database,
       metaUrl: postgresUrl,
       metaSchema: h.metaSchema,

@@ -3,8 +3,8 @@
  * Postgres and chDB over HTTP.
  */
 import { parseEtlConfig } from '../src/config/load';
-import { getTableState } from '../src/checkpoint/store';
 import { EtlEngine } from '../src/engine';
+import { listQuarantinedRows } from '../src/sync/quarantine';
 import { runTable } from '../src/sync/table-sync';
 import { countAndSum, postgresUrl, silent, sourceConfig, startHarness, tableOf, type Harness } from './support/harness';
 
@@ -110,7 +110,7 @@ test('exact types: numeric → Decimal, timestamptz → DateTime64(6), jsonb, ar
   expect(two).toEqual({ i8: null, any_num: null, f4: '-inf', f8: 'inf', flag: null, label: null, code: null, doc: null, day: null, m_null: 'ok', ints: [], texts: [] });
 });
 
-test('trap: numeric overflow fails loudly, names the column, isolates the table; fixing the value lets it through', async () => {
+test('trap: numeric overflow quarantines the row (key, column, value), the rest of the table and other tables sync; fixing the value releases it', async () => {
   await h.sql(`CREATE TABLE prices (id int PRIMARY KEY, price numeric NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
   await h.sql(`CREATE TABLE healthy (id int PRIMARY KEY, price numeric(10,2) NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
   await h.sql(`INSERT INTO prices VALUES (1, 10.5), (2, 1e30), (3, 7)`);
@@ -119,24 +119,29 @@ test('trap: numeric overflow fails loudly, names the column, isolates the table;
     sources: [{ name: 'src', url: postgresUrl, schema: h.sourceSchema, tables: [cursorTable('prices'), cursorTable('healthy')] }],
   });
   const engine = new EtlEngine({ config, clickhouse: h.ch, meta: h.meta, logger: silent, onProgress: () => undefined });
+  const table = `src.${h.sourceSchema}.prices`;
   try {
     const results = await engine.runAll();
     const prices = results.find((x) => x.table.endsWith('.prices'));
     const healthy = results.find((x) => x.table.endsWith('.healthy'));
-    expect(prices?.status).toBe('failed');
-    expect(prices?.error?.code).toBe('ETL_DATA_ERROR');
-    expect(prices?.error?.message).toMatch(/column price \(numeric\) holds a value that does not fit Decimal\(38, 9\): 1000000000000000000000000000000/);
+    expect(prices?.status).toBe('ok');
+    expect(prices?.quarantinedRows).toBe(1);
     expect(healthy?.status).toBe('ok');
-    const state = await getTableState(h.meta, `src.${h.sourceSchema}.prices`);
-    expect(state?.lastError).toMatch(/does not fit Decimal/);
-    expect(state?.consecutiveFailures).toBe(1);
+    const q = await listQuarantinedRows(h.meta, { table });
+    expect(q.map((r) => r.key)).toEqual([['2']]);
+    expect(q[0]?.reason).toBe(`${table}: row (id) = (2): column price (numeric) holds a value that does not fit Decimal(38, 9): 1000000000000000000000000000000`);
+    expect(await h.chRows(`SELECT id FROM ${h.database}.biz_prices ORDER BY id`)).toEqual([{ id: 1 }, { id: 3 }]);
 
-    // Lost precision is just as loud: 10 decimals into Decimal(38, 9).
+    // Lost precision is refused the same way: 10 significant decimals into Decimal(38, 9).
     await h.sql(`UPDATE prices SET price = 1.0000000001, updated_at = now() WHERE id = 2`);
-    expect((await engine.runTable('prices')).error?.message).toMatch(/does not fit Decimal\(38, 9\): 1.0000000001/);
+    expect((await engine.runTable('prices')).quarantinedRows).toBe(1);
+    expect((await listQuarantinedRows(h.meta, { table }))[0]?.reason).toMatch(/row \(id\) = \(2\): column price \(numeric\) holds a value that does not fit Decimal\(38, 9\): 1.0000000001$/);
 
     await h.sql(`UPDATE prices SET price = 99.99, updated_at = now() WHERE id = 2`);
-    expect((await engine.runTable('prices')).status).toBe('ok');
+    const fixed = await engine.runTable('prices');
+    expect(fixed.status).toBe('ok');
+    expect(fixed.quarantinedRows).toBe(0);
+    expect(await listQuarantinedRows(h.meta, { table })).toEqual([]);
     const r = await countAndSum(h, 'prices', 'biz_prices', 'id', 'price');
     expect(r.target).toEqual(r.source);
   } finally {

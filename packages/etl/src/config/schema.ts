@@ -77,6 +77,14 @@ const tableOptions = {
   parallelism: z.number().int().min(1).max(16).optional(),
   /** Rows per incremental page (a checkpointed unit). */
   pageRows: z.number().int().min(10).max(1_000_000).optional(),
+  /** Primary-key columns, in key order; default: the table's PRIMARY KEY constraint. */
+  primaryKey: z.array(pgName).min(1).optional(),
+  /** Only these columns (the primary key is always included). Under defaults: the ones a table has. */
+  include: z.array(pgName).min(1).optional(),
+  /** All columns but these. Under defaults: the ones a table has. */
+  exclude: z.array(pgName).min(1).optional(),
+  /** ClickHouse types by column name, overriding the mapping. Under defaults: for the tables that have the column. */
+  types: z.record(pgName, chTypeOverride).optional(),
 };
 
 const table = z.strictObject({
@@ -84,14 +92,6 @@ const table = z.strictObject({
   name: pgName,
   /** Source schema; default: the source's schema. */
   schema: pgName.optional(),
-  /** Primary-key columns; default: the table's PRIMARY KEY constraint. */
-  primaryKey: z.array(pgName).min(1).optional(),
-  /** Only these columns (the primary key is always included). */
-  include: z.array(pgName).min(1).optional(),
-  /** All columns but these. */
-  exclude: z.array(pgName).min(1).optional(),
-  /** ClickHouse types by column name, overriding the mapping. */
-  types: z.record(pgName, chTypeOverride).optional(),
   /** Name of the reader view in ClickHouse; the table is <target>_v1. Default: <targetPrefix><name>. */
   target: plainIdent.optional(),
   ...tableOptions,
@@ -130,8 +130,11 @@ const source = z.strictObject({
       lagAlertBytes: z.number().int().positive().default(1024 * 1024 * 1024),
     })
     .default({ managePublication: true, flushInterval: 200, maxBatchChanges: 5_000, lagAlertBytes: 1024 * 1024 * 1024 }),
-  /** Options every table of this source starts from. */
-  defaults: z.strictObject(tableOptions).default({}),
+  /** Options every table of this source starts from (every table option but name, schema and target, which name one table). */
+  defaults: z
+    .strictObject(tableOptions)
+    .refine((d) => !(d.include && d.exclude), { message: 'set include or exclude, not both', path: ['exclude'] })
+    .default({}),
   tables: z.array(table).min(1, 'a source needs at least one table'),
 });
 
@@ -186,6 +189,13 @@ export interface TableConfig {
   include?: string[];
   exclude?: string[];
   types: Record<string, string>;
+  /**
+   * include / exclude / types from the source's defaults: applied to the
+   * columns this table has (a defaults entry naming a column other tables
+   * have is not an error here). A table's own include/exclude replaces the
+   * defaults' include/exclude; its types add to (and win over) the defaults'.
+   */
+  fromDefaults?: { include?: string[]; exclude?: string[]; types?: Record<string, string> };
   /** Reader view name; the ReplacingMergeTree table is `${target}_v1`. */
   target: string;
   mode: SyncMode;
@@ -221,6 +231,16 @@ function decimalOf(text: string | undefined): { precision: number; scale: number
   return { precision: 38, scale: 9 };
 }
 
+function defaultsOf(t: TableParsed, d: SourceParsed['defaults']): TableConfig['fromDefaults'] {
+  const own = t.include !== undefined || t.exclude !== undefined;
+  const out: NonNullable<TableConfig['fromDefaults']> = {
+    ...(!own && d.include ? { include: d.include } : {}),
+    ...(!own && d.exclude ? { exclude: d.exclude } : {}),
+    ...(d.types ? { types: d.types } : {}),
+  };
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 const DEFAULT_EVERY_MS: Record<SyncMode, number> = { cursor: 30_000, cdc: 60_000, full: 300_000 };
 
 function resolveTable(s: SourceParsed, t: TableParsed): TableConfig {
@@ -236,10 +256,11 @@ function resolveTable(s: SourceParsed, t: TableParsed): TableConfig {
     project: s.project,
     schema: t.schema ?? s.schema,
     name: t.name,
-    ...(t.primaryKey ? { primaryKey: t.primaryKey } : {}),
+    ...(t.primaryKey ?? d.primaryKey ? { primaryKey: t.primaryKey ?? d.primaryKey } : {}),
     ...(t.include ? { include: t.include } : {}),
     ...(t.exclude ? { exclude: t.exclude } : {}),
     types: t.types ?? {},
+    ...(defaultsOf(t, d) ? { fromDefaults: defaultsOf(t, d) } : {}),
     target: t.target ?? `${s.targetPrefix}${t.name}`,
     mode,
     ...(cursor ? { cursor: { column: cursor.column, overlapMs: cursor.overlap, ...(cursor.timeZone ? { timeZone: cursor.timeZone } : {}) } } : {}),

@@ -58,7 +58,8 @@ import { landBlock } from '../target/land';
 import { chKeyExpr, type KeyKind } from '../target/types';
 import type { SyncHooks } from './deps';
 import { keysJoin, keysTable } from './keys';
-import { buildPlan, configHash, landingColumns, selectList, tombstoneColumns, type TablePlan } from './plan';
+import { buildPlan, configHash, landableFilter, landingColumns, selectList, tombstoneColumns, type TablePlan } from './plan';
+import { collectProblemRows } from './quarantine';
 import { chLines, toBlocks } from './reconcile';
 
 export const HEARTBEAT_PREFIX = 'tidemark_etl_heartbeat';
@@ -636,7 +637,8 @@ export class CdcStream {
           const keys = keysTable(plan.key, upserts.slice(i, i + 5_000), s, 'j', ['_v']);
           const project = s.ref(plan.cfg.project);
           await s.apply(client);
-          const sql = `COPY (SELECT ${selectList(plan, 't', 'j."_v"', project)} FROM ${plan.pgTable} AS t JOIN ${keys} ON ${keysJoin(plan.key, 't', 'j')}) TO STDOUT`;
+          await collectProblemRows({ meta: this.deps.meta, logger: this.log }, plan, client, `FROM ${plan.pgTable} AS t JOIN ${keys} ON ${keysJoin(plan.key, 't', 'j')} WHERE true`);
+          const sql = `COPY (SELECT ${selectList(plan, 't', 'j."_v"', project)} FROM ${plan.pgTable} AS t JOIN ${keys} ON ${keysJoin(plan.key, 't', 'j')} WHERE true${landableFilter(plan, 't')}) TO STDOUT`;
           let blockNo = 0;
           for await (const block of copyBlocks(client, sql, { blockBytes: this.deps.source.blockBytes })) {
             await landBlock(this.deps.ch, block, {

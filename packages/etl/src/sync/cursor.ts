@@ -30,7 +30,8 @@ import { pgIdent } from '../sql/quote';
 import { landBlock } from '../target/land';
 import type { SyncDeps } from './deps';
 import { horizonAsCursor } from './snapshot';
-import { landingColumns, selectList, type TablePlan } from './plan';
+import { landableFilter, landingColumns, selectList, type TablePlan } from './plan';
+import { collectProblemRows } from './quarantine';
 
 /** A keyset position: rows up to (value, key) are landed; key null = every row with cursor < value. */
 export interface Position {
@@ -122,7 +123,8 @@ async function readPage(
     const v = s.ref(version, 'numeric');
     const project = s.ref(plan.cfg.project);
     await s.apply(client);
-    const sql = `COPY (SELECT ${selectList(plan, 't', v, project)} FROM ${plan.pgTable} AS t WHERE ${where} ORDER BY ${order}) TO STDOUT`;
+    await collectProblemRows(deps, plan, client, `FROM ${plan.pgTable} AS t WHERE ${where}`);
+    const sql = `COPY (SELECT ${selectList(plan, 't', v, project)} FROM ${plan.pgTable} AS t WHERE ${where}${landableFilter(plan, 't')} ORDER BY ${order}) TO STDOUT`;
     let rows = 0;
     let blockNo = 0;
     const endLabel = end ? `${end.value}|${(end.key ?? []).join('|')}` : `<${bound}`;

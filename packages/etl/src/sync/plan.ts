@@ -44,11 +44,16 @@ export function buildPlan(cfg: TableConfig, source: SourceTable): TablePlan {
   missing(Object.keys(cfg.types), 'column in types');
   const excludedKey = keyNames.filter((k) => cfg.exclude?.includes(k));
   if (excludedKey.length > 0) throw problem(cfg, `primary-key column(s) ${excludedKey.join(', ')} cannot be excluded`);
+  // The source's defaults apply to the columns this table has; the key is always kept.
+  const d = cfg.fromDefaults ?? {};
+  const include = cfg.include ?? d.include;
+  const exclude = [...(cfg.exclude ?? []), ...(d.exclude ?? []).filter((n) => !keyNames.includes(n))];
+  const types: Record<string, string> = { ...Object.fromEntries(Object.entries(d.types ?? {}).filter(([n]) => byName.has(n))), ...cfg.types };
 
   const landedNames = source.columns
     .map((c) => c.name)
-    .filter((n) => (cfg.include ? cfg.include.includes(n) || keyNames.includes(n) : true))
-    .filter((n) => !(cfg.exclude ?? []).includes(n));
+    .filter((n) => (include ? include.includes(n) || keyNames.includes(n) : true))
+    .filter((n) => !exclude.includes(n));
   for (const reserved of ['project_id', '_version', 'is_deleted']) {
     if (landedNames.includes(reserved)) throw problem(cfg, `column ${reserved} collides with the column the target adds; exclude it`);
   }
@@ -56,7 +61,7 @@ export function buildPlan(cfg: TableConfig, source: SourceTable): TablePlan {
   const columns = landedNames.map((n) => {
     const col = byName.get(n) as SourceColumn;
     try {
-      return mapColumn(col, { ...(cfg.types[n] !== undefined ? { override: cfg.types[n] } : {}), unconstrainedNumeric: cfg.unconstrainedNumeric, isKey: keyNames.includes(n) });
+      return mapColumn(col, { ...(types[n] !== undefined ? { override: types[n] } : {}), unconstrainedNumeric: cfg.unconstrainedNumeric, isKey: keyNames.includes(n) });
     } catch (err) {
       throw problem(cfg, (err as Error).message);
     }
@@ -100,6 +105,23 @@ export function landedColumns(plan: TablePlan): LandedColumn[] {
  */
 export function selectList(plan: TablePlan, alias: string, versionSql: string, projectSql: string): string {
   return [`(${projectSql})::text`, ...plan.columns.map((c) => c.select(colRef(alias, c.name))), `(${versionSql})::text`, `'0'`].join(', ');
+}
+
+/**
+ * Why a row (alias `alias`) cannot land, or NULL when it can: the first
+ * column problem (target/types.ts MappedColumn.problem). null when no column
+ * of the table can hold an unlandable value (then reads need no filter).
+ */
+export function rowProblemSql(plan: TablePlan, alias: string): string | null {
+  const parts = plan.columns.flatMap((c) => (c.problem ? [c.problem(colRef(alias, c.name))] : []));
+  if (parts.length === 0) return null;
+  return parts.length === 1 ? (parts[0] as string) : `coalesce(${parts.join(', ')})`;
+}
+
+/** ` AND <row lands>` for a landing read's WHERE, or '' when every row can land. */
+export function landableFilter(plan: TablePlan, alias: string): string {
+  const p = rowProblemSql(plan, alias);
+  return p === null ? '' : ` AND (${p}) IS NULL`;
 }
 
 /** Columns of a full landed row, named in every insert (so the ClickHouse column order never matters). */

@@ -31,7 +31,8 @@ import { landBlock, type Block } from '../target/land';
 import { chKeyExpr, pgKeyOrder, pgKeyText, type KeyKind } from '../target/types';
 import type { SyncDeps } from './deps';
 import { compareKeys, keysJoin, keysTable, splitTsvLine } from './keys';
-import { landingColumns, selectList, tombstoneColumns, type TablePlan } from './plan';
+import { landableFilter, landingColumns, selectList, tombstoneColumns, type TablePlan } from './plan';
+import { collectProblemRows } from './quarantine';
 
 export interface ReconcileResult {
   table: string;
@@ -189,7 +190,8 @@ export async function reconcileTable(
         const v = s.ref(version, 'numeric');
         const project = s.ref(plan.cfg.project);
         await s.apply(client);
-        const sql = `COPY (SELECT ${selectList(plan, 't', v, project)} FROM ${plan.pgTable} AS t JOIN ${keys} ON ${keysJoin(plan.key, 't', 'k')}) TO STDOUT`;
+        await collectProblemRows(deps, plan, client, `FROM ${plan.pgTable} AS t JOIN ${keys} ON ${keysJoin(plan.key, 't', 'k')} WHERE true`);
+        const sql = `COPY (SELECT ${selectList(plan, 't', v, project)} FROM ${plan.pgTable} AS t JOIN ${keys} ON ${keysJoin(plan.key, 't', 'k')} WHERE true${landableFilter(plan, 't')}) TO STDOUT`;
         let blockNo = 0;
         try {
           for await (const block of copyBlocks(client, sql, { blockBytes: deps.source.blockBytes })) {

@@ -26,7 +26,8 @@ import { BindParams, SettingParams } from '../sql/bind';
 import { landBlock } from '../target/land';
 import type { SyncDeps } from './deps';
 import { keyOrder, keyTextList, keyTuple, rangePredicate, valueTuple } from './keys';
-import { landedColumns, landingColumns, selectList, type TablePlan } from './plan';
+import { landableFilter, landedColumns, landingColumns, selectList, type TablePlan } from './plan';
+import { collectProblemRows } from './quarantine';
 
 /**
  * Chunk boundaries: every `chunkRows`-th key in key order, found by walking
@@ -110,8 +111,10 @@ async function landChunk(deps: SyncDeps, plan: TablePlan, state: TableState, chu
     const version = params.ref(state.snapshotVersion as string, 'numeric');
     const project = params.ref(plan.cfg.project);
     await params.apply(client);
+    // Rows that cannot land go to the row quarantine (same snapshot) and are skipped below.
+    await collectProblemRows(deps, plan, client, `FROM ${plan.pgTable} AS t WHERE ${where}`);
     // ORDER BY the key: the same rows always come in the same order, so the blocks (and tokens) repeat exactly.
-    const sql = `COPY (SELECT ${selectList(plan, 't', version, project)} FROM ${plan.pgTable} AS t WHERE ${where} ORDER BY ${keyOrder(plan.key, 't')}) TO STDOUT`;
+    const sql = `COPY (SELECT ${selectList(plan, 't', version, project)} FROM ${plan.pgTable} AS t WHERE ${where}${landableFilter(plan, 't')} ORDER BY ${keyOrder(plan.key, 't')}) TO STDOUT`;
     let n = 0;
     let blockNo = 0;
     try {

@@ -31,6 +31,7 @@ import { runCursor } from './cursor';
 import type { SyncDeps } from './deps';
 import { withTableLock } from './lock';
 import { buildPlan, configHash, landedColumns, type TablePlan } from './plan';
+import { recheckQuarantine } from './quarantine';
 import { reconcileTable, type ReconcileResult } from './reconcile';
 import { horizonAsCursor, runChunks, startSnapshot } from './snapshot';
 
@@ -42,6 +43,8 @@ export interface TableRunResult {
   incremental?: { rows: number; lagSeconds: number; watermark: string };
   reconcile?: ReconcileResult;
   schema?: EvolveResult;
+  /** Rows of this table still in the row quarantine after the run (sync/quarantine.ts). */
+  quarantinedRows?: number;
   error?: TidemarkError;
 }
 
@@ -155,6 +158,13 @@ async function runLocked(deps: SyncDeps, cfg: TableConfig, opts: RunOptions): Pr
       await finishRun(deps.meta, runId, 'ok', inc.rows);
       runId = undefined;
       state = await reload(deps, key);
+    }
+
+    if (state.phase === 'incremental') {
+      // Quarantined rows are retried every run: one whose source row was fixed lands now.
+      const q = await recheckQuarantine(deps, plan, state);
+      result.rows += q.landed;
+      result.quarantinedRows = q.remaining;
     }
 
     const due =

@@ -66,6 +66,31 @@ export async function readTargetColumns(ch: ClickHouse, table: string): Promise<
   return q({ db: ch.database, table });
 }
 
+const sortingKeyRow = z.object({ sorting_key: z.string() });
+
+/**
+ * The table's sort key in key order. system.columns lists columns in table
+ * order (is_in_sorting_key is only a flag), so a key declared (b, a) read
+ * from there looked like (a, b) and was reported as a changed key; the
+ * sorting_key expression of system.tables keeps the declared order.
+ */
+export async function readSortingKey(ch: ClickHouse, table: string): Promise<string[]> {
+  const q = ch.query({
+    name: 'etl.target_sorting_key',
+    sql: `SELECT sorting_key FROM system.tables WHERE database = {db:String} AND name = {table:String}`,
+    params: z.object({ db: z.string(), table: z.string() }),
+    row: sortingKeyRow,
+  });
+  const rows = await q({ db: ch.database, table });
+  const text = rows[0]?.sorting_key ?? '';
+  if (text.trim() === '') return [];
+  // Plain columns only (Tidemark makes the key): `a`, b, `we``ird` → names.
+  return text.split(/,\s*/).map((p) => {
+    const t = p.trim();
+    return t.startsWith('`') && t.endsWith('`') ? t.slice(1, -1).replace(/``/g, '`').replace(/\\`/g, '`') : t;
+  });
+}
+
 /** ClickHouse's canonical spelling of a type, so "Decimal(14,2)" and "Decimal(14, 2)" compare equal. */
 function norm(t: string): string {
   return t.replace(/\s+/g, '');
@@ -140,10 +165,12 @@ export async function ensureTarget(ch: ClickHouse, plan: TablePlan, opts: DdlOpt
   const table = plan.cfg.key;
   const byName = new Map(existing.map((c) => [c.name, c]));
   const problems: string[] = [];
-  const sortingKey = existing.filter((c) => c.is_in_sorting_key === 1).map((c) => c.name);
+  const sortingKey = await readSortingKey(ch, plan.targetTable);
   const wantKey = ['project_id', ...plan.key.map((k) => k.name)];
   if (sortingKey.join(',') !== wantKey.join(',')) {
-    problems.push(`primary key changed from (${sortingKey.join(', ')}) to (${wantKey.join(', ')})`);
+    problems.push(
+      `primary key changed from (${sortingKey.join(', ')}) to (${wantKey.join(', ')}) (the source's PRIMARY KEY, or primaryKey in the config, in its declared order); ClickHouse cannot change a sort key: resync the table with rebuild`,
+    );
   }
   const wanted = new Set(plan.columns.map((c) => c.name));
   for (const c of existing) {

@@ -63,6 +63,14 @@ export interface MappedColumn {
   nullable: boolean;
   /** Postgres expression over `ref` (a column reference) giving ClickHouse input text or NULL. */
   select(ref: string): string;
+  /**
+   * For columns whose values may not fit the target type: a Postgres
+   * expression over `ref` that is NULL when the value lands and otherwise the
+   * reason (column, types, value). Reads skip rows where it is not NULL and
+   * put them in the row quarantine (sync/quarantine.ts), so one bad value
+   * never halts its table; the guard in `select` stays as the last line.
+   */
+  problem?(ref: string): string;
 }
 
 export interface MapOptions {
@@ -149,11 +157,26 @@ export function failExpr(message: string, valueRef: string): string {
 /** Marker that reader.ts looks for in Postgres errors. */
 export const FAIL_MARKER = /invalid input syntax for type integer: "tidemark: (.*)"$/s;
 
+/**
+ * Why a numeric value cannot land in Decimal(p, s), as a Postgres expression:
+ * NULL when it fits. The value decides, not how it was written: `5.0000000000`
+ * equals round(5.0000000000, s) and fits Decimal(38, 9) (the scale Postgres
+ * keeps from the input is not a property of the value); 0.00001 does not fit
+ * Decimal(18, 4) because rounding would change it. NaN and ±Infinity never
+ * fit (NaN = NaN holds for numeric, but abs(NaN) and abs(Infinity) sort above
+ * every limit).
+ */
+function decimalProblem(col: SourceColumn, ref: string, p: number, s: number): string {
+  const limit = `1${'0'.repeat(p - s)}`;
+  const msg = `column ${col.name} (${col.typeSql}) holds a value that does not fit ${decimalType(p, s)}: `;
+  return `CASE WHEN ${ref} IS NULL THEN NULL WHEN ${ref} = round(${ref}, ${s}) AND abs(${ref}) < ${limit} THEN NULL ELSE ${pgLiteral(msg)} || (${ref})::text END`;
+}
+
 function decimalGuard(col: SourceColumn, ref: string, p: number, s: number): string {
   const limit = `1${'0'.repeat(p - s)}`;
   const msg = `column ${col.name} (${col.typeSql}) holds a value that does not fit ${decimalType(p, s)}`;
-  // scale(NaN/Infinity) is NULL, so they fall to the failing branch too.
-  return `CASE WHEN ${ref} IS NULL THEN NULL WHEN scale(${ref}) <= ${s} AND abs(${ref}) < ${limit} THEN (${ref})::text ELSE ${failExpr(msg, ref)} END`;
+  // round(v, s) prints exactly s decimals: ClickHouse never sees more decimals than its type has.
+  return `CASE WHEN ${ref} IS NULL THEN NULL WHEN ${ref} = round(${ref}, ${s}) AND abs(${ref}) < ${limit} THEN round(${ref}, ${s})::text ELSE ${failExpr(msg, ref)} END`;
 }
 
 function numericFitsWithoutGuard(col: SourceColumn, p: number, s: number): boolean {
@@ -162,6 +185,11 @@ function numericFitsWithoutGuard(col: SourceColumn, p: number, s: number): boole
   // ClickHouse refuses it loudly when parsing, so no guard is needed for it.
   if (col.numericPrecision === undefined || col.numericScale === undefined) return false;
   return col.numericScale <= s && col.numericPrecision - col.numericScale <= p - s && col.numericScale >= 0;
+}
+
+function rangeProblem(col: SourceColumn, ref: string, lo: string, hiExclusive: string, target: string, castSql: string): string {
+  const msg = `column ${col.name} (${col.typeSql}) holds a value outside the range of ${target}: `;
+  return `CASE WHEN ${ref} IS NULL THEN NULL WHEN ${ref} >= ${pgLiteral(lo)}::${castSql} AND ${ref} < ${pgLiteral(hiExclusive)}::${castSql} THEN NULL ELSE ${pgLiteral(msg)} || (${ref})::text END`;
 }
 
 function rangeGuard(col: SourceColumn, ref: string, lo: string, hiExclusive: string, target: string, castSql: string, text: string): string {
@@ -174,6 +202,8 @@ interface Scalar {
   select(ref: string): string;
   /** Inside a ClickHouse array literal: quoted ('...') or bare (numbers, bools). */
   quoted: boolean;
+  /** See MappedColumn.problem. */
+  problem?(ref: string): string;
 }
 
 function isNumericSource(t: string): boolean {
@@ -200,17 +230,26 @@ function mapScalar(col: SourceColumn, typeName: string, typeKind: string, overri
               ? r
               : decimalGuard(col, `(${numericRef(r)})::numeric`, override.precision, override.scale),
           quoted: false,
+          ...(typeName === 'numeric' && numericFitsWithoutGuard(col, override.precision, override.scale)
+            ? {}
+            : { problem: (r: string) => decimalProblem(col, `(${numericRef(r)})::numeric`, override.precision, override.scale) }),
         };
       case 'int': {
         if (!isNumericSource(typeName)) break;
         const range = INT_RANGES[override.name];
         if (!range) break;
         const msg = `column ${col.name} (${col.typeSql}) holds a value that does not fit ${override.name}`;
+        // The value decides (5.00 is the integer 5), not the scale it was written with.
+        const fits = (n: string): string => `${n} >= ${range[0]} AND ${n} <= ${range[1]} AND ${n} = trunc(${n})`;
         return {
           baseChType: override.name,
           select: (r) => {
             const n = `(${numericRef(r)})::numeric`;
-            return `CASE WHEN ${r} IS NULL THEN NULL WHEN ${n} >= ${range[0]} AND ${n} <= ${range[1]} AND scale(${n}) = 0 THEN (${n})::text ELSE ${failExpr(msg, r)} END`;
+            return `CASE WHEN ${r} IS NULL THEN NULL WHEN ${fits(n)} THEN trunc(${n})::text ELSE ${failExpr(msg, r)} END`;
+          },
+          problem: (r) => {
+            const n = `(${numericRef(r)})::numeric`;
+            return `CASE WHEN ${r} IS NULL THEN NULL WHEN ${fits(n)} THEN NULL ELSE ${pgLiteral(`${msg}: `)} || (${r})::text END`;
           },
           quoted: false,
         };
@@ -257,7 +296,7 @@ function mapScalar(col: SourceColumn, typeName: string, typeKind: string, overri
       );
     }
     const { precision: p, scale: s } = opts.unconstrainedNumeric;
-    return { baseChType: decimalType(p, s), select: (r) => decimalGuard(col, r, p, s), quoted: false };
+    return { baseChType: decimalType(p, s), select: (r) => decimalGuard(col, r, p, s), problem: (r) => decimalProblem(col, r, p, s), quoted: false };
   }
   if (typeName === 'money') return { baseChType: decimalType(18, 2), select: (r) => `(${r})::numeric`, quoted: false };
   if (typeName === 'bool') return { baseChType: 'Bool', select: (r) => `CASE WHEN ${r} THEN 'true' WHEN NOT ${r} THEN 'false' END`, quoted: false };
@@ -269,7 +308,12 @@ function mapScalar(col: SourceColumn, typeName: string, typeKind: string, overri
   if (typeName === 'json' || typeName === 'jsonb') return { baseChType: 'String', select: (r) => `(${r})::text`, quoted: true };
   if (typeName === 'bytea') return { baseChType: 'String', select: (r) => `encode(${r}, 'hex')`, quoted: true };
   if (typeName === 'date') {
-    return { baseChType: 'Date32', select: (r) => rangeGuard(col, r, DATE32_MIN, DATE32_MAX_EXCLUSIVE, 'Date32', 'date', `(${r})::text`), quoted: true };
+    return {
+      baseChType: 'Date32',
+      select: (r) => rangeGuard(col, r, DATE32_MIN, DATE32_MAX_EXCLUSIVE, 'Date32', 'date', `(${r})::text`),
+      problem: (r) => rangeProblem(col, r, DATE32_MIN, DATE32_MAX_EXCLUSIVE, 'Date32', 'date'),
+      quoted: true,
+    };
   }
   if (typeName === 'timestamptz') {
     // With TimeZone=UTC the text is "YYYY-MM-DD HH:MM:SS[.ffffff]+00": all six
@@ -277,6 +321,7 @@ function mapScalar(col: SourceColumn, typeName: string, typeKind: string, overri
     return {
       baseChType: "DateTime64(6, 'UTC')",
       select: (r) => rangeGuard(col, r, `${DT64_MIN}+00`, `${DT64_MAX_EXCLUSIVE}+00`, "DateTime64(6, 'UTC')", 'timestamptz', `(${r})::text`),
+      problem: (r) => rangeProblem(col, r, `${DT64_MIN}+00`, `${DT64_MAX_EXCLUSIVE}+00`, "DateTime64(6, 'UTC')", 'timestamptz'),
       quoted: true,
     };
   }
@@ -285,6 +330,7 @@ function mapScalar(col: SourceColumn, typeName: string, typeKind: string, overri
     return {
       baseChType: "DateTime64(6, 'UTC')",
       select: (r) => rangeGuard(col, r, DT64_MIN, DT64_MAX_EXCLUSIVE, "DateTime64(6, 'UTC')", 'timestamp', `(${r})::text`),
+      problem: (r) => rangeProblem(col, r, DT64_MIN, DT64_MAX_EXCLUSIVE, "DateTime64(6, 'UTC')", 'timestamp'),
       quoted: true,
     };
   }
@@ -316,12 +362,18 @@ export function mapColumn(col: SourceColumn, opts: MapOptions): MappedColumn {
     // doubles backslashes and escapes tabs/newlines, exactly what ClickHouse's
     // quoted-string reader inside a TSV array expects.
     const baseChType = `Array(Nullable(${scalar.baseChType}))`;
+    const elemProblem = scalar.problem;
+    const dims = `column ${col.name} (${col.typeSql}) holds a multi-dimensional array; ClickHouse arrays here are one-dimensional`;
     return {
       name: col.name,
       source: col,
       chType: baseChType,
       baseChType,
       nullable: false,
+      problem: (r) =>
+        `CASE WHEN ${r} IS NULL THEN NULL WHEN array_ndims(${r}) > 1 THEN ${pgLiteral(dims)}${
+          elemProblem ? ` ELSE (SELECT ${elemProblem(e)} FROM unnest(${r}) AS "__tm_u"(${e}) WHERE (${elemProblem(e)}) IS NOT NULL LIMIT 1)` : ''
+        } END`,
       select: (r) =>
         `CASE WHEN ${r} IS NULL THEN '[]' WHEN array_ndims(${r}) > 1 THEN ${failExpr(msg, r)} ELSE '[' || coalesce((SELECT string_agg(CASE WHEN ${e} IS NULL THEN 'NULL' ELSE ${element} END, ',' ORDER BY "__tm_o") FROM unnest(${r}) WITH ORDINALITY AS "__tm_u"(${e}, "__tm_o")), '') || ']' END`,
     };
@@ -331,7 +383,7 @@ export function mapColumn(col: SourceColumn, opts: MapOptions): MappedColumn {
   const base = scalar.baseChType;
   let chType = base;
   if (nullable) chType = base.startsWith('LowCardinality(') ? `LowCardinality(Nullable(${base.slice('LowCardinality('.length, -1)}))` : `Nullable(${base})`;
-  return { name: col.name, source: col, chType, baseChType: base, nullable, select: scalar.select };
+  return { name: col.name, source: col, chType, baseChType: base, nullable, select: scalar.select, ...(scalar.problem ? { problem: scalar.problem } : {}) };
 }
 
 /** How a key column sorts and compares on both sides (reconciliation), or why it cannot. */

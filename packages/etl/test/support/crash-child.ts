@@ -15,6 +15,7 @@ interface Args {
   source: SourceConfig;
   table: string;
   clickhouseUrl: string;
+  clickhouseAuth: { username: string; password: string };
   database: string;
   metaUrl: string;
   metaSchema: string;
@@ -24,7 +25,7 @@ interface Args {
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] as string) as Args;
   const logger = createLogger({ level: 'silent' });
-  const ch = new ClickHouse({ url: args.clickhouseUrl, username: 'default', password: '', database: args.database });
+  const ch = new ClickHouse({ url: args.clickhouseUrl, ...args.clickhouseAuth, database: args.database });
   const meta = new Pool({ connectionString: args.metaUrl, options: `-c search_path=${args.metaSchema}`, max: 4 });
   const sourcePool = createSourcePool({ url: args.source.url, source: args.source.name, max: 4, logger });
   const cfg = args.source.tables.find((t) => t.name === args.table);

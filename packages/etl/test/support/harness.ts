@@ -72,12 +72,12 @@ export async function startHarness(name: string): Promise<Harness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `tm-etl-${name}-`));
   const server = await spawnEmbeddedClickHouse({ dataDir });
   const database = uniqueName(`etl_${name}`).toLowerCase();
-  const chAdmin = new ClickHouse({ url: server.url, username: 'default', password: '', database: 'default' });
+  const chAdmin = new ClickHouse({ url: server.url, ...server.auth(), database: 'default' });
   const chMigrations = etlMigrations(CLICKHOUSE_MIGRATIONS_DIR);
   await migrateClickHouse({ admin: chAdmin, database, dir: chMigrations, logger: silent });
   fs.rmSync(chMigrations, { recursive: true, force: true });
   await chAdmin.close();
-  const ch = new ClickHouse({ url: server.url, username: 'default', password: '', database });
+  const ch = new ClickHouse({ url: server.url, ...server.auth(), database });
   const progress: ProgressEvent[] = [];
   const h: Harness = {
     server,

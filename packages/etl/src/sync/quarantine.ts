@@ -1,0 +1,211 @@
+/**
+ * Per-row quarantine: a row whose value cannot land exactly (a numeric that
+ * does not fit its Decimal, a date outside Date32, ...) is kept out of
+ * ClickHouse and recorded here — table, key, reason — instead of failing the
+ * read of its whole chunk or page. The rest of the table keeps syncing.
+ *
+ * Where: the metadata Postgres, table etl_row_quarantine (created here, IF
+ * NOT EXISTS, so the ETL needs no migration outside its package; PGlite runs
+ * it too).
+ *
+ * Retry: every table run re-reads the quarantined keys of its table
+ * (recheckQuarantine). A row that now lands (its source row was fixed, or the
+ * type override changed) is landed with the run's snapshot version and
+ * released; a row gone from the source is released (its delete is the
+ * cursor's/reconciliation's/the stream's business); a row still bad keeps its
+ * entry with the new reason. So a row is retried as soon as its source row
+ * changes, at the latest one schedule interval later.
+ *
+ * Reading it: listQuarantinedRows / quarantineSummary are the narrow interface
+ * for the API and the dashboard (exported from the package).
+ */
+import type { Pool, PoolClient } from 'pg';
+import { z } from 'zod';
+import type { TableState } from '../checkpoint/store';
+import { classifySourceError } from '../errors';
+import { copyBlocks } from '../source/copy';
+import { safeSnapshotLsn } from '../source/lsn';
+import { snapshotXmax, withRead } from '../source/session';
+import { SettingParams } from '../sql/bind';
+import { landBlock } from '../target/land';
+import type { SyncDeps } from './deps';
+import { keysJoin, keysTable, keyTextList } from './keys';
+import { landableFilter, landingColumns, rowProblemSql, selectList, type TablePlan } from './plan';
+
+/** Rows recorded per read at most: the read is bounded in memory even when a whole column is bad. */
+const MAX_PER_READ = 10_000;
+/** Keys rechecked per run at most. */
+const MAX_RECHECK = 5_000;
+
+const DDL = `CREATE TABLE IF NOT EXISTS etl_row_quarantine (
+  table_key text NOT NULL,
+  row_key text NOT NULL,
+  key_values text[] NOT NULL,
+  reason text NOT NULL,
+  first_seen_at timestamptz NOT NULL DEFAULT now(),
+  last_seen_at timestamptz NOT NULL DEFAULT now(),
+  attempts integer NOT NULL DEFAULT 1,
+  PRIMARY KEY (table_key, row_key)
+)`;
+
+const ensured = new WeakSet<Pool>();
+
+/** Creates etl_row_quarantine when missing (once per pool and process). */
+export async function ensureQuarantineSchema(meta: Pool): Promise<void> {
+  if (ensured.has(meta)) return;
+  await meta.query(DDL);
+  ensured.add(meta);
+}
+
+const problemRow = z.object({ reason: z.string() }).catchall(z.string().nullable());
+
+/**
+ * Records the rows of `fromWhere` (SQL text `FROM ... AS t [JOIN ...] WHERE ...`,
+ * its values already applied as SettingParams on `client`) that cannot land.
+ * Runs in the caller's read transaction, so it sees exactly the rows the
+ * landing read skips (landableFilter). Returns how many were found.
+ */
+export async function collectProblemRows(deps: Pick<SyncDeps, 'meta' | 'logger'>, plan: TablePlan, client: PoolClient, fromWhere: string): Promise<number> {
+  const problem = rowProblemSql(plan, 't');
+  if (problem === null) return 0;
+  const { rows } = await client.query(`SELECT ${keyTextList(plan.key, 't')}, ${problem} AS reason ${fromWhere} AND (${problem}) IS NOT NULL LIMIT ${MAX_PER_READ}`);
+  if (rows.length === 0) return 0;
+  const found = rows.map((r: unknown) => {
+    const row = problemRow.parse(r);
+    const key = plan.key.map((_k, i) => row[`k${i}`] ?? '');
+    return { key, reason: `${plan.cfg.key}: row (${plan.key.map((k) => k.name).join(', ')}) = (${key.join(', ')}): ${row.reason}` };
+  });
+  await recordRows(deps.meta, plan.cfg.key, found);
+  deps.logger.warn({ table: plan.cfg.key, rows: found.length, first: found[0]?.reason }, 'rows that cannot land were quarantined; the rest of the table keeps syncing');
+  return found.length;
+}
+
+async function recordRows(meta: Pool, table: string, rows: { key: string[]; reason: string }[]): Promise<void> {
+  await ensureQuarantineSchema(meta);
+  await meta.query(
+    `INSERT INTO etl_row_quarantine (table_key, row_key, key_values, reason)
+     SELECT $1, x.row_key, ARRAY(SELECT jsonb_array_elements_text(x.key_values)), x.reason
+       FROM jsonb_to_recordset($2::jsonb) AS x(row_key text, key_values jsonb, reason text)
+     ON CONFLICT (table_key, row_key) DO UPDATE
+        SET reason = EXCLUDED.reason, last_seen_at = now(), attempts = etl_row_quarantine.attempts + 1`,
+    [table, JSON.stringify(rows.map((r) => ({ row_key: JSON.stringify(r.key), key_values: r.key, reason: r.reason })))],
+  );
+}
+
+const quarantinedRow = z.object({
+  table_key: z.string(),
+  key_values: z.array(z.string()),
+  reason: z.string(),
+  first_seen_at: z.date(),
+  last_seen_at: z.date(),
+  attempts: z.coerce.number(),
+});
+
+export interface QuarantinedRow {
+  table: string;
+  /** Primary-key values as Postgres text, in key order. */
+  key: string[];
+  reason: string;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+  /** Reads that found the row unlandable. */
+  attempts: number;
+}
+
+/** Quarantined rows, newest first (the API's / dashboard's list). */
+export async function listQuarantinedRows(meta: Pool, opts: { table?: string; limit?: number } = {}): Promise<QuarantinedRow[]> {
+  await ensureQuarantineSchema(meta);
+  const limit = Math.max(1, Math.min(opts.limit ?? 100, 10_000));
+  const { rows } = await meta.query(
+    `SELECT table_key, key_values, reason, first_seen_at, last_seen_at, attempts FROM etl_row_quarantine
+      WHERE ($1::text IS NULL OR table_key = $1) ORDER BY last_seen_at DESC, row_key LIMIT $2`,
+    [opts.table ?? null, limit],
+  );
+  return rows.map((r: unknown) => {
+    const q = quarantinedRow.parse(r);
+    return { table: q.table_key, key: q.key_values, reason: q.reason, firstSeenAt: q.first_seen_at, lastSeenAt: q.last_seen_at, attempts: q.attempts };
+  });
+}
+
+const countRow = z.object({ table_key: z.string(), n: z.coerce.number(), oldest: z.date() });
+
+/** Per table: how many rows are quarantined and since when (status, metrics). */
+export async function quarantineSummary(meta: Pool): Promise<Map<string, { rows: number; oldest: Date }>> {
+  await ensureQuarantineSchema(meta);
+  const { rows } = await meta.query(`SELECT table_key, count(*)::int8 AS n, min(first_seen_at) AS oldest FROM etl_row_quarantine GROUP BY table_key`);
+  return new Map(rows.map((r: unknown) => countRow.parse(r)).map((r) => [r.table_key, { rows: r.n, oldest: r.oldest }]));
+}
+
+/** Forgets a table's quarantined rows (resync: the new snapshot finds them again). */
+export async function clearQuarantine(meta: Pool, table: string): Promise<void> {
+  await ensureQuarantineSchema(meta);
+  await meta.query(`DELETE FROM etl_row_quarantine WHERE table_key = $1`, [table]);
+}
+
+const keyRow = z.object({ row_key: z.string(), key_values: z.array(z.string()) });
+const stillBadRow = z.object({ row_key: z.string(), reason: z.string() });
+
+/**
+ * Retries a table's quarantined rows in one read snapshot: rows that now land
+ * are landed (version = this snapshot's, as reconciliation repairs) and
+ * released, rows gone from the source are released, rows still bad keep
+ * their entry (reason refreshed).
+ */
+export async function recheckQuarantine(deps: SyncDeps, plan: TablePlan, state: TableState): Promise<{ landed: number; released: number; remaining: number }> {
+  const table = plan.cfg.key;
+  await ensureQuarantineSchema(deps.meta);
+  const { rows } = await deps.meta.query(`SELECT row_key, key_values FROM etl_row_quarantine WHERE table_key = $1 ORDER BY row_key LIMIT ${MAX_RECHECK}`, [table]);
+  const entries = rows.map((r: unknown) => keyRow.parse(r)).filter((e) => e.key_values.length === plan.key.length);
+  if (entries.length === 0) return { landed: 0, released: 0, remaining: 0 };
+  const lsnVersion = plan.cfg.mode === 'cdc' ? (await safeSnapshotLsn(deps.sourcePool)).version : null;
+  const problem = rowProblemSql(plan, 't');
+  const result = await withRead(deps.sourcePool, async (client) => {
+    const version = lsnVersion ?? (await snapshotXmax(client));
+    const s = new SettingParams('q');
+    const keys = keysTable(plan.key, entries.map((e, i) => [...e.key_values, String(i)]), s, 'k', ['_i']);
+    const v = s.ref(version, 'numeric');
+    const project = s.ref(plan.cfg.project);
+    await s.apply(client);
+    const from = `FROM ${plan.pgTable} AS t JOIN ${keys} ON ${keysJoin(plan.key, 't', 'k')}`;
+    // Which entries still have a source row, and which of those are still bad.
+    const present = await client.query(`SELECT (k."_i")::int AS i${problem ? `, ${problem} AS reason` : `, NULL::text AS reason`} ${from}`);
+    const stillBad: { row_key: string; reason: string }[] = [];
+    const seen = new Set<number>();
+    for (const r of present.rows as unknown[]) {
+      const row = z.object({ i: z.coerce.number(), reason: z.string().nullable() }).parse(r);
+      seen.add(row.i);
+      const e = entries[row.i];
+      if (e && row.reason !== null) stillBad.push(stillBadRow.parse({ row_key: e.row_key, reason: `${table}: row (${plan.key.map((k) => k.name).join(', ')}) = (${e.key_values.join(', ')}): ${row.reason}` }));
+    }
+    let landed = 0;
+    const sql = `COPY (SELECT ${selectList(plan, 't', v, project)} ${from} WHERE true${landableFilter(plan, 't')} ORDER BY k."_i") TO STDOUT`;
+    let blockNo = 0;
+    try {
+      for await (const block of copyBlocks(client, sql, { blockBytes: deps.source.blockBytes })) {
+        await landBlock(deps.ch, block, {
+          table: plan.targetTable,
+          columns: landingColumns(plan),
+          identity: `${table}:g${state.generation}:quarantine:v${version}:${entries.length}:${blockNo++}`,
+          logger: deps.logger,
+        });
+        landed += block.rows;
+        await deps.hooks?.afterLand?.({ table, kind: 'repair', rows: block.rows });
+      }
+    } catch (err) {
+      throw classifySourceError(err, table);
+    }
+    return { landed, stillBad, gone: entries.length - seen.size };
+  });
+  const bad = new Set(result.stillBad.map((b) => b.row_key));
+  const release = entries.filter((e) => !bad.has(e.row_key)).map((e) => e.row_key);
+  if (release.length > 0) await deps.meta.query(`DELETE FROM etl_row_quarantine WHERE table_key = $1 AND row_key = ANY($2::text[])`, [table, release]);
+  if (result.stillBad.length > 0) {
+    await deps.meta.query(
+      `UPDATE etl_row_quarantine q SET reason = x.reason, last_seen_at = now(), attempts = q.attempts + 1
+         FROM jsonb_to_recordset($2::jsonb) AS x(row_key text, reason text) WHERE q.table_key = $1 AND q.row_key = x.row_key`,
+      [table, JSON.stringify(result.stillBad)],
+    );
+  }
+  if (release.length > 0) deps.logger.info({ table, landed: result.landed, released: release.length, gone: result.gone }, 'quarantined rows released');
+  return { landed: result.landed, released: release.length, remaining: result.stillBad.length };
+}
