@@ -114,8 +114,12 @@ async function main(): Promise<void> {
               '',
             ]
           : []),
-        ...(platform.embedded.clickhouse
-          ? [`Try: curl '${platform.endpoints.find((e) => e.name.startsWith('ClickHouse'))?.url}/?query=SELECT%201'`]
+        ...firstStartSecrets(platform),
+        ...(platform.secrets.clickhouse
+          ? [
+              `Try: curl -u ${platform.secrets.clickhouse.credentials.readonlyUser}:<password> '${platform.endpoints.find((e) => e.name.startsWith('ClickHouse'))?.url}/?query=SELECT%201'`,
+              `     (passwords in ${platform.secrets.clickhouse.file})`,
+            ]
           : []),
         'Press Ctrl-C to stop; the data is kept.',
         '',
@@ -158,6 +162,29 @@ async function main(): Promise<void> {
     default:
       fail(`unknown command "${command}"; see tidemark --help`);
   }
+}
+
+/**
+ * The embedded engines' generated passwords, shown once: on the start that
+ * generated them (like the first start's API keys). Later starts only name
+ * the file they are in.
+ */
+function firstStartSecrets(platform: Awaited<ReturnType<typeof startPlatform>>): string[] {
+  const ch = platform.secrets.clickhouse;
+  const pg = platform.secrets.postgres;
+  const lines: string[] = [];
+  if (ch?.created && (ch.generated.password || ch.generated.readonlyPassword)) {
+    lines.push(`First start: generated ClickHouse passwords (shown once; saved in ${ch.file}, mode 0600):`);
+    if (ch.generated.password) lines.push(`  ${ch.credentials.user.padEnd(20)} ${ch.credentials.password}   (the platform's read-write user)`);
+    if (ch.generated.readonlyPassword) lines.push(`  ${ch.credentials.readonlyUser.padEnd(20)} ${ch.credentials.readonlyPassword}   (read-only: SQL tools, Grafana)`);
+    lines.push('');
+  }
+  if (pg?.created) {
+    lines.push(`First start: generated the metadata Postgres password (shown once; saved in ${pg.file}, mode 0600):`);
+    lines.push(`  ${pg.credentials.user.padEnd(20)} ${pg.credentials.password}`);
+    lines.push('');
+  }
+  return lines;
 }
 
 /**

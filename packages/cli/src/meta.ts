@@ -1,7 +1,7 @@
 import path from 'node:path';
 import net from 'node:net';
 import { createPgPool, migratePostgres, POSTGRES_MIGRATIONS_DIR, type Config, type Logger } from '@tidemark/core';
-import { startEmbeddedPostgres } from '@tidemark/embedded-postgres';
+import { resolvePostgresCredentials, startEmbeddedPostgres } from '@tidemark/embedded-postgres';
 import type { Pool } from 'pg';
 
 function portOpen(host: string, port: number): Promise<boolean> {
@@ -25,11 +25,14 @@ export async function connectMeta(config: Config, logger: Logger): Promise<{ poo
     const pool = createPgPool({ url: config.META_DATABASE_URL, max: 2, logger: log });
     return { pool, close: () => pool.end() };
   }
+  // The embedded Postgres authenticates with the password kept in the data directory.
+  const { credentials } = resolvePostgresCredentials(config.TIDEMARK_DATA_DIR);
   if (await portOpen(config.TIDEMARK_HOST, config.EMBEDDED_POSTGRES_PORT)) {
-    const pool = createPgPool({ url: `postgres://postgres@${config.TIDEMARK_HOST}:${config.EMBEDDED_POSTGRES_PORT}/postgres`, max: 2, logger: log });
+    const url = `postgres://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@${config.TIDEMARK_HOST}:${config.EMBEDDED_POSTGRES_PORT}/postgres`;
+    const pool = createPgPool({ url, max: 2, logger: log });
     return { pool, close: () => pool.end() };
   }
-  const pg = await startEmbeddedPostgres({ dataDir: path.resolve(config.TIDEMARK_DATA_DIR, 'postgres'), host: '127.0.0.1', port: 0, logger: log });
+  const pg = await startEmbeddedPostgres({ dataDir: path.resolve(config.TIDEMARK_DATA_DIR, 'postgres'), host: '127.0.0.1', port: 0, logger: log, auth: credentials });
   const pool = createPgPool({ url: pg.url, max: 2, logger: log });
   await migratePostgres({ pool, dir: POSTGRES_MIGRATIONS_DIR, logger: log });
   return {

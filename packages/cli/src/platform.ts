@@ -21,8 +21,8 @@ import {
   type Config,
   type Logger,
 } from '@tidemark/core';
-import { embeddedUsers, startEmbeddedClickHouse } from '@tidemark/embedded-clickhouse';
-import { startEmbeddedPostgres } from '@tidemark/embedded-postgres';
+import { embeddedUsers, resolveClickHouseCredentials, startEmbeddedClickHouse, type ResolvedClickHouseCredentials } from '@tidemark/embedded-clickhouse';
+import { resolvePostgresCredentials, startEmbeddedPostgres, type ResolvedPostgresCredentials } from '@tidemark/embedded-postgres';
 import type { Pool } from 'pg';
 import { demoConfig, startDemo, type DemoHandle } from './demo';
 import { ROLES, type Endpoint, type Role, type RoleName } from './roles';
@@ -31,6 +31,10 @@ export interface Platform {
   endpoints: Endpoint[];
   /** Keys created on the first embedded start (a project named "default"), and where they were saved. */
   bootstrap?: { file: string; keys: { role: string; key: string }[] };
+  /** Credentials of the embedded engines (generated on first start, kept 0600 in the data directory); `created` ones are shown once. */
+  secrets: { clickhouse?: ResolvedClickHouseCredentials; postgres?: ResolvedPostgresCredentials };
+  /** The configuration the roles run with: the embedded engines' credentials filled in. */
+  config: Config;
   /** What the start's migration run applied. */
   migrations: Awaited<ReturnType<typeof migrateAll>>;
   embedded: { clickhouse: boolean; postgres: boolean };
@@ -46,16 +50,23 @@ export interface Platform {
  * embedded engines started in this process on the data directory. Either
  * way every later access goes through @clickhouse/client and pg.
  */
-async function connectStores(config: Config, logger: Logger, lifecycle: Lifecycle, endpoints: Endpoint[]) {
+async function connectStores(configured: Config, logger: Logger, lifecycle: Lifecycle, endpoints: Endpoint[]) {
+  let config = configured;
   const dataDir = path.resolve(config.TIDEMARK_DATA_DIR);
+  const secrets: Platform['secrets'] = {};
   let clickhouseUrl = config.CLICKHOUSE_URL;
   if (!clickhouseUrl) {
     fs.mkdirSync(dataDir, { recursive: true });
+    // Closed by default: passwords configured, else generated into the data directory.
+    const resolved = resolveClickHouseCredentials(config, dataDir);
+    secrets.clickhouse = resolved;
+    const c = resolved.credentials;
+    config = { ...config, CLICKHOUSE_USER: c.user, CLICKHOUSE_PASSWORD: c.password, CLICKHOUSE_READONLY_USER: c.readonlyUser, CLICKHOUSE_READONLY_PASSWORD: c.readonlyPassword };
     const ch = await startEmbeddedClickHouse({
       dataDir: path.join(dataDir, 'clickhouse'),
       host: config.TIDEMARK_HOST,
       port: config.EMBEDDED_CLICKHOUSE_PORT,
-      users: embeddedUsers(config),
+      users: embeddedUsers(c),
       logger: logger.child({ component: 'embedded-clickhouse' }),
     });
     lifecycle.onStop('embedded-clickhouse', () => ch.close());
@@ -64,15 +75,21 @@ async function connectStores(config: Config, logger: Logger, lifecycle: Lifecycl
   }
   let metaUrl = config.META_DATABASE_URL;
   if (!metaUrl) {
+    const resolved = resolvePostgresCredentials(dataDir);
+    secrets.postgres = resolved;
     const pg = await startEmbeddedPostgres({
       dataDir: path.join(dataDir, 'postgres'),
+      auth: resolved.credentials,
       host: config.TIDEMARK_HOST,
       port: config.EMBEDDED_POSTGRES_PORT,
       logger: logger.child({ component: 'embedded-postgres' }),
     });
     lifecycle.onStop('embedded-postgres', () => pg.close());
     metaUrl = pg.url;
-    endpoints.push({ name: 'Postgres wire (embedded PGlite, metadata)', url: pg.url });
+    // The printed endpoint never shows the password (it is in the secrets file, and printed once on first start).
+    const shown = new URL(pg.url);
+    shown.password = '';
+    endpoints.push({ name: 'Postgres wire (embedded PGlite, metadata)', url: shown.toString() });
   }
   const admin = new ClickHouse({
     url: clickhouseUrl,
@@ -84,7 +101,7 @@ async function connectStores(config: Config, logger: Logger, lifecycle: Lifecycl
   const meta = createPgPool({ url: metaUrl, max: config.META_DATABASE_POOL_SIZE, logger: logger.child({ component: 'meta-postgres' }) });
   lifecycle.onStop('meta-postgres-pool', () => meta.end());
   lifecycle.onStop('clickhouse-admin-client', () => admin.close());
-  return { admin, meta, clickhouseUrl, metaUrl };
+  return { admin, meta, clickhouseUrl, metaUrl, config, secrets };
 }
 
 /**
@@ -104,6 +121,8 @@ async function bootstrapProject(config: Config, meta: Pool): Promise<Platform['b
   }
   const file = path.resolve(config.TIDEMARK_DATA_DIR, 'bootstrap-keys.json');
   fs.writeFileSync(file, JSON.stringify({ project: 'default', keys }, null, 2), { mode: 0o600 });
+  // The mode above applies only when the file is created: an older file is narrowed too.
+  fs.chmodSync(file, 0o600);
   return { file, keys };
 }
 
@@ -154,11 +173,13 @@ export async function migrateAll(config: Config, logger: Logger, admin: ClickHou
 export async function startPlatform(opts: { config: Config; logger: Logger; roles: RoleName[] | 'all'; lifecycle?: Lifecycle }): Promise<Platform> {
   const { logger } = opts;
   // A demo start turns on the ETL demo source and health checks of the platform itself.
-  const config = demoConfig(opts.config);
+  let config = demoConfig(opts.config);
   const lifecycle = opts.lifecycle ?? new Lifecycle(logger, config.SHUTDOWN_TIMEOUT_MS);
   const endpoints: Endpoint[] = [];
   try {
-    const { admin, meta, metaUrl } = await connectStores(config, logger, lifecycle, endpoints);
+    const stores = await connectStores(config, logger, lifecycle, endpoints);
+    const { admin, meta, metaUrl, secrets } = stores;
+    config = stores.config;
     await waitForStores(config, logger, admin, meta);
     logger.info({ clickhouse: admin.options.url, meta: redactUrl(metaUrl) }, 'stores ready');
     const migrations = await migrateAll(config, logger, admin, meta);
@@ -201,6 +222,8 @@ export async function startPlatform(opts: { config: Config; logger: Logger; role
       ...(bootstrap ? { bootstrap } : {}),
       ...(demo ? { demo } : {}),
       embedded: { clickhouse: !config.CLICKHOUSE_URL, postgres: !config.META_DATABASE_URL },
+      secrets,
+      config,
       clickhouse,
       meta,
       lifecycle,

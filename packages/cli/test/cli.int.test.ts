@@ -82,8 +82,33 @@ test('start on the embedded default: ClickHouse answers SELECT 1, events flow to
   let s = await start(dataDir);
   try {
     const ch = endpoint(s, 'ClickHouse');
-    expect((await request(`${ch}/?query=SELECT%201`)).text).toBe('1\n');
-    expect(s.output.join('\n')).toMatch(/First start: created project "default"/);
+    // Closed by default: anonymous refused, the generated read-only password (0600 file, printed once) works.
+    expect((await request(`${ch}/?query=SELECT%201`)).status).toBe(401);
+    const chSecrets = JSON.parse(fs.readFileSync(path.join(dataDir, 'clickhouse-secrets.json'), 'utf8')) as { password: string; readonlyPassword: string };
+    const basic = (user: string, password: string): Record<string, string> => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+    const ro = basic('tidemark_readonly', chSecrets.readonlyPassword);
+    expect((await request(`${ch}/?query=SELECT%201`, { headers: ro })).text).toBe('1\n');
+    for (const f of ['clickhouse-secrets.json', 'postgres-secrets.json']) expect((fs.statSync(path.join(dataDir, f)).mode & 0o777).toString(8)).toBe('600');
+    const printed = s.output.join('\n');
+    expect(printed).toMatch(/First start: created project "default"/);
+    expect(printed).toContain(chSecrets.readonlyPassword);
+    expect(printed).toContain(chSecrets.password);
+    // The embedded Postgres refuses a password-less client.
+    const { Client } = await import('pg');
+    const pgUrl = new URL(endpoint(s, 'Postgres'));
+    expect(pgUrl.password).toBe('');
+    const guessed = new URL(pgUrl.toString());
+    guessed.password = 'guess';
+    const anon = new Client({ connectionString: guessed.toString() });
+    anon.on('error', () => undefined);
+    await expect(anon.connect()).rejects.toMatchObject({ code: '28P01' });
+    // `tidemark keys create` against the running platform authenticates with the saved password.
+    const created = spawnSync(process.execPath, [BIN, 'keys', 'create', '--project', 'shop', '--key-role', 'read', '--data-dir', dataDir], {
+      encoding: 'utf8',
+      env: { ...process.env, ...EMBEDDED_ENV, EMBEDDED_POSTGRES_PORT: pgUrl.port },
+    });
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toMatch(/project shop, role read/);
     const keys = JSON.parse(fs.readFileSync(path.join(dataDir, 'bootstrap-keys.json'), 'utf8')) as { keys: { role: string; key: string }[] };
     expect((fs.statSync(path.join(dataDir, 'bootstrap-keys.json')).mode & 0o777).toString(8)).toBe('600');
     const key = (role: string): string => keys.keys.find((k) => k.role === role)!.key;
@@ -112,7 +137,7 @@ test('start on the embedded default: ClickHouse answers SELECT 1, events flow to
       }),
       headers: { authorization: `Bearer ${key('admin')}`, 'content-type': 'application/json' },
     });
-    expect(rule.status).toBe(201);
+    expect({ status: rule.status, text: rule.status === 201 ? "" : rule.text }).toEqual({ status: 201, text: "" });
     let active: { rule: string; state: string; value: number }[] = [];
     for (let i = 0; i < 100 && active.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 200));
@@ -124,7 +149,8 @@ test('start on the embedded default: ClickHouse answers SELECT 1, events flow to
 
     s = await start(dataDir);
     expect(s.output.join('\n')).not.toMatch(/First start/);
-    const kept = await request(`${endpoint(s, 'ClickHouse')}/?query=${encodeURIComponent("SELECT count() FROM tidemark.events_raw_v1 WHERE name = 'cli.e2e'")}`);
+    expect(s.output.join('\n')).not.toContain(chSecrets.password);
+    const kept = await request(`${endpoint(s, 'ClickHouse')}/?query=${encodeURIComponent("SELECT count() FROM tidemark.events_raw_v1 WHERE name = 'cli.e2e'")}`, { headers: ro });
     expect(kept.text).toBe('2\n');
     expect(await stop(s, 'SIGTERM')).toBe(0);
   } finally {

@@ -2,12 +2,10 @@ import path from 'node:path';
 import { Session, drainPending } from 'chdb';
 
 /**
- * chDB's native binding, for parameterized statements. The HTTP interface
- * receives `param_x` values already in ClickHouse's escaped text form, which
- * is what the native call takes; chDB's public queryBind would escape them a
- * second time (a quote arriving as \' would reach the engine as \\'). The
- * loader caches the addon, so this is the same instance chDB itself uses.
- * Tested by the conformance suite; chdb is pinned to an exact version.
+ * chDB's native binding: the statement's result with its read figures and
+ * the output format chosen per call. The loader caches the addon, so this is
+ * the same instance chDB itself uses. Tested by the conformance suite; chdb
+ * is pinned to an exact version.
  */
 interface NativeResult {
   bytes: Buffer;
@@ -23,17 +21,27 @@ const native = (
 ).loadNative();
 
 /**
- * libchdb keeps query parameters in state shared across connections, so two
- * parameterized statements running at once can see each other's values
- * (chDB serialises its own queryBind for the same reason). Every
- * parameterized statement of this process goes through this chain; statements
- * without parameters run in parallel.
+ * Query parameters travel as `SET param_x = '<text>'` on the statement's own
+ * connection, never through the native call's params argument: libchdb keeps
+ * that argument in state shared across connections, so two parameterized
+ * statements at once could see each other's values, and the only safe use
+ * of it was one statement at a time process-wide (one tenant's slow
+ * parameterized query stalled every other). `SET param_` lives in the
+ * connection's own context, so parameterized statements run concurrently,
+ * each with its own values (proved by the concurrency test). The SQL string
+ * literal carries the value's escaped text form unchanged, which the engine
+ * parses exactly as it parses an HTTP `param_x`.
  */
-let paramChain: Promise<unknown> = Promise.resolve();
-function serialized<T>(fn: () => Promise<T>): Promise<T> {
-  const run = paramChain.then(fn, fn);
-  paramChain = run.catch(() => undefined);
-  return run;
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+function sqlStringLiteral(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+export function setParamsStatement(params: Record<string, string>): string {
+  const parts = Object.entries(params).map(([name, value]) => {
+    if (!PARAM_NAME.test(name)) throw Object.assign(new Error(`Bad query parameter name '${name.slice(0, 64)}'`), { name: 'ChdbBindError' });
+    return `param_${name} = ${sqlStringLiteral(value)}`;
+  });
+  return `SET ${parts.join(', ')}`;
 }
 
 /** Result of one statement, with the figures X-ClickHouse-Summary reports. */
@@ -100,6 +108,8 @@ export class ChdbEngine {
   private readonly idle = new Map<string, Session[]>();
   private closed = false;
   readonly version: string;
+  /** Names in the engine's own catalogue (system.table_functions), for the host guard. */
+  readonly tableFunctions: string[];
 
   constructor(
     readonly dataDir: string,
@@ -108,6 +118,7 @@ export class ChdbEngine {
   ) {
     const root = new Session(dataDir, { connectionArgs: SERVER_DEFAULTS });
     this.version = root.query('SELECT version()', 'TabSeparated').trim();
+    this.tableFunctions = root.query('SELECT name FROM system.table_functions ORDER BY name', 'TabSeparated').split('\n').filter((n) => n !== '');
     this.idle.set('default|rw', [root]);
   }
 
@@ -148,13 +159,17 @@ export class ChdbEngine {
     }
   }
 
-  /** One statement; `format` applies when the statement names none. */
+  /**
+   * One statement; `format` applies when the statement names none. With
+   * parameters it runs on a connection of its own (closed afterwards, so the
+   * values never reach another statement), the values set first.
+   */
   async query(ctx: ExecContext, sql: string, params: Record<string, string>, format: string): Promise<EngineResult> {
-    return this.withConnection(ctx, async (s) => {
-      const r =
-        Object.keys(params).length > 0
-          ? await serialized(() => native.QueryAsyncConnection(s.connection, sql, format, params))
-          : await native.QueryAsyncConnection(s.connection, sql, format);
+    const parameterized = Object.keys(params).length > 0;
+    const setParams = parameterized ? setParamsStatement(params) : undefined;
+    return this.withConnection(parameterized ? { ...ctx, isolated: true } : ctx, async (s) => {
+      if (setParams) await native.QueryAsyncConnection(s.connection, setParams, 'TabSeparated');
+      const r = await native.QueryAsyncConnection(s.connection, sql, format);
       return {
         body: r.bytes,
         readRows: r.rowsRead,

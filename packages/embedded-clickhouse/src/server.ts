@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { Logger } from 'pino';
-import { PayloadTooLargeError, readBody, splitStatements, statementKeyword } from '@tidemark/core';
+import { ConfigError, PayloadTooLargeError, readBody, splitStatements, statementKeyword } from '@tidemark/core';
 import { CODES, httpStatusFor, normalizeEngineMessage, ServerException } from './codes';
 import { ChdbEngine, FORMAT_ALIASES, RAW_INSERT_FORMATS, type EngineResult, type ExecContext } from './engine';
+import { buildCatalogue, checkSettings, checkStatement } from './guard';
 import { contentTypeFor, parseInsertHeader, parseRequest, trailingFormat, type ParsedRequest } from './request';
 
 const gzip = promisify(zlib.gzip);
@@ -16,6 +17,7 @@ const brotli = promisify(zlib.brotliCompress);
 
 export interface EmbeddedUser {
   name: string;
+  /** Never empty: the front refuses to start with an empty password. */
   password: string;
   /** Every statement runs with readonly=1: no writes, no DDL, no table functions, no setting changes in SQL. */
   readonly: boolean;
@@ -32,6 +34,7 @@ export interface EmbeddedClickHouseOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
+  /** Every request must authenticate as one of these (no anonymous access); see resolveClickHouseCredentials. */
   users: EmbeddedUser[];
   logger: Logger;
   /** Largest request body accepted, after decompression. */
@@ -80,8 +83,19 @@ function sameSecret(a: string, b: string): boolean {
  */
 export async function startEmbeddedClickHouse(opts: EmbeddedClickHouseOptions): Promise<EmbeddedClickHouse> {
   const log = opts.logger;
+  // Closed by default: no user without a password, no anonymous fallback.
+  if (opts.users.length === 0) throw new ConfigError('the embedded ClickHouse server needs at least one user', { context: { keys: ['CLICKHOUSE_USER'] } });
+  for (const u of opts.users) {
+    if (u.password === '') {
+      throw new ConfigError(`the embedded ClickHouse server refuses to start with an empty password for user ${u.name}; leave the password unset to use the generated one`, {
+        context: { keys: [u.readonly ? 'CLICKHOUSE_READONLY_PASSWORD' : 'CLICKHOUSE_PASSWORD'] },
+      });
+    }
+  }
   fs.mkdirSync(opts.dataDir, { recursive: true });
   const engine = new ChdbEngine(opts.dataDir);
+  // The host guard's refused names come from this engine's own catalogue.
+  const catalogue = buildCatalogue(engine.tableFunctions);
   const version = engine.version;
   const maxBody = opts.maxBodyBytes ?? 512 * 1024 * 1024;
   const maxConcurrent = opts.maxConcurrentQueries ?? 100;
@@ -90,7 +104,9 @@ export async function startEmbeddedClickHouse(opts: EmbeddedClickHouseOptions): 
   let inFlight = 0;
 
   function authenticate(p: ParsedRequest): EmbeddedUser {
-    const creds = p.credentials ?? { user: 'default', password: '' };
+    // No credentials is not "default with an empty password" here: it is refused like a wrong password.
+    const creds = p.credentials;
+    if (!creds) throw new ServerException(CODES.AUTHENTICATION_FAILED, 'default: Authentication failed: password is incorrect, or there is no user with such name');
     const user = users.get(creds.user);
     // Same message for unknown user and wrong password, as ClickHouse does.
     if (!user || !sameSecret(user.password, creds.password)) {
@@ -103,6 +119,7 @@ export async function startEmbeddedClickHouse(opts: EmbeddedClickHouseOptions): 
     const body = req.method === 'POST' ? await readBody(req, maxBody).catch(bodyError) : Buffer.alloc(0);
     const readonly = user.readonly || req.method === 'GET';
     const settings = { ...p.settings };
+    checkSettings(settings);
     checkLimits(user, settings);
     const database = p.database ?? 'default';
 
@@ -111,6 +128,7 @@ export async function startEmbeddedClickHouse(opts: EmbeddedClickHouseOptions): 
     const insert = parseInsertHeader(headerText);
     if (insert) {
       const format = FORMAT_ALIASES[insert.format] ?? insert.format;
+      checkStatement(headerText.slice(0, insert.dataOffset), catalogue, p.params);
       if (readonly) throw new ServerException(CODES.READONLY, `${user.name}: Cannot execute query in readonly mode`);
       const data = p.urlQuery !== undefined ? (insert.dataOffset < p.urlQuery.length ? Buffer.concat([Buffer.from(p.urlQuery.slice(insert.dataOffset)), body]) : body) : body.subarray(Buffer.byteLength(headerText.slice(0, insert.dataOffset)));
       if (RAW_INSERT_FORMATS.has(format)) {
@@ -122,6 +140,8 @@ export async function startEmbeddedClickHouse(opts: EmbeddedClickHouseOptions): 
       }
       // Other text formats (Values, JSON, TSKV, ...): inline data after the header.
       const sql = `${headerText.slice(0, insert.dataOffset)}${data.toString('utf8')}`;
+      // Values data are expressions (file('...') would be evaluated): checked as SQL.
+      if (/^Values$/i.test(format)) checkStatement(sql, catalogue, p.params);
       return { result: await engine.query({ database, readonly: false, settings }, sql, p.params, 'TabSeparated'), format };
     }
 
@@ -130,6 +150,7 @@ export async function startEmbeddedClickHouse(opts: EmbeddedClickHouseOptions): 
     if (statements.length === 0) throw new ServerException(CODES.SYNTAX_ERROR, 'Empty query');
     if (statements.length > 1) throw new ServerException(CODES.SYNTAX_ERROR, 'Syntax error (Multi-statements are not allowed)');
     const statement = statements[0] as string;
+    checkStatement(statement, catalogue, p.params);
     // Without a session, SET and USE last for their own request only (as on a
     // ClickHouse server): they run on a connection of their own that is then closed.
     const isolated = ['SET', 'USE'].includes(statementKeyword(statement));

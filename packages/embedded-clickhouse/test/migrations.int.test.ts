@@ -13,7 +13,7 @@ let dataDir: string;
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-chmig-'));
   server = await spawnEmbeddedClickHouse({ dataDir });
-  admin = new ClickHouse({ url: server.url, username: 'default', password: '', database: 'default' });
+  admin = new ClickHouse({ url: server.url, ...server.auth(), database: 'default' });
 });
 
 afterAll(async () => {

@@ -24,6 +24,8 @@ export const MSG = {
   Query: 0x51, // 'Q'
   Terminate: 0x58, // 'X'
   CopyFail: 0x66, // 'f'
+  /** SASLInitialResponse and SASLResponse (and PasswordMessage) share the type byte 'p'. */
+  SaslResponse: 0x70, // 'p'
   // backend
   ReadyForQuery: 0x5a, // 'Z'
   ParameterStatus: 0x53, // 'S'
@@ -128,6 +130,10 @@ function int32(n: number): Buffer {
 
 export const backend = {
   authenticationOk: (): Buffer => message(0x52 /* R */, int32(0)),
+  /** AuthenticationSASL: the mechanisms offered, each a C string, then an empty one. */
+  authenticationSasl: (mechanisms: string[]): Buffer => message(0x52, Buffer.concat([int32(10), ...mechanisms.map(cstr), Buffer.from([0])])),
+  authenticationSaslContinue: (data: string): Buffer => message(0x52, Buffer.concat([int32(11), Buffer.from(data, 'utf8')])),
+  authenticationSaslFinal: (data: string): Buffer => message(0x52, Buffer.concat([int32(12), Buffer.from(data, 'utf8')])),
   parameterStatus: (name: string, value: string): Buffer => message(0x53, Buffer.concat([cstr(name), cstr(value)])),
   backendKeyData: (pid: number, secret: number): Buffer => message(0x4b /* K */, Buffer.concat([int32(pid), int32(secret)])),
   readyForQuery: (status: 'I' | 'T' | 'E'): Buffer => message(MSG.ReadyForQuery, Buffer.from(status, 'ascii')),

@@ -1,15 +1,21 @@
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { UnavailableError, type Logger } from '@tidemark/core';
+import { ConfigError, UnavailableError, type Logger } from '@tidemark/core';
 import { Engine } from './engine';
 import { backend } from './protocol';
+import { scramVerifier } from './scram';
 import { ClientSession } from './session';
 
 export interface EmbeddedPostgresOptions {
   /** PGlite data directory (PGDATA); created and initialised if missing, reused if present. */
   dataDir: string;
-  /** Address to listen on; default 127.0.0.1. There is no authentication: keep it on loopback. */
+  /** Address to listen on; default 127.0.0.1. There is no TLS: keep it on loopback. */
   host?: string;
+  /**
+   * The one user and its password (SCRAM-SHA-256; see resolvePostgresCredentials).
+   * Any other user or a wrong password: FATAL 28P01 and the connection closed.
+   */
+  auth: { user: string; password: string };
   /** TCP port; 0 (the default) picks a free one. */
   port?: number;
   /** The component's logger (callers pass `logger.child({ component: 'embedded-postgres' })`); sessions log through children of it. */
@@ -28,7 +34,7 @@ export interface EmbeddedPostgresOptions {
 }
 
 export interface EmbeddedPostgres {
-  /** postgres://postgres@HOST:PORT/postgres, for `new pg.Pool({ connectionString: url })`. */
+  /** postgres://USER:PASSWORD@HOST:PORT/postgres, for `new pg.Pool({ connectionString: url })`. */
   url: string;
   port: number;
   host: string;
@@ -59,6 +65,11 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const host = opts.host ?? '127.0.0.1';
   const dataDir = path.resolve(opts.dataDir);
   const maxConnections = opts.maxConnections ?? 100;
+  if (!opts.auth.user || !opts.auth.password) {
+    throw new ConfigError('the embedded Postgres server refuses to start without a user and a non-empty password', { context: { keys: ['META_DATABASE_URL'] } });
+  }
+  // Only the verifier is kept for the sessions (PBKDF2 once per start).
+  const auth = { user: opts.auth.user, verifier: scramVerifier(opts.auth.password) };
   const engine = await Engine.open(dataDir, log);
 
   const sessions = new Set<ClientSession>();
@@ -84,6 +95,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       maxMessageBytes: opts.maxMessageBytes ?? 256 * 1024 * 1024,
       idleInTransactionTimeoutMs: opts.idleInTransactionTimeoutMs ?? 60_000,
       database: DATABASE,
+      auth,
     });
     sessions.add(session);
     void session.done.then(() => sessions.delete(session));
@@ -107,8 +119,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   server.on('error', (err) => log.error({ err }, 'embedded Postgres listener failed'));
 
   const port = (server.address() as AddressInfo).port;
-  const url = `postgres://postgres@${urlHost(host)}:${port}/${DATABASE}`;
-  log.info({ url, host, port, dataDir }, 'embedded Postgres listening');
+  const url = `postgres://${encodeURIComponent(opts.auth.user)}:${encodeURIComponent(opts.auth.password)}@${urlHost(host)}:${port}/${DATABASE}`;
+  log.info({ url: `postgres://${opts.auth.user}@${urlHost(host)}:${port}/${DATABASE}`, host, port, dataDir }, 'embedded Postgres listening');
 
   async function shutdown(): Promise<void> {
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

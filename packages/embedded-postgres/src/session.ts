@@ -17,6 +17,7 @@ import {
   SSL_REQUEST_CODE,
   statementNameRange,
 } from './protocol';
+import { SCRAM_MECHANISM, ScramExchange, ScramProtocolError, type ScramVerifier } from './scram';
 
 export interface SessionOptions {
   id: number;
@@ -29,13 +30,27 @@ export interface SessionOptions {
   idleInTransactionTimeoutMs: number;
   /** The only database name served (PGlite has one database). */
   database: string;
+  /** The one user, and the SCRAM-SHA-256 verifier of its password. */
+  auth: { user: string; verifier: ScramVerifier };
+  /** How long a client may take from connecting to being authenticated (ms). */
+  authTimeoutMs?: number;
 }
 
-type Phase = 'startup' | 'ready' | 'closed';
+type Phase = 'startup' | 'auth' | 'ready' | 'closed';
+
+/** The startup state kept while SCRAM runs. */
+interface PendingAuth {
+  user: string;
+  applicationName: string;
+  negotiate: Buffer | undefined;
+  exchange: ScramExchange;
+  step: 'initial' | 'final';
+}
 
 /**
  * One client connection. It speaks the wire protocol with the client itself
- * during startup (trust authentication, parameters replayed from the engine)
+ * during startup (SCRAM-SHA-256 authentication of the one user, parameters
+ * replayed from the engine)
  * and afterwards forwards the client's messages to the shared engine while it
  * holds the engine lock.
  *
@@ -46,6 +61,13 @@ type Phase = 'startup' | 'ready' | 'closed';
  * client's message in between; outside those, sessions interleave statement
  * by statement.
  */
+/** Constant-time user name comparison. */
+function sameUser(a: string, b: string): boolean {
+  const ha = crypto.createHash('sha256').update(a).digest();
+  const hb = crypto.createHash('sha256').update(b).digest();
+  return crypto.timingSafeEqual(ha, hb);
+}
+
 export class ClientSession implements EngineHolder {
   readonly id: number;
   private readonly socket: Socket;
@@ -54,6 +76,8 @@ export class ClientSession implements EngineHolder {
   private readonly reader: FrameReader;
   private readonly opts: SessionOptions;
   private phase: Phase = 'startup';
+  private authState: PendingAuth | undefined;
+  private authTimer: NodeJS.Timeout | undefined;
   /** Frontend messages received and not yet run, already renamed. */
   private pending: Buffer[] = [];
   private pumping = false;
@@ -86,6 +110,11 @@ export class ClientSession implements EngineHolder {
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (err) => this.log.debug({ err }, 'client socket error'));
     this.socket.on('close', () => this.onClose());
+    // A connection that never authenticates does not keep a connection slot.
+    this.authTimer = setTimeout(() => {
+      if (this.phase === 'startup' || this.phase === 'auth') this.terminate('08006', 'authentication timed out');
+    }, opts.authTimeoutMs ?? 30_000);
+    this.authTimer.unref();
   }
 
   /** Ends the session from the server side with a FATAL error the client can read. */
@@ -108,6 +137,7 @@ export class ClientSession implements EngineHolder {
     this.reader.push(chunk);
     try {
       if (this.phase === 'startup') this.readStartup();
+      if (this.phase === 'auth') this.readAuth();
       if (this.phase !== 'ready') return;
       let msg: Buffer | undefined;
       while ((msg = this.reader.nextTyped()) !== undefined) {
@@ -120,7 +150,7 @@ export class ClientSession implements EngineHolder {
         this.pending.push(this.rename(msg));
       }
     } catch (err) {
-      if (err instanceof ProtocolViolation) {
+      if (err instanceof ProtocolViolation || err instanceof ScramProtocolError) {
         this.terminate('08P01', err.message);
         return;
       }
@@ -164,21 +194,68 @@ export class ClientSession implements EngineHolder {
         this.terminate('3D000', `database "${database}" does not exist`);
         return;
       }
-      const out: Buffer[] = [];
       const unrecognized = Object.keys(startup.params).filter((k) => k.startsWith('_pq_.'));
-      if (startup.minor > 0 || unrecognized.length > 0) out.push(backend.negotiateProtocolVersion(0, unrecognized));
-      out.push(backend.authenticationOk());
+      const negotiate = startup.minor > 0 || unrecognized.length > 0 ? backend.negotiateProtocolVersion(0, unrecognized) : undefined;
+      // Every user goes through the same exchange (an unknown one against the
+      // real verifier, so it fails at the end): the answer does not tell
+      // whether the name exists.
+      this.authState = {
+        user: startup.params.user ?? '',
+        applicationName: startup.params.application_name ?? '',
+        negotiate,
+        exchange: new ScramExchange(this.opts.auth.verifier),
+        step: 'initial',
+      };
+      this.phase = 'auth';
+      this.socket.write(Buffer.concat([...(negotiate ? [negotiate] : []), backend.authenticationSasl([SCRAM_MECHANISM])]));
+    }
+  }
+
+  /** SASLInitialResponse, then SASLResponse; on success AuthenticationOk and the session is ready, else 28P01 and closed. */
+  private readAuth(): void {
+    let msg: Buffer | undefined;
+    while (this.phase === 'auth' && (msg = this.reader.nextTyped()) !== undefined) {
+      const state = this.authState as PendingAuth;
+      if (msg[0] !== MSG.SaslResponse) throw new ProtocolViolation(`expected a SASL response, got message type ${String.fromCharCode(msg[0] as number)}`);
+      const body = msg.subarray(5);
+      if (state.step === 'initial') {
+        const nul = body.indexOf(0);
+        if (nul === -1 || body.length < nul + 5) throw new ProtocolViolation('malformed SASLInitialResponse');
+        const mechanism = body.toString('utf8', 0, nul);
+        if (mechanism !== SCRAM_MECHANISM) {
+          this.failAuth(state.user);
+          return;
+        }
+        const len = body.readInt32BE(nul + 1);
+        const data = body.toString('utf8', nul + 5, len < 0 ? nul + 5 : nul + 5 + len);
+        state.step = 'final';
+        this.socket.write(backend.authenticationSaslContinue(state.exchange.first(data)));
+        continue;
+      }
+      const serverFinal = state.exchange.final(body.toString('utf8'));
+      if (serverFinal === undefined || !sameUser(state.user, this.opts.auth.user)) {
+        this.failAuth(state.user);
+        return;
+      }
+      const out: Buffer[] = [backend.authenticationSaslFinal(serverFinal), backend.authenticationOk()];
       const params = new Map(this.engine.parameters);
       // The engine session is shared, so client-specific startup settings are
       // not applied to it; application_name is only echoed for the client.
-      params.set('application_name', startup.params.application_name ?? '');
+      params.set('application_name', state.applicationName);
       for (const [name, value] of params) out.push(backend.parameterStatus(name, value));
       out.push(backend.backendKeyData(this.id, crypto.randomInt(0, 2 ** 31)));
       out.push(backend.readyForQuery('I'));
       this.socket.write(Buffer.concat(out));
       this.phase = 'ready';
-      this.log.debug({ user: startup.params.user, application: startup.params.application_name }, 'client session ready');
+      this.authState = undefined;
+      if (this.authTimer) clearTimeout(this.authTimer);
+      this.log.debug({ user: state.user, application: state.applicationName }, 'client session ready');
     }
+  }
+
+  private failAuth(user: string): void {
+    this.log.warn({ user: user.slice(0, 64) }, 'embedded Postgres: authentication failed');
+    this.terminate('28P01', `password authentication failed for user "${user.slice(0, 64)}"`);
   }
 
   /**
@@ -266,6 +343,7 @@ export class ClientSession implements EngineHolder {
     this.phase = 'closed';
     this.pending = [];
     this.clearIdleTimer();
+    if (this.authTimer) clearTimeout(this.authTimer);
     // A running pump finishes the session itself once its await returns.
     if (!this.pumping) void this.finish();
   }

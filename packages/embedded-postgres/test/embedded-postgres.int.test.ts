@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Client, Pool, type DatabaseError, type PoolClient } from 'pg';
 import { serialize } from 'pg-protocol';
 import { createLogger, UnavailableError } from '@tidemark/core';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src';
+import { resolvePostgresCredentials, startEmbeddedPostgres, type EmbeddedPostgres } from '../src';
 
 // PGlite over the wire, driven by the real `pg` driver. Each server takes a
 // few seconds to open, so one server serves most tests; tests use tables
@@ -27,8 +27,11 @@ function table(prefix: string): string {
   return `${prefix}_${crypto.randomBytes(4).toString('hex')}`;
 }
 
+/** The test servers' one user. */
+const AUTH = { user: 'postgres', password: `pw-${crypto.randomBytes(12).toString('hex')}` };
+
 async function start(opts: { dataDir?: string; idleInTransactionTimeoutMs?: number } = {}): Promise<EmbeddedPostgres> {
-  const pg = await startEmbeddedPostgres({ dataDir: opts.dataDir ?? tempDir(), port: 0, logger, idleInTransactionTimeoutMs: opts.idleInTransactionTimeoutMs });
+  const pg = await startEmbeddedPostgres({ dataDir: opts.dataDir ?? tempDir(), port: 0, logger, auth: AUTH, idleInTransactionTimeoutMs: opts.idleInTransactionTimeoutMs });
   servers.push(pg);
   return pg;
 }
@@ -66,7 +69,7 @@ afterAll(async () => {
 });
 
 test('serves a postgres:// URL on loopback', () => {
-  expect(server.url).toBe(`postgres://postgres@127.0.0.1:${server.port}/postgres`);
+  expect(server.url).toBe(`postgres://postgres:${AUTH.password}@127.0.0.1:${server.port}/postgres`);
   expect(server.host).toBe('127.0.0.1');
   expect(server.port).toBeGreaterThan(0);
 });
@@ -178,12 +181,39 @@ test('named prepared statements with the same name on several connections do not
   expect((await db.query(`SELECT count(*)::int AS n FROM ${t}`)).rows[0].n).toBe(30);
 });
 
-/** A raw protocol connection: what a client sends, and the backend message types it got back. */
+// pg's own SCRAM client, for raw protocol connections.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const sasl = require('pg/lib/crypto/sasl') as {
+  startSession(mechanisms: string[]): { mechanism: string; response: string; clientNonce: string; message: string };
+  continueSession(session: unknown, password: string, serverData: string): Promise<void>;
+  finalizeSession(session: unknown, serverData: string): void;
+};
+
+/**
+ * A raw protocol connection, authenticated (startup and SCRAM done): what a
+ * client sends, and the backend message types it got back from
+ * AuthenticationOk on.
+ */
 async function rawConnection(port: number): Promise<{ send(b: Buffer): void; received(): string[]; close(): void }> {
   const socket = net.connect(port, '127.0.0.1');
   await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   let buf = Buffer.alloc(0);
   socket.on('data', (d: Buffer) => (buf = Buffer.concat([buf, d])));
+  /** The next R message with the given auth code: its data, with everything up to it dropped. */
+  const nextAuth = async (code: number): Promise<string> => {
+    await waitFor(() => buf.length >= 9 && buf.length >= 1 + buf.readInt32BE(1));
+    const len = buf.readInt32BE(1);
+    if (buf[0] !== 0x52 || buf.readInt32BE(5) !== code) throw new Error(`expected auth ${code}, got ${String.fromCharCode(buf[0] as number)} ${buf.readInt32BE(5)}`);
+    const data = buf.subarray(9, 1 + len).toString('utf8');
+    buf = buf.subarray(1 + len);
+    return data;
+  };
+  socket.write(serialize.startup({ user: AUTH.user, database: 'postgres' }));
+  const session = sasl.startSession((await nextAuth(10)).split('\0').filter((m) => m !== ''));
+  socket.write(serialize.sendSASLInitialResponseMessage(session.mechanism, session.response));
+  await sasl.continueSession(session, AUTH.password, await nextAuth(11));
+  socket.write(serialize.sendSCRAMClientFinalMessage(session.response));
+  sasl.finalizeSession(session, await nextAuth(12));
   return {
     send: (b) => socket.write(b),
     close: () => socket.destroy(),
@@ -205,8 +235,6 @@ test('an extended-protocol batch split across writes is not interleaved with ano
   const a = await rawConnection(server.port);
   const b = await rawConnection(server.port);
   try {
-    a.send(serialize.startup({ user: 'postgres', database: 'postgres' }));
-    b.send(serialize.startup({ user: 'postgres', database: 'postgres' }));
     await waitFor(() => a.received().length === 3 && b.received().length === 3);
     // A pipelines Parse+Bind of the unnamed statement and sends Execute+Sync
     // later; B's whole batch arrives in between. On a shared backend B's
@@ -233,7 +261,6 @@ test('statements pipelined ahead of Terminate still run', async () => {
   const c = await rawConnection(server.port);
   c.send(
     Buffer.concat([
-      serialize.startup({ user: 'postgres', database: 'postgres' }),
       serialize.query('BEGIN'),
       serialize.query(`INSERT INTO ${t} VALUES (1)`),
       serialize.query('COMMIT'),
@@ -332,7 +359,7 @@ test('a database other than postgres is refused with 3D000', async () => {
 test('data survives close() and a restart on the same dataDir; the dataDir cannot be opened twice', async () => {
   const dataDir = tempDir();
   const first = await start({ dataDir });
-  await expect(startEmbeddedPostgres({ dataDir, port: 0, logger })).rejects.toBeInstanceOf(UnavailableError);
+  await expect(startEmbeddedPostgres({ dataDir, port: 0, logger, auth: AUTH })).rejects.toBeInstanceOf(UnavailableError);
   const p1 = pool(first.url, 2);
   await p1.query('CREATE TABLE kept (k text PRIMARY KEY, v int)');
   await p1.query('INSERT INTO kept SELECT $1 || g, g FROM generate_series(1, 1000) g', ['k']);
@@ -357,4 +384,78 @@ test('two servers on port 0 get distinct ports', async () => {
   await c.connect();
   expect((await c.query('SELECT 42 AS v')).rows[0].v).toBe(42);
   await c.end();
+});
+
+describe('authentication (SCRAM-SHA-256)', () => {
+  const withCreds = (user: string, password: string): string => {
+    const u = new URL(server.url);
+    u.username = encodeURIComponent(user);
+    u.password = encodeURIComponent(password);
+    return u.toString();
+  };
+
+  test('the URL carries the credentials and pg connects with SCRAM', async () => {
+    expect(decodeURIComponent(new URL(server.url).password)).toBe(AUTH.password);
+    const c = new Client({ connectionString: server.url });
+    await c.connect();
+    expect((await c.query('SELECT current_user IS NOT NULL AS ok')).rows[0].ok).toBe(true);
+    await c.end();
+  });
+
+  test.each([
+    ['a wrong password', AUTH.user, 'wrong'],
+    ['another user with the right password', 'admin', AUTH.password],
+  ])('%s is refused with 28P01 and the connection closed', async (_what, user, password) => {
+    const c = new Client({ connectionString: withCreds(user, password) });
+    c.on('error', () => undefined);
+    await expect(c.connect()).rejects.toMatchObject({ code: '28P01', message: `password authentication failed for user "${user}"` });
+  });
+
+  test('a client without a password gets no further than the SCRAM request; cleartext and md5 answers are refused', async () => {
+    const socket = net.connect(server.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    let buf = Buffer.alloc(0);
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('data', (d: Buffer) => (buf = Buffer.concat([buf, d])));
+    socket.write(serialize.startup({ user: AUTH.user, database: 'postgres' }));
+    await waitFor(() => buf.length >= 9);
+    expect(String.fromCharCode(buf[0] as number)).toBe('R');
+    expect(buf.readInt32BE(5)).toBe(10); // AuthenticationSASL
+    expect(buf.subarray(9).toString()).toContain('SCRAM-SHA-256');
+    // A PasswordMessage with the password in clear is not a SCRAM exchange.
+    socket.write(serialize.password(AUTH.password));
+    await closed;
+    expect(buf.toString()).toMatch(/28P01|08P01/);
+    // Nothing ran: no ReadyForQuery was ever sent.
+    expect(buf.includes(Buffer.from([0x5a, 0, 0, 0, 5]))).toBe(false);
+  });
+
+  test('refused connections cannot write: an api_keys-like row inserted without credentials does not exist', async () => {
+    const t = table('noauth');
+    await db.query(`CREATE TABLE ${t} (k text)`);
+    const c = new Client({ connectionString: withCreds(AUTH.user, 'guess') });
+    c.on('error', () => undefined);
+    await expect(c.connect()).rejects.toMatchObject({ code: '28P01' });
+    await expect(c.query(`INSERT INTO ${t} VALUES ('x')`)).rejects.toBeDefined();
+    expect((await db.query(`SELECT count(*)::int AS n FROM ${t}`)).rows[0].n).toBe(0);
+  });
+
+  test('an empty password is refused at start', async () => {
+    await expect(startEmbeddedPostgres({ dataDir: tempDir(), port: 0, logger, auth: { user: 'postgres', password: '' } })).rejects.toThrow(/non-empty password/);
+  });
+});
+
+describe('postgres-secrets.json', () => {
+  test('generated once, 0600, reused; a wider mode is narrowed', () => {
+    const dir = tempDir();
+    const first = resolvePostgresCredentials(dir);
+    expect(first.created).toBe(true);
+    expect(first.credentials.user).toBe('postgres');
+    expect(first.credentials.password).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+    expect(fs.statSync(first.file).mode & 0o777).toBe(0o600);
+    fs.chmodSync(first.file, 0o644);
+    const again = resolvePostgresCredentials(dir);
+    expect(again).toMatchObject({ created: false, credentials: first.credentials });
+    expect(fs.statSync(first.file).mode & 0o777).toBe(0o600);
+  });
 });

@@ -45,6 +45,7 @@ export async function closedPort(): Promise<number> {
 }
 
 export interface TestStores {
+  /** The ClickHouse child: `server.auth()` / `server.auth(true)` are the read-write / read-only credentials, `server.configEnv()` config overrides for a role. */
   server: SpawnedClickHouse;
   dataDir: string;
   database: string;
@@ -71,10 +72,11 @@ export async function startTestStores(name: string, opts: { requestTimeoutMs?: n
   let server = await spawnEmbeddedClickHouse({ dataDir: chDir });
   const port = Number(new URL(server.url).port);
   const database = unique(`tm_${name}`);
-  const adminCh = new ClickHouse({ url: server.url, username: 'default', password: '', database: 'default' });
+  // The child generated its passwords into its data directory; every client here uses them.
+  const adminCh = new ClickHouse({ url: server.url, ...server.auth(), database: 'default' });
   await migrateClickHouse({ admin: adminCh, database, dir: CLICKHOUSE_MIGRATIONS_DIR, logger, vars: { raw_retention_days: 90 } });
   await adminCh.close();
-  const ch = new ClickHouse({ url: server.url, username: 'default', password: '', database, requestTimeoutMs: opts.requestTimeoutMs ?? 20_000 });
+  const ch = new ClickHouse({ url: server.url, ...server.auth(), database, requestTimeoutMs: opts.requestTimeoutMs ?? 20_000 });
 
   const schema = unique(`tm_${name}`);
   const admin = new Pool({ connectionString: postgresUrl, max: 2 });
