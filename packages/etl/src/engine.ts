@@ -13,7 +13,7 @@ import { exportMetrics, getSyncStatus, publishStatusToClickHouse, type SyncStatu
 import { CdcStream } from './sync/cdc';
 import type { SyncDeps, SyncHooks } from './sync/deps';
 import { withTableLock } from './sync/lock';
-import { runTable, tableLockName, type RunOptions, type TableRunResult } from './sync/table-sync';
+import { backoffMs, runTable, tableLockName, type RunOptions, type TableRunResult } from './sync/table-sync';
 import { dropTarget, type DdlOptions } from './target/ddl';
 import { clearQuarantine } from './sync/quarantine';
 
@@ -226,6 +226,13 @@ export class EtlEngine {
       name: t.key,
       ...(t.schedule.cron ? { cron: t.schedule.cron } : { everyMs: t.schedule.everyMs ?? 60_000 }),
       run: async () => {
+        // Backoff on repeated failures (a missing source table must not fail every tick).
+        const state = await getTableState(this.opts.meta, t.key);
+        const wait = state && state.lastErrorAt ? backoffMs(t.schedule.everyMs ?? 60_000, state.consecutiveFailures) : 0;
+        if (state?.lastErrorAt && Date.now() - state.lastErrorAt.getTime() < wait) {
+          this.log.debug({ table: t.key, failures: state.consecutiveFailures, waitMs: wait }, 'backing off after repeated failures');
+          return;
+        }
         await this.runTable(t.key);
       },
     }));

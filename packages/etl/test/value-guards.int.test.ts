@@ -7,7 +7,8 @@
  */
 import { getTableState } from '../src/checkpoint/store';
 import { listQuarantinedRows } from '../src/sync/quarantine';
-import { runTable } from '../src/sync/table-sync';
+import { getSyncStatus } from '../src/status/status';
+import { backoffMs, runTable, sayOnce } from '../src/sync/table-sync';
 import { countAndSum, sourceConfig, startHarness, tableOf, type Harness } from './support/harness';
 
 let h: Harness;
@@ -132,4 +133,34 @@ test('defaults: exclude and types apply to every table that has the columns', as
     { table: 'biz_d_one_v1', name: 'amount', type: 'Nullable(Decimal(20, 2))' },
     { table: 'biz_d_two_v1', name: 'amount', type: 'Nullable(Decimal(20, 2))' },
   ]);
+});
+
+test('true lag: the status lag is the watermark age, so a table that stops syncing shows it growing at once; quarantined rows are in the status', async () => {
+  await h.sql(`CREATE TABLE laggy (id int PRIMARY KEY, v numeric, updated_at timestamptz NOT NULL DEFAULT now())`);
+  await h.sql(`INSERT INTO laggy VALUES (1, 1), (2, 1e40)`);
+  const s = sourceConfig(h, [cursorTable('laggy')]);
+  const table = `src.${h.sourceSchema}.laggy`;
+  expect((await runTable(h.deps(s), tableOf(s, 'laggy'))).status).toBe('ok');
+  const first = (await getSyncStatus(h.meta)).tables.find((t) => t.table === table);
+  expect(first?.quarantinedRows).toBe(1);
+  expect(first?.lagSeconds).toBeLessThan(5);
+  // The source table disappears: every run fails, nothing advances; the lag grows without any run succeeding.
+  await h.sql(`ALTER TABLE laggy RENAME TO laggy_gone`);
+  const failed = await runTable(h.deps(s), tableOf(s, 'laggy'));
+  expect(failed.status).toBe('failed');
+  await new Promise((r) => setTimeout(r, 1_500));
+  const later = (await getSyncStatus(h.meta)).tables.find((t) => t.table === table);
+  expect(later?.state).toBe('error');
+  expect(later?.lagSeconds).toBeGreaterThan((first?.lagSeconds ?? 0) + 1);
+  // Said once: the stored error does not repeat itself.
+  expect(later?.lastError).toMatch(/does not exist/);
+  expect(later?.lastError).toBe(sayOnce(later?.lastError ?? ''));
+  await h.sql(`ALTER TABLE laggy_gone RENAME TO laggy`);
+});
+
+test('messages said once; backoff doubles per failure up to 5 minutes', () => {
+  expect(sayOnce('src.public.t: source table public.t does not exist: source table public.t does not exist')).toBe('src.public.t: source table public.t does not exist');
+  expect(sayOnce('X: X')).toBe('X');
+  expect(sayOnce('a: b: c')).toBe('a: b: c');
+  expect([1, 2, 3, 4, 10].map((f) => backoffMs(30_000, f))).toEqual([0, 60_000, 120_000, 240_000, 300_000]);
 });

@@ -7,6 +7,8 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { gauge, type ClickHouse, type Registry } from '@tidemark/core';
+import { quarantineSummary } from '../sync/quarantine';
+import { contentStatus, type ContentStatus } from '../sync/content';
 
 export type TableSyncState = 'ok' | 'pending' | 'snapshot' | 'error' | 'quarantined' | 'stalled';
 
@@ -37,8 +39,19 @@ export interface TableSyncStatus {
   snapshotRows: number;
   lastRunAt: string | null;
   lastSuccessAt: string | null;
-  /** Seconds from commit on the source to queryable in ClickHouse, at the last success. */
+  /**
+   * True lag: age of the watermark (now − the instant before which every
+   * source commit is queryable in ClickHouse), computed when the status is
+   * read. A halted, failing or stalled table shows it growing at once; a
+   * quiet table shows at most its schedule interval plus one run. Null until
+   * the first snapshot finished.
+   */
   lagSeconds: number | null;
+  /** Commit-to-queryable lag measured by the last successful run (what lagSeconds was before). */
+  lastRunLagSeconds: number | null;
+  /** Rows kept out of ClickHouse because a value cannot land (sync/quarantine.ts), and the oldest one's first sighting. */
+  quarantinedRows: number;
+  quarantinedSince: string | null;
   /** Every source commit before this instant was landed. */
   watermark: string | null;
   stallAfterSeconds: number;
@@ -47,6 +60,8 @@ export interface TableSyncStatus {
   consecutiveFailures: number;
   quarantineReason: string | null;
   reconciliation: ReconciliationStatus | null;
+  /** Last content reconciliation (sync/content.ts): rows found different and repaired. */
+  content: ContentStatus | null;
 }
 
 export interface SourceSyncStatus {
@@ -85,14 +100,21 @@ export async function getSyncStatus(meta: Pool, opts: { project?: string } = {})
   const { rows } = await meta.query(
     `
     SELECT t.*, now() AS now_at,
+           CASE WHEN t.phase IN ('incremental', 'quarantined') AND t.watermark ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}'
+                THEN greatest(0, extract(epoch FROM now() - t.watermark::timestamptz))::float8 END AS watermark_age,
            CASE WHEN t.phase = 'incremental' THEN now() - coalesce(t.last_success_at, t.updated_at) > t.stall_after_seconds * interval '1 second'
                                                  OR coalesce(t.lag_seconds, 0) > t.stall_after_seconds
+                                                 OR (t.watermark ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}'
+                                                     AND now() - t.watermark::timestamptz > t.stall_after_seconds * interval '1 second')
                 WHEN t.phase IN ('snapshot', 'pending') THEN now() - t.updated_at > t.stall_after_seconds * interval '1 second'
                 ELSE false END AS stalled
       FROM etl_tables t WHERE ($1::text IS NULL OR t.project = $1) ORDER BY t.table_key`,
     [project],
   );
+  const held = await quarantineSummary(meta);
+  const contents = await contentStatus(meta);
   const tables: TableSyncStatus[] = (rows as Record<string, unknown>[]).map((r) => {
+    const q = held.get(r.table_key as string);
     const phase = r.phase as TableSyncStatus['phase'];
     const stalled = r.stalled === true;
     const failures = Number(r.consecutive_failures ?? 0);
@@ -113,13 +135,17 @@ export async function getSyncStatus(meta: Pool, opts: { project?: string } = {})
       snapshotRows: Number(r.snapshot_rows ?? 0),
       lastRunAt: iso(r.last_run_at),
       lastSuccessAt: iso(r.last_success_at),
-      lagSeconds: n(r.lag_seconds),
+      lagSeconds: n(r.watermark_age),
+      lastRunLagSeconds: n(r.lag_seconds),
+      quarantinedRows: q?.rows ?? 0,
+      quarantinedSince: q ? q.oldest.toISOString() : null,
       watermark: (r.watermark as string | null) ?? null,
       stallAfterSeconds: Number(r.stall_after_seconds),
       stalled,
       lastError: (r.last_error as string | null) ?? null,
       consecutiveFailures: failures,
       quarantineReason: (r.quarantine_reason as string | null) ?? null,
+      content: contents.get(r.table_key as string) ?? null,
       reconciliation:
         r.recon_at === null || r.recon_at === undefined
           ? null
@@ -214,7 +240,11 @@ export async function publishStatusToClickHouse(ch: ClickHouse, status: SyncStat
 
 /** Sets the ETL's Prometheus gauges from a status snapshot. */
 export function exportMetrics(registry: Registry, status: SyncStatus): void {
-  const lag = gauge(registry, 'tidemark_etl_lag_seconds', 'Seconds from source commit to queryable in ClickHouse, at the last successful sync', ['table']);
+  const lag = gauge(registry, 'tidemark_etl_lag_seconds', 'Age of the table watermark: every source commit older than this is queryable in ClickHouse (grows while the table is halted)', ['table']);
+  const contentChanged = gauge(registry, 'tidemark_etl_reconcile_content_changed_total', 'Rows found with different content in ClickHouse by content reconciliation, since first reconciled', ['table']);
+  const contentRepaired = gauge(registry, 'tidemark_etl_reconcile_content_repaired_total', 'Rows re-landed by content reconciliation, since first reconciled', ['table']);
+  const contentRemaining = gauge(registry, 'tidemark_etl_reconcile_content_remaining', 'Rows known to differ and not repaired yet (over maxRepair) at the last content reconciliation', ['table']);
+  const heldRows = gauge(registry, 'tidemark_etl_quarantined_rows', 'Rows kept out of ClickHouse because a value cannot land (key and reason in etl_row_quarantine)', ['table']);
   const lastSuccess = gauge(registry, 'tidemark_etl_last_success_timestamp_seconds', 'Unix time of the last successful sync of the table', ['table']);
   const rows = gauge(registry, 'tidemark_etl_rows_synced', 'Rows landed in ClickHouse for the table since it was first synced', ['table']);
   const stalled = gauge(registry, 'tidemark_etl_stalled', '1 when the table has not synced within its stall threshold', ['table']);
@@ -229,6 +259,12 @@ export function exportMetrics(registry: Registry, status: SyncStatus): void {
     if (t.lagSeconds !== null) lag.set(l, t.lagSeconds);
     if (t.lastSuccessAt) lastSuccess.set(l, Date.parse(t.lastSuccessAt) / 1000);
     rows.set(l, t.rowsSynced);
+    heldRows.set(l, t.quarantinedRows);
+    if (t.content) {
+      contentChanged.set(l, t.content.changedTotal);
+      contentRepaired.set(l, t.content.repairedTotal);
+      contentRemaining.set(l, t.content.remaining);
+    }
     stalled.set(l, t.stalled ? 1 : 0);
     quarantined.set(l, t.phase === 'quarantined' ? 1 : 0);
     failures.set(l, t.consecutiveFailures);

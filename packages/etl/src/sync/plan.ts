@@ -54,7 +54,7 @@ export function buildPlan(cfg: TableConfig, source: SourceTable): TablePlan {
     .map((c) => c.name)
     .filter((n) => (include ? include.includes(n) || keyNames.includes(n) : true))
     .filter((n) => !exclude.includes(n));
-  for (const reserved of ['project_id', '_version', 'is_deleted']) {
+  for (const reserved of ['project_id', '_version', 'is_deleted', '_row_hash']) {
     if (landedNames.includes(reserved)) throw problem(cfg, `column ${reserved} collides with the column the target adds; exclude it`);
   }
 
@@ -104,7 +104,20 @@ export function landedColumns(plan: TablePlan): LandedColumn[] {
  * `projectSql` and `versionSql` are bound references (SettingParams).
  */
 export function selectList(plan: TablePlan, alias: string, versionSql: string, projectSql: string): string {
-  return [`(${projectSql})::text`, ...plan.columns.map((c) => c.select(colRef(alias, c.name))), `(${versionSql})::text`, `'0'`].join(', ');
+  return [`(${projectSql})::text`, ...plan.columns.map((c) => c.select(colRef(alias, c.name))), `(${versionSql})::text`, `'0'`, `(${rowHashSql(plan, alias)})::text`].join(', ');
+}
+
+/**
+ * A 60-bit hash of the row's landed columns as the source holds them (the
+ * record's text form, under the read session's fixed DateStyle/TimeZone/
+ * extra_float_digits). Stored with every landed row as _row_hash, and
+ * computed again over the source by content reconciliation
+ * (sync/content.ts): both sides' hashes come from Postgres, so no value has
+ * to be formatted identically by two engines. 60 bits: a positive bigint,
+ * and the per-range sums stay exact in numeric.
+ */
+export function rowHashSql(plan: TablePlan, alias: string): string {
+  return `('x' || substr(md5(ROW(${plan.columns.map((c) => colRef(alias, c.name)).join(', ')})::text), 1, 15))::bit(60)::int8`;
 }
 
 /**
@@ -126,7 +139,7 @@ export function landableFilter(plan: TablePlan, alias: string): string {
 
 /** Columns of a full landed row, named in every insert (so the ClickHouse column order never matters). */
 export function landingColumns(plan: TablePlan): string[] {
-  return ['project_id', ...plan.columns.map((c) => c.name), '_version', 'is_deleted'];
+  return ['project_id', ...plan.columns.map((c) => c.name), '_version', 'is_deleted', '_row_hash'];
 }
 
 /** Columns of a tombstone row: the project, the key, the version and the flag; the rest takes defaults. */

@@ -50,6 +50,15 @@ const DDL = `CREATE TABLE IF NOT EXISTS etl_row_quarantine (
 
 const ensured = new WeakSet<Pool>();
 
+const existsRow = z.object({ present: z.boolean() });
+
+/** Readers (the API's pool) never create the table: none yet means no row was ever quarantined. */
+async function quarantineExists(meta: Pool): Promise<boolean> {
+  if (ensured.has(meta)) return true;
+  const { rows } = await meta.query(`SELECT to_regclass('etl_row_quarantine') IS NOT NULL AS present`);
+  return existsRow.parse(rows[0]).present;
+}
+
 /** Creates etl_row_quarantine when missing (once per pool and process). */
 export async function ensureQuarantineSchema(meta: Pool): Promise<void> {
   if (ensured.has(meta)) return;
@@ -114,7 +123,7 @@ export interface QuarantinedRow {
 
 /** Quarantined rows, newest first (the API's / dashboard's list). */
 export async function listQuarantinedRows(meta: Pool, opts: { table?: string; limit?: number } = {}): Promise<QuarantinedRow[]> {
-  await ensureQuarantineSchema(meta);
+  if (!(await quarantineExists(meta))) return [];
   const limit = Math.max(1, Math.min(opts.limit ?? 100, 10_000));
   const { rows } = await meta.query(
     `SELECT table_key, key_values, reason, first_seen_at, last_seen_at, attempts FROM etl_row_quarantine
@@ -131,7 +140,7 @@ const countRow = z.object({ table_key: z.string(), n: z.coerce.number(), oldest:
 
 /** Per table: how many rows are quarantined and since when (status, metrics). */
 export async function quarantineSummary(meta: Pool): Promise<Map<string, { rows: number; oldest: Date }>> {
-  await ensureQuarantineSchema(meta);
+  if (!(await quarantineExists(meta))) return new Map();
   const { rows } = await meta.query(`SELECT table_key, count(*)::int8 AS n, min(first_seen_at) AS oldest FROM etl_row_quarantine GROUP BY table_key`);
   return new Map(rows.map((r: unknown) => countRow.parse(r)).map((r) => [r.table_key, { rows: r.n, oldest: r.oldest }]));
 }

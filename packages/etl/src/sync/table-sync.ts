@@ -71,6 +71,33 @@ export async function runTable(deps: SyncDeps, cfg: TableConfig, opts: RunOption
   return locked.value;
 }
 
+/**
+ * A message that repeats itself ("X: X", from an error wrapping another whose
+ * text it already quotes) is said once.
+ */
+export function sayOnce(message: string): string {
+  const parts = message.split(': ');
+  // Any run of segments immediately repeated ("a: X: X: b") is kept once.
+  for (let n = Math.floor(parts.length / 2); n >= 1; n--) {
+    for (let i = 0; i + 2 * n <= parts.length; i++) {
+      if (parts.slice(i, i + n).join(': ') === parts.slice(i + n, i + 2 * n).join(': ')) {
+        return sayOnce([...parts.slice(0, i + n), ...parts.slice(i + 2 * n)].join(': '));
+      }
+    }
+  }
+  return message;
+}
+
+/**
+ * How long the schedule waits before running a failing table again: one
+ * schedule interval after the first failure, doubling with every further
+ * one, at most 5 minutes. Runs asked for explicitly (API, CLI) do not wait.
+ */
+export function backoffMs(everyMs: number, consecutiveFailures: number): number {
+  if (consecutiveFailures <= 1) return 0;
+  return Math.min(300_000, everyMs * 2 ** Math.min(consecutiveFailures - 1, 20));
+}
+
 async function reload(deps: SyncDeps, key: string): Promise<TableState> {
   return (await getTableState(deps.meta, key)) as TableState;
 }
@@ -194,8 +221,13 @@ async function runLocked(deps: SyncDeps, cfg: TableConfig, opts: RunOptions): Pr
       await quarantine(deps.meta, key, err.message, hash);
       return { ...result, status: 'quarantined', error: err };
     }
-    log.error({ err }, 'table sync failed');
-    await recordFailure(deps.meta, key, err.message).catch((e: unknown) => log.error({ err: e }, 'could not record the failure'));
+    // Said once: the first failure with a message is an error; the same message again is a
+    // warning only at 2, 4, 8, ... repeats (a missing table must not log every tick).
+    const message = sayOnce(err.message);
+    const repeats = state.lastError === message ? state.consecutiveFailures : 0;
+    if (repeats === 0) log.error({ err }, 'table sync failed');
+    else if ((repeats & (repeats - 1)) === 0) log.warn({ failures: repeats + 1, error: message }, 'table sync still failing');
+    await recordFailure(deps.meta, key, message).catch((e: unknown) => log.error({ err: e }, 'could not record the failure'));
     return { ...result, status: 'failed', error: err };
   }
 }

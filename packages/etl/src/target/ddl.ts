@@ -35,7 +35,8 @@ async function run(ch: ClickHouse, sql: string, opts: DdlOptions): Promise<void>
 export function createTableSql(ch: ClickHouse, plan: TablePlan): string {
   // project_id first: every query is scoped to one project, so it leads the sort key too.
   const cols = ['  `project_id` LowCardinality(String)', ...plan.columns.map((c) => `  ${chIdent(c.name)} ${c.chType}`)];
-  cols.push('  `_version` UInt64', '  `is_deleted` UInt8');
+  // _row_hash: the source row's content hash at landing (sync/plan.ts rowHashSql), what content reconciliation compares.
+  cols.push('  `_version` UInt64', '  `is_deleted` UInt8', '  `_row_hash` UInt64');
   return [
     `CREATE TABLE IF NOT EXISTS ${qualified(ch, plan.targetTable)}`,
     `(`,
@@ -174,7 +175,7 @@ export async function ensureTarget(ch: ClickHouse, plan: TablePlan, opts: DdlOpt
   }
   const wanted = new Set(plan.columns.map((c) => c.name));
   for (const c of existing) {
-    if (c.name === '_version' || c.name === 'is_deleted' || c.name === 'project_id') continue;
+    if (c.name === '_version' || c.name === 'is_deleted' || c.name === 'project_id' || c.name === '_row_hash') continue;
     if (!wanted.has(c.name)) problems.push(`column ${c.name} is no longer in the source (dropped, renamed or excluded)`);
   }
   const alters: string[] = [];
@@ -212,6 +213,8 @@ export async function ensureTarget(ch: ClickHouse, plan: TablePlan, opts: DdlOpt
       { context: { table, problems } },
     );
   }
+  // Tables made before content reconciliation: their rows read as hash 0 and are re-landed by it.
+  if (!byName.has('_row_hash')) alters.push('ADD COLUMN IF NOT EXISTS `_row_hash` UInt64');
   for (const a of alters) await run(ch, `ALTER TABLE ${qualified(ch, plan.targetTable)} ${a}`, opts);
   if (alters.length > 0) await run(ch, createViewSql(ch, plan, plan.columns.map((c) => c.name)), opts);
   return result;

@@ -24,7 +24,7 @@ export async function spawnEmbeddedPostgres(): Promise<EmbeddedPostgres> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
+  let url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`embedded Postgres did not start: ${stderr}`)), 60_000);
     child.once('exit', (code) => reject(new Error(`embedded Postgres exited with ${code}: ${stderr}`)));
     readline.createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
@@ -39,6 +39,15 @@ export async function spawnEmbeddedPostgres(): Promise<EmbeddedPostgres> {
       }
     });
   });
+  // The embedded server authenticates (SCRAM); its generated credentials are in the data directory.
+  const secrets = path.join(dataDir, 'postgres-secrets.json');
+  if (fs.existsSync(secrets)) {
+    const { user, password } = JSON.parse(fs.readFileSync(secrets, 'utf8')) as { user: string; password: string };
+    const u = new URL(url);
+    u.username = encodeURIComponent(user);
+    u.password = encodeURIComponent(password);
+    url = u.toString();
+  }
   return {
     url,
     async stop() {

@@ -1,0 +1,284 @@
+/**
+ * Content reconciliation: finds rows whose content differs between the
+ * source and ClickHouse even though both hold the key — an update stamped
+ * further back than the cursor overlap, a delete and re-insert with an old
+ * stamp, an UPDATE that did not move the cursor — and re-lands them.
+ *
+ * How (as data-diff tools do, without moving the table):
+ * 1. Every landed row carries _row_hash, the source row's content hash
+ *    computed by Postgres at landing (plan.ts rowHashSql).
+ * 2. Both sides are cut into RANGES ranges of the key space by the first
+ *    three hex digits of md5(key text) and each side computes, per range,
+ *    count and sum of row hashes mod 2^64 — inside the databases, so only
+ *    RANGES small rows travel.
+ * 3. Ranges whose (count, sum) differ are opened (the second level of the
+ *    bisection): their (key, hash) pairs are compared row by row, BATCH
+ *    ranges at a time, and every source row whose hash differs or is missing
+ *    is re-landed with the reconciliation snapshot's version (newer than any
+ *    landed copy, older than any later change), at most maxRepair per run.
+ *
+ * The JS side only handles the ranges and the opened ranges' keys, and
+ * yields to the event loop between batches, so a reconciliation of any size
+ * never blocks the process.
+ *
+ * Limits: the key's text must print the same in both engines (int, text,
+ * uuid, time, bool, bytea keys do); Decimal keys fall back to key-only
+ * reconciliation. Quarantined rows (sync/quarantine.ts) are left out of the
+ * source side; their stale copies, if any, count as differences.
+ */
+import type { Pool, PoolClient } from 'pg';
+import { setImmediate as yieldLoop } from 'node:timers/promises';
+import { z } from 'zod';
+import type { TableState } from '../checkpoint/store';
+import { classifySourceError } from '../errors';
+import { copyBlocks } from '../source/copy';
+import { SettingParams } from '../sql/bind';
+import { chIdent, pgIdent } from '../sql/quote';
+import { qualifiedTarget } from '../target/ddl';
+import { landBlock } from '../target/land';
+import { pgKeyText, type KeyKind } from '../target/types';
+import type { SyncDeps } from './deps';
+import { keysJoin, keysTable, keyTextList } from './keys';
+import { landableFilter, landingColumns, rowHashSql, selectList, type TablePlan } from './plan';
+
+/** Ranges of the first level: 16^3. */
+const RANGES = 4096;
+/** Differing ranges opened per round trip. */
+const BATCH = 64;
+
+export interface ContentResult {
+  /** Ranges compared by (count, hash sum). */
+  ranges: number;
+  /** Ranges whose count or hash sum differed. */
+  differingRanges: number;
+  /** Source rows compared by content (through the range sums). */
+  rowsCompared: number;
+  /** Source rows whose content (or presence) differed in ClickHouse. */
+  changed: number;
+  /** Rows re-landed. */
+  repaired: number;
+  /** Differences left for the next run (over maxRepair). */
+  remaining: number;
+  /** Why content was not compared, when it was not. */
+  skipped?: string;
+  seconds: number;
+}
+
+function pgKeyTextExpr(plan: TablePlan, kinds: KeyKind[]): string {
+  const parts = plan.key.map((k, i) => pgKeyText(k, kinds[i] as KeyKind, `t.${pgIdent(k.name)}`));
+  return parts.length === 1 ? (parts[0] as string) : `concat_ws(chr(9), ${parts.join(', ')})`;
+}
+
+function chKeyTextExpr(plan: TablePlan): string {
+  const parts = plan.key.map((k) => `toString(${chIdent(k.name)})`);
+  return parts.length === 1 ? (parts[0] as string) : `arrayStringConcat([${parts.join(', ')}], '\\t')`;
+}
+
+const rangeRow = z.object({ b: z.string(), n: z.coerce.number(), h: z.string() });
+const chRowKey = z.object({ kt: z.string(), h: z.string() });
+
+/** Compares and repairs by content, in the caller's read transaction (`client`), landing with `version`. */
+export async function reconcileContent(
+  deps: SyncDeps,
+  plan: TablePlan,
+  state: TableState,
+  client: PoolClient,
+  version: string,
+  opts: { maxRepair: number },
+): Promise<ContentResult> {
+  const t0 = Date.now();
+  const key = plan.cfg.key;
+  const kinds = plan.keyKinds;
+  const empty = { ranges: 0, differingRanges: 0, rowsCompared: 0, changed: 0, repaired: 0, remaining: 0 };
+  if (typeof kinds === 'string') return { ...empty, skipped: kinds, seconds: 0 };
+  if (kinds.includes('decimal')) return { ...empty, skipped: 'a Decimal key prints differently in Postgres and ClickHouse; keys only', seconds: 0 };
+  const pgKt = pgKeyTextExpr(plan, kinds);
+  const chKt = chKeyTextExpr(plan);
+  const target = qualifiedTarget(deps.ch, plan.targetTable);
+  const landable = landableFilter(plan, 't');
+  const hash = rowHashSql(plan, 't');
+
+  // Level 1: per-range count and hash sum on both sides.
+  const pgRanges = new Map<string, { n: number; h: string }>();
+  try {
+    const { rows } = await client.query(
+      `SELECT substr(md5(${pgKt}), 1, 3) AS b, count(*)::int8 AS n, (sum(${hash}) % 18446744073709551616)::text AS h FROM ${plan.pgTable} AS t WHERE true${landable} GROUP BY 1`,
+    );
+    for (const r of rows as unknown[]) {
+      const x = rangeRow.parse(r);
+      pgRanges.set(x.b, { n: x.n, h: x.h });
+    }
+  } catch (err) {
+    throw classifySourceError(err, key);
+  }
+  const chRangesQuery = deps.ch.query({
+    name: 'etl.content_ranges',
+    sql: `SELECT lower(substring(hex(MD5(${chKt})), 1, 3)) AS b, count() AS n, toString(sumWithOverflow(_row_hash)) AS h
+            FROM ${target} FINAL WHERE is_deleted = 0 AND project_id = {project:String} GROUP BY b`,
+    params: z.object({ project: z.string() }),
+    row: rangeRow,
+  });
+  const chRanges = new Map((await chRangesQuery({ project: plan.cfg.project })).map((r) => [r.b, r]));
+  const differing = [...new Set([...pgRanges.keys(), ...chRanges.keys()])]
+    .filter((b) => {
+      const p = pgRanges.get(b);
+      const c = chRanges.get(b);
+      return p?.n !== c?.n || p?.h !== c?.h;
+    })
+    .sort();
+  let rowsCompared = 0;
+  for (const p of pgRanges.values()) rowsCompared += p.n;
+
+  // Level 2: open the differing ranges, BATCH at a time; re-land what differs.
+  const chRowsQuery = deps.ch.query({
+    name: 'etl.content_rows',
+    sql: `SELECT ${chKt} AS kt, toString(_row_hash) AS h FROM ${target} FINAL
+           WHERE is_deleted = 0 AND project_id = {project:String} AND lower(substring(hex(MD5(${chKt})), 1, 3)) IN {ranges:Array(String)}`,
+    params: z.object({ project: z.string(), ranges: z.array(z.string()) }),
+    row: chRowKey,
+  });
+  const pgRowKey = z.object({ kt: z.string(), h: z.string() }).catchall(z.string());
+  let changed = 0;
+  let repaired = 0;
+  let remaining = 0;
+  for (let i = 0; i < differing.length; i += BATCH) {
+    await yieldLoop();
+    const ranges = differing.slice(i, i + BATCH);
+    const chHashes = new Map((await chRowsQuery({ project: plan.cfg.project, ranges })).map((r) => [r.kt, r.h]));
+    const { rows } = await client.query(
+      `SELECT ${keyTextList(plan.key, 't')}, ${pgKt} AS kt, (${hash})::text AS h FROM ${plan.pgTable} AS t WHERE substr(md5(${pgKt}), 1, 3) = ANY($1::text[])${landable}`,
+      [ranges],
+    );
+    const redo: string[][] = [];
+    for (const r of rows as unknown[]) {
+      const x = pgRowKey.parse(r);
+      if (chHashes.get(x.kt) === x.h) continue;
+      changed++;
+      if (repaired + redo.length < opts.maxRepair) redo.push(plan.key.map((_k, j) => x[`k${j}`] ?? ''));
+      else remaining++;
+    }
+    if (redo.length > 0) repaired += await relandKeys(deps, plan, state, client, version, redo, `content:${i}`);
+  }
+  const result: ContentResult = { ranges: RANGES, differingRanges: differing.length, rowsCompared, changed, repaired, remaining, seconds: (Date.now() - t0) / 1000 };
+  if (changed > 0) deps.logger.warn({ table: key, ...result }, 'content reconciliation found rows that differ; re-landed');
+  return result;
+}
+
+/** Reads rows by key in the caller's snapshot and lands them with `version`. */
+export async function relandKeys(deps: SyncDeps, plan: TablePlan, state: TableState, client: PoolClient, version: string, keys: string[][], label: string): Promise<number> {
+  const key = plan.cfg.key;
+  let landed = 0;
+  for (let b = 0; b < keys.length; b += 5_000) {
+    const s = new SettingParams('r');
+    const kt = keysTable(plan.key, keys.slice(b, b + 5_000), s, 'k');
+    const v = s.ref(version, 'numeric');
+    const project = s.ref(plan.cfg.project);
+    await s.apply(client);
+    const sql = `COPY (SELECT ${selectList(plan, 't', v, project)} FROM ${plan.pgTable} AS t JOIN ${kt} ON ${keysJoin(plan.key, 't', 'k')} WHERE true${landableFilter(plan, 't')}) TO STDOUT`;
+    let blockNo = 0;
+    try {
+      for await (const block of copyBlocks(client, sql, { blockBytes: deps.source.blockBytes })) {
+        await landBlock(deps.ch, block, {
+          table: plan.targetTable,
+          columns: landingColumns(plan),
+          identity: `${key}:g${state.generation}:recon:v${version}:${label}:${b}:${blockNo++}`,
+          logger: deps.logger,
+        });
+        landed += block.rows;
+        await deps.hooks?.afterLand?.({ table: key, kind: 'repair', rows: block.rows });
+      }
+    } catch (err) {
+      throw classifySourceError(err, key);
+    }
+  }
+  return landed;
+}
+
+const DDL = `CREATE TABLE IF NOT EXISTS etl_reconcile_content (
+  table_key text PRIMARY KEY,
+  at timestamptz NOT NULL,
+  ranges integer NOT NULL,
+  differing_ranges integer NOT NULL,
+  rows_compared bigint NOT NULL,
+  changed bigint NOT NULL,
+  repaired bigint NOT NULL,
+  remaining bigint NOT NULL,
+  seconds double precision NOT NULL,
+  skipped text,
+  changed_total bigint NOT NULL DEFAULT 0,
+  repaired_total bigint NOT NULL DEFAULT 0
+)`;
+
+const ensured = new WeakSet<Pool>();
+
+/** Records a content reconciliation (last result, and running totals for the metrics). */
+export async function recordContent(meta: Pool, table: string, r: ContentResult): Promise<void> {
+  if (!ensured.has(meta)) {
+    await meta.query(DDL);
+    ensured.add(meta);
+  }
+  await meta.query(
+    `INSERT INTO etl_reconcile_content (table_key, at, ranges, differing_ranges, rows_compared, changed, repaired, remaining, seconds, skipped, changed_total, repaired_total)
+     VALUES ($1, now(), $2, $3, $4, $5, $6, $7, $8, $9, $5, $6)
+     ON CONFLICT (table_key) DO UPDATE SET at = now(), ranges = $2, differing_ranges = $3, rows_compared = $4, changed = $5, repaired = $6, remaining = $7, seconds = $8,
+        skipped = $9, changed_total = etl_reconcile_content.changed_total + $5, repaired_total = etl_reconcile_content.repaired_total + $6`,
+    [table, r.ranges, r.differingRanges, r.rowsCompared, r.changed, r.repaired, r.remaining, r.seconds, r.skipped ?? null],
+  );
+}
+
+const contentRow = z.object({
+  table_key: z.string(),
+  at: z.date(),
+  differing_ranges: z.coerce.number(),
+  rows_compared: z.coerce.number(),
+  changed: z.coerce.number(),
+  repaired: z.coerce.number(),
+  remaining: z.coerce.number(),
+  seconds: z.coerce.number(),
+  skipped: z.string().nullable(),
+  changed_total: z.coerce.number(),
+  repaired_total: z.coerce.number(),
+});
+
+export interface ContentStatus {
+  at: string;
+  rowsCompared: number;
+  differingRanges: number;
+  /** Rows found different at the last content reconciliation. */
+  changed: number;
+  repaired: number;
+  /** Differences not repaired yet (over maxRepair; next run). */
+  remaining: number;
+  seconds: number;
+  skipped: string | null;
+  /** Since the table was first reconciled by content. */
+  changedTotal: number;
+  repairedTotal: number;
+}
+
+/** Last content reconciliation per table (status, metrics); empty before the first one. */
+export async function contentStatus(meta: Pool): Promise<Map<string, ContentStatus>> {
+  const present = z.object({ present: z.boolean() }).parse((await meta.query(`SELECT to_regclass('etl_reconcile_content') IS NOT NULL AS present`)).rows[0]).present;
+  if (!present) return new Map();
+  const { rows } = await meta.query(`SELECT * FROM etl_reconcile_content`);
+  return new Map(
+    rows.map((r: unknown) => {
+      const x = contentRow.parse(r);
+      return [
+        x.table_key,
+        {
+          at: x.at.toISOString(),
+          rowsCompared: x.rows_compared,
+          differingRanges: x.differing_ranges,
+          changed: x.changed,
+          repaired: x.repaired,
+          remaining: x.remaining,
+          seconds: x.seconds,
+          skipped: x.skipped,
+          changedTotal: x.changed_total,
+          repairedTotal: x.repaired_total,
+        },
+      ];
+    }),
+  );
+}
