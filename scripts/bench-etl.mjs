@@ -15,7 +15,9 @@
 //    checkpoints in the metadata Postgres) into biz_orders_v1.
 //    With --rounds N both alternate N times and the best of each is compared
 //    (other load on a shared machine only makes a run slower).
-// 4. Lag: a writer makes --rate changes/s (10 transactions a second) for
+// 4. Reconciliation: 0.1% backdated updates (no cursor can see them) are found
+//    and repaired by content; reports rows/s compared and the event-loop delay.
+// 5. Lag: a writer makes --rate changes/s (10 transactions a second) for
 //    --seconds; every transaction also sets a probe row to a unique marker,
 //    and a poller reads ClickHouse every 20 ms until the marker is
 //    queryable: lag = seen − committed (both on this machine's clock).
@@ -30,6 +32,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseFlags } from './lib/bench.mjs';
 
 const TARGET_RATIO = 0.5;
@@ -191,6 +194,33 @@ async function main() {
     const bestSnap = snaps.reduce((a, b) => (b.rate > a.rate ? b : a));
     const ratio = bestSnap.rate / bestLimit.rate;
 
+    // ------------------------------------------------------------ reconciliation
+    // On the last snapshot's target: 0.1% of the orders get a backdated update (the
+    // touch trigger disabled, the stamp set a day back, so no cursor sees it); a
+    // forced reconciliation must find and repair exactly those by content, while
+    // the event loop's delay is sampled every 10 ms.
+    let recon;
+    {
+      const target = snaps.at(-1).target;
+      await writer.query(`ALTER TABLE ${SCHEMA}.orders DISABLE TRIGGER touch_updated_at`);
+      const upd = await writer.query(`UPDATE ${SCHEMA}.orders SET amount = amount + 1, updated_at = updated_at - interval '1 day' WHERE order_id % 1000 = 0`);
+      await writer.query(`ALTER TABLE ${SCHEMA}.orders ENABLE TRIGGER touch_updated_at`);
+      const engine = new etl.EtlEngine({ config: snapshotConfig(target), clickhouse: ch, meta, logger, onProgress: () => undefined });
+      err(`reconciliation of ${fmt(opts.rows)} keys (keys and contents), ${fmt(upd.rowCount)} backdated updates…\n`);
+      const loop = monitorEventLoopDelay({ resolution: 10 });
+      loop.enable();
+      const start = Date.now();
+      const r = await engine.runTable('orders', { reconcile: 'force' });
+      const seconds = (Date.now() - start) / 1000;
+      loop.disable();
+      await engine.stop();
+      if (r.status !== 'ok' || !r.reconcile?.content) throw new Error(`reconciliation failed: ${r.error?.message ?? 'no content result'}`);
+      const [src] = (await writer.query(`SELECT count(*)::text AS n, sum(amount)::text AS s FROM ${SCHEMA}.orders`)).rows;
+      const [dst] = await chRows(`SELECT toString(count()) AS n, toString(sum(amount)) AS s FROM ${CH_DB}.${target}`);
+      if (src.n !== dst.n || Number(src.s) !== Number(dst.s)) throw new Error(`reconciliation left a mismatch: source ${JSON.stringify(src)} vs target ${JSON.stringify(dst)}`);
+      recon = { seconds, content: r.reconcile.content, backdated: upd.rowCount, p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
+    }
+
     // ------------------------------------------------------------ lag
     const PROBES = 50;
     // Markers only grow, across both lag runs: a probe row never already holds a later marker.
@@ -314,6 +344,10 @@ async function main() {
       out(`  every round (rows/s): limit ${limits.map((l) => fmt(l.rate)).join(' / ')}; tidemark ${snaps.map((l) => fmt(l.rate)).join(' / ')}; ratio of medians ${(ms / ml).toFixed(2)}\n`);
       out(`  (the limit is one COPY stream; the snapshot reads 2 chunks at once, so it can pass the limit when cores are free)\n`);
     }
+    out(`reconciliation of ${fmt(opts.rows)} keys by key and content (${fmt(recon.backdated)} backdated updates planted):\n`);
+    out(`  ${fmt(recon.content.rowsCompared / recon.seconds).padStart(10)} rows/s compared by content  (${recon.seconds.toFixed(2)} s in all; content ranges ${recon.content.seconds.toFixed(2)} s)\n`);
+    out(`  found ${fmt(recon.content.changed)} changed rows in ${fmt(recon.content.differingRanges)} of ${fmt(recon.content.ranges)} ranges, repaired ${fmt(recon.content.repaired)}; source and target sums equal after\n`);
+    out(`  event-loop delay during it: p50 ${recon.p50.toFixed(1)} ms   p99 ${recon.p99.toFixed(1)} ms   max ${recon.max.toFixed(1)} ms  (target < 100 ms)${recon.max < 100 ? '' : '  MAX ABOVE TARGET'}\n`);
     out(`incremental lag, commit → queryable, ${fmt(opts.rate)} changes/s for ${opts.seconds} s:\n`);
     for (const l of lags) {
       if (l.skipped) out(`  ${l.label}: skipped (${l.skipped})\n`);
