@@ -11,6 +11,9 @@ export { getSyncStatus, exportMetrics, publishStatusToClickHouse, ETL_ALERT_RULE
 export type { SyncStatus, TableSyncStatus, SourceSyncStatus, ReconciliationStatus, TableSyncState } from './status/status';
 export { runTable, type TableRunResult, type RunOptions } from './sync/table-sync';
 export type { ReconcileResult } from './sync/reconcile';
+export { contentStatus, type ContentResult, type ContentStatus } from './sync/content';
+// Row quarantine, read side: what the query API and the dashboard list (read-only; creates nothing).
+export { listQuarantinedRows, quarantineSummary, type QuarantinedRow } from './sync/quarantine';
 export type { SyncDeps, SyncHooks, LandedInfo } from './sync/deps';
 export { CdcStream } from './sync/cdc';
 export { Progress, logProgress, progressPrinter, type ProgressEvent, type ProgressListener } from './progress/progress';
