@@ -15,16 +15,16 @@ let dir: string;
 const T = Date.UTC(2026, 2, 2, 10, 0, 0);
 const iso = (t: number): string => new Date(t).toISOString().replace('T', ' ').replace('Z', '');
 
-/** The biz tables as the ETL will create them (ReplacingMergeTree with is_deleted and _version). */
+/** The biz tables as the ETL creates them (project_id first, ReplacingMergeTree with is_deleted and _version). */
 const BIZ_TABLES = [
-  `CREATE TABLE IF NOT EXISTS biz_orders_v1 (order_id String, customer_id String, status LowCardinality(String), service_type LowCardinality(String),
+  `CREATE TABLE IF NOT EXISTS biz_orders_v1 (project_id LowCardinality(String), order_id String, customer_id String, status LowCardinality(String), service_type LowCardinality(String),
      product_category LowCardinality(String), amount Decimal(18, 2), created_at DateTime64(6, 'UTC'), updated_at DateTime64(6, 'UTC'),
-     is_deleted UInt8, _version UInt64) ENGINE = ReplacingMergeTree(_version, is_deleted) ORDER BY order_id`,
-  `CREATE TABLE IF NOT EXISTS biz_service_records_v1 (record_id String, status LowCardinality(String), priority LowCardinality(String), assignee String,
+     is_deleted UInt8, _version UInt64) ENGINE = ReplacingMergeTree(_version, is_deleted) ORDER BY (project_id, order_id)`,
+  `CREATE TABLE IF NOT EXISTS biz_service_records_v1 (project_id LowCardinality(String), record_id String, status LowCardinality(String), priority LowCardinality(String), assignee String,
      due_at DateTime64(6, 'UTC'), resolved_at Nullable(DateTime64(6, 'UTC')), created_at DateTime64(6, 'UTC'), updated_at DateTime64(6, 'UTC'),
-     is_deleted UInt8, _version UInt64) ENGINE = ReplacingMergeTree(_version, is_deleted) ORDER BY record_id`,
-  `CREATE TABLE IF NOT EXISTS biz_products_v1 (product_id String, name String, category LowCardinality(String), stock Int64, reorder_level Int64,
-     updated_at DateTime64(6, 'UTC'), is_deleted UInt8, _version UInt64) ENGINE = ReplacingMergeTree(_version, is_deleted) ORDER BY product_id`,
+     is_deleted UInt8, _version UInt64) ENGINE = ReplacingMergeTree(_version, is_deleted) ORDER BY (project_id, record_id)`,
+  `CREATE TABLE IF NOT EXISTS biz_products_v1 (project_id LowCardinality(String), product_id String, name String, category LowCardinality(String), stock Int64, reorder_level Int64,
+     updated_at DateTime64(6, 'UTC'), is_deleted UInt8, _version UInt64) ENGINE = ReplacingMergeTree(_version, is_deleted) ORDER BY (project_id, product_id)`,
 ];
 
 beforeAll(async () => {
@@ -79,7 +79,7 @@ rules:
     sql: SELECT 1 AS a, 2 AS b
     condition: { op: '>', threshold: 1 }
   - name: NoTenantFilter
-    sql: SELECT labels['host'] AS host, max(value) AS value FROM metrics_raw_v1 GROUP BY host
+    sql: SELECT count() AS value FROM system.tables
   - name: Sneaky
     sql: SELECT 1 AS value SETTINGS max_execution_time = 0
 `,
@@ -95,7 +95,7 @@ rules:
     'bad.yml rules[2].for: "5 minutes" is not a duration; write e.g. 30s, 5m, 1h30m or 7d',
   ]);
   expect(byRule('TwoNumbers')).toEqual(['bad.yml rules[3].sql: the result has several numeric columns (a, b); name one "value" or set value_column']);
-  expect(byRule('NoTenantFilter')).toEqual([expect.stringMatching(/rules\[4\]\.sql: reads metrics_raw_v1, which holds every project's data: filter it with project_id = \{project_id:String\}/)]);
+  expect(byRule('NoTenantFilter')).toEqual([expect.stringMatching(/rules\[4\]\.sql: not allowed: sql: system\.tables names the database system/)]);
   expect(byRule('Sneaky')).toEqual(['bad.yml rules[5].sql: must not have a SETTINGS clause: the engine sets time and row limits']);
   expect(report.problems.find((p) => p.file.endsWith('broken.yaml'))?.message).toMatch(/^not valid YAML: /);
 
@@ -176,20 +176,20 @@ test('built-in rules fire on the data they are written for (backtest over the mi
   for (let t = T - 2 * 60 * M; t < T + 60 * M; t += 180_000) orders.push(t);
   await env.rw.client.insert({
     table: 'biz_orders_v1',
-    values: orders.map((t, i) => ({ order_id: `o${i}`, customer_id: 'c', status: 'paid', service_type: 'delivery', product_category: 'fruit', amount: '9.90', created_at: iso(t), updated_at: iso(t), is_deleted: 0, _version: 1 })),
+    values: orders.map((t, i) => ({ project_id: project, order_id: `o${i}`, customer_id: 'c', status: 'paid', service_type: 'delivery', product_category: 'fruit', amount: '9.90', created_at: iso(t), updated_at: iso(t), is_deleted: 0, _version: 1 })),
     format: 'JSONEachRow',
   });
   await env.rw.client.insert({
     table: 'biz_service_records_v1',
-    values: Array.from({ length: 12 }, (_, i) => ({ record_id: `r${i}`, status: 'open', priority: 'high', assignee: 'x', due_at: iso(T - 60 * M), resolved_at: null, created_at: iso(T - 120 * M), updated_at: iso(T - 120 * M), is_deleted: 0, _version: 1 })),
+    values: Array.from({ length: 12 }, (_, i) => ({ project_id: project, record_id: `r${i}`, status: 'open', priority: 'high', assignee: 'x', due_at: iso(T - 60 * M), resolved_at: null, created_at: iso(T - 120 * M), updated_at: iso(T - 120 * M), is_deleted: 0, _version: 1 })),
     format: 'JSONEachRow',
   });
   await env.rw.client.insert({
     table: 'biz_products_v1',
     values: [
-      { product_id: 'p1', name: '草莓', category: 'fruit', stock: 2, reorder_level: 10, updated_at: iso(T), is_deleted: 0, _version: 1 },
-      { product_id: 'p2', name: '苹果', category: 'fruit', stock: 200, reorder_level: 10, updated_at: iso(T), is_deleted: 0, _version: 1 },
-      { product_id: 'p3', name: '香蕉', category: 'fruit', stock: 1, reorder_level: 10, updated_at: iso(T), is_deleted: 1, _version: 2 },
+      { project_id: project, product_id: 'p1', name: '草莓', category: 'fruit', stock: 2, reorder_level: 10, updated_at: iso(T), is_deleted: 0, _version: 1 },
+      { project_id: project, product_id: 'p2', name: '苹果', category: 'fruit', stock: 200, reorder_level: 10, updated_at: iso(T), is_deleted: 0, _version: 1 },
+      { project_id: project, product_id: 'p3', name: '香蕉', category: 'fruit', stock: 1, reorder_level: 10, updated_at: iso(T), is_deleted: 1, _version: 2 },
     ],
     format: 'JSONEachRow',
   });
@@ -240,7 +240,7 @@ test('API rules: validation names the field and the ClickHouse error; CRUD; prev
 
   const many = await service.preview(project, { rule: { name: 'Many', sql: 'SELECT toString(number) AS n, toFloat64(number) AS value FROM numbers(10)' }, from: new Date(T), to: new Date(T + 60_000) });
   expect(many.errors[0]?.message).toMatch(/Limit for result exceeded, max rows: 5/);
-  await expect(service.preview(project, { name: 'Dup', from: new Date(T), to: new Date(T + 10 * 24 * 3600_000), step_ms: 1000 })).rejects.toThrow(/at most 2000/);
+  await expect(service.preview(project, { name: 'Dup', from: new Date(T), to: new Date(T + 10 * 24 * 3600_000), step_ms: 1000 })).rejects.toThrow(/at most 500/);
 
   const updated = await service.updateRule(project, 'Dup', { ...rule, enabled: false });
   expect(updated.version).toBe(2);

@@ -68,7 +68,7 @@ export function apiRoutes(deps: ApiDeps): AnyRoute[] {
     ...keyRoutes({ meta: deps.meta }),
     ...timeseriesRoutes({ clickhouse: deps.clickhouse, cache }),
     ...logRoutes({ clickhouse: deps.clickhouse }),
-    ...sqlRoutes({ console: new SqlConsole({ readonly: deps.readonlyClickhouse, database: deps.database }) }),
+    ...sqlRoutes({ console: new SqlConsole({ readonly: deps.readonlyClickhouse, database: deps.database, logger: deps.logger }) }),
     ...monitoringRoutes({ clickhouse: deps.clickhouse, kv: deps.kv }),
     ...businessRoutes({ clickhouse: deps.clickhouse, cache }),
     ...dashboardRoutes({ clickhouse: deps.clickhouse, meta: deps.meta, cache }),

@@ -38,7 +38,16 @@ export interface BacktestResult {
   warnings: string[];
 }
 
-export const MAX_BACKTEST_EVALUATIONS = 2000;
+/**
+ * Caps of one preview, so a read key cannot hold the engine: at most this
+ * many evaluations, each with at most PREVIEW_QUERY_TIMEOUT_MS, and all of
+ * them together at most PREVIEW_QUERY_BUDGET_MS of query time (a
+ * relative-change rule costs two queries per evaluation). Worst case per
+ * preview: the budget plus one timeout per worker.
+ */
+export const MAX_BACKTEST_EVALUATIONS = 500;
+export const PREVIEW_QUERY_TIMEOUT_MS = 10_000;
+export const PREVIEW_QUERY_BUDGET_MS = 60_000;
 
 /**
  * Evaluates a rule at every step of a past window, as the engine would have
@@ -50,33 +59,47 @@ export async function backtest(
   ro: ClickHouse,
   rule: RuleSpec,
   projectId: string,
-  opts: { from: number; to: number; stepMs?: number; queryTimeoutCapMs: number; maxRows: number; concurrency?: number },
+  opts: { from: number; to: number; stepMs?: number; queryTimeoutCapMs: number; maxRows: number; concurrency?: number; maxEvaluations?: number; queryBudgetMs?: number },
 ): Promise<BacktestResult> {
   const stepMs = opts.stepMs ?? rule.interval;
+  if (!Number.isFinite(opts.from) || !Number.isFinite(opts.to)) throw new ValidationError('preview: "from" and "to" must be valid times', { context: { issues: [{ path: 'from', message: 'not a valid time' }] } });
   if (opts.to <= opts.from) throw new ValidationError('preview: "to" must be after "from"', { context: { issues: [{ path: 'to', message: 'must be after from' }] } });
   const count = Math.floor((opts.to - opts.from) / stepMs) + 1;
-  if (count > MAX_BACKTEST_EVALUATIONS) {
-    throw new ValidationError(`preview: ${count} evaluations (window / step); at most ${MAX_BACKTEST_EVALUATIONS}: shorten the window or raise the step`, {
+  const maxEvaluations = opts.maxEvaluations ?? MAX_BACKTEST_EVALUATIONS;
+  if (count > maxEvaluations) {
+    throw new ValidationError(`preview: ${count} evaluations (window / step); at most ${maxEvaluations}: shorten the window or raise the step`, {
       context: { issues: [{ path: 'step', message: `gives ${count} evaluations` }] },
     });
   }
+  const budgetMs = opts.queryBudgetMs ?? PREVIEW_QUERY_BUDGET_MS;
+  let spentMs = 0;
+  let overBudget: number | undefined;
   const warnings: string[] = [];
   if (!/\{now\s*:/.test(rule.sql)) warnings.push('the SQL does not use {now:...}: every step sees the data of the present, so the backtest only repeats today\'s answer');
   const times = Array.from({ length: count }, (_, i) => opts.from + i * stepMs);
   const outcomes: EvalOutcome[] = new Array<EvalOutcome>(count);
   let next = 0;
-  const limits = { timeoutMs: effectiveTimeout(rule, opts.queryTimeoutCapMs), maxRows: opts.maxRows };
+  const limits = { timeoutMs: Math.min(effectiveTimeout(rule, opts.queryTimeoutCapMs), PREVIEW_QUERY_TIMEOUT_MS), maxRows: opts.maxRows };
   const worker = async (): Promise<void> => {
-    while (next < count) {
+    while (next < count && overBudget === undefined) {
       const i = next++;
+      const started = Date.now();
       try {
         outcomes[i] = { ok: true, rows: await runRule(ro, rule, projectId, times[i] as number, limits) };
       } catch (err) {
         outcomes[i] = { ok: false, error: classifyError(err, 'clickhouse') };
       }
+      spentMs += Date.now() - started;
+      if (spentMs > budgetMs && overBudget === undefined) overBudget = i + 1;
     }
   };
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 4, count) }, worker));
+  if (overBudget !== undefined) {
+    throw new ValidationError(
+      `preview: the rule's queries used more than ${budgetMs / 1000} s after ${overBudget} of ${count} evaluations; shorten the window, raise the step or make the query cheaper`,
+      { context: { issues: [{ path: 'step', message: `${count} evaluations exceed the query time budget` }] } },
+    );
+  }
 
   const state = new Map<string, Instance>();
   const transitions: BacktestTransition[] = [];

@@ -1,5 +1,5 @@
 import type { ClickHouse } from '@tidemark/core';
-import { classifyError, placeholderNames, TidemarkError } from '@tidemark/core';
+import { classifyError, placeholderNames, TenantQuery, TidemarkError } from '@tidemark/core';
 import { judge, type RuleSpec } from '../rules/schema';
 import type { Observation } from '../state/types';
 import { labelsFingerprint } from '../util/hash';
@@ -94,6 +94,24 @@ export function ruleParams(rule: RuleSpec, projectId: string, at: number): Recor
 export interface QueryLimits {
   timeoutMs: number;
   maxRows: number;
+  /** Bytes of one answer (default RULE_MAX_RESULT_BYTES). */
+  maxResultBytes?: number;
+  /** Engine memory of one evaluation (default RULE_MAX_MEMORY_BYTES). */
+  maxMemoryBytes?: number;
+}
+
+/** A rule's answer is labels and values: 16 MiB is far more than any sane rule returns. */
+export const RULE_MAX_RESULT_BYTES = 16 * 1024 * 1024;
+export const RULE_MAX_MEMORY_BYTES = 512 * 1024 * 1024;
+
+/** The tenant read path's limits for one rule query. */
+export function tenantLimits(limits: QueryLimits): { timeoutMs: number; maxRows: number; maxResultBytes: number; maxMemoryBytes: number } {
+  return {
+    timeoutMs: limits.timeoutMs,
+    maxRows: limits.maxRows,
+    maxResultBytes: limits.maxResultBytes ?? RULE_MAX_RESULT_BYTES,
+    maxMemoryBytes: limits.maxMemoryBytes ?? RULE_MAX_MEMORY_BYTES,
+  };
 }
 
 /** Rule SQL limits: the rule's own timeout, never above the configured cap. */
@@ -102,39 +120,34 @@ export function effectiveTimeout(rule: RuleSpec, capMs: number): number {
 }
 
 /**
- * Runs the rule's SQL once, at time `at`, as the read-only ClickHouse user
- * with a time limit (max_execution_time, plus a client-side abort as a
- * backstop) and a row limit (max_result_rows, overflow = error). Returns
- * one RuleRow per result row.
+ * Runs the rule's SQL once, at time `at`, through core's tenant-scoped read
+ * path (TenantQuery): ClickHouse's parser checks the statement, the
+ * read-only user runs it with every tenant table filtered to `projectId` by
+ * the engine, whatever the SQL says; {project_id:String} is only a
+ * convenience. Time limit (max_execution_time plus a client-side backstop),
+ * row limit (max_result_rows, overflow = error), byte and memory limits.
+ * Returns one RuleRow per result row.
  *
- * @throws a classified TidemarkError (ClickHouse error, timeout) or
- *         RuleShapeError (no value column, duplicate label sets).
+ * @throws a classified TidemarkError (refused SQL, ClickHouse error, timeout)
+ *         or RuleShapeError (no value column, duplicate label sets).
  */
 export async function runRuleQuery(ro: ClickHouse, rule: RuleSpec, projectId: string, at: number, limits: QueryLimits): Promise<RuleRow[]> {
-  const controller = new AbortController();
-  // ClickHouse enforces the limit itself; the abort only guards against a server that does not answer.
-  const backstop = setTimeout(() => controller.abort(), limits.timeoutMs + 5_000);
   let data: unknown[];
   try {
-    const rs = await ro.client.query({
-      query: rule.sql,
+    const body = await TenantQuery.for(ro).run(projectId, rule.sql, {
+      params: ruleParams(rule, projectId, at),
       format: 'JSONCompactEachRowWithNamesAndTypes',
-      query_params: ruleParams(rule, projectId, at),
-      clickhouse_settings: {
-        max_execution_time: Math.max(1, Math.ceil(limits.timeoutMs / 1000)),
-        timeout_overflow_mode: 'throw',
-        max_result_rows: String(limits.maxRows),
-        result_overflow_mode: 'throw',
-      },
-      abort_signal: controller.signal,
+      limits: tenantLimits(limits),
     });
-    data = (await rs.json()) as unknown[];
+    data = body
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as unknown);
   } catch (err) {
     const e = classifyError(err, 'clickhouse');
     (e.context as Record<string, unknown>).rule = rule.name;
     throw e;
-  } finally {
-    clearTimeout(backstop);
   }
   const [names, types, ...rows] = data as unknown[][];
   if (!names || !types) throw new RuleShapeError('ClickHouse returned no column header', rule.name);

@@ -1,12 +1,17 @@
 import { route, type AnyRoute } from '../http/route';
 import { sqlRequest, type SqlConsole } from '../sql/console';
 
+/** The answer is cut here (413): counted on the bytes produced, so constant columns count too. */
+export const SQL_MAX_RESULT_BYTES = 64 * 1024 * 1024;
+/** Memory one console statement may use in the engine. */
+export const SQL_MAX_MEMORY_BYTES = 512 * 1024 * 1024;
+
 export function sqlRoutes(deps: { console: SqlConsole }): AnyRoute[] {
   return [
     route({
       method: 'post',
       path: '/api/v1/sql',
-      summary: "Analysts' SQL console: one read-only SELECT over the project's data, with time, row and byte limits; JSON or CSV",
+      summary: "Analysts' SQL console: one read-only SELECT over the project's data, with time, row, byte and memory limits; JSON or CSV (see docs/api.md: what the guard allows)",
       tag: 'sql',
       auth: 'read',
       body: sqlRequest,
@@ -14,7 +19,8 @@ export function sqlRoutes(deps: { console: SqlConsole }): AnyRoute[] {
         const out = await deps.console.run(principal.projectId, body.sql, body.format, {
           maxExecutionSeconds: body.timeout_seconds,
           maxResultRows: body.max_rows,
-          maxResultBytes: 64 * 1024 * 1024,
+          maxResultBytes: SQL_MAX_RESULT_BYTES,
+          maxMemoryBytes: SQL_MAX_MEMORY_BYTES,
         });
         ctx.type = out.contentType;
         ctx.body = out.body;
