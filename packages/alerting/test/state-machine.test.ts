@@ -56,12 +56,13 @@ describe('state machine', () => {
     ]);
   });
 
-  test('severity: a rise above the episode peak notifies, a fall does not; a new episode starts over', () => {
-    expect(run([[0, obs(true, 'WARNING')], [10, obs(true, 'CRITICAL')], [20, obs(true, 'WARNING')], [30, obs(true, 'CRITICAL')], [40, obs(false)], [50, obs(true, 'CRITICAL')]])).toEqual([
+  test('severity: every change while firing notifies (escalation, de-escalation) with a distinct key; a new episode starts over', () => {
+    expect(run([[0, obs(true, 'WARNING')], [10, obs(true, 'CRITICAL')], [15, obs(true, 'CRITICAL')], [20, obs(true, 'WARNING')], [30, obs(true, 'CRITICAL')], [40, obs(false)], [50, obs(true, 'CRITICAL')]])).toEqual([
       '0:firing!firing:WARNING',
       '10:firing!firing:CRITICAL',
-      '20:firing',
-      '30:firing',
+      '15:firing',
+      '20:firing!firing:WARNING@20000',
+      '30:firing!firing:CRITICAL@30000',
       '40:resolved!resolved',
       '50:firing!firing:CRITICAL',
     ]);

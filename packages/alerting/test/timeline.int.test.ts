@@ -110,7 +110,7 @@ GROUP BY host`,
   expect((await tl.service.listActiveAlerts(tl.projectId)).map((a) => [a.labels.host, a.state])).toEqual([['a', 'firing']]);
 });
 
-test('severity thresholds: a rise to CRITICAL is notified once; falling back is not', async () => {
+test('severity thresholds: escalation and de-escalation are notified; the resolve carries the severity it fired at', async () => {
   const tl = await timeline();
   await tl.series('a', 0, 30, 85);
   await tl.series('a', 30, 60, 97);
@@ -121,6 +121,9 @@ test('severity thresholds: a rise to CRITICAL is notified once; falling back is 
   expect(tl.sent()).toEqual([
     { t: 0, status: 'firing', repeat: false, alerts: ['a:firing:WARNING*'] },
     { t: 30, status: 'firing', repeat: false, alerts: ['a:firing:CRITICAL*'] },
+    // group_by ['...'] puts each severity in its own group of the same route: moving between
+    // them announces the new severity and says nothing stale about the old one.
+    { t: 60, status: 'firing', repeat: false, alerts: ['a:firing:WARNING*'] },
     { t: 90, status: 'resolved', repeat: false, alerts: ['a:resolved:WARNING*'] },
   ]);
 });

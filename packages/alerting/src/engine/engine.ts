@@ -76,7 +76,7 @@ export class AlertEngine {
       maxRows: c.ALERTING_MAX_ROWS,
       spread: c.ALERTING_SPREAD_EVALUATIONS,
     });
-    this.dispatcher = new Dispatcher({ meta: o.meta, clock: this.clock, logger });
+    this.dispatcher = new Dispatcher({ meta: o.meta, clock: this.clock, logger, sendResolvedAfterMute: c.ALERTING_SEND_RESOLVED_AFTER_MUTE });
     this.sender = new Sender({
       meta: o.meta,
       config: c,
@@ -88,6 +88,7 @@ export class AlertEngine {
       sendRetries: c.ALERTING_SEND_RETRIES,
       retryInitialMs: o.retryInitialMs ?? 250,
       retryMaxDelayMs: c.ALERTING_RETRY_MAX_DELAY_MS,
+      probeMs: c.ALERTING_RECEIVER_PROBE_MS,
       giveUpAfterMs: c.ALERTING_GIVE_UP_AFTER_MS,
       perChannelConcurrency: o.perChannelConcurrency ?? 4,
     });

@@ -42,9 +42,10 @@ const firing = (sev: Instance['severity']) => ({ status: 'firing' as const, seve
  * Returns undefined when there is nothing to write (an instance that is and
  * stays inactive).
  *
- * Invariants: a notification is produced exactly on entering firing (or a
- * severity rise above the episode's peak) and on leaving firing/recovering
- * for resolved; acknowledgements end with the episode.
+ * Invariants: a notification is produced exactly on entering firing, on a
+ * severity change while firing (rise or fall), and on leaving
+ * firing/recovering for resolved; a resolve carries the severity and labels
+ * the instance last fired with; acknowledgements end with the episode.
  */
 export function step(prev: Instance | undefined, obs: Observation | undefined, timing: Timing, now: number): StepResult | undefined {
   const active = obs?.active ?? false;
@@ -78,8 +79,11 @@ export function step(prev: Instance | undefined, obs: Observation | undefined, t
     return { from: prev?.state ?? 'inactive', next, transition: true };
   }
 
+  // An inactive row keeps the labels the instance had while active: with `thresholds` the
+  // severity label of a row below every threshold is the rule's default, and the instance's
+  // identity for routing (and its resolve) is the severity it fired at.
   const seen: Instance = obs
-    ? { ...prev, labels: obs.labels, annotations: active ? obs.annotations : prev.annotations, value: obs.value, lastEvalAt: now }
+    ? { ...prev, labels: active ? obs.labels : prev.labels, annotations: active ? obs.annotations : prev.annotations, value: obs.value, lastEvalAt: now }
     : { ...prev, lastEvalAt: now };
 
   switch (prev.state) {
@@ -95,6 +99,13 @@ export function step(prev: Instance | undefined, obs: Observation | undefined, t
     case 'recovering': {
       if (active && obs) {
         const rises = SEVERITY_RANK[obs.severity] > SEVERITY_RANK[prev.peakSeverity];
+        // Any severity change while firing is notified (escalation and de-escalation): severity is
+        // part of the routing identity, so the routes of the old severity must hear that it ended
+        // and the routes of the new one that it started. A rise above the episode's peak keeps the
+        // key "firing:SEV"; other changes add the time, so a WARNING → CRITICAL → WARNING episode
+        // gets a distinct dedup key for each change (the outbox refuses a repeated key).
+        const changed = obs.severity !== prev.severity;
+        const notify = rises ? firing(obs.severity) : changed ? { ...firing(obs.severity), stateKey: `firing:${obs.severity}@${now}` } : undefined;
         const next: Instance = {
           ...seen,
           state: 'firing',
@@ -103,7 +114,7 @@ export function step(prev: Instance | undefined, obs: Observation | undefined, t
           lastTrueAt: now,
           recoveringSince: null,
         };
-        return { from: prev.state, next, transition: prev.state !== 'firing', ...(rises ? { notify: firing(obs.severity) } : {}) };
+        return { from: prev.state, next, transition: prev.state !== 'firing', ...(notify ? { notify } : {}) };
       }
       // Condition no longer holds: keep_firing_for counts from the first evaluation that said so.
       const since = prev.state === 'recovering' ? (prev.recoveringSince ?? now) : now;

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { z } from 'zod';
 import type { Config, Logger, TidemarkError } from '@tidemark/core';
 import { backoffDelay, classifyError, retry } from '@tidemark/core';
 import { ChannelConfigError, sendVia, type ChannelConfig, type ChannelContext, type Notification, type SendResult } from '../channels';
@@ -19,6 +20,12 @@ export interface SenderOptions {
   retryInitialMs: number;
   /** Cap of the durable delay between rounds (ms). */
   retryMaxDelayMs: number;
+  /**
+   * ALERTING_RECEIVER_PROBE_MS: the head of a failing receiver's queue is
+   * retried at least this often (jittered down to half), so a recovered
+   * receiver gets its queue within about this long.
+   */
+  probeMs?: number;
   giveUpAfterMs: number;
   /** Sends in flight per channel; a slow channel cannot take every slot. */
   perChannelConcurrency: number;
@@ -27,6 +34,7 @@ export interface SenderOptions {
 interface DeliveryRow {
   id: string;
   project_id: string;
+  group_key: string;
   channel: string;
   channel_type: string;
   recipient: string | null;
@@ -35,6 +43,18 @@ interface DeliveryRow {
   attempts: number;
   created_at: Date;
 }
+
+const attemptIdRow = z.object({ id: z.string() });
+const existsRow = z.object({ later: z.boolean() });
+
+/**
+ * A receiver's queue: deliveries of one project to one channel and recipient.
+ * Only the oldest unfinished one (pending or sending) of a queue may be
+ * claimed; test sends are outside the queues.
+ */
+const RECEIVER_QUEUE_HEAD = `NOT EXISTS (SELECT 1 FROM alert_notifications e
+  WHERE e.project_id = c.project_id AND e.channel = c.channel AND COALESCE(e.recipient, '') = COALESCE(c.recipient, '')
+    AND e.status IN ('pending', 'sending') AND e.id < c.id AND NOT e.is_test)`;
 
 /** Longest in-round wait for a Retry-After; longer ones become the durable delay. */
 const MAX_INLINE_RETRY_AFTER_MS = 5_000;
@@ -76,15 +96,20 @@ export class Sender {
     if (this.closed) return 0;
     const now = this.o.clock.now();
     const saturated = [...this.perChannel].filter(([, n]) => n >= this.o.perChannelConcurrency).map(([k]) => k);
+    // FIFO per receiver: a later notification of a queue waits until every earlier one is sent,
+    // failed or superseded, whichever replica holds it. That is what keeps one alert's states
+    // in order at the receiver after an outage (a resolve never overtakes its firing, a repeat
+    // never precedes the first send): each queue has at most one send in flight, everywhere.
     const { rows } = await this.o.meta.query<DeliveryRow>(
       `UPDATE alert_notifications n SET status = 'sending', lease_owner = $1, lease_until = $2, attempts = n.attempts + 1
-       FROM (SELECT id FROM alert_notifications
-             WHERE ((status = 'pending' AND next_attempt_at <= $3) OR (status = 'sending' AND lease_until < $3))
-               AND NOT (id = ANY($4::bigint[]))
-               AND NOT ((project_id || '/' || channel) = ANY($5::text[]))
-             ORDER BY next_attempt_at, id LIMIT $6 FOR UPDATE SKIP LOCKED) d
+       FROM (SELECT c.id FROM alert_notifications c
+             WHERE ((c.status = 'pending' AND c.next_attempt_at <= $3) OR (c.status = 'sending' AND c.lease_until < $3))
+               AND NOT (c.id = ANY($4::bigint[]))
+               AND NOT ((c.project_id || '/' || c.channel) = ANY($5::text[]))
+               AND (c.is_test OR ${RECEIVER_QUEUE_HEAD})
+             ORDER BY c.next_attempt_at, c.id LIMIT $6 FOR UPDATE SKIP LOCKED) d
        WHERE n.id = d.id
-       RETURNING n.id, n.project_id, n.channel, n.channel_type, n.recipient, n.idempotency_key, n.payload, n.attempts, n.created_at`,
+       RETURNING n.id, n.project_id, n.group_key, n.channel, n.channel_type, n.recipient, n.idempotency_key, n.payload, n.attempts, n.created_at`,
       [this.o.owner, new Date(now + this.o.leaseMs).toISOString(), new Date(now).toISOString(), [...this.inFlight.keys()], saturated, limit],
     );
     const policies = new Map<string, Promise<EffectivePolicy>>();
@@ -126,6 +151,8 @@ export class Sender {
     notification: Notification,
     config: ChannelConfig,
     record: (a: { startedAt: number; durationMs: number; outcome: 'ok' | 'retriable' | 'permanent'; httpStatus: number | null; error: string | null }) => Promise<void>,
+    /** Called before each try, so the attempt is on record even if the process dies during the send. */
+    onStart?: (startedAt: number) => Promise<void>,
   ): Promise<{ ok: true; result: SendResult } | { ok: false; error: TidemarkError; message: string }> {
     const secrets: string[] = [];
     const ctx: ChannelContext = {
@@ -144,6 +171,7 @@ export class Sender {
       const result = await retry(
         async () => {
           const startedAt = this.o.clock.now();
+          await onStart?.(startedAt);
           const t0 = performance.now();
           try {
             const r = await sendVia(config, notification, ctx);
@@ -182,20 +210,45 @@ export class Sender {
     const policy = await policyP;
     const config = policy.channels.get(d.channel);
     const notification: Notification = { ...d.payload, id: Number(d.id), idempotencyKey: d.idempotency_key, ...(d.recipient ? { recipient: d.recipient } : {}) };
-    const record = async (a: { startedAt: number; durationMs: number; outcome: string; httpStatus: number | null; error: string | null }): Promise<void> => {
+    // A repeat with a later notification of the same group queued behind it is stale: the later
+    // one lists the group's current state. Dropping it keeps a recovering receiver from getting
+    // old "still firing" pages after the news.
+    if (d.payload.isRepeat && (await this.hasLaterInGroup(d))) {
       await this.o.meta.query(
-        `INSERT INTO alert_notification_attempts (notification_id, project_id, attempt, replica, started_at, duration_ms, outcome, http_status, error)
-         VALUES ($1, $2, (SELECT COALESCE(max(attempt), 0) + 1 FROM alert_notification_attempts WHERE notification_id = $1), $3, $4, $5, $6, $7, $8)`,
-        [d.id, d.project_id, this.o.owner, new Date(a.startedAt).toISOString(), a.durationMs, a.outcome, a.httpStatus, a.error],
+        `UPDATE alert_notifications SET status = 'superseded', lease_owner = NULL, lease_until = NULL, last_error = 'superseded by a later notification of the group'
+         WHERE id = $1 AND status = 'sending' AND lease_owner = $2`,
+        [d.id, this.o.owner],
       );
+      await this.next();
+      return;
+    }
+    // Each try is recorded as 'started' before the send and completed after it: a send cut off
+    // by kill -9 leaves its 'started' row (no finished_at).
+    let attemptId: string | null = null;
+    const begin = async (startedAt: number): Promise<void> => {
+      const { rows } = await this.o.meta.query(
+        `INSERT INTO alert_notification_attempts (notification_id, project_id, attempt, replica, started_at, duration_ms, outcome)
+         VALUES ($1, $2, (SELECT COALESCE(max(attempt), 0) + 1 FROM alert_notification_attempts WHERE notification_id = $1), $3, $4, 0, 'started') RETURNING id`,
+        [d.id, d.project_id, this.o.owner, new Date(startedAt).toISOString()],
+      );
+      attemptId = attemptIdRow.parse(rows[0]).id;
+    };
+    const record = async (a: { startedAt: number; durationMs: number; outcome: string; httpStatus: number | null; error: string | null }): Promise<void> => {
+      if (attemptId === null) await begin(a.startedAt);
+      await this.o.meta.query(
+        `UPDATE alert_notification_attempts SET duration_ms = $2, outcome = $3, http_status = $4, error = $5, finished_at = $6 WHERE id = $1`,
+        [attemptId, a.durationMs, a.outcome, a.httpStatus, a.error, new Date(this.o.clock.now()).toISOString()],
+      );
+      attemptId = null;
     };
     if (!config) {
       const message = `no channel named "${d.channel}" in the project's notification policy`;
       await record({ startedAt: this.o.clock.now(), durationMs: 0, outcome: 'permanent', httpStatus: null, error: message });
       await this.finishFailed(d, message);
+      await this.next();
       return;
     }
-    const out = await this.sendRecorded(notification, config, record);
+    const out = await this.sendRecorded(notification, config, record, begin);
     const now = this.o.clock.now();
     if (out.ok) {
       // Sent is final whoever else holds the row: guarded updates of other replicas then match nothing.
@@ -209,24 +262,58 @@ export class Sender {
          WHERE project_id = $1 AND (rule_name, fingerprint) IN (SELECT * FROM unnest($3::text[], $4::text[]))`,
         [d.project_id, new Date(now).toISOString(), alerts.map((a) => a.rule), alerts.map((a) => a.fingerprint)],
       );
+      // The receiver answers again: whatever waits in its queue is due now (its backoff is reset),
+      // and the next one is started at once. One send at a time per queue bounds the load on a
+      // receiver that just recovered.
+      await this.o.meta.query(
+        `UPDATE alert_notifications SET next_attempt_at = $4
+         WHERE project_id = $1 AND channel = $2 AND COALESCE(recipient, '') = $3 AND status = 'pending' AND next_attempt_at > $4 AND NOT is_test`,
+        [d.project_id, d.channel, d.recipient ?? '', new Date(now).toISOString()],
+      );
+      await this.next();
       return;
     }
     const err = out.error;
     if (!err.retriable) {
       await this.finishFailed(d, out.message);
+      await this.next();
       return;
     }
     if (now - d.created_at.getTime() >= this.o.giveUpAfterMs) {
       await this.finishFailed(d, `gave up after ${d.attempts} rounds: ${out.message}`);
+      await this.next();
       return;
     }
-    const delay = Math.max(backoffDelay(d.attempts - 1, { initialDelayMs: 1_000, maxDelayMs: this.o.retryMaxDelayMs, factor: 2, jitter: 0.5 }), err.retryAfterMs ?? 0);
+    // The head of the queue is the receiver's probe: its wait grows from 1 s but never beyond the
+    // probe interval, so the receiver is tried again within that long after it recovers; a
+    // Retry-After the receiver asked for is still honoured.
+    const cap = Math.min(this.o.retryMaxDelayMs, this.o.probeMs ?? this.o.retryMaxDelayMs);
+    const delay = Math.max(backoffDelay(d.attempts - 1, { initialDelayMs: Math.min(1_000, cap), maxDelayMs: cap, factor: 2, jitter: 0.5 }), err.retryAfterMs ?? 0);
     await this.o.meta.query(
       `UPDATE alert_notifications SET status = 'pending', next_attempt_at = $3, lease_owner = NULL, lease_until = NULL, last_error = $4
        WHERE id = $1 AND status = 'sending' AND lease_owner = $2`,
       [d.id, this.o.owner, new Date(now + delay).toISOString(), out.message.slice(0, 2000)],
     );
     this.o.logger.warn({ notification: d.id, channel: d.channel, retryInMs: delay, err: out.message }, 'notification send failed; retrying later');
+  }
+
+  /** A later notification of the same group waits in the same receiver queue. */
+  private async hasLaterInGroup(d: DeliveryRow): Promise<boolean> {
+    const { rows } = await this.o.meta.query(
+      `SELECT EXISTS (SELECT 1 FROM alert_notifications WHERE project_id = $1 AND channel = $2 AND COALESCE(recipient, '') = $3 AND group_key = $4
+         AND id > $5 AND status IN ('pending', 'sending') AND NOT is_test) AS later`,
+      [d.project_id, d.channel, d.recipient ?? '', d.group_key, d.id],
+    );
+    return existsRow.parse(rows[0]).later;
+  }
+
+  /**
+   * A queue's head finished: start what became due (its successor) now rather than on the next
+   * tick. Awaited inside the finished send's promise, so drain() also waits for the successor.
+   */
+  private async next(): Promise<void> {
+    if (this.closed) return;
+    await this.startDue();
   }
 
   private async finishFailed(d: DeliveryRow, message: string): Promise<void> {
