@@ -72,3 +72,33 @@ describe('MicroBatcher', () => {
     expect(drained).toBe(true);
   });
 });
+
+describe('MicroBatcher isolation (splitIf)', () => {
+  class RowRefused extends Error {}
+  test('a row-level failure splits the flush by writer: the others land, only the bad writer is rejected', async () => {
+    const flushed: number[][] = [];
+    // Rows < 0 are "refused by ClickHouse": any insert holding one fails as a whole.
+    const fn = async (rows: number[]) => {
+      if (rows.some((r) => r < 0)) throw new RowRefused(`refused ${rows.find((r) => r < 0)}`);
+      flushed.push(rows);
+    };
+    const b = new MicroBatcher<number>(fn, { maxRows: 1_000, maxDelayMs: 5, maxPendingRows: 10_000, maxConcurrentFlushes: 1, splitIf: (e) => e instanceof RowRefused });
+    const writers = [[1, 2], [3], [-1, 4], [5, 6, 7], [8]].map((rows) => b.add(rows).then(() => 'ok', (e: Error) => e.message));
+    expect(await Promise.all(writers)).toEqual(['ok', 'ok', 'refused -1', 'ok', 'ok']);
+    expect(flushed.flat().sort((x, y) => x - y)).toEqual([1, 2, 3, 5, 6, 7, 8]);
+    // Bisection: far fewer inserts than one per writer would need only when there are many writers; here at most 2n-1.
+    expect(flushed.length).toBeLessThanOrEqual(4);
+  });
+
+  test('a failure that is not row-level rejects every writer of the flush (no split)', async () => {
+    let calls = 0;
+    const fn = async () => {
+      calls++;
+      throw new Error('ClickHouse unreachable');
+    };
+    const b = new MicroBatcher<number>(fn, { maxRows: 1_000, maxDelayMs: 5, maxPendingRows: 10_000, maxConcurrentFlushes: 1, splitIf: (e) => e instanceof RowRefused });
+    const r = await Promise.allSettled([b.add([1]), b.add([2]), b.add([3])]);
+    expect(r.map((x) => x.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(calls).toBe(1);
+  });
+});

@@ -141,3 +141,56 @@ describe('parseBatch and normalizeBatch', () => {
     expect(b.rejected.map((r) => r.index)).toEqual([1, 2]);
   });
 });
+
+describe('strings ClickHouse cannot store (issue 11 item 5)', () => {
+  const parse = (items: unknown[]) => ({ items, errors: [] });
+
+  test('lone surrogates in values and keys of every signal are replaced with U+FFFD, with a warning naming the fields', () => {
+    const ev = normalizeBatch('events', parse([{ name: 'a\ud800', distinct_id: '\udc00', properties: { ['k\ud800']: 'v\udfff', n: 1, ok: '😀' }, context: { os: '\ud800' } }]), ctx);
+    expect(ev.rejected).toEqual([]);
+    const row = ev.rows[0]!;
+    expect(row.name).toBe('a\ufffd');
+    expect(row.distinct_id).toBe('\ufffd');
+    expect(row.os).toBe('\ufffd');
+    expect(JSON.parse(row.properties)).toEqual({ 'k\ufffd': 'v\ufffd', n: 1, ok: '😀' });
+    expect(ev.lines[0]).not.toMatch(/\\ud[89a-f]/);
+    expect(ev.warnings).toEqual([expect.objectContaining({ kind: 'invalid_unicode_replaced', detail: expect.stringContaining('name, distinct_id, properties.k\ufffd (key)') })]);
+
+    const me = normalizeBatch('metrics', parse([{ name: 'm', value: 1, labels: { host: 'h\ud800' } }]), ctx);
+    expect(me.rows[0]!.labels).toEqual({ host: 'h\ufffd' });
+    expect(me.rows[0]!.labels_key).toBe('host="h\ufffd"');
+    expect(me.lines[0]).not.toMatch(/\\ud[89a-f]/);
+
+    const lo = normalizeBatch('logs', parse([{ message: 'x\ud800', service: 's', extra: { deep: '\udc01' } }]), ctx);
+    expect(lo.rows[0]!.message).toBe('x\ufffd');
+    expect(lo.rows[0]!.attributes).toEqual({ extra: '{"deep":"\ufffd"}' });
+    expect(lo.lines[0]).not.toMatch(/\\ud[89a-f]/);
+  });
+
+  test('well-formed text (pairs, NUL, a literal backslash-u-d) is stored unchanged and without a warning', () => {
+    const b = normalizeBatch('events', parse([{ name: '😀', distinct_id: 'a\u0000b', properties: { path: 'C:\\udata' } }]), ctx);
+    expect(b.rows[0]!.name).toBe('😀');
+    expect(b.rows[0]!.distinct_id).toBe('a\u0000b');
+    expect(JSON.parse(b.rows[0]!.properties)).toEqual({ path: 'C:\\udata' });
+    expect(b.warnings).toEqual([]);
+  });
+});
+
+describe('negative counters and durations (issue 11 item 10)', () => {
+  test('a negative counter, a negative duration metric, and a negative duration property are refused naming the field', () => {
+    expect(normalizeMetric({ name: 'http_requests_total', type: 'counter', value: -1 }, ctx)).toEqual({ ok: false, reason: expect.stringContaining('value: a counter cannot be negative') });
+    expect(normalizeMetric({ name: 'http_request_duration_ms', type: 'histogram', value: -5 }, ctx)).toEqual({ ok: false, reason: expect.stringContaining('is a duration') });
+    expect(normalizeMetric({ name: 'db_query_seconds', type: 'histogram', value: -0.1 }, ctx)).toMatchObject({ ok: false });
+    expect(normalizeMetric({ name: 'probe_latency_ms', value: -3 }, ctx)).toMatchObject({ ok: false });
+    expect(normalizeEvent({ name: 'session.end', properties: { duration_ms: -10 } }, ctx)).toEqual({ ok: false, reason: 'properties.duration_ms: a duration cannot be negative (got -10)' });
+    expect(normalizeEvent({ name: 'message.ai', properties: { response_time: -1 } }, ctx)).toMatchObject({ ok: false });
+  });
+
+  test('values that may be negative stay accepted', () => {
+    expect(normalizeMetric({ name: 'temperature_celsius', value: -3 }, ctx)).toMatchObject({ ok: true });
+    expect(normalizeMetric({ name: 'node_timex_offset_seconds', value: -0.002 }, ctx)).toMatchObject({ ok: true }); // a gauge: offsets can be negative
+    expect(normalizeMetric({ name: 'balance_delta', type: 'histogram', value: -7 }, ctx)).toMatchObject({ ok: true });
+    expect(normalizeMetric({ name: 'http_requests_total', type: 'counter', value: 0 }, ctx)).toMatchObject({ ok: true });
+    expect(normalizeEvent({ name: 'refund', properties: { amount: -10, duration_ms: 0 } }, ctx)).toMatchObject({ ok: true });
+  });
+});

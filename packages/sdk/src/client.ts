@@ -5,6 +5,7 @@ import { Pipeline, type PipelineStats, type RetryInfo } from './queue/pipeline';
 import { HttpTransport } from './transport/http';
 import { KafkaTransport, type KafkaTransportOptions } from './transport/kafka';
 import type { Transport } from './transport/types';
+import { wellFormedJson } from './wellformed';
 
 /** Product context of events (stored as columns and rolled up by). */
 export interface EventContext {
@@ -260,8 +261,10 @@ export class TidemarkClient implements Tracker {
     return this.enqueueJson(signal, json, key);
   }
 
-  private enqueueJson(signal: SignalName, json: string, key: string): number | undefined {
+  private enqueueJson(signal: SignalName, raw: string, key: string): number | undefined {
     if (!this.pipelines) return undefined;
+    // Lone surrogates would make ClickHouse refuse the insert: U+FFFD, as the collector does.
+    const json = wellFormedJson(raw);
     // Byte length only when the character count says it could matter (UTF-8 is at most 3 bytes per UTF-16 unit).
     if (json.length * 3 > this.maxItemBytes && Buffer.byteLength(json) > this.maxItemBytes) {
       this.report(new TidemarkSdkError('ITEM_TOO_LARGE', `${signal}: item of ${Buffer.byteLength(json)} bytes exceeds maxItemBytes (${this.maxItemBytes}); dropped`, { signal, items: 1 }));

@@ -1,6 +1,6 @@
 import type { KafkaMessage } from 'kafkajs';
 import { z } from 'zod';
-import { compactLine, SIGNAL_SPECS, WARNING_COLUMNS, WARNINGS_TABLE, warningRows, type SignalName } from '../signals';
+import { compactLine, jsonDepth, normalizeItem, SIGNAL_SPECS, WARNING_COLUMNS, WARNINGS_TABLE, warningRows, type SignalName } from '../signals';
 import { COLUMNS_HEADER, FORMAT_HEADER, RECEIVED_AT_HEADER, ROWS_FORMAT, WARNINGS_FORMAT } from './topics';
 
 /** A message (or one item of it) that cannot be landed, with the reason. */
@@ -38,6 +38,10 @@ export interface Decoded {
   /** Newest receive time among the rows (epoch ms), for end-to-end lag. */
   newestReceivedAt: number;
 }
+
+/** The HTTP path's limits, applied to direct producers' messages too (one validation for every path). */
+const MAX_DEPTH = 64;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 const projectId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/);
 
@@ -108,11 +112,25 @@ export function decodeMessages(signal: SignalName, messages: KafkaMessage[], fut
       continue;
     }
     // Wire format from a direct producer: one item or an array of items, each naming its project.
+    // Invalid UTF-8 is refused as the HTTP path refuses it (400 there), not
+    // silently turned into U+FFFD by a lenient decode.
+    let text: string;
+    try {
+      text = strictUtf8.decode(value);
+    } catch {
+      out.dead.push({ offset: m.offset, value, reason: 'message value is not valid UTF-8' });
+      continue;
+    }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(value.toString('utf8'));
+      parsed = JSON.parse(text);
     } catch (err) {
-      out.dead.push({ offset: m.offset, value, reason: `value is not JSON: ${(err as Error).message}` });
+      const msg = err instanceof RangeError ? 'JSON is nested too deeply' : (err as Error).message;
+      out.dead.push({ offset: m.offset, value, reason: `value is not JSON: ${msg}` });
+      continue;
+    }
+    if (jsonDepth(parsed, MAX_DEPTH) > MAX_DEPTH) {
+      out.dead.push({ offset: m.offset, value, reason: `JSON is nested too deeply (more than ${MAX_DEPTH} levels)` });
       continue;
     }
     const items = Array.isArray(parsed) ? parsed : [parsed];
@@ -125,12 +143,12 @@ export function decodeMessages(signal: SignalName, messages: KafkaMessage[], fut
         out.dead.push({ offset: m.offset, index, value: JSON.stringify(item), reason: 'project_id: missing or not a project id' });
         return;
       }
-      const n = spec.normalize(item, { projectId: pid.data, receivedAt, futureToleranceMs, retentionMs });
+      const n = normalizeItem(signal, item, { projectId: pid.data, receivedAt, futureToleranceMs, retentionMs });
       if (!n.ok) {
         out.dead.push({ offset: m.offset, index, value: JSON.stringify(item), reason: n.reason });
         return;
       }
-      lines.push(compactLine(spec.columns, n.row));
+      lines.push(n.line);
       for (const w of warningRows(signal, n.row as { project_id: string; received_at: string; event_id?: string }, n.warnings)) warnings.push(compactLine(WARNING_COLUMNS, w));
     });
     if (lines.length > 0) {

@@ -1,9 +1,9 @@
 import { ValidationError } from '@tidemark/core';
-import { compactLine, jsonDepth, parseTimestamp, type NormalizeContext } from './common';
+import { jsonDepth, parseTimestamp, type NormalizeContext } from './common';
 
 /** Deepest JSON a request body may have; items have tighter limits of their own. */
 const MAX_BODY_DEPTH = 64;
-import { SIGNAL_SPECS, warningRows, type RowOf, type SignalName, type WarningRow } from './index';
+import { normalizeItem, warningRows, type RowOf, type SignalName, type WarningRow } from './index';
 
 /** One refused item of a batch: its position and why. */
 export interface RowError {
@@ -89,7 +89,6 @@ export interface NormalizedBatch<S extends SignalName> {
 
 /** Validates and normalises every item; a bad item is refused alone with its index and reason. */
 export function normalizeBatch<S extends SignalName>(signal: S, parsed: ParsedBatch, ctx: NormalizeContext): NormalizedBatch<S> {
-  const spec = SIGNAL_SPECS[signal];
   const rows: RowOf[S][] = [];
   const lines: string[] = [];
   const indexes: number[] = [];
@@ -99,13 +98,13 @@ export function normalizeBatch<S extends SignalName>(signal: S, parsed: ParsedBa
   const c = parsed.sentAt !== undefined ? { ...ctx, sentAt: parsed.sentAt } : ctx;
   parsed.items.forEach((item, index) => {
     if (bad.has(index)) return;
-    const n = spec.normalize(item, c);
+    const n = normalizeItem(signal, item, c);
     if (!n.ok) {
       rejected.push({ index, reason: n.reason });
       return;
     }
-    rows.push(n.row as RowOf[S]);
-    lines.push(compactLine(spec.columns, n.row));
+    rows.push(n.row);
+    lines.push(n.line);
     indexes.push(index);
     if (n.warnings.length > 0) warnings.push(...warningRows(signal, n.row as { project_id: string; received_at: string; event_id?: string }, n.warnings));
   });

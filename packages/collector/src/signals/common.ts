@@ -1,3 +1,4 @@
+/// <reference lib="es2024.string" />
 import { z } from 'zod';
 
 /** Limits and clocks every signal's normalisation uses. */
@@ -124,4 +125,65 @@ export function compactLine(columns: readonly string[], row: object): string {
   const values = new Array<unknown>(columns.length);
   for (let i = 0; i < columns.length; i++) values[i] = r[columns[i]!];
   return `${JSON.stringify(values)}\n`;
+}
+
+/** How many replaced fields a warning names at most. */
+const MAX_FIELDS_NAMED = 5;
+
+/**
+ * A deep copy of a parsed JSON value in which every string and object key
+ * that is not well-formed UTF-16 (a lone surrogate, e.g. from the JSON escape
+ * "\ud800") has each lone surrogate replaced by U+FFFD. Such strings cannot
+ * be stored: ClickHouse refuses a whole insert over one unpaired high
+ * surrogate ("missing second part of surrogate pair") and stores an
+ * unpaired low one as invalid UTF-8, so one hostile string used to cost
+ * every row micro-batched with it. `fields` receives the paths replaced.
+ */
+export function replaceLoneSurrogates(v: unknown, fields: string[], path = ''): unknown {
+  const note = (p: string): void => {
+    if (fields.length < MAX_FIELDS_NAMED) fields.push(p || '(item)');
+    else if (fields.length === MAX_FIELDS_NAMED) fields.push('...');
+  };
+  if (typeof v === 'string') {
+    if (v.isWellFormed()) return v;
+    note(path);
+    return v.toWellFormed();
+  }
+  if (Array.isArray(v)) return v.map((x, i) => replaceLoneSurrogates(x, fields, `${path}[${i}]`));
+  if (v !== null && typeof v === 'object') {
+    // fromEntries defines own properties, so a "__proto__" key stays a key.
+    return Object.fromEntries(
+      Object.entries(v as Record<string, unknown>).map(([k, x]) => {
+        let key = k;
+        if (!k.isWellFormed()) {
+          key = k.toWellFormed();
+          note(`${path ? `${path}.` : ''}${key} (key)`);
+        }
+        return [key, replaceLoneSurrogates(x, fields, path ? `${path}.${key}` : key)];
+      }),
+    );
+  }
+  return v;
+}
+
+/**
+ * JSON.stringify writes a lone surrogate as a lowercase `\udXXX` escape and
+ * everything well-formed as itself, so a serialised row without `\ud` holds
+ * no lone surrogate. (A literal backslash followed by "ud" also matches; the
+ * slow path then finds nothing to replace.)
+ */
+export function mayHoldLoneSurrogate(line: string): boolean {
+  return line.includes('\\ud');
+}
+
+/**
+ * Names that say a number is a duration (a time span cannot be negative):
+ * words duration, latency, elapsed, response_time, rtt as a name part.
+ */
+const DURATION_NAME = /(?:^|[_.:-])(?:duration|latency|elapsed|response_?time|rtt)(?:[_.:-]|$)/i;
+/** Histogram names ending in a time unit (Prometheus naming: http_request_duration_seconds, ..._ms). */
+const TIME_UNIT_SUFFIX = /_(?:seconds|secs|ms|milliseconds|us|microseconds|ns|nanoseconds)$/i;
+
+export function isDurationName(name: string, histogram = false): boolean {
+  return DURATION_NAME.test(name) || (histogram && TIME_UNIT_SUFFIX.test(name));
 }

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
-import { chTime, correctTime, firstIssue, jsonDepth, timestampInput, type Normalized, type NormalizeContext } from './common';
+import { chTime, correctTime, firstIssue, isDurationName, jsonDepth, timestampInput, type Normalized, type NormalizeContext } from './common';
 
 const MAX_DEPTH = 16;
 const MAX_MEASURES = 64;
@@ -96,6 +96,7 @@ export function normalizeEvent(input: unknown, ctx: NormalizeContext): Normalize
   const measures: Record<string, number> = {};
   let n = 0;
   for (const [k, v] of Object.entries(props)) {
+    if (typeof v === 'number' && v < 0 && isDurationName(k)) return { ok: false, reason: `properties.${k}: a duration cannot be negative (got ${v})` };
     if (typeof v === 'number' && Number.isFinite(v) && n < MAX_MEASURES) {
       measures[k] = v;
       n++;

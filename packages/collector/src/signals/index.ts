@@ -1,4 +1,4 @@
-import type { IngestWarning, Normalized, NormalizeContext } from './common';
+import { compactLine, mayHoldLoneSurrogate, replaceLoneSurrogates, type IngestWarning, type Normalized, type NormalizeContext } from './common';
 import { EVENT_COLUMNS, eventKey, normalizeEvent, type EventRow } from './events';
 import { LOG_COLUMNS, logKey, normalizeLog, type LogRow } from './logs';
 import { METRIC_COLUMNS, metricKey, normalizeMetric, type MetricRow } from './metrics';
@@ -41,6 +41,36 @@ export const SIGNAL_SPECS: { [S in SignalName]: SignalSpec<S> } = {
 };
 
 
+/** A validated item: its row, the row as its JSONCompactEachRow line, and what was changed. */
+export type NormalizedItem<S extends SignalName> = { ok: true; row: RowOf[S]; line: string; warnings: IngestWarning[] } | { ok: false; reason: string };
+
+/**
+ * The one item validation of every ingest path (the HTTP API and the Kafka
+ * consumer's wire-format messages): the signal's rules, then the storable-
+ * string rule. Strings ClickHouse cannot store (lone UTF-16 surrogates, which
+ * JSON can carry as "\ud800") are replaced with U+FFFD and the item is
+ * accepted with an `invalid_unicode_replaced` warning naming the fields.
+ * Replacing keeps the rest of the item, which rejecting would lose, and a
+ * lone surrogate holds no character anyone could have meant. NUL and other
+ * control characters are stored as they are (ClickHouse takes them).
+ */
+export function normalizeItem<S extends SignalName>(signal: S, item: unknown, ctx: NormalizeContext): NormalizedItem<S> {
+  const spec = SIGNAL_SPECS[signal] as unknown as SignalSpec<S>;
+  let n = spec.normalize(item, ctx);
+  if (!n.ok) return n;
+  let line = compactLine(spec.columns, n.row);
+  if (mayHoldLoneSurrogate(line)) {
+    const fields: string[] = [];
+    const fixed = replaceLoneSurrogates(item, fields);
+    if (fields.length > 0) {
+      n = spec.normalize(fixed, ctx);
+      if (!n.ok) return n;
+      line = compactLine(spec.columns, n.row);
+      n.warnings.push({ kind: 'invalid_unicode_replaced', detail: `lone UTF-16 surrogates replaced with U+FFFD in ${fields.join(', ')}` });
+    }
+  }
+  return { ok: true, row: n.row, line, warnings: n.warnings };
+}
 
 export const WARNING_COLUMNS: readonly string[] = ['project_id', 'received_at', 'signal', 'kind', 'event_id', 'detail'];
 

@@ -14,6 +14,18 @@ export interface BatcherOptions {
   maxPendingRows: number;
   /** Flushes running at once. */
   maxConcurrentFlushes: number;
+  /**
+   * Whether a failed flush failed because of some rows (ClickHouse refused
+   * one), not because of the store: then the flush is split by writer so
+   * each writer gets its own answer. Absent: never split.
+   */
+  splitIf?: (err: unknown) => boolean;
+}
+
+/** One writer's rows (kept by reference, not copied) and its promise: a writer's rows are never split across inserts. */
+interface Entry<T> {
+  rows: readonly T[];
+  waiter: Waiter;
 }
 
 /**
@@ -27,10 +39,18 @@ export interface BatcherOptions {
  * an insert have already waited as long as that insert took. Under load the
  * inserts run back to back and grow with the load; at a trickle, rows wait
  * maxDelayMs so ClickHouse is not sent one tiny insert per request.
+ *
+ * Isolation: when a flush fails and `splitIf` says the failure is
+ * row-level, the flush's writers are split in halves and each half is
+ * flushed again (recursively), down to the single writer whose rows are
+ * refused, which alone gets the error. One writer's bad row therefore costs
+ * the others only the extra inserts (about 2·log2(writers)), never their
+ * rows. A failure that is not row-level (ClickHouse unreachable after the
+ * flush's retries) rejects every writer of the flush, as before.
  */
 export class MicroBatcher<T> {
-  private rows: T[] = [];
-  private waiters: Waiter[] = [];
+  private entries: Entry<T>[] = [];
+  private pending = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing = 0;
   private readonly idle: (() => void)[] = [];
@@ -41,22 +61,22 @@ export class MicroBatcher<T> {
   ) {}
 
   get pendingRows(): number {
-    return this.rows.length;
+    return this.pending;
   }
 
   add(rows: readonly T[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
-    if (this.rows.length + rows.length > this.opts.maxPendingRows) {
+    if (this.pending + rows.length > this.opts.maxPendingRows) {
       return Promise.reject(
-        new UnavailableError(`ingest buffer is full (${this.rows.length} rows waiting for ClickHouse); retry shortly`, {
+        new UnavailableError(`ingest buffer is full (${this.pending} rows waiting for ClickHouse); retry shortly`, {
           context: { dependency: 'clickhouse' },
           retryAfterMs: 1_000,
         }),
       );
     }
-    for (const r of rows) this.rows.push(r);
-    const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (this.rows.length >= this.opts.maxRows) this.kick();
+    const p = new Promise<void>((resolve, reject) => this.entries.push({ rows, waiter: { resolve, reject } }));
+    this.pending += rows.length;
+    if (this.pending >= this.opts.maxRows) this.kick();
     else this.timer ??= setTimeout(() => this.kick(), this.opts.maxDelayMs);
     return p;
   }
@@ -64,28 +84,42 @@ export class MicroBatcher<T> {
   private kick(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.rows.length > 0 && this.flushing < this.opts.maxConcurrentFlushes) {
-      const rows = this.rows;
-      const waiters = this.waiters;
-      this.rows = [];
-      this.waiters = [];
+    while (this.pending > 0 && this.flushing < this.opts.maxConcurrentFlushes) {
+      const entries = this.entries;
+      this.entries = [];
+      this.pending = 0;
       this.flushing++;
-      this.flushFn(rows).then(
-        () => waiters.forEach((w) => w.resolve()),
-        (err: unknown) => waiters.forEach((w) => w.reject(err)),
-      ).finally(() => {
+      void this.flushEntries(entries).finally(() => {
         this.flushing--;
-        if (this.rows.length >= this.opts.maxRows || (this.flushing === 0 && this.rows.length > 0)) this.kick();
-        else if (this.rows.length > 0) this.timer ??= setTimeout(() => this.kick(), this.opts.maxDelayMs);
-        if (this.flushing === 0 && this.rows.length === 0) this.idle.splice(0).forEach((f) => f());
+        if (this.pending >= this.opts.maxRows || (this.flushing === 0 && this.pending > 0)) this.kick();
+        else if (this.pending > 0) this.timer ??= setTimeout(() => this.kick(), this.opts.maxDelayMs);
+        if (this.flushing === 0 && this.pending === 0) this.idle.splice(0).forEach((f) => f());
       });
+    }
+  }
+
+  /** Flushes the entries as one insert; on a row-level failure, each half on its own. Never rejects. */
+  private async flushEntries(entries: Entry<T>[]): Promise<void> {
+    const rows: T[] = [];
+    for (const e of entries) for (const r of e.rows) rows.push(r);
+    try {
+      await this.flushFn(rows);
+      for (const e of entries) e.waiter.resolve();
+    } catch (err) {
+      if (entries.length > 1 && this.opts.splitIf?.(err)) {
+        const mid = Math.ceil(entries.length / 2);
+        await this.flushEntries(entries.slice(0, mid));
+        await this.flushEntries(entries.slice(mid));
+        return;
+      }
+      for (const e of entries) e.waiter.reject(err);
     }
   }
 
   /** Flushes what waits and resolves when nothing is in flight. */
   async drain(): Promise<void> {
-    if (this.rows.length > 0) this.kick();
-    if (this.flushing === 0 && this.rows.length === 0) return;
+    if (this.pending > 0) this.kick();
+    if (this.flushing === 0 && this.pending === 0) return;
     await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 }

@@ -150,6 +150,9 @@ const RETRIABLE_CLICKHOUSE_CODES = new Set([
 
 /** ClickHouse codes that mean the caller sent something wrong. */
 const CLIENT_CLICKHOUSE_CODES = new Set([
+  25, // CANNOT_PARSE_ESCAPE_SEQUENCE (e.g. a lone surrogate "\ud800" in JSON input): the data, not the server
+  376, // CANNOT_PARSE_UUID
+  467, // CANNOT_PARSE_BOOL
   6, 26, 27, 32, 33, 36, 38, 41, 43, 44, 46, 47, 48, 53, 60, 62, 69, 70, 72, 73, 81, 115, 117, 130, 131, 164, 179, 386, 396, 497,
 ]);
 
