@@ -11,9 +11,10 @@
  *    three hex digits of md5(key text) and each side computes, per range,
  *    count and sum of row hashes mod 2^64 — inside the databases, so only
  *    RANGES small rows travel.
- * 3. Ranges whose (count, sum) differ are opened (the second level of the
- *    bisection): their (key, hash) pairs are compared row by row, BATCH
- *    ranges at a time, and every source row whose hash differs or is missing
+ * 3. Ranges whose (count, sum) differ are bisected: cut into 256 sub-ranges
+ *    each (five hex digits), compared the same way; differing sub-ranges are
+ *    opened and their (key, hash) pairs compared row by row, BATCH sub-ranges
+ *    at a time, and every source row whose hash differs or is missing
  *    is re-landed with the reconciliation snapshot's version (newer than any
  *    landed copy, older than any later change), at most maxRepair per run.
  *
@@ -43,8 +44,8 @@ import { landableFilter, landingColumns, rowHashSql, selectList, type TablePlan 
 
 /** Ranges of the first level: 16^3. */
 const RANGES = 4096;
-/** Differing ranges opened per round trip. */
-const BATCH = 64;
+/** Differing sub-ranges opened per round trip (each pass scans the source once). */
+const BATCH = 20_000;
 
 export interface ContentResult {
   /** Ranges compared by (count, hash sum). */
@@ -129,11 +130,49 @@ export async function reconcileContent(
   let rowsCompared = 0;
   for (const p of pgRanges.values()) rowsCompared += p.n;
 
-  // Level 2: open the differing ranges, BATCH at a time; re-land what differs.
+  // Level 2 (the bisection): the differing ranges cut into 256 sub-ranges each
+  // (five hex digits), compared the same way in one pass per side. Each pass
+  // costs one scan of the source, so the number of passes is what matters: 3 in
+  // all (ranges, sub-ranges, rows) whatever the number of differences.
+  let subDiffering: string[] = [];
+  if (differing.length > 0) {
+    await yieldLoop();
+    const pgSub = new Map<string, { n: number; h: string }>();
+    try {
+      const { rows } = await client.query(
+        `SELECT substr(md5(${pgKt}), 1, 5) AS b, count(*)::int8 AS n, (sum(${hash}) % 18446744073709551616)::text AS h
+           FROM ${plan.pgTable} AS t WHERE substr(md5(${pgKt}), 1, 3) = ANY($1::text[])${landable} GROUP BY 1`,
+        [differing],
+      );
+      for (const r of rows as unknown[]) {
+        const x = rangeRow.parse(r);
+        pgSub.set(x.b, { n: x.n, h: x.h });
+      }
+    } catch (err) {
+      throw classifySourceError(err, key);
+    }
+    const chSubQuery = deps.ch.query({
+      name: 'etl.content_subranges',
+      sql: `SELECT lower(substring(hex(MD5(${chKt})), 1, 5)) AS b, count() AS n, toString(sumWithOverflow(_row_hash)) AS h
+              FROM ${target} FINAL WHERE is_deleted = 0 AND project_id = {project:String} AND lower(substring(hex(MD5(${chKt})), 1, 3)) IN {ranges:Array(String)} GROUP BY b`,
+      params: z.object({ project: z.string(), ranges: z.array(z.string()) }),
+      row: rangeRow,
+    });
+    const chSub = new Map((await chSubQuery({ project: plan.cfg.project, ranges: differing })).map((r) => [r.b, r]));
+    subDiffering = [...new Set([...pgSub.keys(), ...chSub.keys()])]
+      .filter((b) => {
+        const p = pgSub.get(b);
+        const c = chSub.get(b);
+        return p?.n !== c?.n || p?.h !== c?.h;
+      })
+      .sort();
+  }
+
+  // Level 3: open the differing sub-ranges, BATCH at a time; re-land what differs.
   const chRowsQuery = deps.ch.query({
     name: 'etl.content_rows',
     sql: `SELECT ${chKt} AS kt, toString(_row_hash) AS h FROM ${target} FINAL
-           WHERE is_deleted = 0 AND project_id = {project:String} AND lower(substring(hex(MD5(${chKt})), 1, 3)) IN {ranges:Array(String)}`,
+           WHERE is_deleted = 0 AND project_id = {project:String} AND lower(substring(hex(MD5(${chKt})), 1, 5)) IN {ranges:Array(String)}`,
     params: z.object({ project: z.string(), ranges: z.array(z.string()) }),
     row: chRowKey,
   });
@@ -141,12 +180,12 @@ export async function reconcileContent(
   let changed = 0;
   let repaired = 0;
   let remaining = 0;
-  for (let i = 0; i < differing.length; i += BATCH) {
+  for (let i = 0; i < subDiffering.length; i += BATCH) {
     await yieldLoop();
-    const ranges = differing.slice(i, i + BATCH);
+    const ranges = subDiffering.slice(i, i + BATCH);
     const chHashes = new Map((await chRowsQuery({ project: plan.cfg.project, ranges })).map((r) => [r.kt, r.h]));
     const { rows } = await client.query(
-      `SELECT ${keyTextList(plan.key, 't')}, ${pgKt} AS kt, (${hash})::text AS h FROM ${plan.pgTable} AS t WHERE substr(md5(${pgKt}), 1, 3) = ANY($1::text[])${landable}`,
+      `SELECT ${keyTextList(plan.key, 't')}, ${pgKt} AS kt, (${hash})::text AS h FROM ${plan.pgTable} AS t WHERE substr(md5(${pgKt}), 1, 5) = ANY($1::text[])${landable}`,
       [ranges],
     );
     const redo: string[][] = [];
