@@ -2,7 +2,7 @@
 // Alert engine benchmark: rule evaluation throughput against its limit, and
 // the latency from a condition becoming true to the webhook receiving it.
 //
-//   node scripts/bench-alerting.mjs [--rules N] [--concurrency N] [--samples N] [--tick-ms N] [--rounds N]
+//   node scripts/bench-alerting.mjs [--rules N] [--concurrency N] [--samples N] [--tick-ms N] [--rounds N] [--outage-s N] [--outage-samples N]
 //
 // 1. Spawns the embedded ClickHouse (packages/embedded-clickhouse) with the
 //    repository schema, and populates metrics_raw_v1 (and its rollups) with
@@ -21,6 +21,9 @@
 //    true every 200 ms; a loopback webhook receiver timestamps each arrival.
 //    Reports p50/p90/p99/max of (arrival - moment the row was inserted), first
 //    with the 1,000 rules paused (idle), then with them running (loaded).
+// 5. Redelivery after an outage: the receiver answers 503 for --outage-s
+//    seconds while --outage-samples conditions become true, spread over the
+//    outage; reports p50/p99/max of (arrival - moment the receiver came back).
 // Nothing is built here: run `npm run build` first. Exit code 0 unless the
 // benchmark itself fails.
 
@@ -45,12 +48,14 @@ function usage(code) {
       '  --concurrency N  evaluations at once, engine and baseline alike (default 8 = ALERTING_EVAL_CONCURRENCY default)\n' +
       '  --samples N      conditions made true in the latency phase, half idle and half loaded (default 300)\n' +
       '  --tick-ms N      ALERTING_TICK_MS of the latency phase (default 250)\n' +
-      '  --rounds N       timed rounds of each throughput measurement (default 3)\n',
+      '  --rounds N       timed rounds of each throughput measurement (default 3)\n' +
+      '  --outage-s N     length of the receiver outage of the redelivery phase (default 60)\n' +
+      '  --outage-samples N  conditions made true during the outage (default 40)\n',
   );
   process.exit(code);
 }
 
-const opts = parseFlags(process.argv.slice(2), { defaults: { rules: 1000, concurrency: 8, samples: 300, 'tick-ms': 250, rounds: 3 }, ints: ['rules', 'concurrency', 'samples', 'tick-ms', 'rounds'], usage });
+const opts = parseFlags(process.argv.slice(2), { defaults: { rules: 1000, concurrency: 8, samples: 300, 'tick-ms': 250, rounds: 3, 'outage-s': 60, 'outage-samples': 40 }, ints: ['rules', 'concurrency', 'samples', 'tick-ms', 'rounds', 'outage-s', 'outage-samples'], usage });
 
 // ---------------------------------------------------------------- build check
 
@@ -125,7 +130,8 @@ async function main() {
     const ch = await spawnEmbeddedClickHouse({ dataDir, env: { CLICKHOUSE_READONLY_PASSWORD: RO_PASSWORD, LOG_LEVEL: 'warn' } });
     cleanups.push(() => ch.stop());
     const database = 'tidemark';
-    const chAdmin = new core.ClickHouse({ url: ch.url, username: 'default', password: '', database: 'default' });
+    // The embedded server is closed by default: its generated read-write password (the read-only one is configured above).
+    const chAdmin = new core.ClickHouse({ url: ch.url, ...ch.auth(), database: 'default' });
     await core.migrateClickHouse({ admin: chAdmin, database, dir: core.CLICKHOUSE_MIGRATIONS_DIR, logger, vars: { raw_retention_days: 3650 } });
     await chAdmin.close();
     await admin.query(`CREATE SCHEMA ${schema}`);
@@ -137,7 +143,7 @@ async function main() {
 
     // --------------------------------------------------------------- data
     const now = Date.now();
-    const rw = createClient({ url: ch.url, database, request_timeout: 300_000 });
+    const rw = createClient({ url: ch.url, ...ch.auth(), database, request_timeout: 300_000 });
     cleanups.push(() => rw.close());
     let rows = [];
     let total = 0;
@@ -167,6 +173,7 @@ async function main() {
       {
         CLICKHOUSE_URL: ch.url,
         CLICKHOUSE_DATABASE: database,
+        CLICKHOUSE_PASSWORD: ch.credentials.password,
         CLICKHOUSE_READONLY_PASSWORD: RO_PASSWORD,
         ALERTING_EVAL_CONCURRENCY: opts.concurrency,
         ALERTING_TICK_MS: opts['tick-ms'],
@@ -253,6 +260,7 @@ async function main() {
     // --------------------------------------------------------------- latency: condition true → webhook received
     await rw.command({ query: `CREATE TABLE bench_latency (ts DateTime64(3, 'UTC'), host String, value Float64) ENGINE = MergeTree ORDER BY (host, ts)` });
     const arrivals = new Map();
+    let receiverDown = false;
     const receiver = http.createServer((req, res) => {
       const chunks = [];
       req.on('data', (c) => chunks.push(c));
@@ -262,6 +270,10 @@ async function main() {
         const expected = `v1=${crypto.createHmac('sha256', 'bench-hook-secret').update(`${req.headers['x-tidemark-timestamp']}.${body}`).digest('hex')}`;
         if (req.headers['x-tidemark-signature'] !== expected) {
           res.writeHead(401).end();
+          return;
+        }
+        if (receiverDown) {
+          res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"down"}');
           return;
         }
         for (const a of JSON.parse(body).alerts) if (a.isNew && a.status === 'firing' && !arrivals.has(a.labels.host)) arrivals.set(a.labels.host, at);
@@ -320,9 +332,35 @@ async function main() {
     }
     const loaded = await measure(`with the ${specs.length} rules running every minute`, Math.floor(opts.samples / 2));
     const { rows: bg } = await meta.query(`SELECT sum(evaluations) AS n FROM alert_rule_schedule WHERE project_id = $1`, [PROJECT]);
+    // Redelivery: the receiver is down for --outage-s while conditions become true (the engine
+    // retries, backs off and queues); latency = arrival - the moment it answers again.
+    const outageMs = opts['outage-s'] * 1000;
+    const outageN = opts['outage-samples'];
+    log(`redelivery: receiver down for ${opts['outage-s']} s, ${outageN} conditions made true during it`);
+    receiverDown = true;
+    const downAt = Date.now();
+    const queuedHosts = [];
+    for (let i = 0; i < outageN; i++) {
+      const host = `out-${i}`;
+      await rw.insert({ table: 'bench_latency', values: [{ ts: iso(Date.now()), host, value: 99 }], format: 'JSONEachRow' });
+      queuedHosts.push(host);
+      const nextAt = downAt + ((i + 1) * (outageMs - 5_000)) / outageN;
+      await new Promise((r) => setTimeout(r, Math.max(0, nextAt - Date.now())));
+    }
+    await new Promise((r) => setTimeout(r, Math.max(0, downAt + outageMs - Date.now())));
+    receiverDown = false;
+    const upAt = Date.now();
+    const redeliveryDeadline = upAt + 120_000;
+    while (queuedHosts.some((h) => !arrivals.has(h)) && Date.now() < redeliveryDeadline) await new Promise((r) => setTimeout(r, 50));
+    const redeliveredLat = queuedHosts.filter((h) => arrivals.has(h)).map((h) => Math.max(0, arrivals.get(h) - upAt)).sort((a, b) => a - b);
+    const redelivery = { lat: redeliveredLat, lost: outageN - redeliveredLat.length };
+    const { rows: outageAttempts } = await meta.query(
+      `SELECT count(*)::int AS n FROM alert_notification_attempts a JOIN alert_notifications n ON n.id = a.notification_id WHERE n.project_id = $1 AND a.started_at >= $2 AND a.started_at < $3`,
+      [LATENCY_PROJECT, new Date(downAt).toISOString(), new Date(upAt).toISOString()],
+    );
     await scheduler.stop();
     await live.stop();
-    const lost = idle.lost + loaded.lost;
+    const lost = idle.lost + loaded.lost + redelivery.lost;
     if (lost > 0) {
       const { rows: st } = await meta.query(`SELECT status, count(*) AS n, max(last_error) AS err FROM alert_notifications GROUP BY status`);
       log(`not all received: notifications ${JSON.stringify(st)}`);
@@ -344,6 +382,9 @@ async function main() {
       `    idle     ${line(idle)}`,
       `    loaded   ${line(loaded)}`,
       `             (loaded: the ${specs.length} rules above running every minute, spread over it; ${bg[0].n} evaluations of them in total)`,
+      `  redelivery after a ${opts['outage-s']} s receiver outage (503), receiver back -> each queued notification received:`,
+      `    outage   ${line(redelivery)}`,
+      `             (${outageN} conditions made true during the outage; ${outageAttempts[0].n} send attempts to the down receiver, ALERTING_RECEIVER_PROBE_MS ${config.ALERTING_RECEIVER_PROBE_MS})`,
       '',
     ];
     process.stdout.write(out.join('\n'));
