@@ -186,7 +186,8 @@ async function runLimit(bodies) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-bench-limit-'));
   const server = await spawnEmbeddedClickHouse({ dataDir, env: { LOG_LEVEL: 'warn' } });
   const logger = core.createLogger({ level: 'silent' });
-  const admin = new core.ClickHouse({ url: server.url, username: 'default', password: '', database: 'default' });
+  // The embedded server is closed by default: its generated read-write password.
+  const admin = new core.ClickHouse({ url: server.url, ...server.auth(), database: 'default' });
   await core.migrateClickHouse({ admin, database: 'tidemark', dir: core.CLICKHOUSE_MIGRATIONS_DIR, logger, vars: { raw_retention_days: 90 } });
   await admin.close();
   const receivedAt = Date.now();

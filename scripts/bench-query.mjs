@@ -164,12 +164,13 @@ async function generate(ch, now) {
 
 // ---------------------------------------------------------------- the API role
 
-async function startApiRole(dataDir, chUrl) {
+async function startApiRole(dataDir, chUrl, chEnv = {}) {
   const t = await startTidemark({
     dataDir,
     args: ['--role', 'api'],
     timeoutMs: 180_000,
     env: {
+      ...chEnv,
       CLICKHOUSE_URL: chUrl,
       CLICKHOUSE_DATABASE: 'tidemark',
       META_DATABASE_URL: '',
@@ -285,10 +286,11 @@ async function main() {
     log('starting the embedded ClickHouse and applying the schema');
     const server = await spawnEmbeddedClickHouse({ dataDir: path.join(dataDir, 'clickhouse'), env: { LOG_LEVEL: 'warn' } });
     cleanups.push(() => server.stop());
-    const admin = new core.ClickHouse({ url: server.url, username: 'default', password: '', database: 'default' });
+    // The embedded server is closed by default: its generated passwords, for these clients and the API role.
+    const admin = new core.ClickHouse({ url: server.url, ...server.auth(), database: 'default' });
     await core.migrateClickHouse({ admin, database: 'tidemark', dir: core.CLICKHOUSE_MIGRATIONS_DIR, logger, vars: { raw_retention_days: 90 } });
     await admin.close();
-    const ch = new core.ClickHouse({ url: server.url, username: 'default', password: '', database: 'tidemark', requestTimeoutMs: 3_600_000 });
+    const ch = new core.ClickHouse({ url: server.url, ...server.auth(), database: 'tidemark', requestTimeoutMs: 3_600_000 });
     cleanups.push(() => ch.close());
 
     const now = Date.now();
@@ -318,7 +320,7 @@ async function main() {
     if (total !== opts.events) throw new Error(`events_raw_v1 holds ${total} rows, expected ${opts.events}`);
 
     log('starting the API role (tidemark start --role api)');
-    const role = await startApiRole(path.join(dataDir, 'platform'), server.url);
+    const role = await startApiRole(path.join(dataDir, 'platform'), server.url, server.configEnv());
     cleanups.push(() => role.stop());
     const auth = { authorization: `Bearer ${role.readKey}`, 'content-type': 'application/json' };
 

@@ -38,7 +38,7 @@ function startConsumer(): ChildProcess {
   const c = spawn(process.execPath, [CLI, 'start', '--role', 'consumer'], {
     env: {
       ...process.env,
-      CLICKHOUSE_URL: stack.server.url,
+      ...stack.server.configEnv(),
       CLICKHOUSE_DATABASE: stack.database,
       META_DATABASE_URL: `${postgresUrl}?options=${encodeURIComponent(`-c search_path=${stack.schema}`)}`,
       KAFKA_BROKERS: kafkaBrokers,

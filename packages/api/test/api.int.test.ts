@@ -57,7 +57,7 @@ async function ingest(project: string, signal: 'events' | 'metrics' | 'logs', it
 
 beforeAll(async () => {
   stack = await startStack();
-  readonly = new ClickHouse({ url: stack.server.url, username: 'tidemark_readonly', password: '', database: stack.database });
+  readonly = new ClickHouse({ url: stack.server.url, ...stack.server.auth(true), database: stack.database });
   other = { project: `${stack.project}-b`, read: '' };
   await ensureProject(stack.meta, other.project);
   other.read = (await createApiKey(stack.meta, { projectId: other.project, role: 'read' })).key;

@@ -37,7 +37,7 @@ export interface ApiEnv {
 
 export async function startApi(overrides: Partial<ApiDeps> = {}): Promise<ApiEnv> {
   const stack = await startStack();
-  const readonly = new ClickHouse({ url: stack.server.url, username: 'tidemark_readonly', password: '', database: stack.database });
+  const readonly = new ClickHouse({ url: stack.server.url, ...stack.server.auth(true), database: stack.database });
   const otherProject = `${stack.project}-b`;
   await ensureProject(stack.meta, otherProject);
   const other = {
@@ -117,8 +117,8 @@ export function alertingConfig(stack: Stack, overrides: Record<string, unknown> 
   return loadConfig({}, {
     CLICKHOUSE_URL: stack.server.url,
     CLICKHOUSE_DATABASE: stack.database,
-    CLICKHOUSE_READONLY_USER: 'tidemark_readonly',
-    CLICKHOUSE_READONLY_PASSWORD: '',
+    CLICKHOUSE_READONLY_USER: stack.server.credentials.readonlyUser,
+    CLICKHOUSE_READONLY_PASSWORD: stack.server.credentials.readonlyPassword,
     ALERTING_QUERY_TIMEOUT_MS: 10_000,
     ALERTING_LEASE_MS: 60_000,
     ALERTING_SEND_TIMEOUT_MS: 3_000,

@@ -31,6 +31,9 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** The embedded server is closed by default: both sides get the same configured passwords. */
+const CH_PASSWORDS = { CLICKHOUSE_PASSWORD: `rw-${crypto.randomBytes(8).toString('hex')}`, CLICKHOUSE_READONLY_PASSWORD: `ro-${crypto.randomBytes(8).toString('hex')}` };
+
 async function freePort(): Promise<number> {
   const s = net.createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
@@ -44,6 +47,7 @@ function startApi(clickhousePort: number, waitMs: number): { child: ChildProcess
     env: {
       ...process.env,
       CLICKHOUSE_URL: `http://127.0.0.1:${clickhousePort}`,
+      ...CH_PASSWORDS,
       CLICKHOUSE_DATABASE: `tm_wait_${crypto.randomBytes(3).toString('hex')}`,
       META_DATABASE_URL: `${postgresUrl}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
       STARTUP_WAIT_MS: String(waitMs),
@@ -84,7 +88,7 @@ test('ClickHouse coming up 3 s after the process: it waits, logs why, then start
     await new Promise((r) => setTimeout(r, 3_000));
     expect(p.output()).toContain('waiting for the stores to answer');
     expect(p.output()).toContain(`ClickHouse at http://127.0.0.1:${port} does not answer`);
-    ch = await spawnEmbeddedClickHouse({ dataDir: path.join(dataDir, 'ch'), port });
+    ch = await spawnEmbeddedClickHouse({ dataDir: path.join(dataDir, 'ch'), port, env: CH_PASSWORDS });
     await p.ready;
     p.child.kill('SIGINT');
     expect(await p.exit).toBe(0);

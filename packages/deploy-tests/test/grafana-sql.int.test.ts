@@ -79,11 +79,11 @@ async function seed(): Promise<void> {
 
 beforeAll(async () => {
   server = await spawnEmbeddedClickHouse({ dataDir, timeoutMs: 60_000 });
-  const root = new ClickHouse({ url: server.url, username: 'default', password: '', database: 'default' });
+  const root = new ClickHouse({ url: server.url, ...server.auth(), database: 'default' });
   await migrateClickHouse({ admin: root, database, dir: CLICKHOUSE_MIGRATIONS_DIR, logger, vars: { raw_retention_days: 90 } });
   await root.close();
-  admin = new ClickHouse({ url: server.url, username: 'default', password: '', database, requestTimeoutMs: 30_000 });
-  readonly = new ClickHouse({ url: server.url, username: 'tidemark_readonly', password: '', database, requestTimeoutMs: 30_000 });
+  admin = new ClickHouse({ url: server.url, ...server.auth(), database, requestTimeoutMs: 30_000 });
+  readonly = new ClickHouse({ url: server.url, ...server.auth(true), database, requestTimeoutMs: 30_000 });
   await seed();
 }, 120_000);
 

@@ -95,7 +95,11 @@ test('Postgres slow statements from pg_stat_statements: the statements slower th
 test('ClickHouse: ping, version, parts, merges, connections, by URL and through the platform client; a dead server is down', async () => {
   const client = stack.client();
   await stack.rows('SELECT 1'); // the stack's tables hold parts already (migrations)
-  const byUrl = new ClickHouseProbe({ ...base, name: 'ch-url', url: stack.server.url }, client);
+  // The embedded server is closed by default: the URL carries its generated read-only credentials.
+  const chUrl = new URL(stack.server.url);
+  chUrl.username = stack.server.credentials.readonlyUser;
+  chUrl.password = encodeURIComponent(stack.server.credentials.readonlyPassword);
+  const byUrl = new ClickHouseProbe({ ...base, name: 'ch-url', url: chUrl.toString() }, client);
   const platform = new ClickHouseProbe({ ...base, name: 'ch-platform', client: stack.ch }, client);
   const dead = new ClickHouseProbe({ ...base, name: 'ch-dead', url: `http://default:@127.0.0.1:${await closedPort()}` }, client);
   try {

@@ -39,7 +39,7 @@ test('the role samples the system, health-checks, watches the platform stores, r
   const dataDir = path.join(stack.dataDir, 'platform');
   const ctx = context({
     TIDEMARK_DATA_DIR: dataDir,
-    CLICKHOUSE_URL: stack.server.url,
+    ...stack.server.configEnv(),
     KAFKA_BROKERS: kafkaBrokers,
     REDIS_URL: redisUrl,
     MONITOR_COLLECTOR_URL: stack.collectorUrl,

@@ -67,10 +67,10 @@ export async function startTestEnv(name: string, opts: { clickhouse?: boolean } 
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `tm-alerting-${name}-`));
     ch = await spawnEmbeddedClickHouse({ dataDir, env: { CLICKHOUSE_READONLY_PASSWORD: READONLY_PASSWORD, LOG_LEVEL: 'warn' } });
     chUrl = ch.url;
-    const chAdmin = new ClickHouse({ url: chUrl, username: 'default', password: '', database: 'default' });
+    const chAdmin = new ClickHouse({ url: chUrl, ...ch.auth(), database: 'default' });
     await migrateClickHouse({ admin: chAdmin, database, dir: CLICKHOUSE_MIGRATIONS_DIR, logger, vars: { raw_retention_days: 3650 } });
     await chAdmin.close();
-    rw = new ClickHouse({ url: chUrl, username: 'default', password: '', database });
+    rw = new ClickHouse({ url: chUrl, ...ch.auth(), database });
   }
   const config = (overrides: Record<string, unknown> = {}): Config =>
     loadConfig(
