@@ -14,10 +14,14 @@ import { WebhookReceiver } from './receivers';
 
 export const T0 = Date.UTC(2026, 2, 2, 10, 0, 0);
 
-/** Rule SQL over a harness table: the latest value per host within the last 15 s. */
+/**
+ * Rule SQL over a harness table: the latest value per host within the last 15 s.
+ * The table has a project_id column because rule SQL may only read tenant tables
+ * (the tenant-scoped read path filters them by the rule's project).
+ */
 export function seriesSql(table: string): string {
   return `SELECT host, argMax(value, ts) AS value FROM ${table}
-WHERE ts <= {now:DateTime64(3, 'UTC')} AND ts > {now:DateTime64(3, 'UTC')} - INTERVAL 15 SECOND
+WHERE project_id = {project_id:String} AND ts <= {now:DateTime64(3, 'UTC')} AND ts > {now:DateTime64(3, 'UTC')} - INTERVAL 15 SECOND
 GROUP BY host`;
 }
 
@@ -52,7 +56,7 @@ export class Timeline {
     tl.hook = await new WebhookReceiver('webhook', () => tl.clock.now()).listen();
     tl.overrides = { ALERTING_WEBHOOK_SECRET: tl.hook.secret, ALERTING_SEND_RETRIES: 1, ...opts.configOverrides };
     tl.projectId = await env.createProject();
-    await env.rw.command(`CREATE TABLE ${tl.table} (ts DateTime64(3, 'UTC'), host String, value Float64) ENGINE = MergeTree ORDER BY (host, ts)`);
+    await env.rw.command(`CREATE TABLE ${tl.table} (project_id String, ts DateTime64(3, 'UTC'), host String, value Float64) ENGINE = MergeTree ORDER BY (project_id, host, ts)`);
     tl.service = new AlertingService({ meta: env.pool, readonly: env.ro, config: tl.config(), logger: env.logger, clock: tl.clock });
     tl.engine = tl.newEngine();
     await tl.engine.start();
@@ -81,7 +85,7 @@ export class Timeline {
   /** Samples of `host` every 5 s from `fromS` (inclusive) to `toS` (exclusive), seconds after T0. */
   async series(host: string, fromS: number, toS: number, value: number): Promise<void> {
     const rows = [];
-    for (let s = fromS; s < toS; s += 5) rows.push({ ts: new Date(T0 + s * 1000).toISOString().replace('T', ' ').replace('Z', ''), host, value });
+    for (let s = fromS; s < toS; s += 5) rows.push({ project_id: this.projectId, ts: new Date(T0 + s * 1000).toISOString().replace('T', ' ').replace('Z', ''), host, value });
     await this.env.rw.client.insert({ table: this.table, values: rows, format: 'JSONEachRow' });
   }
 
