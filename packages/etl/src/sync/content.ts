@@ -11,8 +11,8 @@
  *    three hex digits of md5(key text) and each side computes, per range,
  *    count and sum of row hashes mod 2^64 — inside the databases, so only
  *    RANGES small rows travel.
- * 3. Ranges whose (count, sum) differ are bisected: cut into 256 sub-ranges
- *    each (five hex digits), compared the same way; differing sub-ranges are
+ * 3. Ranges whose (count, sum) differ are bisected: cut into 16 or 256 sub-ranges
+ *    each (about 16 rows per sub-range), compared the same way; differing ones are
  *    opened and their (key, hash) pairs compared row by row, BATCH sub-ranges
  *    at a time, and every source row whose hash differs or is missing
  *    is re-landed with the reconciliation snapshot's version (newer than any
@@ -130,35 +130,43 @@ export async function reconcileContent(
   let rowsCompared = 0;
   for (const p of pgRanges.values()) rowsCompared += p.n;
 
-  // Level 2 (the bisection): the differing ranges cut into 256 sub-ranges each
-  // (five hex digits), compared the same way in one pass per side. Each pass
+  // Level 2 (the bisection): the differing ranges cut into 16 or 256 sub-ranges each
+  // (`digits` hex digits), compared the same way in one pass per side. Each pass
   // costs one scan of the source, so the number of passes is what matters: 3 in
   // all (ranges, sub-ranges, rows) whatever the number of differences.
-  let subDiffering: string[] = [];
-  if (differing.length > 0) {
+  // Sub-range width: about 16 rows per sub-range (one more hex digit per 16x rows), so
+  // neither pass moves more than ~16 rows per differing range. Small tables skip it.
+  const perRange = rowsCompared / RANGES;
+  const digits = 3 + Math.max(0, Math.min(2, Math.ceil(Math.log(Math.max(1, perRange / 16)) / Math.log(16))));
+  let subDiffering: string[] = digits === 3 ? differing : [];
+  if (differing.length > 0 && digits > 3) {
     await yieldLoop();
     const pgSub = new Map<string, { n: number; h: string }>();
     try {
       const { rows } = await client.query(
-        `SELECT substr(md5(${pgKt}), 1, 5) AS b, count(*)::int8 AS n, (sum(${hash}) % 18446744073709551616)::text AS h
+        `SELECT substr(md5(${pgKt}), 1, ${digits}) AS b, count(*)::int8 AS n, (sum(${hash}) % 18446744073709551616)::text AS h
            FROM ${plan.pgTable} AS t WHERE substr(md5(${pgKt}), 1, 3) = ANY($1::text[])${landable} GROUP BY 1`,
         [differing],
       );
+      let i = 0;
       for (const r of rows as unknown[]) {
+        if (++i % 2_000 === 0) await yieldLoop();
         const x = rangeRow.parse(r);
         pgSub.set(x.b, { n: x.n, h: x.h });
       }
     } catch (err) {
       throw classifySourceError(err, key);
     }
-    const chSubQuery = deps.ch.query({
-      name: 'etl.content_subranges',
-      sql: `SELECT lower(substring(hex(MD5(${chKt})), 1, 5)) AS b, count() AS n, toString(sumWithOverflow(_row_hash)) AS h
-              FROM ${target} FINAL WHERE is_deleted = 0 AND project_id = {project:String} AND lower(substring(hex(MD5(${chKt})), 1, 3)) IN {ranges:Array(String)} GROUP BY b`,
-      params: z.object({ project: z.string(), ranges: z.array(z.string()) }),
-      row: rangeRow,
-    });
-    const chSub = new Map((await chSubQuery({ project: plan.cfg.project, ranges: differing })).map((r) => [r.b, r]));
+    const chSub = new Map<string, { n: number; h: string }>();
+    for await (const r of chRowsStreamed(
+      deps,
+      `SELECT lower(substring(hex(MD5(${chKt})), 1, ${digits})) AS b, count() AS n, toString(sumWithOverflow(_row_hash)) AS h
+         FROM ${target} FINAL WHERE is_deleted = 0 AND project_id = {project:String} AND lower(substring(hex(MD5(${chKt})), 1, 3)) IN {ranges:Array(String)} GROUP BY b`,
+      { project: plan.cfg.project, ranges: differing },
+      rangeRow,
+    )) {
+      chSub.set(r.b, r);
+    }
     subDiffering = [...new Set([...pgSub.keys(), ...chSub.keys()])]
       .filter((b) => {
         const p = pgSub.get(b);
@@ -169,13 +177,8 @@ export async function reconcileContent(
   }
 
   // Level 3: open the differing sub-ranges, BATCH at a time; re-land what differs.
-  const chRowsQuery = deps.ch.query({
-    name: 'etl.content_rows',
-    sql: `SELECT ${chKt} AS kt, toString(_row_hash) AS h FROM ${target} FINAL
-           WHERE is_deleted = 0 AND project_id = {project:String} AND lower(substring(hex(MD5(${chKt})), 1, 5)) IN {ranges:Array(String)}`,
-    params: z.object({ project: z.string(), ranges: z.array(z.string()) }),
-    row: chRowKey,
-  });
+  const chRowsSql = `SELECT ${chKt} AS kt, toString(_row_hash) AS h FROM ${target} FINAL
+           WHERE is_deleted = 0 AND project_id = {project:String} AND lower(substring(hex(MD5(${chKt})), 1, ${digits})) IN {ranges:Array(String)}`;
   const pgRowKey = z.object({ kt: z.string(), h: z.string() }).catchall(z.string());
   let changed = 0;
   let repaired = 0;
@@ -183,13 +186,16 @@ export async function reconcileContent(
   for (let i = 0; i < subDiffering.length; i += BATCH) {
     await yieldLoop();
     const ranges = subDiffering.slice(i, i + BATCH);
-    const chHashes = new Map((await chRowsQuery({ project: plan.cfg.project, ranges })).map((r) => [r.kt, r.h]));
+    const chHashes = new Map<string, string>();
+    for await (const r of chRowsStreamed(deps, chRowsSql, { project: plan.cfg.project, ranges }, chRowKey)) chHashes.set(r.kt, r.h);
     const { rows } = await client.query(
-      `SELECT ${keyTextList(plan.key, 't')}, ${pgKt} AS kt, (${hash})::text AS h FROM ${plan.pgTable} AS t WHERE substr(md5(${pgKt}), 1, 5) = ANY($1::text[])${landable}`,
+      `SELECT ${keyTextList(plan.key, 't')}, ${pgKt} AS kt, (${hash})::text AS h FROM ${plan.pgTable} AS t WHERE substr(md5(${pgKt}), 1, ${digits}) = ANY($1::text[])${landable}`,
       [ranges],
     );
     const redo: string[][] = [];
+    let n = 0;
     for (const r of rows as unknown[]) {
+      if (++n % 2_000 === 0) await yieldLoop();
       const x = pgRowKey.parse(r);
       if (chHashes.get(x.kt) === x.h) continue;
       changed++;
@@ -201,6 +207,24 @@ export async function reconcileContent(
   const result: ContentResult = { ranges: RANGES, differingRanges: differing.length, rowsCompared, changed, repaired, remaining, seconds: (Date.now() - t0) / 1000 };
   if (changed > 0) deps.logger.warn({ table: key, ...result }, 'content reconciliation found rows that differ; re-landed');
   return result;
+}
+
+/**
+ * A ClickHouse query read row by row (JSONEachRow stream), each row checked
+ * by its zod schema, yielding to the event loop every 2,000 rows: core's
+ * ch.query parses the whole answer in one synchronous step, which for the
+ * hundreds of thousands of rows a large reconciliation can read stalled the
+ * process for seconds.
+ */
+async function* chRowsStreamed<T>(deps: SyncDeps, sql: string, params: Record<string, unknown>, row: z.ZodType<T>): AsyncGenerator<T> {
+  const rs = await deps.ch.client.query({ query: sql, format: 'JSONEachRow', query_params: params });
+  let n = 0;
+  for await (const batch of rs.stream() as AsyncIterable<{ json(): unknown }[]>) {
+    for (const r of batch) {
+      if (++n % 2_000 === 0) await yieldLoop();
+      yield row.parse(r.json());
+    }
+  }
 }
 
 /** Reads rows by key in the caller's snapshot and lands them with `version`. */
