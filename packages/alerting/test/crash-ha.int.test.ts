@@ -22,19 +22,30 @@ afterAll(async () => {
   await env?.stop();
 });
 
-/** A table of real-time samples: `hosts` at 99 from a minute ago to ten minutes ahead. */
+/** Hosts of each live table, written when the project exists (setup). */
+const liveHosts = new Map<string, string[]>();
+
+/**
+ * A table of real-time samples: `hosts` at 99 from a minute ago to ten minutes ahead. It has a
+ * project_id column (rule SQL may only read tenant tables); setup writes the rows for its project.
+ */
 async function liveTable(hosts: string[]): Promise<string> {
   const table = uniqueName('live').toLowerCase();
-  await env.rw.command(`CREATE TABLE ${table} (ts DateTime64(3, 'UTC'), host String, value Float64) ENGINE = MergeTree ORDER BY (host, ts)`);
-  const now = Date.now();
-  const rows = [];
-  for (const host of hosts) for (let t = now - 60_000; t < now + 600_000; t += 2_000) rows.push({ ts: new Date(t).toISOString().replace('T', ' ').replace('Z', ''), host, value: 99 });
-  await env.rw.client.insert({ table, values: rows, format: 'JSONEachRow' });
+  await env.rw.command(`CREATE TABLE ${table} (project_id String, ts DateTime64(3, 'UTC'), host String, value Float64) ENGINE = MergeTree ORDER BY (project_id, host, ts)`);
+  liveHosts.set(table, hosts);
   return table;
 }
 
+async function fillLiveTable(table: string, project: string): Promise<void> {
+  const now = Date.now();
+  const rows = [];
+  for (const host of liveHosts.get(table) ?? [])
+    for (let t = now - 60_000; t < now + 600_000; t += 2_000) rows.push({ project_id: project, ts: new Date(t).toISOString().replace('T', ' ').replace('Z', ''), host, value: 99 });
+  await env.rw.client.insert({ table, values: rows, format: 'JSONEachRow' });
+}
+
 const ruleSql = (table: string): string =>
-  `SELECT host, argMax(value, ts) AS value FROM ${table} WHERE ts <= {now:DateTime64(3, 'UTC')} AND ts > {now:DateTime64(3, 'UTC')} - INTERVAL 10 SECOND GROUP BY host`;
+  `SELECT host, argMax(value, ts) AS value FROM ${table} WHERE project_id = {project_id:String} AND ts <= {now:DateTime64(3, 'UTC')} AND ts > {now:DateTime64(3, 'UTC')} - INTERVAL 10 SECOND GROUP BY host`;
 
 async function setup(hook: WebhookReceiver, groupBy: string[], rules: { name: string; table: string }[]): Promise<{ service: AlertingService; project: string; config: Record<string, string | number> }> {
   const config = {
@@ -50,6 +61,7 @@ async function setup(hook: WebhookReceiver, groupBy: string[], rules: { name: st
     channels: [{ name: 'hook', type: 'webhook', url: hook.url }],
     routes: [{ channels: ['hook'], group_by: groupBy, group_wait: '1s', group_interval: '5s', repeat_interval: '1h' }],
   });
+  for (const r of rules) await fillLiveTable(r.table, project);
   for (const r of rules) await service.createRule(project, { name: r.name, sql: ruleSql(r.table), interval: '1s', condition: { op: '>', threshold: 80 }, no_data: { state: 'ok' } });
   return { service, project, config };
 }
