@@ -285,20 +285,21 @@ describe('SQL console', () => {
     expect(r.status).toBe(200);
     expect(r.text).toBe('"name","c"\n"checkout",1000\n"page_view",2000\n');
     const over = await call('POST', '/api/v1/sql', stack.keys.read, { sql: 'SELECT number FROM numbers(100)', max_rows: 10 });
-    expect(over.status).toBe(400);
+    expect(over.status).toBe(413);
   });
 
   test.each([
-    ['another database', 'SELECT * FROM system.tables', /only tables of the/],
-    ['a non-tenant table', 'SELECT * FROM schema_migrations_v1', /not readable/],
-    ['merge() around the filters', "SELECT * FROM merge(currentDatabase(), '^events_raw')", /table function merge/],
-    ['reading a file', "SELECT * FROM file('/etc/passwd', 'LineAsString')", /table function file/],
-    ['reading a URL', "SELECT * FROM url('http://127.0.0.1:1/', CSV, 'a String')", /table function url/],
-    ['changing settings', 'SELECT 1 SETTINGS additional_table_filters = {}', /readonly|Cannot modify/i],
+    ['another database', 'SELECT * FROM system.tables', /names the database system/],
+    ['a non-tenant table', 'SELECT * FROM schema_migrations_v1', /not a table of this project's data/],
+    // Refused by the guard's allowlist or, earlier, by the embedded front's host guard: either names the function.
+    ['merge() around the filters', "SELECT * FROM merge(currentDatabase(), '^events_raw')", /function 'merge'|table function merge/],
+    ['reading a file', "SELECT * FROM file('/etc/passwd', 'LineAsString')", /function 'file'|table function file/],
+    ['reading a URL', "SELECT * FROM url('http://127.0.0.1:1/', CSV, 'a String')", /function 'url'|table function url/],
+    ['changing settings', 'SELECT 1 SETTINGS additional_table_filters = {}', /SETTINGS clause is not allowed/],
     ['two statements', 'SELECT 1; SELECT 2', /exactly one statement/],
     ['a write', "INSERT INTO events_raw_v1 (name) VALUES ('x')", /only SELECT/],
     ['DDL', 'DROP TABLE events_raw_v1', /only SELECT/],
-    ['a subquery into another database', 'SELECT (SELECT count() FROM system.one)', /only tables of the/],
+    ['a subquery into another database', 'SELECT (SELECT count() FROM system.one)', /names the database system/],
   ])('refuses %s', async (_what, sql, message) => {
     const r = await call('POST', '/api/v1/sql', stack.keys.read, { sql });
     expect(r.status).toBeGreaterThanOrEqual(400);

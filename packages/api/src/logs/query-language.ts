@@ -54,6 +54,9 @@ function tokenize(q: string): Token[] {
   return out;
 }
 
+/** Deepest nesting of NOT and parentheses a log query may have. */
+export const MAX_LOG_QUERY_DEPTH = 32;
+
 export function parseLogQuery(q: string): LogQuery | undefined {
   if (q.length > 2000) throw new ValidationError('log query: longer than 2000 characters');
   const tokens = tokenize(q);
@@ -79,16 +82,27 @@ export function parseLogQuery(q: string): LogQuery | undefined {
     }
     return items.length === 1 ? items[0]! : { kind: 'and', items };
   }
+  // Nesting (NOT, parentheses) becomes nested SQL; ClickHouse refuses deep ASTs, and deep
+  // recursion here costs stack. Past MAX_LOG_QUERY_DEPTH it is the caller's query that is wrong: 400.
+  let depth = 0;
+  const deeper = (): void => {
+    if (++depth > MAX_LOG_QUERY_DEPTH) throw new ValidationError(`log query: nested deeper than ${MAX_LOG_QUERY_DEPTH} levels (NOT and parentheses)`);
+  };
   function parseUnary(): LogQuery {
     const tok = peek();
     if (!tok) throw new ValidationError('log query: expected a term at the end');
     if (isOp(tok, 'NOT')) {
       pos++;
-      return { kind: 'not', item: parseUnary() };
+      deeper();
+      const item = parseUnary();
+      depth--;
+      return { kind: 'not', item };
     }
     if (tok.t === '(') {
       pos++;
+      deeper();
       const inner = parseOr();
+      depth--;
       if (peek()?.t !== ')') throw new ValidationError('log query: missing )');
       pos++;
       return inner;

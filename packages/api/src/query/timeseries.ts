@@ -56,6 +56,9 @@ export function tzOffsetMs(tz: string, at: number): number {
   return asUtc - Math.floor(at / 1000) * 1000;
 }
 
+/** Longest range a request may ask for (absolute or `last`). */
+export const MAX_RANGE_MS = 400 * 86_400_000;
+
 /** Absolute range in ms; a relative range (`last`) starts on an interval boundary and ends now. */
 export function resolveRange(req: TimeseriesRequest, interval: IntervalName, now: number): ResolvedRange {
   if ('last' in req.range) {
@@ -63,6 +66,8 @@ export function resolveRange(req: TimeseriesRequest, interval: IntervalName, now
     const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as 'm' | 'h' | 'd' | 'w'];
     const step = INTERVALS[interval] * 1000;
     const off = tzOffsetMs(req.timezone, now);
+    // The same bound as an absolute range: a longer `last` (9999w) would reach before 1970.
+    if (Number(m[1]) * unit > MAX_RANGE_MS) throw new ValidationError(`range.last: at most 400 days (got ${req.range.last})`, { context: { issues: [{ path: 'body.range.last', message: 'at most 400 days' }] } });
     const rawFrom = now - Number(m[1]) * unit;
     // Align the start to the interval in the zone (weeks to days): full first bucket.
     const alignTo = Math.min(step, 86_400_000);
@@ -72,8 +77,9 @@ export function resolveRange(req: TimeseriesRequest, interval: IntervalName, now
   const parse = (v: string | number): number => (typeof v === 'number' ? v : Date.parse(v));
   const from = parse(req.range.from);
   const to = parse(req.range.to);
+  if (!Number.isFinite(from) || !Number.isFinite(to) || from < 0) throw new ValidationError('range: times must be on or after 1970-01-01T00:00:00Z', { context: { issues: [{ path: 'body.range.from', message: 'before 1970' }] } });
   if (!(to > from)) throw new ValidationError('range: "to" must be after "from"');
-  if (to - from > 400 * 86_400_000) throw new ValidationError('range: at most 400 days');
+  if (to - from > MAX_RANGE_MS) throw new ValidationError('range: at most 400 days');
   return { from, to, openEnd: to >= now };
 }
 

@@ -1,4 +1,4 @@
-import type { ClickHouse } from '@tidemark/core';
+import { ValidationError, type ClickHouse } from '@tidemark/core';
 import { z } from 'zod';
 import { route, type AnyRoute } from '../http/route';
 import { cacheKey, cacheTtl, type QueryCache } from '../query/cache';
@@ -29,6 +29,8 @@ export async function timeseries(ch: ClickHouse, cache: QueryCache, projectId: s
   if (req.compare === 'previous_period') {
     const len = range.to - range.from;
     const prevRange = { from: range.from - len, to: range.from, openEnd: false };
+    // Timestamps are bound as unsigned; a previous period before 1970 is the caller's range, not a server error.
+    if (prevRange.from < 0) throw new ValidationError('compare: the previous period would start before 1970; shorten the range', { context: { issues: [{ path: 'body.compare', message: 'previous period before 1970' }] } });
     previous = await runPlan(ch, req, plan(req, projectId, prevRange, interval), prevRange, interval);
   }
   const result: TimeseriesResult = {

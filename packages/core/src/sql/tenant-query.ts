@@ -306,8 +306,12 @@ export class TenantQuery {
       });
       lines = (await rs.text()).split('\n');
     } catch (err) {
-      // INTO OUTFILE and FORMAT do not parse inside a subquery: this is where they end.
-      throw userSqlError(err, 'sql: not a plain SELECT (no INTO OUTFILE, FORMAT or SETTINGS clause)');
+      const e = userSqlError(err, 'sql');
+      // INTO OUTFILE and FORMAT do not parse inside a subquery: this syntax error is where they end.
+      if ((e.context as { clickhouseCode?: number }).clickhouseCode === 62) {
+        throw new ValidationError(`sql: not a plain SELECT (no INTO OUTFILE or FORMAT clause): ${classifyError(err, 'clickhouse').message}`, { cause: err, context: e.context });
+      }
+      throw e;
     }
     let user: AstNode;
     try {
