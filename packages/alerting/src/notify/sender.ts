@@ -264,12 +264,15 @@ export class Sender {
       );
       // The receiver answers again: whatever waits in its queue is due now (its backoff is reset),
       // and the next one is started at once. One send at a time per queue bounds the load on a
-      // receiver that just recovered.
-      await this.o.meta.query(
-        `UPDATE alert_notifications SET next_attempt_at = $4
-         WHERE project_id = $1 AND channel = $2 AND COALESCE(recipient, '') = $3 AND status = 'pending' AND next_attempt_at > $4 AND NOT is_test`,
-        [d.project_id, d.channel, d.recipient ?? '', new Date(now).toISOString()],
-      );
+      // receiver that just recovered. A first-try success had nothing backed off behind it that
+      // an earlier success did not already reset, so only a recovery pays for the statement.
+      if (d.attempts > 1) {
+        await this.o.meta.query(
+          `UPDATE alert_notifications SET next_attempt_at = $4
+           WHERE project_id = $1 AND channel = $2 AND COALESCE(recipient, '') = $3 AND status = 'pending' AND next_attempt_at > $4 AND NOT is_test`,
+          [d.project_id, d.channel, d.recipient ?? '', new Date(now).toISOString()],
+        );
+      }
       await this.next();
       return;
     }
