@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ClickHouse, createKeyValueStore, createMetricsRegistry, Lifecycle } from '@tidemark/core';
+import { createKeyValueStore, createMetricsRegistry, Lifecycle } from '@tidemark/core';
 import { alertingRole, AlertingService, backtest, builtinRuleFile, builtinRuleNames, loadRuleSources, readRuleDir, ruleSchema, syncRuleFiles } from '../src';
 import { startTestEnv, uniqueName, type TestEnv } from './support/env';
 
@@ -299,7 +299,8 @@ test('alertingRole starts (built-ins loaded, bree ticking the engine) and stops 
   const project = await env.createProject();
   const config = env.config({ ALERTING_BUILTIN_RULES: 'OverdueServiceRecords,LowStock', ALERTING_BUILTIN_PROJECT: project, ALERTING_TICK_MS: 100, ALERTING_REPLICA_ID: 'role-test' });
   const lifecycle = new Lifecycle(env.logger, 10_000);
-  const clickhouse = new ClickHouse({ url: env.chUrl, username: 'default', password: '', database: env.database });
+  // The platform user's client (the role's own queries); user SQL goes through env.ro.
+  const clickhouse = env.rw;
   const kv = createKeyValueStore(undefined);
   // A fast API rule shows the engine ticking (the 5-minute built-ins run at their first slot, up to 5 minutes away).
   const service = new AlertingService({ meta: env.pool, readonly: env.ro, config, logger: env.logger });
@@ -322,6 +323,5 @@ test('alertingRole starts (built-ins loaded, bree ticking the engine) and stops 
   await new Promise((r) => setTimeout(r, 500));
   const later = (await env.pool.query<{ n: string }>(`SELECT sum(evaluations) AS n FROM alert_rule_schedule WHERE project_id = $1`, [project])).rows[0]?.n;
   expect(later).toBe(after);
-  await clickhouse.close();
   await kv.close();
 });
