@@ -5,7 +5,10 @@
 
 SERVICES_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SERVICES_DIR/../.." && pwd)"
-STATE_DIR="$REPO_ROOT/.services"          # gitignored: data, logs, pid files, env
+# gitignored: data, logs, pid files, env. TIDEMARK_SERVICES_DIR (with KAFKA_BASE_PORT and
+# KAFKA_CONTROLLER_BASE_PORT) runs a second, private cluster beside the shared one, e.g. for
+# failure tests that kill brokers without disturbing other test runs.
+STATE_DIR="${TIDEMARK_SERVICES_DIR:-$REPO_ROOT/.services}"
 KAFKA_STATE_DIR="$STATE_DIR/kafka"
 KAFKA_POM="$SERVICES_DIR/kafka/pom.xml"
 KAFKA_BROKER_LOG4J="$SERVICES_DIR/kafka/log4j2-broker.properties"

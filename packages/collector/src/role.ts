@@ -133,6 +133,8 @@ export const consumerRole: Role<'consumer'> = {
       futureToleranceMs: config.COLLECTOR_FUTURE_TOLERANCE_MS,
       retentionMs: config.RAW_RETENTION_DAYS * DAY_MS,
       sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+      // The same window length and memory bound as the collector's resend window, in sets of its own.
+      landed: new ResendWindow(ctx.kv, { windowMs: config.COLLECTOR_RESEND_WINDOW_MS, maxIdsPerBucket: config.COLLECTOR_RESEND_MAX_IDS, prefix: 'landed' }, logger.child({ component: 'landed-window' })),
     });
     await consumer.start();
     lifecycle.onStop('ingest-consumer', () => consumer.stop());

@@ -15,6 +15,12 @@ export interface ResendWindowOptions {
   windowMs: number;
   /** Ids remembered per project and bucket at most; past it the window is shorter for that bucket, never wrong. */
   maxIdsPerBucket: number;
+  /**
+   * Key prefix of the id sets: `resend` (the collector's window of accepted
+   * ids, default) or `landed` (the consumer's window of ids landed in
+   * ClickHouse). Separate sets: an id the collector accepted has not landed yet.
+   */
+  prefix?: string;
 }
 
 /**
@@ -49,7 +55,7 @@ export class ResendWindow {
   }
 
   private key(projectId: string, bucket: number): string {
-    return `resend:${projectId}:${bucket}`;
+    return `${this.opts.prefix ?? 'resend'}:${projectId}:${bucket}`;
   }
 
   /**

@@ -2,6 +2,8 @@ import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Pool } from 'pg';
 import { backoffDelay, classifyError, counter, gauge, type ClickHouse, type Logger, type Registry, type TidemarkError } from '@tidemark/core';
 import { insertLines } from '../clickhouse/writer';
+import { filterLanded } from '../dedup/landed';
+import type { ResendWindow } from '../dedup/resend-window';
 import { SIGNAL_SPECS, type SignalName } from '../signals';
 import { decodeMessages, splitPiece, type DeadLetter, type InsertGroup, type Piece } from './decode';
 import { IntentStore } from './intents';
@@ -25,6 +27,8 @@ export interface IngestConsumerOptions {
   retentionMs: number;
   /** How soon a crashed consumer's partitions are reassigned (ms). */
   sessionTimeoutMs?: number;
+  /** Window of event ids landed recently (prefix `landed`): a second copy of an event within it is dropped. Absent: no dedup. */
+  landed?: ResendWindow;
 }
 
 /** Thrown inside a batch when the consumer is stopping: the batch is not committed and will be replayed. */
@@ -76,6 +80,7 @@ export class IngestConsumer {
       e2eLag: gauge(r, 'tidemark_ingest_end_to_end_lag_seconds', 'Seconds from collector receipt to ClickHouse commit, newest row of the last batch', ['signal']),
       consumerLag: gauge(r, 'tidemark_kafka_consumer_lag_messages', 'Messages behind the partition end', ['topic', 'partition']),
       paused: gauge(r, 'tidemark_ingest_paused', '1 while partitions are paused because ClickHouse is unavailable'),
+      duplicates: counter(r, 'tidemark_ingest_landing_duplicates_dropped_total', 'Rows not landed because their event id landed within the window (a resend or a producer retry)', ['signal']),
     };
   }
 
@@ -121,10 +126,12 @@ export class IngestConsumer {
     }
     const token = `${this.opts.groupId}:${topic}:${partition}:${first}-${last}`;
     const decoded = decodeMessages(signal, messages, this.opts.futureToleranceMs, this.opts.retentionMs);
+    // Exactly once by event id: second copies (a resend after a 503 whose first send was written) are dropped.
+    const unique = this.opts.landed ? await filterLanded(this.opts.landed, decoded.groups) : { groups: decoded.groups, dropped: 0, landed: new Map<string, string[]>() };
     const guard = { heartbeat, isRunning, isStale };
     const dead: DeadLetter[] = [...decoded.dead];
     let refused = 0;
-    for (const [i, group] of decoded.groups.entries()) {
+    for (const [i, group] of unique.groups.entries()) {
       // The first group keeps the plain token; a replay decodes the same groups in the same order.
       const refusedRows = await this.land(signal, group, group.pieces, i === 0 ? token : `${token}:g${i}`, guard);
       for (const d of refusedRows) {
@@ -132,12 +139,15 @@ export class IngestConsumer {
         if (group.table === SIGNAL_SPECS[signal].table) refused++;
       }
     }
+    // Remembered once landed, before the commit: a replay after a crash here drops its own rows, which landed.
+    if (this.opts.landed) await Promise.all([...unique.landed].map(([project, ids]) => this.opts.landed!.remember(project, ids)));
     if (dead.length > 0) await this.sendDeadLetters(signal, topic, partition, dead);
 
     resolveOffset(last.toString());
     await this.consumer.commitOffsets([{ topic, partition, offset: (last + 1n).toString() }]);
     await heartbeat();
-    this.m.rows.inc({ signal }, decoded.rows - refused);
+    this.m.rows.inc({ signal }, decoded.rows - unique.dropped - refused);
+    if (unique.dropped > 0) this.m.duplicates.inc({ signal }, unique.dropped);
     this.m.batches.inc({ signal });
     if (decoded.newestReceivedAt > 0) this.m.e2eLag.set({ signal }, Math.max(0, (Date.now() - decoded.newestReceivedAt) / 1000));
   }

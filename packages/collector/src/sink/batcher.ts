@@ -5,7 +5,7 @@ interface Waiter {
   reject(err: unknown): void;
 }
 
-export interface BatcherOptions {
+export interface BatcherOptions<T = unknown> {
   /** Flush as soon as this many rows wait. */
   maxRows: number;
   /** Flush rows that waited this long. */
@@ -20,11 +20,20 @@ export interface BatcherOptions {
    * each writer gets its own answer. Absent: never split.
    */
   splitIf?: (err: unknown) => boolean;
+  /**
+   * What a row counts for maxRows and maxPendingRows (default 1: rows).
+   * The Kafka sink weighs messages by bytes, so a flush stays near a byte
+   * budget per produce request.
+   */
+  weight?: (row: T) => number;
+  /** Names the store in the 503 of a full buffer (default clickhouse). */
+  dependency?: string;
 }
 
 /** One writer's rows (kept by reference, not copied) and its promise: a writer's rows are never split across inserts. */
 interface Entry<T> {
   rows: readonly T[];
+  weight: number;
   waiter: Waiter;
 }
 
@@ -33,6 +42,10 @@ interface Entry<T> {
  * writer's promise resolves only after the flush holding all its rows
  * succeeded (its rows are added at once, so they never straddle two
  * flushes), and rejects if that flush failed; nothing is acknowledged early.
+ *
+ * A flush takes waiting writers in arrival order up to maxRows (at least
+ * one writer), so an insert or produce request stays bounded however much
+ * piled up while the previous one ran.
  *
  * When rows are flushed: at maxRows; after maxDelayMs; and (group commit)
  * as soon as the last running flush finished, since rows that arrived during
@@ -57,7 +70,7 @@ export class MicroBatcher<T> {
 
   constructor(
     private readonly flushFn: (rows: T[]) => Promise<void>,
-    private readonly opts: BatcherOptions,
+    private readonly opts: BatcherOptions<T>,
   ) {}
 
   get pendingRows(): number {
@@ -66,16 +79,22 @@ export class MicroBatcher<T> {
 
   add(rows: readonly T[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
-    if (this.pending + rows.length > this.opts.maxPendingRows) {
+    let weight = rows.length;
+    if (this.opts.weight) {
+      weight = 0;
+      for (const r of rows) weight += this.opts.weight(r);
+    }
+    if (this.pending + weight > this.opts.maxPendingRows) {
+      const dependency = this.opts.dependency ?? 'clickhouse';
       return Promise.reject(
-        new UnavailableError(`ingest buffer is full (${this.pending} rows waiting for ClickHouse); retry shortly`, {
-          context: { dependency: 'clickhouse' },
+        new UnavailableError(`ingest buffer is full (${this.pending} ${this.opts.weight ? 'units' : 'rows'} waiting for ${dependency}); retry shortly`, {
+          context: { dependency },
           retryAfterMs: 1_000,
         }),
       );
     }
-    const p = new Promise<void>((resolve, reject) => this.entries.push({ rows, waiter: { resolve, reject } }));
-    this.pending += rows.length;
+    const p = new Promise<void>((resolve, reject) => this.entries.push({ rows, weight, waiter: { resolve, reject } }));
+    this.pending += weight;
     if (this.pending >= this.opts.maxRows) this.kick();
     else this.timer ??= setTimeout(() => this.kick(), this.opts.maxDelayMs);
     return p;
@@ -85,9 +104,11 @@ export class MicroBatcher<T> {
     clearTimeout(this.timer);
     this.timer = undefined;
     while (this.pending > 0 && this.flushing < this.opts.maxConcurrentFlushes) {
-      const entries = this.entries;
-      this.entries = [];
-      this.pending = 0;
+      let take = 0;
+      let taken = 0;
+      while (take < this.entries.length && (take === 0 || taken + this.entries[take]!.weight <= this.opts.maxRows)) taken += this.entries[take++]!.weight;
+      const entries = this.entries.splice(0, take);
+      this.pending -= taken;
       this.flushing++;
       void this.flushEntries(entries).finally(() => {
         this.flushing--;

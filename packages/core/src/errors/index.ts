@@ -158,6 +158,75 @@ const CLIENT_CLICKHOUSE_CODES = new Set([
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET']);
 
+/** What a client should wait before resending to a Kafka that is restarting or electing leaders. */
+const KAFKA_RETRY_AFTER_MS = 2_000;
+
+/** kafkajs error classes that mean "the cluster cannot be reached or cannot answer now". */
+const KAFKA_UNAVAILABLE_NAMES = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSNumberOfRetriesExceeded', // only retriable errors are retried
+  'KafkaJSLockTimeout',
+  'KafkaJSTimeout',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSTopicMetadataNotLoaded',
+  'KafkaJSStaleTopicMetadataAssignment',
+  'KafkaJSNoBrokerAvailableError',
+]);
+
+/** Kafka protocol errors of a cluster that is restarting, electing leaders or short of replicas. */
+const KAFKA_UNAVAILABLE_TYPES = new Set([
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
+  'REQUEST_TIMED_OUT',
+  'NETWORK_EXCEPTION',
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+  'BROKER_NOT_AVAILABLE',
+  'REPLICA_NOT_AVAILABLE',
+  'KAFKA_STORAGE_ERROR',
+  'NOT_CONTROLLER',
+  'COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'NOT_COORDINATOR',
+  'UNKNOWN_TOPIC_OR_PARTITION', // also seen for a moment while a restarted broker loads its logs
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'OFFSET_NOT_AVAILABLE',
+  'THROTTLING_QUOTA_EXCEEDED',
+  // The idempotent producer's state no longer matches the broker's (after a
+  // broker restart or a failed send): a new producer, and so a resend, fixes it.
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+]);
+
+const KAFKA_UNAVAILABLE_TEXT = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|Connection (error|closed|timeout)|[Rr]equest timed out|producer is disconnected|[Cc]losed connection/;
+
+/**
+ * The reason a kafkajs error means "unavailable, retry", found anywhere in
+ * its cause chain (kafkajs wraps the root cause in KafkaJSNonRetriableError
+ * or KafkaJSNumberOfRetriesExceeded), or undefined when the write itself is
+ * wrong (a message too large, an unknown topic name, an authorisation error).
+ */
+export function kafkaUnavailable(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 8 && e instanceof Error; depth++) {
+    const type = errorField(e, 'type');
+    const code = errorField(e, 'code');
+    if (KAFKA_UNAVAILABLE_NAMES.has(e.name)) return e.name;
+    if (typeof type === 'string' && KAFKA_UNAVAILABLE_TYPES.has(type)) return type;
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
+    if (/^KafkaJS/.test(e.name) && errorField(e, 'retriable') === true) return e.name;
+    if (KAFKA_UNAVAILABLE_TEXT.test(e.message)) return e.name;
+    e = errorField(e, 'cause') ?? errorField(e, 'originalError');
+  }
+  return undefined;
+}
+
 function errorField(err: unknown, key: string): unknown {
   return typeof err === 'object' && err !== null ? (err as Record<string, unknown>)[key] : undefined;
 }
@@ -172,6 +241,17 @@ export function classifyError(err: unknown, dependency = 'unknown'): TidemarkErr
   if (err instanceof TidemarkError) return err;
   const message = err instanceof Error ? err.message : String(err);
   const code = errorField(err, 'code');
+
+  // kafkajs errors: a broker that cannot be reached or cannot take the write
+  // right now is retriable, however kafkajs wraps it (issue 12: a
+  // KafkaJSNonRetriableError around "connect ECONNREFUSED" was answered 500
+  // retriable:false, and a producer that honoured that dropped its data).
+  if (err instanceof Error && /^KafkaJS/.test(err.name)) {
+    const unavailable = kafkaUnavailable(err);
+    return unavailable
+      ? new UnavailableError(`kafka: ${message}`, { cause: err, context: { dependency: 'kafka', kafkaError: unavailable }, retryAfterMs: KAFKA_RETRY_AFTER_MS })
+      : new InternalError(`kafka: ${message}`, { cause: err, context: { kafkaError: err.name } });
+  }
 
   // Socket-level failures from any client.
   if (typeof code === 'string' && NETWORK_CODES.has(code)) {
@@ -204,12 +284,6 @@ export function classifyError(err: unknown, dependency = 'unknown'): TidemarkErr
     return new InternalError(`postgres: ${message}`, { cause: err, context: { sqlstate: code } });
   }
 
-  // kafkajs marks its own errors.
-  if (typeof errorField(err, 'retriable') === 'boolean' && err instanceof Error && /^Kafka/.test(err.name)) {
-    return errorField(err, 'retriable')
-      ? new UnavailableError(`kafka: ${message}`, { cause: err, context: { dependency: 'kafka', kafkaError: err.name } })
-      : new InternalError(`kafka: ${message}`, { cause: err, context: { kafkaError: err.name } });
-  }
 
   return new InternalError(message, { cause: err, context: { dependency } });
 }
