@@ -235,7 +235,7 @@ export const configSchema = z.object({
   /** Longest wait between durable send rounds of a failing notification (ms); waits grow from 1 s with jitter. */
   ALERTING_RETRY_MAX_DELAY_MS: positiveInt.default(300_000),
   /** While a receiver fails, the oldest notification of its queue is tried again at least this often (jittered down to half), so deliveries resume within this long after it recovers; the rest of the queue follows as soon as one send succeeds (ms). */
-  ALERTING_RECEIVER_PROBE_MS: positiveInt.default(4_000),
+  ALERTING_RECEIVER_PROBE_MS: positiveInt.default(2_000),
   /** true: a resolve that happens while its alert is silenced or in a maintenance window is sent when the mute ends to every route that got the firing; false: it is dropped. */
   ALERTING_SEND_RESOLVED_AFTER_MUTE: envBool.default(true),
   /** A notification still failing retriably this long after it was queued is marked failed and reported (ms). */
