@@ -70,7 +70,7 @@ export function apiRoutes(deps: ApiDeps): AnyRoute[] {
     ...logRoutes({ clickhouse: deps.clickhouse }),
     ...sqlRoutes({ console: new SqlConsole({ readonly: deps.readonlyClickhouse, database: deps.database, logger: deps.logger }) }),
     ...monitoringRoutes({ clickhouse: deps.clickhouse, kv: deps.kv }),
-    ...businessRoutes({ clickhouse: deps.clickhouse, cache }),
+    ...businessRoutes({ clickhouse: deps.clickhouse, cache, options: analytics }),
     ...dashboardRoutes({ clickhouse: deps.clickhouse, meta: deps.meta, cache }),
     ...aiRoutes({ clickhouse: deps.clickhouse, meta: deps.meta, cache, options: analytics }),
     ...qualityRoutes({ meta: deps.meta, passScore: analytics.qualityPassScore }),

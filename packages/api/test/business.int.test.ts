@@ -181,16 +181,21 @@ describe('customers', () => {
       const dow = new Date(`${date}T00:00:00Z`).getUTCDay();
       return shiftDate(date, -((dow + 6) % 7));
     };
-    const first = bucket(shiftDate(localDate(NOW, TZ), -100));
-    expect(res.json.start_date).toBe(first);
+    // The window is exactly the days asked for; the first point is labelled with its whole period.
+    const from = shiftDate(localDate(NOW, TZ), -100);
+    const first = bucket(from);
+    expect(res.json.start_date).toBe(from);
     const byBucket = countBy(
-      customers.filter((c) => localDate(c.created, TZ) >= first),
+      customers.filter((c) => localDate(c.created, TZ) >= from),
       (c) => bucket(localDate(c.created, TZ)),
     );
-    const before = customers.filter((c) => localDate(c.created, TZ) < first).length;
+    const before = customers.filter((c) => localDate(c.created, TZ) < from).length;
     expect(res.json.customers_before).toBe(before);
     const points: { date: string; new_customers: number; total_customers: number }[] = res.json.points;
     expect(points[0]!.date).toBe(first);
+    // A period the window cuts, and the one still filling (today), are marked partial.
+    expect((points[0] as { partial?: boolean }).partial).toBe(first < from ? true : undefined);
+    expect((points[points.length - 1] as { partial?: boolean }).partial).toBe(true);
     // Every bucket is there (zeros too), in order, and the numbers add up.
     for (const p of points) expect(p.new_customers).toBe(byBucket.find((b) => b.value === p.date)?.count ?? 0);
     expect(points.reduce((n, p) => n + p.new_customers, 0)).toBe(customers.length - before);
@@ -230,6 +235,16 @@ describe('orders', () => {
     expect(res.status).toBe(200);
     const cents = inRange.reduce((n, o) => n + o.cents, 0);
     expect(res.json).toMatchObject({ start_date: start, end_date: end, total_orders: inRange.length, total_amount: cents / 100, avg_order_amount: round2(cents / inRange.length / 100) });
+    // Gross counts every order; net only the paid and completed ones (the default BUSINESS_NET_ORDER_STATUSES); amounts name their currency.
+    const net = inRange.filter((o) => ['paid', 'completed'].includes(o.status));
+    expect(res.json).toMatchObject({
+      currency: 'USD',
+      net_statuses: ['paid', 'completed'],
+      gross_revenue: cents / 100,
+      net_orders: net.length,
+      net_revenue: net.reduce((n, o) => n + o.cents, 0) / 100,
+    });
+    expect(res.json.net_revenue).toBeLessThan(res.json.gross_revenue);
     for (const d of ['status', 'service_type', 'product_category'] as const) {
       const expected = countBy(inRange, (o) => str(o[d])).map((g) => {
         const c = inRange.filter((o) => str(o[d]) === g.value).reduce((n, o) => n + o.cents, 0);
@@ -244,18 +259,17 @@ describe('orders', () => {
     const res = await env.get(`${A}/orders/revenue?period=week&by=service_type&status=paid,completed&start_date=${start}&end_date=${end}&timezone=${encodeURIComponent(TZ)}`);
     expect(res.status).toBe(200);
     const monday = (date: string) => shiftDate(date, -((new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7));
-    // Whole weeks: the range widens to the Monday before start and the Sunday after end.
-    const from = monday(start);
-    const to = shiftDate(monday(end), 6);
-    expect([res.json.start_date, res.json.end_date]).toEqual([from, to]);
-    const sel = orders.filter((o) => ['paid', 'completed'].includes(o.status) && localDate(o.created, TZ) >= from && localDate(o.created, TZ) <= to);
+    // Exactly the window asked for (as orders/summary counts it); points are labelled by their Monday and cut weeks are partial.
+    expect([res.json.start_date, res.json.end_date]).toEqual([start, end]);
+    const sel = orders.filter((o) => ['paid', 'completed'].includes(o.status) && localDate(o.created, TZ) >= start && localDate(o.created, TZ) <= end);
     const cents = sel.reduce((n, o) => n + o.cents, 0);
     expect(res.json.total_orders).toBe(sel.length);
     expect(res.json.total_revenue).toBe(cents / 100);
     expect(res.json.statuses).toEqual(['paid', 'completed']);
     for (const p of res.json.points) {
       const week = sel.filter((o) => monday(localDate(o.created, TZ)) === p.date);
-      expect(p).toEqual({ date: p.date, orders: week.length, revenue: week.reduce((n, o) => n + o.cents, 0) / 100 });
+      const cut = p.date < start || shiftDate(p.date, 6) > end;
+      expect(p).toEqual({ date: p.date, orders: week.length, revenue: week.reduce((n, o) => n + o.cents, 0) / 100, ...(cut ? { partial: true } : {}) });
     }
     expect(res.json.groups.map((g: { value: string }) => g.value).sort()).toEqual([...new Set(sel.map((o) => str(o.service_type)))].sort());
     for (const g of res.json.groups) {
@@ -268,15 +282,30 @@ describe('orders', () => {
     expect(revs).toEqual([...revs].sort((a, b) => b - a));
   });
 
-  test('revenue per month without a split covers every order of the months', async () => {
+  test('revenue per month without a split: net by default, gross on request, both equal to the summary of the same window', async () => {
     const res = await env.get(`${A}/orders/revenue?period=month`);
     expect(res.status).toBe(200);
     expect(res.json.points).toHaveLength(12);
     expect(res.json.groups).toBeUndefined();
+    expect(res.json).toMatchObject({ revenue_kind: 'net', statuses: ['paid', 'completed'], currency: 'USD' });
     const from = res.json.start_date as string;
     const sel = orders.filter((o) => localDate(o.created, 'UTC') >= from);
-    expect(res.json.total_orders).toBe(sel.length);
-    expect(res.json.total_revenue).toBe(sel.reduce((n, o) => n + o.cents, 0) / 100);
+    const net = sel.filter((o) => ['paid', 'completed'].includes(o.status));
+    expect(res.json.total_orders).toBe(net.length);
+    expect(res.json.total_revenue).toBe(net.reduce((n, o) => n + o.cents, 0) / 100);
+    expect([res.json.gross_orders, res.json.gross_revenue]).toEqual([sel.length, sel.reduce((n, o) => n + o.cents, 0) / 100]);
+    // Only the month still filling is partial.
+    expect(res.json.points.map((p: { partial?: boolean }) => p.partial === true)).toEqual([...Array(11).fill(false), true]);
+    const gross = await env.get(`${A}/orders/revenue?period=month&revenue=gross`);
+    expect([gross.json.revenue_kind, gross.json.total_orders, gross.json.total_revenue]).toEqual(['gross', sel.length, sel.reduce((n, o) => n + o.cents, 0) / 100]);
+    // The same window through orders/summary gives the same figures (the page's panels agree).
+    const summary = await env.get(`${A}/orders/summary?start_date=${from}&end_date=${res.json.end_date}`);
+    expect([summary.json.total_orders, summary.json.gross_revenue, summary.json.net_orders, summary.json.net_revenue]).toEqual([
+      gross.json.total_orders,
+      gross.json.total_revenue,
+      res.json.total_orders,
+      res.json.total_revenue,
+    ]);
   });
 });
 

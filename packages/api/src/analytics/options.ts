@@ -31,6 +31,10 @@ export interface AnalyticsOptions {
   costPerHumanConversation: number;
   agentMonthlyCost: number;
   qualityPassScore: number;
+  /** Currency of business order amounts (BUSINESS_CURRENCY), named next to every amount. */
+  businessCurrency: string;
+  /** Order statuses counted as net revenue (BUSINESS_NET_ORDER_STATUSES). */
+  netOrderStatuses: string[];
 }
 
 /** Same values as the config schema's defaults. */
@@ -42,6 +46,8 @@ export const DEFAULT_ANALYTICS_OPTIONS: AnalyticsOptions = {
   costPerHumanConversation: 2,
   agentMonthlyCost: 4000,
   qualityPassScore: 80,
+  businessCurrency: 'USD',
+  netOrderStatuses: ['paid', 'completed'],
 };
 
 export function analyticsOptionsFromConfig(config: Config): AnalyticsOptions {
@@ -53,5 +59,7 @@ export function analyticsOptionsFromConfig(config: Config): AnalyticsOptions {
     costPerHumanConversation: config.API_ROI_COST_PER_HUMAN_CONVERSATION,
     agentMonthlyCost: config.API_ROI_AGENT_MONTHLY_COST,
     qualityPassScore: config.API_QUALITY_PASS_SCORE,
+    businessCurrency: config.BUSINESS_CURRENCY,
+    netOrderStatuses: config.BUSINESS_NET_ORDER_STATUSES,
   };
 }

@@ -2,7 +2,8 @@ import type { ClickHouse } from '@tidemark/core';
 import { z } from 'zod';
 import { bizQuery, bizRows, text, inDates } from '../analytics/biz';
 import { cached, TTL } from '../analytics/cached';
-import { dateParam, intParam, percent, periodParam, PERIODS, resolvePeriodRange, resolveRange, round, timezoneParam, type Period } from '../analytics/dates';
+import { DEFAULT_ANALYTICS_OPTIONS, type AnalyticsOptions } from '../analytics/options';
+import { bucketEnd, dateParam, intParam, percent, periodParam, PERIODS, resolvePeriodRange, resolveRange, round, timezoneParam, todayIn, type DateRange, type Period } from '../analytics/dates';
 import { route, type AnyRoute } from '../http/route';
 import type { QueryCache } from '../query/cache';
 
@@ -40,8 +41,29 @@ const rangeQuery = {
   timezone: timezoneParam,
 };
 
-export function businessRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache }): AnyRoute[] {
+/**
+ * The window of a per-period series: the buckets are whole periods (a week
+ * from Monday, a month from the 1st) but the rows counted are exactly those of
+ * start_date..end_date, so the series' totals equal any other figure of the
+ * same window (the Orders and Revenue panels of a page agree). A bucket the
+ * window cuts, or one that contains today (still filling), is `partial`.
+ */
+function periodWindow(
+  q: { start_date?: string | undefined; end_date?: string | undefined },
+  period: Period,
+  opts: { tz: string; defaultBuckets: number; maxBuckets: number },
+): { window: DateRange; buckets: string[]; partial: (bucket: string) => boolean } {
+  const r = resolvePeriodRange(q, period, opts);
+  const window = resolveRange({ start_date: q.start_date ?? r.start, end_date: q.end_date ?? todayIn(opts.tz) }, { tz: opts.tz, defaultDays: 1, maxDays: 100_000 });
+  const today = todayIn(opts.tz);
+  const partial = (bucket: string): boolean => bucket < window.start || bucketEnd(bucket, period) > window.end || (bucket <= today && today <= bucketEnd(bucket, period));
+  return { window, buckets: r.buckets, partial };
+}
+
+export function businessRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache; options?: Pick<AnalyticsOptions, 'businessCurrency' | 'netOrderStatuses'> }): AnyRoute[] {
   const ch = deps.clickhouse;
+  const currency = deps.options?.businessCurrency ?? DEFAULT_ANALYTICS_OPTIONS.businessCurrency;
+  const netStatuses = deps.options?.netOrderStatuses ?? DEFAULT_ANALYTICS_OPTIONS.netOrderStatuses;
   const base = '/api/analytics-monitoring/analytics';
 
   // --- customers -------------------------------------------------------------
@@ -102,19 +124,20 @@ export function businessRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache
     row: z.object({ dimension: z.string(), value: z.string(), count: num, amount: z.string() }),
   });
   const REVENUE_BY = ['none', 'service_type', 'product_category'] as const;
-  const revenueRow = z.object({ bucket: z.string(), grp: z.string(), orders: num, revenue: z.string() });
-  const revenueQueries = new Map<string, (p: { project: string; tz: string; start: string; end: string; statuses: string[] }) => Promise<z.output<typeof revenueRow>[]>>();
+  const revenueRow = z.object({ bucket: z.string(), grp: z.string(), st: z.string(), orders: num, revenue: z.string() });
+  const revenueQueries = new Map<string, (p: { project: string; tz: string; start: string; end: string }) => Promise<z.output<typeof revenueRow>[]>>();
   for (const p of PERIODS) {
     for (const by of REVENUE_BY) {
       revenueQueries.set(
         `${p}:${by}`,
         bizQuery(ch, {
           name: `analytics.orders.revenue.${p}.${by}`,
-          sql: `SELECT toString(${bucketSql(p, 'created_at')}) AS bucket, ${by === 'none' ? "''" : text(by)} AS grp, count() AS orders, ifNull(toString(sum(amount)), '0') AS revenue
+          // Grouped by status too: gross (every status), net and a custom status list are all sums of these rows.
+          sql: `SELECT toString(${bucketSql(p, 'created_at')}) AS bucket, ${by === 'none' ? "''" : text(by)} AS grp, ${text('status')} AS st,
+                       count() AS orders, ifNull(toString(sum(amount)), '0') AS revenue
                 FROM ${bizRows('orders')} AND ${inDates('created_at')}
-                  AND (empty({statuses:Array(String)}) OR ${text('status')} IN {statuses:Array(String)})
-                GROUP BY bucket, grp`,
-          params: z.object({ project, tz: z.string(), start: z.string(), end: z.string(), statuses: z.array(z.string()) }),
+                GROUP BY bucket, grp, st`,
+          params: z.object({ project, tz: z.string(), start: z.string(), end: z.string() }),
           row: revenueRow,
         }),
       );
@@ -296,17 +319,17 @@ export function businessRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache
       }),
       async handler({ query, principal, ctx }) {
         return cached(deps.cache, ctx, principal.projectId, 'customers.trend', query, TTL.business, async () => {
-          const r = resolvePeriodRange(query, query.period, { tz: query.timezone, defaultBuckets: query.period === 'day' ? 30 : 12, maxBuckets: 1000 });
-          const args = { project: principal.projectId, tz: query.timezone, start: r.start };
-          const [rows, [before]] = await Promise.all([customerTrend[query.period]({ ...args, end: r.end }), customersBefore(args)]);
+          const w = periodWindow(query, query.period, { tz: query.timezone, defaultBuckets: query.period === 'day' ? 30 : 12, maxBuckets: 1000 });
+          const args = { project: principal.projectId, tz: query.timezone, start: w.window.start };
+          const [rows, [before]] = await Promise.all([customerTrend[query.period]({ ...args, end: w.window.end }), customersBefore(args)]);
           const byBucket = new Map(rows.map((x) => [x.bucket, x.count]));
           let running = before?.count ?? 0;
-          const points = r.buckets.map((date) => {
+          const points = w.buckets.map((date) => {
             const n = byBucket.get(date) ?? 0;
             running += n;
-            return { date, new_customers: n, total_customers: running };
+            return { date, new_customers: n, total_customers: running, ...(w.partial(date) ? { partial: true as const } : {}) };
           });
-          return { period: query.period, timezone: query.timezone, start_date: r.start, end_date: r.end, customers_before: before?.count ?? 0, points };
+          return { period: query.period, timezone: query.timezone, start_date: w.window.start, end_date: w.window.end, customers_before: before?.count ?? 0, points };
         });
       },
     }),
@@ -327,13 +350,22 @@ export function businessRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache
           const amount = statuses.reduce((n, x) => n + x.cents, 0);
           const shares = (d: string) =>
             of(d).map((x) => ({ value: x.value, orders: x.orders, orders_percent: percent(x.orders, orders), amount: money(x.cents), amount_percent: percent(x.cents, amount) }));
+          const net = statuses.filter((x) => netStatuses.includes(x.value));
+          const netOrders = net.reduce((n, x) => n + x.orders, 0);
+          const netCents = net.reduce((n, x) => n + x.cents, 0);
           return {
             start_date: r.start,
             end_date: r.end,
             timezone: query.timezone,
+            currency,
+            net_statuses: netStatuses,
             total_orders: orders,
             total_amount: money(amount),
             avg_order_amount: orders > 0 ? round(amount / orders / 100) : null,
+            gross_revenue: money(amount),
+            net_orders: netOrders,
+            net_revenue: money(netCents),
+            avg_net_order_amount: netOrders > 0 ? round(netCents / netOrders / 100) : null,
             by_status: shares('status'),
             by_service_type: shares('service_type'),
             by_product_category: shares('product_category'),
@@ -344,26 +376,32 @@ export function businessRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache
     route({
       method: 'get',
       path: `${base}/orders/revenue`,
-      summary: 'Revenue and order count per day, week or month; optionally split by service type or product category and limited to statuses',
+      summary: 'Net or gross revenue and order count per day, week or month over exactly the date window; optionally split by service type or product category or limited to statuses',
       tag: 'analytics',
       auth: 'read',
       query: z.object({
         period: periodParam.default('day').describe('day | week | month'),
         by: z.enum(REVENUE_BY).default('none').describe('none | service_type | product_category'),
+        revenue: z.enum(['net', 'gross']).default('net').describe('net: orders in the net statuses (BUSINESS_NET_ORDER_STATUSES, default paid,completed); gross: every order whatever its status'),
         status: z
           .string()
           .max(2000)
           .regex(/^[^,]+(,[^,]+)*$/, 'comma-separated order statuses')
           .optional()
-          .describe('only orders in these statuses, comma-separated (e.g. paid,completed); default all'),
+          .describe('only orders in these statuses, comma-separated (e.g. paid,completed); overrides `revenue`'),
         ...rangeQuery,
-        start_date: dateParam.optional().describe('first day (widened to the start of its period); default: 30 days, 12 weeks or 12 months back'),
+        start_date: dateParam.optional().describe('first day counted (the first point is its whole period, marked partial when the window cuts it); default: 30 days, 12 weeks or 12 months back'),
       }),
       async handler({ query, principal, ctx }) {
         return cached(deps.cache, ctx, principal.projectId, 'orders.revenue', query, TTL.business, async () => {
-          const r = resolvePeriodRange(query, query.period, { tz: query.timezone, defaultBuckets: query.period === 'day' ? 30 : 12, maxBuckets: 1000 });
-          const statuses = query.status ? query.status.split(',').map((s) => s.trim()) : [];
-          const rows = await revenueQueries.get(`${query.period}:${query.by}`)!({ project: principal.projectId, tz: query.timezone, start: r.start, end: r.end, statuses });
+          const w = periodWindow(query, query.period, { tz: query.timezone, defaultBuckets: query.period === 'day' ? 30 : 12, maxBuckets: 1000 });
+          const custom = query.status ? query.status.split(',').map((s) => s.trim()) : null;
+          const kind = custom ? 'custom' : query.revenue;
+          const statuses = custom ?? (query.revenue === 'net' ? netStatuses : []);
+          const all = await revenueQueries.get(`${query.period}:${query.by}`)!({ project: principal.projectId, tz: query.timezone, start: w.window.start, end: w.window.end });
+          const counted = (x: { st: string }): boolean => statuses.length === 0 || statuses.includes(x.st);
+          const rows = all.filter(counted);
+          const total = (list: typeof all) => ({ orders: list.reduce((n, x) => n + x.orders, 0), cents: list.reduce((n, x) => n + cents(x.revenue), 0) });
           const sum = (list: typeof rows) => {
             const byDate = new Map<string, { orders: number; cents: number }>();
             for (const x of list) {
@@ -372,31 +410,43 @@ export function businessRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache
               e.cents += cents(x.revenue);
               byDate.set(x.bucket, e);
             }
-            const points = r.buckets.map((date) => ({ date, orders: byDate.get(date)?.orders ?? 0, revenue: money(byDate.get(date)?.cents ?? 0) }));
-            const totalCents = [...byDate.values()].reduce((n, e) => n + e.cents, 0);
-            return { orders: [...byDate.values()].reduce((n, e) => n + e.orders, 0), cents: totalCents, points };
+            const points = w.buckets.map((date) => ({
+              date,
+              orders: byDate.get(date)?.orders ?? 0,
+              revenue: money(byDate.get(date)?.cents ?? 0),
+              ...(w.partial(date) ? { partial: true as const } : {}),
+            }));
+            return { ...total(list), points };
           };
-          const all = sum(rows);
+          const sel = sum(rows);
           const groups =
             query.by === 'none'
               ? undefined
               : [...new Set(rows.map((x) => x.grp))]
                   .map((value) => {
                     const g = sum(rows.filter((x) => x.grp === value));
-                    return { value, orders: g.orders, revenue: money(g.cents), revenue_percent: percent(g.cents, all.cents), cents: g.cents, points: g.points };
+                    return { value, orders: g.orders, revenue: money(g.cents), revenue_percent: percent(g.cents, sel.cents), cents: g.cents, points: g.points };
                   })
                   .sort((a, b) => b.cents - a.cents || a.value.localeCompare(b.value))
                   .map(({ cents: _c, ...g }) => g);
+          const gross = total(all);
+          const net = total(all.filter((x) => netStatuses.includes(x.st)));
           return {
             period: query.period,
             by: query.by,
+            revenue_kind: kind,
             statuses,
+            currency,
             timezone: query.timezone,
-            start_date: r.start,
-            end_date: r.end,
-            total_orders: all.orders,
-            total_revenue: money(all.cents),
-            points: all.points,
+            start_date: w.window.start,
+            end_date: w.window.end,
+            total_orders: sel.orders,
+            total_revenue: money(sel.cents),
+            gross_orders: gross.orders,
+            gross_revenue: money(gross.cents),
+            net_orders: net.orders,
+            net_revenue: money(net.cents),
+            points: sel.points,
             ...(groups ? { groups } : {}),
           };
         });

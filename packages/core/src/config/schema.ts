@@ -161,6 +161,14 @@ export const configSchema = z.object({
   API_ROI_AGENT_MONTHLY_COST: z.coerce.number().positive().default(4000),
   /** Quality audits: score (0-100) at or above which an audit created or reviewed without an explicit status passes. */
   API_QUALITY_PASS_SCORE: z.coerce.number().int().min(0).max(100).default(80),
+  /** Currency (ISO 4217) of the business tables' order amounts (biz_orders_v1.amount). The ETL copies amounts without a currency, so the API names this one with every amount it answers and the dashboard shows it; USD only because most demo and test data is priced in it — set the currency your source database records. */
+  BUSINESS_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD or CNY').default('USD'),
+  /** Order statuses that count as net revenue (money actually received): comma-separated, matched exactly against biz_orders_v1.status. Gross revenue counts every order whatever its status; net excludes pending, cancelled and refunded orders. */
+  BUSINESS_NET_ORDER_STATUSES: z
+    .string()
+    .default('paid,completed')
+    .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+    .pipe(z.array(z.string().max(200)).min(1, 'must list at least one order status')),
   /** Directory of the dashboard build the API serves at / (index.html and assets/). Unset: the dist/ of the installed @tidemark/web package (npm run build makes it). */
   API_DASHBOARD_DIR: optional(z.string().min(1)),
 
