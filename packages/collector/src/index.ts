@@ -1,6 +1,7 @@
 export { collectorRole, consumerRole } from './role';
 export { createCollectorApp, type CollectorAppOptions } from './http/app';
 export { ResendWindow, type ResendWindowOptions } from './dedup/resend-window';
+export { IngestAudit, type IngestAuditOptions, type ProjectAudit } from './audit/ingest-audit';
 export { IngestConsumer, type IngestConsumerOptions } from './kafka/consumer';
 export { topicNames, type Topics, FORMAT_HEADER, ROWS_FORMAT, WARNINGS_FORMAT, COLUMNS_HEADER, RECEIVED_AT_HEADER } from './kafka/topics';
 export { partitionOfKey } from './kafka/partition';

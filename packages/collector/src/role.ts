@@ -7,10 +7,16 @@ import { IngestConsumer } from './kafka/consumer';
 import { topicNames } from './kafka/topics';
 import { ClickHouseSink } from './sink/clickhouse';
 import { ResendWindow } from './dedup/resend-window';
+import { IngestAudit } from './audit/ingest-audit';
 import { ensureTopics, KafkaSink } from './sink/kafka';
 import type { Sink } from './sink/types';
 
 const DAY_MS = 86_400_000;
+/**
+ * A minute is audited once it is this old: consumer lag (seconds normally,
+ * minutes while ClickHouse or Kafka recovers) and late events settle first.
+ */
+const AUDIT_GRACE_MS = 5 * 60_000;
 
 /** End-to-end freshness: seconds since the newest row each raw table received. */
 function freshnessQuery(ctx: RoleContext) {
@@ -66,6 +72,17 @@ export const collectorRole: Role<'collector'> = {
     // Registered first, stopped last: the server stops taking requests before the sink drains.
     lifecycle.onStop('collector-sink', () => sink.close());
     const freshness = freshnessQuery(ctx);
+    // Acknowledged vs landed, per project and minute, every minute for the last hour (issue 12).
+    const audit = new IngestAudit(ctx.kv, ctx.clickhouse, {
+      graceMs: AUDIT_GRACE_MS,
+      horizonMs: 60 * 60_000,
+      projects: async () => (await ctx.meta.query<{ id: string }>('SELECT id FROM projects')).rows.map((r) => r.id),
+      logger: logger.child({ component: 'ingest-audit' }),
+      metrics: ctx.metrics,
+    });
+    const auditTimer = setInterval(() => void audit.run().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'ingest audit failed; next try in a minute')), 60_000);
+    auditTimer.unref();
+    lifecycle.onStop('collector-audit', () => clearInterval(auditTimer));
     const app = createCollectorApp({
       sink,
       keys: new ApiKeyVerifier(ctx.meta),
@@ -80,6 +97,7 @@ export const collectorRole: Role<'collector'> = {
         futureToleranceMs: config.COLLECTOR_FUTURE_TOLERANCE_MS,
         retentionMs: config.RAW_RETENTION_DAYS * DAY_MS,
       },
+      audit,
       resends: new ResendWindow(ctx.kv, { windowMs: config.COLLECTOR_RESEND_WINDOW_MS, maxIdsPerBucket: config.COLLECTOR_RESEND_MAX_IDS }, logger.child({ component: 'resend-window' })),
       status: async () => ({
         endToEndLagSeconds: Object.fromEntries((await freshness({})).map((r) => [r.signal, r.seconds])),

@@ -30,8 +30,10 @@ export async function startCollector(
   overrides: Partial<CollectorAppOptions['limits']> = {},
   kv: KeyValueStore = new MemoryStore(),
   resends?: CollectorAppOptions['resends'],
+  extra: Partial<CollectorAppOptions> = {},
 ): Promise<RunningCollector> {
   const app = createCollectorApp({
+    ...extra,
     ...(resends ? { resends } : {}),
     sink,
     keys: new ApiKeyVerifier(stack.meta),

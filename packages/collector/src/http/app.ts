@@ -19,6 +19,7 @@ import {
 import { normalizeBatch, parseBatch, type NormalizedBatch } from '../signals/batch';
 import { SIGNALS, type SignalName } from '../signals';
 import type { ResendWindow } from '../dedup/resend-window';
+import type { IngestAudit } from '../audit/ingest-audit';
 import type { Sink } from '../sink/types';
 
 export interface CollectorAppOptions {
@@ -41,6 +42,8 @@ export interface CollectorAppOptions {
   };
   /** Drops client resends of events accepted shortly before (same event_id); absent: no window. */
   resends?: ResendWindow;
+  /** Counts acknowledged rows per project and minute for the acknowledgement audit; absent: no audit. */
+  audit?: IngestAudit;
   /** Extra status for GET /v1/status (lag and the like). */
   status?: () => Promise<Record<string, unknown>>;
   /** Dependencies checked by GET /ready. */
@@ -159,6 +162,8 @@ export function createCollectorApp(opts: CollectorAppOptions): Koa {
     // Remembered only now: a write that failed must stay resendable.
     if (kept.newIds.length > 0) await opts.resends!.remember(principal.projectId, kept.newIds);
     m.accepted.inc({ signal }, rows.length);
+    // Counted only once durable: the audit compares this with what lands.
+    if (opts.audit && rows.length > 0) await opts.audit.acknowledged(principal.projectId, signal, rows);
     // Realtime counter per project and minute (the query API's realtime overview reads it).
     void opts.kv.incr(`rt:${principal.projectId}:${signal}:${Math.floor(receivedAt / 60_000)}`, rows.length, 2 * 3_600_000).catch(() => undefined);
     ctx.status = 200;
@@ -185,7 +190,8 @@ export function createCollectorApp(opts: CollectorAppOptions): Koa {
   });
   router.get('/v1/status', async (ctx) => {
     const principal = await opts.keys.verify(presentedKey(ctx.headers));
-    ctx.body = { project: principal.projectId, sink: opts.sink.kind, ...(opts.status ? await opts.status() : {}) };
+    const audit = opts.audit ? await opts.audit.result(principal.projectId).catch(() => undefined) : undefined;
+    ctx.body = { project: principal.projectId, sink: opts.sink.kind, ...(opts.status ? await opts.status() : {}), ...(audit ? { audit } : {}) };
   });
 
   app.use(router.routes());
