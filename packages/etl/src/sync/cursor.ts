@@ -30,8 +30,8 @@ import { pgIdent } from '../sql/quote';
 import { landBlock } from '../target/land';
 import type { SyncDeps } from './deps';
 import { horizonAsCursor } from './snapshot';
-import { landableFilter, landingColumns, selectList, type TablePlan } from './plan';
-import { collectProblemRows } from './quarantine';
+import { landingColumns, selectList, type TablePlan } from './plan';
+import { landOrQuarantine } from './quarantine';
 
 /** A keyset position: rows up to (value, key) are landed; key null = every row with cursor < value. */
 export interface Position {
@@ -123,28 +123,30 @@ async function readPage(
     const v = s.ref(version, 'numeric');
     const project = s.ref(plan.cfg.project);
     await s.apply(client);
-    await collectProblemRows(deps, plan, client, `FROM ${plan.pgTable} AS t WHERE ${where}`);
-    const sql = `COPY (SELECT ${selectList(plan, 't', v, project)} FROM ${plan.pgTable} AS t WHERE ${where}${landableFilter(plan, 't')} ORDER BY ${order}) TO STDOUT`;
-    let rows = 0;
-    let blockNo = 0;
     const endLabel = end ? `${end.value}|${(end.key ?? []).join('|')}` : `<${bound}`;
-    try {
-      for await (const block of prefetch(copyBlocks(client, sql, { blockBytes: deps.source.blockBytes }))) {
-        await landBlock(deps.ch, block, {
-          table: plan.targetTable,
-          columns: landingColumns(plan),
-          identity: `${key}:g${state.generation}:page:${start.value}|${(start.key ?? []).join('|')}|${overlapMs}:${endLabel}:v${version}:block:${blockNo}`,
-          logger: deps.logger,
-          ...(deps.signal ? { signal: deps.signal } : {}),
-        });
-        rows += block.rows;
-        progress.add(block.rows);
-        await deps.hooks?.afterLand?.({ table: key, kind: 'page', rows: block.rows, blockNo });
-        blockNo++;
+    const rows = await landOrQuarantine(deps, plan, client, `FROM ${plan.pgTable} AS t WHERE ${where}`, async (filter) => {
+      const sql = `COPY (SELECT ${selectList(plan, 't', v, project)} FROM ${plan.pgTable} AS t WHERE ${where}${filter} ORDER BY ${order}) TO STDOUT`;
+      let landed = 0;
+      let blockNo = 0;
+      try {
+        for await (const block of prefetch(copyBlocks(client, sql, { blockBytes: deps.source.blockBytes }))) {
+          await landBlock(deps.ch, block, {
+            table: plan.targetTable,
+            columns: landingColumns(plan),
+            identity: `${key}:g${state.generation}:page:${start.value}|${(start.key ?? []).join('|')}|${overlapMs}:${endLabel}:v${version}:block:${blockNo}`,
+            logger: deps.logger,
+            ...(deps.signal ? { signal: deps.signal } : {}),
+          });
+          landed += block.rows;
+          progress.add(block.rows);
+          await deps.hooks?.afterLand?.({ table: key, kind: 'page', rows: block.rows, blockNo });
+          blockNo++;
+        }
+      } catch (err) {
+        throw classifySourceError(err, key);
       }
-    } catch (err) {
-      throw classifySourceError(err, key);
-    }
+      return landed;
+    });
     const target: Position = end ?? { value: bound, key: null };
     const advances = saved === null ? true : await isAhead(client, plan, saved, target);
     return { rows, end, bound, advances };

@@ -22,7 +22,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import type { TableState } from '../checkpoint/store';
-import { classifySourceError } from '../errors';
+import { classifySourceError, EtlDataError } from '../errors';
 import { copyBlocks } from '../source/copy';
 import { safeSnapshotLsn } from '../source/lsn';
 import { snapshotXmax, withRead } from '../source/session';
@@ -87,6 +87,30 @@ export async function collectProblemRows(deps: Pick<SyncDeps, 'meta' | 'logger'>
   await recordRows(deps.meta, plan.cfg.key, found);
   deps.logger.warn({ table: plan.cfg.key, rows: found.length, first: found[0]?.reason }, 'rows that cannot land were quarantined; the rest of the table keeps syncing');
   return found.length;
+}
+
+/**
+ * Bulk reads (snapshot chunks, cursor pages) land optimistically: the read
+ * runs unfiltered behind a savepoint, so a table without bad values pays
+ * nothing (no pre-scan, no filter evaluated per row). Only when a guard fails
+ * the read (EtlDataError) is the savepoint rolled back — the snapshot and the
+ * bound settings stay — the bad rows recorded, and the read run again with
+ * the landable filter. Blocks landed by the failed attempt are re-landed with
+ * the same version and collapse.
+ */
+export async function landOrQuarantine<T>(deps: Pick<SyncDeps, 'meta' | 'logger'>, plan: TablePlan, client: PoolClient, fromWhere: string, land: (filter: string) => Promise<T>): Promise<T> {
+  if (rowProblemSql(plan, 't') === null) return land('');
+  await client.query('SAVEPOINT tidemark_rows');
+  try {
+    const result = await land('');
+    await client.query('RELEASE SAVEPOINT tidemark_rows');
+    return result;
+  } catch (err) {
+    if (!(err instanceof EtlDataError)) throw err;
+    await client.query('ROLLBACK TO SAVEPOINT tidemark_rows');
+    await collectProblemRows(deps, plan, client, fromWhere);
+    return land(landableFilter(plan, 't'));
+  }
 }
 
 async function recordRows(meta: Pool, table: string, rows: { key: string[]; reason: string }[]): Promise<void> {

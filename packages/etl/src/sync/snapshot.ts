@@ -26,8 +26,8 @@ import { BindParams, SettingParams } from '../sql/bind';
 import { landBlock } from '../target/land';
 import type { SyncDeps } from './deps';
 import { keyOrder, keyTextList, keyTuple, rangePredicate, valueTuple } from './keys';
-import { landableFilter, landedColumns, landingColumns, selectList, type TablePlan } from './plan';
-import { collectProblemRows } from './quarantine';
+import { landedColumns, landingColumns, selectList, type TablePlan } from './plan';
+import { landOrQuarantine } from './quarantine';
 
 /**
  * Chunk boundaries: every `chunkRows`-th key in key order, found by walking
@@ -111,30 +111,31 @@ async function landChunk(deps: SyncDeps, plan: TablePlan, state: TableState, chu
     const version = params.ref(state.snapshotVersion as string, 'numeric');
     const project = params.ref(plan.cfg.project);
     await params.apply(client);
-    // Rows that cannot land go to the row quarantine (same snapshot) and are skipped below.
-    await collectProblemRows(deps, plan, client, `FROM ${plan.pgTable} AS t WHERE ${where}`);
-    // ORDER BY the key: the same rows always come in the same order, so the blocks (and tokens) repeat exactly.
-    const sql = `COPY (SELECT ${selectList(plan, 't', version, project)} FROM ${plan.pgTable} AS t WHERE ${where}${landableFilter(plan, 't')} ORDER BY ${keyOrder(plan.key, 't')}) TO STDOUT`;
-    let n = 0;
-    let blockNo = 0;
-    try {
-      for await (const block of prefetch(copyBlocks(client, sql, { blockBytes: deps.source.blockBytes }))) {
-        await landBlock(deps.ch, block, {
-          table: plan.targetTable,
-          columns: landingColumns(plan),
-          identity: `${key}:g${state.generation}:v${state.snapshotVersion}:chunk:${chunk.chunkNo}:block:${blockNo}`,
-          logger: deps.logger,
-          ...(deps.signal ? { signal: deps.signal } : {}),
-        });
-        n += block.rows;
-        progress.add(block.rows);
-        await deps.hooks?.afterLand?.({ table: key, kind: 'chunk', rows: block.rows, chunkNo: chunk.chunkNo, blockNo });
-        blockNo++;
+    // Rows that cannot land go to the row quarantine (same snapshot) and are skipped (landOrQuarantine).
+    return landOrQuarantine(deps, plan, client, `FROM ${plan.pgTable} AS t WHERE ${where}`, async (filter) => {
+      // ORDER BY the key: the same rows always come in the same order, so the blocks (and tokens) repeat exactly.
+      const sql = `COPY (SELECT ${selectList(plan, 't', version, project)} FROM ${plan.pgTable} AS t WHERE ${where}${filter} ORDER BY ${keyOrder(plan.key, 't')}) TO STDOUT`;
+      let n = 0;
+      let blockNo = 0;
+      try {
+        for await (const block of prefetch(copyBlocks(client, sql, { blockBytes: deps.source.blockBytes }))) {
+          await landBlock(deps.ch, block, {
+            table: plan.targetTable,
+            columns: landingColumns(plan),
+            identity: `${key}:g${state.generation}:v${state.snapshotVersion}:chunk:${chunk.chunkNo}:block:${blockNo}`,
+            logger: deps.logger,
+            ...(deps.signal ? { signal: deps.signal } : {}),
+          });
+          n += block.rows;
+          progress.add(block.rows);
+          await deps.hooks?.afterLand?.({ table: key, kind: 'chunk', rows: block.rows, chunkNo: chunk.chunkNo, blockNo });
+          blockNo++;
+        }
+      } catch (err) {
+        throw classifySourceError(err, key);
       }
-    } catch (err) {
-      throw classifySourceError(err, key);
-    }
-    return n;
+      return n;
+    });
   });
   // Only now, with every block of the range confirmed by ClickHouse.
   await completeChunk(deps.meta, key, state.generation, chunk.chunkNo, rows);
