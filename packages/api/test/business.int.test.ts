@@ -167,6 +167,13 @@ describe('customers', () => {
     const active = new Set(records.filter((x) => x.created >= NOW - 30 * DAY).map((x) => x.customer_id)).size;
     expect(res.json.active_customers).toEqual({ days: 30, count: active, percent: pct(active, total) });
     expect(res.text).not.toMatch(/old_|secret_b/);
+    // With a date window (what the Business page sends): new and active over exactly those calendar days.
+    const from = shiftDate(localDate(NOW, TZ), -44);
+    const to = localDate(NOW, TZ);
+    const win = await env.get(`${A}/customers/summary?start_date=${from}&end_date=${to}&timezone=${encodeURIComponent(TZ)}`);
+    const inWin = (t: number) => localDate(t, TZ) >= from && localDate(t, TZ) <= to;
+    const activeWin = new Set(records.filter((x) => inWin(x.created)).map((x) => x.customer_id)).size;
+    expect(win.json).toMatchObject({ start_date: from, end_date: to, total, new_customers: { days: 45, count: customers.filter((c) => inWin(c.created)).length }, active_customers: { days: 45, count: activeWin } });
     // top limits each dimension's list.
     const top = await env.get(`${A}/customers/summary?top=2`);
     expect(top.json.by_region).toEqual(shares(countBy(customers, (c) => str(c.region)), total).slice(0, 2));

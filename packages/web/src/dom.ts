@@ -37,10 +37,26 @@ export function clear(el: Element): void {
  * number from the API, so tests (and people with devtools) can compare what
  * is shown with what the API said without parsing formatted text.
  */
-export function stat(id: string, label: string, value: number | null | undefined, text: string, opts: { hint?: string; tone?: 'good' | 'bad' | 'warn' | '' } = {}): HTMLElement {
+/**
+ * A figure. `definition` is the one-line definition docs/api.md gives it,
+ * shown on hover (title) so nobody has to guess what is counted.
+ */
+export function stat(
+  id: string,
+  label: string,
+  value: number | null | undefined,
+  text: string,
+  opts: { hint?: string; tone?: 'good' | 'bad' | 'warn' | ''; definition?: string; partial?: boolean } = {},
+): HTMLElement {
   return h(
     'div',
-    { class: `stat${opts.tone ? ` tone-${opts.tone}` : ''}`, 'data-stat': id, 'data-value': value === null || value === undefined ? '' : String(value) },
+    {
+      class: `stat${opts.tone ? ` tone-${opts.tone}` : ''}${opts.partial ? ' stat-partial' : ''}`,
+      'data-stat': id,
+      'data-value': value === null || value === undefined ? '' : String(value),
+      ...(opts.definition ? { title: opts.definition } : {}),
+      ...(opts.partial ? { 'data-partial': 'true' } : {}),
+    },
     h('div', { class: 'stat-label' }, label),
     h('div', { class: 'stat-value' }, text),
     opts.hint ? h('div', { class: 'stat-hint' }, opts.hint) : null,

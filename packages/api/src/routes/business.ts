@@ -93,6 +93,19 @@ export function businessRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache
     params: z.object({ project, now: z.number().int(), days: z.number().int() }),
     row: z.object({ active: num }),
   });
+  // The same two figures over calendar days start..end in tz: what a page with a date window shows next to its charts.
+  const customerTotalsIn = bizQuery(ch, {
+    name: 'analytics.customers.totals_in',
+    sql: `SELECT count() AS total, countIf(${inDates('created_at')}) AS new_customers FROM ${bizRows('customers')}`,
+    params: z.object({ project, tz: z.string(), start: z.string(), end: z.string() }),
+    row: z.object({ total: num, new_customers: num }),
+  });
+  const activeCustomersIn = bizQuery(ch, {
+    name: 'analytics.customers.active_in',
+    sql: `SELECT uniqExact(customer_id) AS active FROM ${bizRows('serviceRecords')} AND ${inDates('created_at')}`,
+    params: z.object({ project, tz: z.string(), start: z.string(), end: z.string() }),
+    row: z.object({ active: num }),
+  });
   const customerTrend = Object.fromEntries(
     PERIODS.map((p) => [
       p,
@@ -278,10 +291,16 @@ export function businessRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache
       tag: 'analytics',
       auth: 'read',
       query: z.object({
-        days: intParam(1, 3650, 30).describe('window of "new" and "active" customers, in days (default 30)'),
+        days: intParam(1, 3650, 30).describe('window of "new" and "active" customers, in days back from now (default 30)'),
+        start_date: dateParam.optional().describe('with end_date: count new and active customers over these calendar days instead of `days` (the window of the other business statistics)'),
+        end_date: dateParam.optional().describe('last day, inclusive (default today)'),
+        timezone: timezoneParam,
         top: intParam(1, 1000, 20).describe('largest values listed per dimension (default 20)'),
       }),
       response: z.object({
+        start_date: z.string().optional(),
+        end_date: z.string().optional(),
+        timezone: z.string().optional(),
         total: z.number(),
         new_customers: z.object({ days: z.number(), count: z.number() }),
         active_customers: z.object({ days: z.number(), count: z.number(), percent: z.number().nullable() }),
@@ -291,16 +310,21 @@ export function businessRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache
         return cached(deps.cache, ctx, principal.projectId, 'customers.summary', query, TTL.business, async () => {
           const now = Date.now();
           const p = principal.projectId;
+          const ranged = query.start_date !== undefined || query.end_date !== undefined;
+          const r = ranged ? resolveRange(query, { tz: query.timezone, defaultDays: query.days, maxDays: 3660 }) : null;
+          const win = r ? { project: p, tz: query.timezone, start: r.start, end: r.end } : null;
           const [dist, [totals], [active]] = await Promise.all([
             customerDistribution({ project: p, top: query.top }),
-            customerTotals({ project: p, now, days: query.days }),
-            activeCustomers({ project: p, now, days: query.days }),
+            win ? customerTotalsIn(win) : customerTotals({ project: p, now, days: query.days }),
+            win ? activeCustomersIn(win) : activeCustomers({ project: p, now, days: query.days }),
           ]);
           const total = totals?.total ?? 0;
+          const days = r ? r.days : query.days;
           return {
+            ...(r ? { start_date: r.start, end_date: r.end, timezone: query.timezone } : {}),
             total,
-            new_customers: { days: query.days, count: totals?.new_customers ?? 0 },
-            active_customers: { days: query.days, count: active?.active ?? 0, percent: percent(active?.active ?? 0, total) },
+            new_customers: { days, count: totals?.new_customers ?? 0 },
+            active_customers: { days, count: active?.active ?? 0, percent: percent(active?.active ?? 0, total) },
             ...Object.fromEntries(customerDims.map((d) => [`by_${d}`, distribution(dist, d, total)])),
           };
         });

@@ -38,20 +38,29 @@ interface OrderShare {
 interface OrdersSummary {
   start_date: string;
   end_date: string;
+  currency: string;
+  net_statuses: string[];
   total_orders: number;
   total_amount: number;
   avg_order_amount: number | null;
+  gross_revenue: number;
+  net_orders: number;
+  net_revenue: number;
   by_status: OrderShare[];
   by_service_type: OrderShare[];
 }
 interface Revenue {
+  currency: string;
+  statuses: string[];
   total_orders: number;
   total_revenue: number;
-  points: { date: string; orders: number; revenue: number }[];
+  gross_orders: number;
+  gross_revenue: number;
+  points: { date: string; orders: number; revenue: number; partial?: true }[];
 }
 interface Trend {
   customers_before: number;
-  points: { date: string; new_customers: number; total_customers: number }[];
+  points: { date: string; new_customers: number; total_customers: number; partial?: true }[];
 }
 interface Records {
   total: number;
@@ -78,6 +87,28 @@ export function isoDay(back = 0, now = new Date()): string {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 }
 
+/** One-line definitions (the same as docs/api.md), shown on hover. */
+export const DEFINITIONS = {
+  customersTotal: 'Customers: every current (not deleted) customer row of biz_customers_v1, whatever the window.',
+  customersNew: 'New: customers whose created_at is within the window.',
+  customersActive: 'Active: distinct customers with a service record created within the window.',
+  ordersTotal: 'Orders: orders created within the window, every status.',
+  grossRevenue: 'Gross revenue: sum of amount of every order created within the window, whatever its status (pending, cancelled and refunded too).',
+  netRevenue: 'Net revenue: sum of amount of the orders created within the window whose status is one of BUSINESS_NET_ORDER_STATUSES (default paid, completed).',
+  netOrders: 'Net orders: orders created within the window in a net status.',
+  avgNetOrder: 'Average net order: net revenue / net orders.',
+  recordsTotal: 'Records: service records created within the window.',
+  recordsOpen: 'Open: records of the window without resolved_at.',
+  recordsOverdue: 'Overdue: open records whose due_at has passed.',
+  recordsResolved: 'Resolved: resolved records / records of the window, in percent.',
+  recordsResolution: 'Avg resolution: mean hours from created_at to resolved_at of the resolved records.',
+  recordsSatisfaction: 'Satisfaction: mean rating (1-5) of the rated records.',
+} as const;
+
+/** "(the last <period> is still filling)" under a chart whose last point is partial. */
+const partialNote = (points: { partial?: true }[], period: string): HTMLElement | null =>
+  points.length > 0 && points[points.length - 1]!.partial ? h('p', { class: 'muted chart-note', 'data-partial': 'true' }, `The last ${period} is still filling; cut periods at the edges of the window are partial.`) : null;
+
 const missing = (err: ApiError) =>
   err.code === 'BUSINESS_DATA_MISSING'
     ? { message: 'No business data yet', hint: h('span', null, err.message, '. Start with ', h('code', null, '--demo'), ' for the demo source, or configure the ETL (docs/etl.md).') }
@@ -87,6 +118,8 @@ export function businessPage(v: View): void {
   const period = pick(v.params, 'period', PERIODS, 'day');
   const days = Number(pick(v.params, 'days', DAYS, '30'));
   const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  // One window for every figure and chart of the page: the same first and last day go to every call.
+  const win = { start_date: isoDay(days - 1), end_date: isoDay(0), timezone };
   const periodSel = h('select', { name: 'period', id: 'ctl-period' }, ...PERIODS.map((p) => h('option', { value: p }, `By ${p}`)));
   periodSel.value = period;
   const daysSel = h('select', { name: 'days', id: 'ctl-days' }, ...DAYS.map((d) => h('option', { value: d }, `Last ${d} days`)));
@@ -102,7 +135,7 @@ export function businessPage(v: View): void {
   const customers = v.panel({
     id: 'customers',
     title: 'Customers',
-    load: (signal) => get<CustomersSummary>(`${BASE}/customers/summary`, { days, top: 8 }, signal),
+    load: (signal) => get<CustomersSummary>(`${BASE}/customers/summary`, { ...win, top: 8 }, signal),
     render: (r) =>
       r.total === 0
         ? null
@@ -112,9 +145,9 @@ export function businessPage(v: View): void {
             h(
               'div',
               { class: 'stats' },
-              stat('customers.total', 'Customers', r.total, fmtInt(r.total)),
-              stat('customers.new', `New, ${days} days`, r.new_customers.count, fmtInt(r.new_customers.count)),
-              stat('customers.active', `Active, ${days} days`, r.active_customers.count, fmtInt(r.active_customers.count), { hint: `${fmtPct(r.active_customers.percent)} of all` }),
+              stat('customers.total', 'Customers', r.total, fmtInt(r.total), { definition: DEFINITIONS.customersTotal }),
+              stat('customers.new', `New, ${days} days`, r.new_customers.count, fmtInt(r.new_customers.count), { definition: DEFINITIONS.customersNew }),
+              stat('customers.active', `Active, ${days} days`, r.active_customers.count, fmtInt(r.active_customers.count), { hint: `${fmtPct(r.active_customers.percent)} of all`, definition: DEFINITIONS.customersActive }),
             ),
             h('h3', null, 'By type'),
             barList('customers-by-type', r.by_type.map((s) => ({ label: s.value, value: s.count, text: `${fmtInt(s.count)} · ${fmtPct(s.percent)}` }))),
@@ -128,10 +161,12 @@ export function businessPage(v: View): void {
   const trend = v.panel({
     id: 'customers-trend',
     title: `New customers per ${period}`,
-    load: (signal) => get<Trend>(`${BASE}/customers/trend`, { period, timezone }, signal),
+    load: (signal) => get<Trend>(`${BASE}/customers/trend`, { period, ...win }, signal),
     render: (r) => {
       const series = [{ label: 'New customers', values: r.points.map((p) => p.new_customers), color: '#7c3aed' }];
-      return hasValues(series) && r.points.some((p) => p.new_customers > 0) ? timeChart({ id: 'customers-trend', xs: r.points.map((p) => dayMs(p.date)), series, bars: true, format: fmtInt, height: 200 }) : null;
+      return hasValues(series) && r.points.some((p) => p.new_customers > 0)
+        ? h('div', { 'data-total': r.points.reduce((n, p) => n + p.new_customers, 0) }, timeChart({ id: 'customers-trend', xs: r.points.map((p) => dayMs(p.date)), series, bars: true, format: fmtInt, height: 200 }), partialNote(r.points, period))
+        : null;
     },
     empty: { message: 'No new customers in this window' },
     emptyOnError: missing,
@@ -140,7 +175,7 @@ export function businessPage(v: View): void {
   const orders = v.panel({
     id: 'orders',
     title: `Orders, last ${days} days`,
-    load: (signal) => get<OrdersSummary>(`${BASE}/orders/summary`, { start_date: isoDay(days - 1), end_date: isoDay(0), timezone }, signal),
+    load: (signal) => get<OrdersSummary>(`${BASE}/orders/summary`, win, signal),
     render: (r) =>
       r.total_orders === 0
         ? null
@@ -150,12 +185,14 @@ export function businessPage(v: View): void {
             h(
               'div',
               { class: 'stats' },
-              stat('orders.total', 'Orders', r.total_orders, fmtInt(r.total_orders)),
-              stat('orders.amount', 'Amount', r.total_amount, fmtCompact(r.total_amount), { hint: fmtMoney(r.total_amount) }),
-              stat('orders.avg', 'Average order', r.avg_order_amount, fmtCompact(r.avg_order_amount), { hint: fmtMoney(r.avg_order_amount) }),
+              stat('orders.total', 'Orders', r.total_orders, fmtInt(r.total_orders), { definition: DEFINITIONS.ordersTotal }),
+              stat('orders.gross', `Gross revenue (${r.currency})`, r.gross_revenue, `${fmtCompact(r.gross_revenue)} ${r.currency}`, { hint: fmtMoney(r.gross_revenue, r.currency), definition: DEFINITIONS.grossRevenue }),
+              stat('orders.net', `Net revenue (${r.currency})`, r.net_revenue, `${fmtCompact(r.net_revenue)} ${r.currency}`, { hint: `${fmtMoney(r.net_revenue, r.currency)} · ${r.net_statuses.join(', ')}`, definition: DEFINITIONS.netRevenue }),
+              stat('orders.net_orders', 'Net orders', r.net_orders, fmtInt(r.net_orders), { definition: DEFINITIONS.netOrders }),
+              stat('orders.avg', `Average net order (${r.currency})`, r.net_orders > 0 ? Math.round((r.net_revenue / r.net_orders) * 100) / 100 : null, r.net_orders > 0 ? fmtMoney(r.net_revenue / r.net_orders, r.currency) : '—', { definition: DEFINITIONS.avgNetOrder }),
             ),
             h('h3', null, 'By status'),
-            barList('orders-by-status', r.by_status.map((s) => ({ label: s.value, value: s.orders, text: `${fmtInt(s.orders)} · ${fmtCompact(s.amount)}` }))),
+            barList('orders-by-status', r.by_status.map((s) => ({ label: s.value, value: s.orders, text: `${fmtInt(s.orders)} · ${fmtCompact(s.amount)} ${r.currency}` }))),
           ),
     empty: { message: `No orders in the last ${days} days` },
     emptyOnError: missing,
@@ -163,16 +200,23 @@ export function businessPage(v: View): void {
 
   const revenue = v.panel({
     id: 'revenue',
-    title: `Revenue per ${period}`,
-    load: (signal) => get<Revenue>(`${BASE}/orders/revenue`, { period, timezone }, signal),
+    title: `Net revenue per ${period}, last ${days} days`,
+    load: (signal) => get<Revenue>(`${BASE}/orders/revenue`, { period, revenue: 'net', ...win }, signal),
     render: (r) => {
-      const series = [{ label: 'Revenue', values: r.points.map((p) => p.revenue), color: '#16a34a', fill: true }];
-      if (!hasValues(series) || r.total_orders === 0) return null;
+      const series = [{ label: `Net revenue (${r.currency})`, values: r.points.map((p) => p.revenue), color: '#16a34a', fill: true }];
+      if (!hasValues(series) || r.gross_orders === 0) return null;
       return h(
         'div',
         null,
-        h('div', { class: 'stats' }, stat('revenue.total', 'Revenue', r.total_revenue, fmtCompact(r.total_revenue), { hint: fmtMoney(r.total_revenue) }), stat('revenue.orders', 'Orders', r.total_orders, fmtInt(r.total_orders))),
-        timeChart({ id: 'revenue', xs: r.points.map((p) => dayMs(p.date)), series, format: (x) => fmtCompact(x), height: 200 }),
+        h(
+          'div',
+          { class: 'stats' },
+          stat('revenue.total', `Net revenue (${r.currency})`, r.total_revenue, `${fmtCompact(r.total_revenue)} ${r.currency}`, { hint: fmtMoney(r.total_revenue, r.currency), definition: DEFINITIONS.netRevenue }),
+          stat('revenue.orders', 'Net orders', r.total_orders, fmtInt(r.total_orders), { definition: DEFINITIONS.netOrders }),
+          stat('revenue.gross', `Gross revenue (${r.currency})`, r.gross_revenue, `${fmtCompact(r.gross_revenue)} ${r.currency}`, { hint: `${fmtInt(r.gross_orders)} orders`, definition: DEFINITIONS.grossRevenue }),
+        ),
+        timeChart({ id: 'revenue', xs: r.points.map((p) => dayMs(p.date)), series, format: (x) => `${fmtCompact(x)} ${r.currency}`, height: 200 }),
+        partialNote(r.points, period),
       );
     },
     empty: { message: 'No revenue in this window' },
@@ -181,8 +225,8 @@ export function businessPage(v: View): void {
 
   const records = v.panel({
     id: 'service-records',
-    title: 'Service records',
-    load: (signal) => get<Records>(`${BASE}/service-records/statistics`, { timezone, top: 10 }, signal),
+    title: `Service records created, last ${days} days`,
+    load: (signal) => get<Records>(`${BASE}/service-records/statistics`, { ...win, top: 10 }, signal),
     render: (r) =>
       r.total === 0
         ? null
@@ -192,12 +236,12 @@ export function businessPage(v: View): void {
             h(
               'div',
               { class: 'stats' },
-              stat('records.total', 'Records', r.total, fmtInt(r.total)),
-              stat('records.open', 'Open', r.open, fmtInt(r.open)),
-              stat('records.overdue', 'Overdue', r.overdue, fmtInt(r.overdue), { tone: r.overdue > 0 ? 'warn' : 'good' }),
-              stat('records.resolution_rate', 'Resolved', r.resolution_rate, fmtPct(r.resolution_rate)),
-              stat('records.avg_resolution_hours', 'Avg resolution', r.avg_resolution_hours, r.avg_resolution_hours === null ? '—' : `${fmtNum(r.avg_resolution_hours, 1)} h`),
-              stat('records.avg_satisfaction', 'Satisfaction', r.avg_satisfaction, r.avg_satisfaction === null ? '—' : `${fmtNum(r.avg_satisfaction, 2)} / 5`, { hint: `${fmtInt(r.rated)} rated` }),
+              stat('records.total', 'Records', r.total, fmtInt(r.total), { definition: DEFINITIONS.recordsTotal }),
+              stat('records.open', 'Open', r.open, fmtInt(r.open), { definition: DEFINITIONS.recordsOpen }),
+              stat('records.overdue', 'Overdue', r.overdue, fmtInt(r.overdue), { tone: r.overdue > 0 ? 'warn' : 'good', definition: DEFINITIONS.recordsOverdue }),
+              stat('records.resolution_rate', 'Resolved', r.resolution_rate, fmtPct(r.resolution_rate), { definition: DEFINITIONS.recordsResolved }),
+              stat('records.avg_resolution_hours', 'Avg resolution', r.avg_resolution_hours, r.avg_resolution_hours === null ? '—' : `${fmtNum(r.avg_resolution_hours, 1)} h`, { definition: DEFINITIONS.recordsResolution }),
+              stat('records.avg_satisfaction', 'Satisfaction', r.avg_satisfaction, r.avg_satisfaction === null ? '—' : `${fmtNum(r.avg_satisfaction, 2)} / 5`, { hint: `${fmtInt(r.rated)} rated`, definition: DEFINITIONS.recordsSatisfaction }),
             ),
             h('h3', null, 'By priority'),
             barList('records-by-priority', r.by_priority.map((s) => ({ label: s.value, value: s.count, text: `${fmtInt(s.count)} · ${fmtPct(s.percent)}` }))),
