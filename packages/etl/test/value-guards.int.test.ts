@@ -57,6 +57,9 @@ test('a Decimal(18, 4) override on numeric(38,10): fitting values land, the othe
     `${table}: row (id) = (172): column big (numeric(38,10)) holds a value that does not fit Decimal(18, 4): 100000000000000.0000000000`,
   ]);
   expect(await h.chRows(`SELECT count() AS n FROM ${h.database}.biz_big`)).toEqual([{ n: '170' }]);
+  // The API's view: scoped to the caller's project.
+  expect(await listQuarantinedRows(h.meta, { table, project: 'default' })).toHaveLength(2);
+  expect(await listQuarantinedRows(h.meta, { table, project: 'other' })).toEqual([]);
   expect((await getTableState(h.meta, table))?.lastError ?? null).toBeNull();
 
   // Both rows are retried when they change: fixed ones land and leave the quarantine.

@@ -145,14 +145,20 @@ export interface QuarantinedRow {
   attempts: number;
 }
 
-/** Quarantined rows, newest first (the API's / dashboard's list). */
-export async function listQuarantinedRows(meta: Pool, opts: { table?: string; limit?: number } = {}): Promise<QuarantinedRow[]> {
+/**
+ * Quarantined rows, newest first (the API's / dashboard's list). `project`
+ * keeps only tables whose rows belong to that project (etl_tables.project):
+ * the API passes its caller's project, as getSyncStatus does.
+ */
+export async function listQuarantinedRows(meta: Pool, opts: { table?: string; project?: string; limit?: number } = {}): Promise<QuarantinedRow[]> {
   if (!(await quarantineExists(meta))) return [];
   const limit = Math.max(1, Math.min(opts.limit ?? 100, 10_000));
   const { rows } = await meta.query(
-    `SELECT table_key, key_values, reason, first_seen_at, last_seen_at, attempts FROM etl_row_quarantine
-      WHERE ($1::text IS NULL OR table_key = $1) ORDER BY last_seen_at DESC, row_key LIMIT $2`,
-    [opts.table ?? null, limit],
+    `SELECT q.table_key, q.key_values, q.reason, q.first_seen_at, q.last_seen_at, q.attempts FROM etl_row_quarantine q
+      WHERE ($1::text IS NULL OR q.table_key = $1)
+        AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM etl_tables t WHERE t.table_key = q.table_key AND t.project = $3))
+      ORDER BY q.last_seen_at DESC, q.row_key LIMIT $2`,
+    [opts.table ?? null, limit, opts.project ?? null],
   );
   return rows.map((r: unknown) => {
     const q = quarantinedRow.parse(r);
