@@ -45,7 +45,7 @@ export const alertingRole: Role<'alerting'> = {
     const logger = componentLogger(ctx.logger, 'alerting');
     const readonly = readonlyClickHouse(config, ctx.clickhouse.options.url);
     ctx.lifecycle.onStop('alerting-readonly-clickhouse', () => readonly.close());
-    const engine = new AlertEngine({ config, meta: ctx.meta, readonly, logger });
+    const engine = new AlertEngine({ config, meta: ctx.meta, readonly, logger, metrics: ctx.metrics });
     await engine.start();
     const loaded = await loadRuleSources({ meta: ctx.meta, readonly, config, logger });
     logger.info(

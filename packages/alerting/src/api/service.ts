@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { ClickHouse, Config, Logger } from '@tidemark/core';
 import { ConflictError, NotFoundError, ValidationError } from '@tidemark/core';
-import { recipientsOf, type Notification } from '../channels';
+import { recipientsOf, recordTwilioStatus, verifyTwilioSignature, type Notification } from '../channels';
 import { systemClock, type Clock } from '../clock';
 import { backtest, type BacktestResult } from '../engine/backtest';
 import { loadMutes, maintenanceInputSchema, silenceInputSchema, type MaintenanceInput, type SilenceInput } from '../notify/mute';
@@ -56,7 +56,7 @@ export const acknowledgeInput = z.strictObject({
 });
 export const listSilencesInput = z.strictObject({ state: z.enum(['active', 'pending', 'expired', 'all']).default('all') });
 export const listNotificationsInput = z.strictObject({
-  status: z.enum(['pending', 'sending', 'sent', 'failed']).optional(),
+  status: z.enum(['pending', 'sending', 'sent', 'partial', 'delivered', 'failed', 'superseded']).optional(),
   limit: z.number().int().min(1).max(1000).default(100),
 });
 export const testSendInput = z.strictObject({ channel: z.string().min(1), message: z.string().max(1000).default('This is a test notification from Tidemark alerting.') });
@@ -131,6 +131,12 @@ export interface NotificationRecord {
   lastError: string | null;
   isTest: boolean;
   payload: unknown;
+  /** The provider's message id and its last asynchronous verdict (Twilio StatusCallback), when reported. */
+  providerId: string | null;
+  providerStatus: string | null;
+  providerError: string | null;
+  /** Per-recipient results (email): address → accepted, server reply. */
+  recipientResults: Record<string, { accepted: boolean; response?: string }> | null;
 }
 
 export interface AttemptRecord {
@@ -479,6 +485,27 @@ export class AlertingService {
 
   // ---------------------------------------------------------------- notifications
 
+  /**
+   * A Twilio status callback (the API's POST route): verifies X-Twilio-Signature against
+   * ALERTING_TWILIO_STATUS_CALLBACK_URL with the request's query string and records the
+   * message's state on its delivery. Not scoped by an API key: Twilio cannot send one; the
+   * signature (HMAC with the auth token over the URL, which names project and delivery) is the proof.
+   */
+  async twilioStatusCallback(input: { rawQuery: string; params: Record<string, string>; signature: string | undefined }): Promise<{ verified: boolean; recorded: boolean }> {
+    const base = this.o.config.ALERTING_TWILIO_STATUS_CALLBACK_URL;
+    if (!base) return { verified: false, recorded: false };
+    const u = new URL(base);
+    const signedUrl = `${u.origin}${u.pathname}${input.rawQuery ? `?${input.rawQuery}` : ''}`;
+    if (!verifyTwilioSignature(this.o.config.ALERTING_TWILIO_AUTH_TOKEN, signedUrl, input.params, input.signature)) return { verified: false, recorded: false };
+    const q = new URLSearchParams(input.rawQuery);
+    const projectId = q.get('project') ?? '';
+    const id = Number(q.get('notification'));
+    if (!projectId || !Number.isSafeInteger(id) || id <= 0) return { verified: true, recorded: false };
+    const recorded = await recordTwilioStatus(this.o.meta, { projectId, notificationId: id, params: input.params, at: new Date(this.clock.now()) });
+    if (!recorded) this.o.logger.warn({ projectId, notification: id, status: input.params.MessageStatus }, 'Twilio status callback matched no delivery');
+    return { verified: true, recorded };
+  }
+
   async listNotifications(projectId: string, input: z.input<typeof listNotificationsInput> = {}): Promise<NotificationRecord[]> {
     const p = this.project(projectId);
     const q = parse(listNotificationsInput, input, 'listNotifications');
@@ -501,6 +528,10 @@ export class AlertingService {
       lastError: r.last_error,
       isTest: r.is_test,
       payload: r.payload,
+      providerId: r.provider_id ?? null,
+      providerStatus: r.provider_status ?? null,
+      providerError: r.provider_error ?? null,
+      recipientResults: r.recipient_results ?? null,
     }));
   }
 
@@ -585,7 +616,7 @@ export class AlertingService {
     });
     await this.o.meta.query(
       `UPDATE alert_notifications SET status = $2, sent_at = $3, last_error = $4, lease_owner = NULL, attempts = 1 WHERE id = $1`,
-      [id, out.ok ? 'sent' : 'failed', out.ok ? new Date(this.clock.now()).toISOString() : null, out.ok ? null : out.message],
+      [id, out.ok ? (out.result.partial ? 'partial' : 'sent') : 'failed', out.ok ? new Date(this.clock.now()).toISOString() : null, out.ok ? (out.result.partial ?? null) : out.message],
     );
     return { ok: out.ok, notificationId: id, error: out.ok ? null : out.message, attempts: await this.listAttempts(p, id) };
   }

@@ -10,6 +10,9 @@ import { whatsappChannel, whatsappConfigSchema, type WhatsappConfig } from './wh
 
 export * from './types';
 export { signWebhook } from './webhook';
+export { twilioSignature, verifyTwilioSignature, recordTwilioStatus, type TwilioStatus } from './twilio-status';
+export { statusCallbackUrl } from './twilio';
+export { Pacer } from './pacer';
 export { render, messageContext, titleOf } from './render';
 
 /** The config of each channel type. */

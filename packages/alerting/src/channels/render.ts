@@ -86,3 +86,18 @@ export const PLAIN_TEMPLATE = `{{ title }}
 {{#each alerts}}- {{ status | upper }} [{{ severity }}] {{ rule }}{{#if labelText}} {{ labelText }}{{/if}}{{#if valueText}} value={{ valueText }}{{/if}}{{#if summary}}: {{ summary }}{{/if}}
 {{/each}}{{#if omitted}}... and {{ omitted }} more
 {{/if}}`;
+
+/**
+ * A WhatsApp template parameter as Meta accepts it: no newline or tab and no
+ * more than 4 consecutive spaces (error 132018 otherwise), so lines are joined
+ * with " | " and whitespace runs collapse to one space; cut to `max` characters.
+ */
+export function templateParam(text: string, max: number): string {
+  const one = text
+    .split(/\r?\n|\r/)
+    .map((l) => l.replace(/[\t\v\f\u00a0 ]+/g, ' ').trim())
+    .filter((l) => l !== '')
+    .join(' | ');
+  const chars = [...one];
+  return chars.length <= max ? one : `${chars.slice(0, Math.max(0, max - 3)).join('')}...`;
+}

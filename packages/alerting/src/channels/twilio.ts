@@ -1,6 +1,6 @@
 import type { Config } from '@tidemark/core';
 import { httpRequest, judgeStatus, parseJson } from './http';
-import { ChannelConfigError, type ChannelContext, type SendResult } from './types';
+import { ChannelConfigError, type ChannelContext, type Notification, type SendResult } from './types';
 
 /**
  * POST /2010-04-01/Accounts/{AccountSid}/Messages.json, form-encoded, basic
@@ -8,8 +8,18 @@ import { ChannelConfigError, type ChannelContext, type SendResult } from './type
  * success; errors are JSON {code, message, more_info, status}: 429 (20429)
  * and 5xx are retried, other 4xx (21211 invalid To, 21606 bad From) are permanent.
  */
-export async function twilioSend(channel: string, ctx: ChannelContext, form: { To: string; From: string; Body: string }): Promise<SendResult> {
+export async function twilioSend(
+  channel: string,
+  ctx: ChannelContext,
+  fields: { To: string; From: string } & ({ Body: string } | { ContentSid: string; ContentVariables: string }),
+  n: Notification,
+): Promise<SendResult> {
   const c: Config = ctx.config;
+  const form: Record<string, string> = { ...fields };
+  // Twilio answers 201 at once and decides delivery later (a WhatsApp send outside the 24-hour window
+  // fails with 63016, an SMS carrier may refuse): the StatusCallback carries that verdict to the API,
+  // which records it on this delivery (the notification id in the URL; Twilio signs the whole URL).
+  if (c.ALERTING_TWILIO_STATUS_CALLBACK_URL && n.id > 0) form.StatusCallback = statusCallbackUrl(c.ALERTING_TWILIO_STATUS_CALLBACK_URL, n);
   if (!c.ALERTING_TWILIO_ACCOUNT_SID) throw new ChannelConfigError('ALERTING_TWILIO_ACCOUNT_SID is not set', channel);
   const token = ctx.secret('${ALERTING_TWILIO_AUTH_TOKEN}');
   const url = `${c.ALERTING_TWILIO_API_URL.replace(/\/+$/, '')}/2010-04-01/Accounts/${encodeURIComponent(c.ALERTING_TWILIO_ACCOUNT_SID)}/Messages.json`;
@@ -36,4 +46,12 @@ export async function twilioSend(channel: string, ctx: ChannelContext, form: { T
 /** Twilio bodies are at most 1600 characters. */
 export function twilioBody(text: string): string {
   return text.length <= 1600 ? text : `${text.slice(0, 1597)}...`;
+}
+
+/** The StatusCallback of one delivery: the configured API route plus the delivery's project and id. */
+export function statusCallbackUrl(base: string, n: Pick<Notification, 'id' | 'projectId'>): string {
+  const u = new URL(base);
+  u.searchParams.set('project', n.projectId);
+  u.searchParams.set('notification', String(n.id));
+  return u.toString();
 }

@@ -69,6 +69,14 @@ export interface SendResult {
   status?: number;
   /** Provider's message id, for the attempt record. */
   providerId?: string;
+  /**
+   * Set when the receiver accepted the message for some recipients and refused others
+   * (SMTP: a RCPT answered 550). The delivery is recorded as `partial`, not `sent`, and not
+   * retried: the refusals are permanent and a resend would repeat it to the accepted ones.
+   */
+  partial?: string;
+  /** Per-recipient results of a send to several recipients (email), kept with the delivery. */
+  recipientResults?: Record<string, { accepted: boolean; response?: string }>;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { httpRequest, parseJson, retryAfterMs } from './http';
-import { channelBase, PLAIN_TEMPLATE, render, secretRef } from './render';
+import { templateSchema } from '../rules/schema';
+import { channelBase, PLAIN_TEMPLATE, render, secretRef, templateParam } from './render';
 import { e164 } from './sms';
 import { twilioBody, twilioSend } from './twilio';
 import { ChannelConfigError, ChannelError, type ChannelContext, type Notification, type SendResult } from './types';
@@ -18,11 +19,24 @@ export const whatsappConfigSchema = z.strictObject({
   phone_number_id: z.string().regex(/^\d+$/, 'must be the numeric phone-number id').optional(),
   /**
    * Meta: an approved message template to send instead of free text (needed
-   * outside the 24-hour customer-service window). Its body gets one
-   * parameter: the rendered message.
+   * outside the 24-hour customer-service window). Its body's parameters are
+   * `template_parameters` ({{1}}, {{2}}, ...), by default one: the rendered
+   * message on one line (Meta refuses newlines, tabs and 5+ spaces in a
+   * parameter with error 132018).
    */
   template_name: z.string().regex(/^[a-z0-9_]+$/).optional(),
   template_language: z.string().default('en_US'),
+  /** Meta: the body parameters, each a template rendered and made one line. Default: [the message]. */
+  template_parameters: z.array(templateSchema).min(1).max(10).optional(),
+  /**
+   * Meta: characters all body parameters may take together (split evenly). A template body is
+   * at most 1024 characters with its parameters filled in; leave room for the template's own text.
+   */
+  template_parameters_max_chars: z.number().int().min(10).max(1024).default(900),
+  /** Twilio: an approved Content template (HX...) to send instead of Body (needed outside the 24-hour window). */
+  content_sid: z.string().regex(/^HX[0-9a-fA-F]{32}$/, 'must be a Twilio Content SID (HX + 32 hex digits)').optional(),
+  /** Twilio: the template's variables {"1": template, ...}, each rendered on one line. Default: {"1": the message}. */
+  content_variables: z.record(z.string().regex(/^\d{1,2}$/, 'variables are numbered: "1", "2", ...'), templateSchema).optional(),
 });
 export type WhatsappConfig = z.output<typeof whatsappConfigSchema>;
 
@@ -40,7 +54,10 @@ async function sendMeta(n: Notification, c: WhatsappConfig, ctx: ChannelContext,
   const token = ctx.secret(c.token);
   const to = (n.recipient ?? '').replace(/^\+/, '');
   const message = c.template_name
-    ? { type: 'template', template: { name: c.template_name, language: { code: c.template_language }, components: [{ type: 'body', parameters: [{ type: 'text', text: text.slice(0, 1024) }] }] } }
+    ? {
+        type: 'template',
+        template: { name: c.template_name, language: { code: c.template_language }, components: [{ type: 'body', parameters: metaParameters(n, c, text) }] },
+      }
     : { type: 'text', text: { preview_url: false, body: text.slice(0, 4096) } };
   const body = { messaging_product: 'whatsapp', recipient_type: 'individual', to, biz_opaque_callback_data: n.idempotencyKey, ...message };
   const res = await httpRequest(
@@ -63,6 +80,20 @@ async function sendMeta(n: Notification, c: WhatsappConfig, ctx: ChannelContext,
   });
 }
 
+/** The template's body parameters, each one line within its share of the length budget. */
+function metaParameters(n: Notification, c: WhatsappConfig, text: string): { type: 'text'; text: string }[] {
+  const raw = c.template_parameters ? c.template_parameters.map((t) => render(t, n)) : [text];
+  const each = Math.floor(c.template_parameters_max_chars / raw.length);
+  // An empty parameter is refused too (131008/132000); a dash keeps the count the template expects.
+  return raw.map((r) => ({ type: 'text' as const, text: templateParam(r, each) || '-' }));
+}
+
+/** Twilio Content variables: JSON {"1": "..."}; the WhatsApp rules of template parameters apply. */
+function twilioVariables(n: Notification, c: WhatsappConfig, text: string): string {
+  const vars = c.content_variables ? Object.entries(c.content_variables).map(([k, t]) => [k, render(t, n)] as const) : [['1', text] as const];
+  return JSON.stringify(Object.fromEntries(vars.map(([k, v]) => [k, templateParam(v, 1024) || '-'])));
+}
+
 /** WhatsApp through Meta's Cloud API (POST /{phone-number-id}/messages) or Twilio (whatsapp: addresses). */
 export const whatsappChannel = {
   type: 'whatsapp' as const,
@@ -76,6 +107,7 @@ export const whatsappChannel = {
     if (config.provider === 'meta') return sendMeta(n, config, ctx, text);
     const from = ctx.config.ALERTING_TWILIO_WHATSAPP_FROM;
     if (!from) throw new ChannelConfigError('ALERTING_TWILIO_WHATSAPP_FROM is not set', config.name);
-    return twilioSend(config.name, ctx, { To: `whatsapp:${n.recipient}`, From: `whatsapp:${from}`, Body: twilioBody(text) });
+    const content = config.content_sid ? { ContentSid: config.content_sid, ContentVariables: twilioVariables(n, config, text) } : { Body: twilioBody(text) };
+    return twilioSend(config.name, ctx, { To: `whatsapp:${n.recipient}`, From: `whatsapp:${from}`, ...content }, n);
   },
 };

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Pool } from 'pg';
-import type { ClickHouse, Config, Logger } from '@tidemark/core';
+import type { ClickHouse, Config, Logger, Registry } from '@tidemark/core';
 import { ConfigError } from '@tidemark/core';
 import { systemClock, type Clock } from '../clock';
 import { Dispatcher } from '../notify/dispatcher';
@@ -20,6 +20,8 @@ export interface AlertEngineOptions {
   /** First in-round send retry delay (ms); tests shorten it. */
   retryInitialMs?: number;
   perChannelConcurrency?: number;
+  /** The role's Prometheus registry: notification metrics per channel. */
+  metrics?: Registry;
 }
 
 export interface TickReport extends EvaluationReport {
@@ -91,6 +93,7 @@ export class AlertEngine {
       probeMs: c.ALERTING_RECEIVER_PROBE_MS,
       giveUpAfterMs: c.ALERTING_GIVE_UP_AFTER_MS,
       perChannelConcurrency: o.perChannelConcurrency ?? 4,
+      ...(o.metrics ? { metrics: o.metrics } : {}),
     });
   }
 

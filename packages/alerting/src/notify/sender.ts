@@ -1,7 +1,8 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import type { Config, Logger, TidemarkError } from '@tidemark/core';
+import type { Config, Logger, Registry, TidemarkError } from '@tidemark/core';
 import { backoffDelay, classifyError, retry } from '@tidemark/core';
+import { NotificationMetrics } from './metrics';
 import { ChannelConfigError, sendVia, type ChannelConfig, type ChannelContext, type Notification, type SendResult } from '../channels';
 import type { Clock } from '../clock';
 import { loadPolicy, resolveSecret, type EffectivePolicy } from './policy';
@@ -29,6 +30,8 @@ export interface SenderOptions {
   giveUpAfterMs: number;
   /** Sends in flight per channel; a slow channel cannot take every slot. */
   perChannelConcurrency: number;
+  /** Where the notification metrics (sent, failed, retried, pending age per channel) go; none without it. */
+  metrics?: Registry;
 }
 
 interface DeliveryRow {
@@ -85,7 +88,11 @@ export class Sender {
   private readonly transports = new Map<string, unknown>();
   private closed = false;
 
-  constructor(private readonly o: SenderOptions) {}
+  private readonly m: NotificationMetrics | undefined;
+
+  constructor(private readonly o: SenderOptions) {
+    this.m = o.metrics ? new NotificationMetrics(o.metrics, o.meta) : undefined;
+  }
 
   get busy(): number {
     return this.inFlight.size;
@@ -180,6 +187,7 @@ export class Sender {
           } catch (raw) {
             const e = classifyError(raw, `channel ${config.name}`);
             const ctxInfo = e.context as { httpStatus?: number };
+            if (e.retriable) this.m?.retried.inc({ type: config.type, channel: config.name });
             await record({
               startedAt,
               durationMs: Math.round(performance.now() - t0),
@@ -252,10 +260,22 @@ export class Sender {
     const now = this.o.clock.now();
     if (out.ok) {
       // Sent is final whoever else holds the row: guarded updates of other replicas then match nothing.
-      await this.o.meta.query(`UPDATE alert_notifications SET status = 'sent', sent_at = $2, lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE id = $1`, [
-        d.id,
-        new Date(now).toISOString(),
-      ]);
+      // A partial acceptance (some recipients refused) is recorded as such; a provider verdict that
+      // arrived before this record (a Twilio status callback racing the send) is applied here.
+      const r = out.result;
+      const { rows: done } = await this.o.meta.query<{ status: string }>(
+        `UPDATE alert_notifications SET
+           status = CASE WHEN provider_status IN ('failed', 'undelivered', 'canceled') THEN 'failed'
+                         WHEN $3::text IS NOT NULL THEN 'partial'
+                         WHEN provider_status IN ('delivered', 'read') THEN 'delivered' ELSE 'sent' END,
+           last_error = CASE WHEN provider_status IN ('failed', 'undelivered', 'canceled') THEN provider_error ELSE $3 END,
+           sent_at = $2, lease_owner = NULL, lease_until = NULL, provider_id = COALESCE($4, provider_id), recipient_results = $5
+         WHERE id = $1 RETURNING status`,
+        [d.id, new Date(now).toISOString(), r.partial ?? null, r.providerId ?? null, r.recipientResults ? JSON.stringify(r.recipientResults) : null],
+      );
+      const final = done[0]?.status ?? 'sent';
+      (final === 'sent' || final === 'delivered' ? this.m?.sent : this.m?.failed)?.inc({ type: d.channel_type, channel: d.channel });
+      if (r.partial) this.o.logger.error({ notification: d.id, channel: d.channel, err: r.partial }, 'notification partially delivered');
       const alerts = d.payload.alerts;
       await this.o.meta.query(
         `UPDATE alert_instances SET last_sent_at = $2
@@ -320,6 +340,7 @@ export class Sender {
   }
 
   private async finishFailed(d: DeliveryRow, message: string): Promise<void> {
+    this.m?.failed.inc({ type: d.channel_type, channel: d.channel });
     await this.o.meta.query(
       `UPDATE alert_notifications SET status = 'failed', lease_owner = NULL, lease_until = NULL, last_error = $3
        WHERE id = $1 AND status = 'sending' AND lease_owner = $2`,

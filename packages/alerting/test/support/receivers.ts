@@ -375,6 +375,10 @@ export async function startReceivers(now: () => number = Date.now): Promise<Rece
       ALERTING_SMTP_USER: smtp.user,
       ALERTING_SMTP_PASSWORD: smtp.password,
       ALERTING_SMTP_FROM: 'tidemark@example.test',
+      // This SMTP receiver has no certificate (STARTTLS off), and the WeCom one no rate limit; the
+      // STARTTLS requirement and the robot pacing have their own tests (channels-conformance).
+      ALERTING_SMTP_REQUIRE_TLS: false,
+      ALERTING_WECOM_RATE_LIMIT: 100_000,
     }),
     async close() {
       await Promise.all(all.map((r) => r.close()));

@@ -291,6 +291,42 @@ export const configSchema = z.object({
   ALERTING_WHATSAPP_PHONE_NUMBER_ID: z.string().default(''),
   /** Meta WhatsApp Cloud API access token (redacted from logs). */
   ALERTING_WHATSAPP_TOKEN: z.string().default(''),
+  /**
+   * Refuse to send SMTP credentials over a connection that did not upgrade with STARTTLS (nodemailer
+   * requireTLS) when ALERTING_SMTP_USER is set and ALERTING_SMTP_SECURE is false; without it a server
+   * that offers no STARTTLS receives the password in cleartext. Unauthenticated relays are unaffected.
+   */
+  ALERTING_SMTP_REQUIRE_TLS: envBool.default(true),
+  /** WeCom group robots accept 20 messages per minute each (errcode 45009 beyond): sends per robot are paced to this many per window. */
+  ALERTING_WECOM_RATE_LIMIT: positiveInt.default(20),
+  /** The WeCom pacing window (ms); the documented limit is per minute. */
+  ALERTING_WECOM_RATE_WINDOW_MS: positiveInt.default(60_000),
+  /**
+   * Public URL of the API's Twilio status route (https://<api>/api/alerting/twilio/status). Set: SMS and
+   * WhatsApp sends through Twilio carry it as StatusCallback, and Twilio's later delivered/failed
+   * verdicts (e.g. 63016 outside the WhatsApp window) reach the notification log. '' = no callback.
+   */
+  ALERTING_TWILIO_STATUS_CALLBACK_URL: z.string().default(''),
+  /** DingTalk custom-robot endpoint, without access_token. */
+  ALERTING_DINGTALK_URL: url.default('https://oapi.dingtalk.com/robot/send'),
+  /** Default DingTalk robot access_token (redacted from logs). */
+  ALERTING_DINGTALK_TOKEN: z.string().default(''),
+  /** Default DingTalk robot signing secret (SEC...; "加签"); '' = robot not signed (redacted from logs). */
+  ALERTING_DINGTALK_SECRET: z.string().default(''),
+  /** Feishu/Lark custom-bot endpoint prefix, without the hook token (Lark: https://open.larksuite.com/open-apis/bot/v2/hook). */
+  ALERTING_FEISHU_URL: url.default('https://open.feishu.cn/open-apis/bot/v2/hook'),
+  /** Default Feishu/Lark bot hook token (the last path segment of its webhook URL; redacted from logs). */
+  ALERTING_FEISHU_TOKEN: z.string().default(''),
+  /** Default Feishu/Lark bot signing secret ("signature verification"); '' = not signed (redacted from logs). */
+  ALERTING_FEISHU_SECRET: z.string().default(''),
+  /** PagerDuty Events API v2 endpoint (EU: https://events.eu.pagerduty.com/v2/enqueue). */
+  ALERTING_PAGERDUTY_URL: url.default('https://events.pagerduty.com/v2/enqueue'),
+  /** Default PagerDuty integration (routing) key (redacted from logs). */
+  ALERTING_PAGERDUTY_ROUTING_KEY: z.string().default(''),
+  /** Opsgenie API base URL (EU: https://api.eu.opsgenie.com). */
+  ALERTING_OPSGENIE_API_URL: url.default('https://api.opsgenie.com'),
+  /** Default Opsgenie API integration key, sent as "GenieKey <key>" (redacted from logs). */
+  ALERTING_OPSGENIE_API_KEY: z.string().default(''),
   // (alerting keys go above this line)
 
   // --- etl (packages/etl) --------------------------------------------------
