@@ -76,7 +76,7 @@ export function apiRoutes(deps: ApiDeps): AnyRoute[] {
     ...qualityRoutes({ meta: deps.meta, passScore: analytics.qualityPassScore }),
     ...usageRoutes({ clickhouse: deps.clickhouse, cache }),
     ...alertRoutes({ alerting: deps.alerting }),
-    ...etlRoutes({ meta: deps.meta }),
+    ...etlRoutes({ meta: deps.meta, clickhouse: deps.clickhouse, logger: deps.logger }),
     ...(deps.extraRoutes ?? []),
   ];
 }

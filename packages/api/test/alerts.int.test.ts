@@ -322,7 +322,8 @@ describe('ETL status', () => {
     ]);
     const a = await env.get('/api/analytics-monitoring/etl/status');
     expect(a.status).toBe(200);
-    expect(a.json.tables.map((t: any) => [t.table, t.project, t.mode, t.phase, t.state, t.rowsSynced, t.lagSeconds])).toEqual([
+    // lagSeconds is now the watermark's age (null without a watermark); the stored run lag is lastRunLagSeconds.
+    expect(a.json.tables.map((t: any) => [t.table, t.project, t.mode, t.phase, t.state, t.rowsSynced, t.lastRunLagSeconds])).toEqual([
       [`a_${tag}.public.orders`, env.stack.project, 'cdc', 'incremental', 'ok', 1234, 0.8],
     ]);
     expect(a.json.sources.map((s: any) => [s.source, s.slot, s.slotLagBytes])).toEqual([[`a_${tag}`, `slot_a_${tag}`, 2048]]);
@@ -331,6 +332,30 @@ describe('ETL status', () => {
     expect(b.json.sources.map((s: any) => s.source)).toEqual([`b_${tag}`]);
     expect(b.text).not.toContain(`a_${tag}`);
     expect((await env.call('GET', '/api/analytics-monitoring/etl/status', undefined)).status).toBe(401);
+  });
+
+  test('rows are the current rows of the target (row versions and deletes do not count), per project', async () => {
+    const ch = env.stack.ch;
+    await ch.command(`CREATE TABLE IF NOT EXISTS biz_orders_v1 (project_id LowCardinality(String), order_id Int64, status LowCardinality(String), amount Decimal(14, 2),
+       created_at DateTime64(6, 'UTC'), _version UInt64, is_deleted UInt8) ENGINE = ReplacingMergeTree(_version) ORDER BY (project_id, order_id)`);
+    const a = env.stack.project;
+    const t = '2026-01-01 00:00:00';
+    // Project A: order 1 in three versions, order 2 once, order 3 created then deleted: 2 current rows, 5 versions landed.
+    const values = [
+      { project_id: a, order_id: 1, status: 'pending', amount: '1', created_at: t, _version: 1, is_deleted: 0 },
+      { project_id: a, order_id: 1, status: 'paid', amount: '1', created_at: t, _version: 2, is_deleted: 0 },
+      { project_id: a, order_id: 1, status: 'refunded', amount: '1', created_at: t, _version: 3, is_deleted: 0 },
+      { project_id: a, order_id: 2, status: 'paid', amount: '2', created_at: t, _version: 1, is_deleted: 0 },
+      { project_id: a, order_id: 3, status: 'paid', amount: '3', created_at: t, _version: 1, is_deleted: 0 },
+      { project_id: a, order_id: 3, status: 'paid', amount: '3', created_at: t, _version: 2, is_deleted: 1 },
+      { project_id: env.other.project, order_id: 1, status: 'paid', amount: '9', created_at: t, _version: 1, is_deleted: 0 },
+    ];
+    for (const v of values) await ch.client.insert({ table: 'biz_orders_v1', values: [v], format: 'JSONEachRow' });
+    const mine = await env.get('/api/analytics-monitoring/etl/status');
+    for (const table of mine.json.tables) expect([table.target, table.rows]).toEqual(['biz_orders', 2]);
+    const theirs = await env.get('/api/analytics-monitoring/etl/status', env.other.read);
+    for (const table of theirs.json.tables) expect([table.target, table.rows]).toEqual(['biz_orders', 1]);
+    expect(mine.json.tables.length + theirs.json.tables.length).toBeGreaterThan(0);
   });
 });
 

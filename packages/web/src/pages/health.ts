@@ -35,6 +35,8 @@ interface EtlTable {
   phase: string;
   state: string;
   rowsSynced: number;
+  /** Current rows in ClickHouse (null before the table exists). */
+  rows?: number | null;
   lastSuccessAt: string | null;
   lagSeconds: number | null;
   lastError?: string | null;
@@ -155,7 +157,17 @@ export function healthPage(v: View): void {
               { head: 'Table', cell: (t) => t.target },
               { head: 'Mode', cell: (t) => t.mode },
               { head: 'State', cell: (t) => badge(t.state, t.state === 'ok' ? 'ok' : t.state === 'snapshot' || t.state === 'pending' ? 'info' : 'critical') },
-              { head: 'Rows synced', cell: (t) => h('span', { 'data-value': t.rowsSynced }, fmtInt(t.rowsSynced)), class: 'num' },
+              {
+                head: 'Rows',
+                // Current rows of the table in ClickHouse (each key once, deletes not counted); the ETL's rowsSynced counts row versions landed (every update is one more).
+                cell: (t) =>
+                  h(
+                    'span',
+                    { 'data-value': t.rows ?? '', title: `Rows: current rows of ${t.target} (each key once, deleted rows not counted). Row versions landed since the first sync: ${fmtInt(t.rowsSynced)}.` },
+                    t.rows === null || t.rows === undefined ? '—' : fmtInt(t.rows),
+                  ),
+                class: 'num',
+              },
               { head: 'Lag', cell: (t) => (t.lagSeconds === null ? '—' : fmtMs(t.lagSeconds * 1000)), class: 'num' },
               { head: 'Last success', cell: (t) => fmtAgo(t.lastSuccessAt), class: 'num' },
             ],
