@@ -31,6 +31,7 @@ import { monitoringRoutes } from './routes/monitoring';
 import { qualityRoutes } from './routes/quality';
 import { sqlRoutes } from './routes/sql';
 import { timeseriesRoutes } from './routes/timeseries';
+import { twilioStatusMiddleware } from './routes/twilio-status';
 import { usageRoutes } from './routes/usage';
 import { SqlConsole } from './sql/console';
 
@@ -108,6 +109,8 @@ export function createApiApp(deps: ApiDeps): Koa {
       deps.logger.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Date.now() - started }, 'request');
     }
   });
+  // Twilio's status callbacks are form-encoded and signed, not JSON with an API key: handled before the JSON parser.
+  app.use(twilioStatusMiddleware({ alerting: deps.alerting, logger: deps.logger }));
   // JSON bodies, capped, strict UTF-8; the same reader the collector uses.
   app.use(async (ctx, next) => {
     if (['POST', 'PUT', 'PATCH'].includes(ctx.method)) {
