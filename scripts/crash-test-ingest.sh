@@ -1,20 +1,32 @@
 #!/usr/bin/env bash
-# The ingest crash test at the issue's size: 1,000,000 events over HTTP with
-# Kafka while the consumer is SIGKILLed 10 times; then the same with Kafka
-# restarted once mid-run, and with ClickHouse unreachable for 30 s.
-# Needs `npm run build` and `npm run services:up`. Takes several minutes.
+# The ingest crash test at the issue's size (issue 12): 1,000,000 events over
+# HTTP with Kafka while the consumer is SIGKILLed 10 times, in every variant
+# of test/ingest-crash.int.test.ts, each CRASH_RUNS times (default 5):
+#   consumer-kills, kafka-restart (graceful), kafka-kill (SIGKILL + start),
+#   clickhouse-outage (30 s), leader-kill (3-broker cluster, a partition
+#   leader SIGKILLed). No tolerance: raw = distinct = every rollup = N, empty
+#   DLQ, audit 0 lost. Broker faults hit private clusters the test starts
+#   (scripts/services with TIDEMARK_SERVICES_DIR), never the shared broker.
+# Needs `npm run build` and `npm run services:up` (Postgres, Redis, the
+# shared broker). About 2-3 minutes per run on the 2-core machine.
+#   CRASH_VARIANT=kafka-kill CRASH_RUNS=1 bash scripts/crash-test-ingest.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091
 [ -f .services/env ] && source .services/env
 export CRASH_EVENTS="${CRASH_EVENTS:-1000000}" CRASH_KILLS="${CRASH_KILLS:-10}"
-echo "==> consumer SIGKILLed ${CRASH_KILLS} times"
-npx --no-install jest -c test/jest.config.js ingest-crash
-echo "==> plus Kafka restarted once"
-# After a full-size run with a broker restart, jest waits on a handle left by
-# the kafkajs client of the test process (seen after a produce that failed
-# during the restart and was resent; not reproduced at small sizes). The test
-# has finished and asserted by then; --forceExit lets the script go on.
-CRASH_KAFKA_RESTART=1 npx --no-install jest -c test/jest.config.js ingest-crash --forceExit
-echo "==> plus ClickHouse unreachable for 30 s"
-CRASH_CLICKHOUSE_OUTAGE_S=30 npx --no-install jest -c test/jest.config.js ingest-crash
+runs="${CRASH_RUNS:-5}"
+variants="${CRASH_VARIANT:-consumer-kills kafka-restart kafka-kill clickhouse-outage leader-kill}"
+failed=0
+for variant in ${variants//,/ }; do
+  for ((run = 1; run <= runs; run++)); do
+    echo "==> ${variant}, run ${run}/${runs}: ${CRASH_EVENTS} events, consumer SIGKILLed ${CRASH_KILLS} times"
+    # --forceExit: kafkajs clients of the test process can keep a socket open
+    # for a while after a broker was killed; the test has asserted by then.
+    if ! CRASH_VARIANT="$variant" npx --no-install jest -c test/jest.config.js ingest-crash --forceExit; then
+      failed=$((failed + 1))
+    fi
+  done
+done
+echo "==> ${failed} failed run(s)"
+exit $((failed > 0))

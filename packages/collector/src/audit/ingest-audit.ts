@@ -42,9 +42,11 @@ const minuteText = (ms: number): string => new Date(ms).toISOString().slice(0, 1
  * project, signal and minute (of the stored timestamp, so the minute
  * rollups answer the other side cheaply), compared with what landed in
  * ClickHouse once the minute is older than the grace period. "Lost" is
- * acknowledged minus landed where positive: data this platform said it had
- * and does not. "Unacknowledged" is the opposite (rows written straight into
- * Kafka, which the collector never acknowledged, or duplicates).
+ * acknowledged minus landed over the compared minutes, where positive: data
+ * this platform said it had and does not. "Unacknowledged" is the opposite
+ * (rows written straight into Kafka, which the collector never acknowledged,
+ * or duplicates); such rows can hide a loss of the same size in the same
+ * project, which the per-minute list still shows.
  *
  * Counters live in the key-value store (Redis when configured, shared by
  * every collector; in the process otherwise, which is exact for embedded
@@ -108,10 +110,14 @@ export class IngestAudit {
           const l = landed.get(`${signal}|${project}|${m}`) ?? 0;
           s.acknowledged += a;
           s.landed += l;
-          if (a > l) s.lost += a - l;
-          if (l > a) s.unacknowledged += l - a;
           if (a !== l && s.minutes.length < 60) s.minutes.push({ minute: m, acknowledged: a, landed: l });
         });
+        // Over the horizon, not per minute: a resend after a 503 whose first send was
+        // written lands as that first copy (its own, earlier timestamp when the client
+        // gave none) and is acknowledged as the resend, so single minutes can differ
+        // both ways while nothing is lost. The minutes that differ are listed.
+        s.lost = Math.max(0, s.acknowledged - s.landed);
+        s.unacknowledged = Math.max(0, s.landed - s.acknowledged);
         audit.signals[signal] = s;
         this.lostGauge.set({ project, signal }, s.lost);
         this.extraGauge.set({ project, signal }, s.unacknowledged);

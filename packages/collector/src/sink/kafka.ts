@@ -1,5 +1,5 @@
 import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
-import { classifyError, UnavailableError, type Logger } from '@tidemark/core';
+import { classifyError, retry, UnavailableError, type Logger } from '@tidemark/core';
 import { partitionOfKey } from '../kafka/partition';
 import { COLUMNS_HEADER, FORMAT_HEADER, RECEIVED_AT_HEADER, ROWS_FORMAT, WARNINGS_FORMAT, type Topics } from '../kafka/topics';
 import { compactLine, SIGNAL_SPECS, WARNING_COLUMNS, type RowOf, type SignalName, type WarningRow } from '../signals';
@@ -238,6 +238,12 @@ export class KafkaSink implements Sink {
 
 /** Creates the topics of the contract if they do not exist (partitions and replication from config). */
 export async function ensureTopics(kafka: Kafka, topics: Topics, partitions: number, replicationFactor: number): Promise<void> {
+  // A broker that just (re)started answers metadata with UNKNOWN_TOPIC_OR_PARTITION
+  // or no leader for a moment: retried; each attempt creates only what is still missing.
+  await retry(() => createMissingTopics(kafka, topics, partitions, replicationFactor), { retries: 6, initialDelayMs: 500, maxDelayMs: 5_000, dependency: 'kafka' });
+}
+
+async function createMissingTopics(kafka: Kafka, topics: Topics, partitions: number, replicationFactor: number): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
