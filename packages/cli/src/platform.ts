@@ -21,7 +21,8 @@ import {
   type Config,
   type Logger,
 } from '@tidemark/core';
-import { embeddedUsers, resolveClickHouseCredentials, startEmbeddedClickHouse, type ResolvedClickHouseCredentials } from '@tidemark/embedded-clickhouse';
+// Types only: the embedded ClickHouse (chDB, ~540 MiB, an optional dependency) is loaded by loadEmbeddedClickHouse when it starts.
+import type { ResolvedClickHouseCredentials } from '@tidemark/embedded-clickhouse';
 import { resolvePostgresCredentials, startEmbeddedPostgres, type ResolvedPostgresCredentials } from '@tidemark/embedded-postgres';
 import type { Pool } from 'pg';
 import { demoConfig, startDemo, type DemoHandle } from './demo';
@@ -46,6 +47,28 @@ export interface Platform {
 }
 
 /**
+ * The embedded ClickHouse engine, loaded only when it is about to start
+ * (CLICKHOUSE_URL unset): chDB is an optional dependency that the role images
+ * do not install, and loading it maps its whole library into the process.
+ */
+export async function loadEmbeddedClickHouse(): Promise<typeof import('@tidemark/embedded-clickhouse')> {
+  try {
+    return await import('@tidemark/embedded-clickhouse');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if ((e.code === 'MODULE_NOT_FOUND' || e.code === 'ERR_MODULE_NOT_FOUND') && /\bchdb\b|@tidemark\/embedded-clickhouse/.test(e.message)) {
+      throw new Error(
+        'CLICKHOUSE_URL is not set, so the embedded ClickHouse (chDB) would start, but chDB is not installed here ' +
+          '(the role images leave it out). Set CLICKHOUSE_URL to your ClickHouse server, or use the all-in-one image ' +
+          '(docker build --target all-in-one) or an install with optional dependencies (npm install).',
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+}
+
+/**
  * Where ClickHouse and the metadata Postgres are: the configured servers, or
  * embedded engines started in this process on the data directory. Either
  * way every later access goes through @clickhouse/client and pg.
@@ -57,6 +80,7 @@ async function connectStores(configured: Config, logger: Logger, lifecycle: Life
   let clickhouseUrl = config.CLICKHOUSE_URL;
   if (!clickhouseUrl) {
     fs.mkdirSync(dataDir, { recursive: true });
+    const { embeddedUsers, resolveClickHouseCredentials, startEmbeddedClickHouse } = await loadEmbeddedClickHouse();
     // Closed by default: passwords configured, else generated into the data directory.
     const resolved = resolveClickHouseCredentials(config, dataDir);
     secrets.clickhouse = resolved;
