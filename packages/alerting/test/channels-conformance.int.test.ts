@@ -12,9 +12,16 @@ import Koa from 'koa';
 import { SMTPServer } from 'smtp-server';
 import { Registry } from '@tidemark/core';
 import { AlertingService, systemClock, twilioSignature, type Notification, type PolicyInput } from '../src';
+import { dingtalkSign, feishuSign, opsgenieAlias, pagerdutyDedupKey } from '../src/channels';
 import { Sender } from '../src/notify/sender';
-import { twilioStatusMiddleware, TWILIO_STATUS_PATH } from '../../api/src/routes/twilio-status';
 import { startTestEnv, type TestEnv } from './support/env';
+
+// The API's own route (packages/api/src/routes/twilio-status.ts), loaded from source: a type import
+// would pull the api package into this package's compilation, which its rootDir forbids.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { twilioStatusMiddleware } = require('../../api/src/routes/twilio-status') as {
+  twilioStatusMiddleware: (deps: { alerting: AlertingService; logger: TestEnv['logger'] }) => Koa.Middleware;
+};
 
 // ------------------------------------------------------------------ a vendor on loopback
 
@@ -110,6 +117,16 @@ function config(extra: Record<string, unknown> = {}) {
     ALERTING_TWILIO_WHATSAPP_FROM: '+14155238886',
     ALERTING_TWILIO_STATUS_CALLBACK_URL: CALLBACK_BASE,
     ALERTING_SEND_RETRIES: 0,
+    ALERTING_DINGTALK_URL: `${vendor.url}/robot/send`,
+    ALERTING_DINGTALK_TOKEN: 'ding-token-0123',
+    ALERTING_DINGTALK_SECRET: 'SECding-secret-0123',
+    ALERTING_FEISHU_URL: `${vendor.url}/open-apis/bot/v2/hook`,
+    ALERTING_FEISHU_TOKEN: 'feishu-hook-0123',
+    ALERTING_FEISHU_SECRET: 'feishu-secret-0123',
+    ALERTING_PAGERDUTY_URL: `${vendor.url}/v2/enqueue`,
+    ALERTING_PAGERDUTY_ROUTING_KEY: 'R0UT1NGKEY0123456789012345678901',
+    ALERTING_OPSGENIE_API_URL: vendor.url,
+    ALERTING_OPSGENIE_API_KEY: 'genie-key-0123',
     ...extra,
   });
 }
@@ -212,6 +229,8 @@ async function deliver(
     `SELECT notification_id, outcome, http_status, error FROM alert_notification_attempts WHERE notification_id = ANY($1::bigint[]) ORDER BY id`,
     [ids],
   );
+  // Deliveries left pending (retriable answers) must not be picked up by the next test's sender.
+  await env.pool.query(`UPDATE alert_notifications SET next_attempt_at = now() + interval '1 day' WHERE id = ANY($1::bigint[]) AND status = 'pending'`, [ids]);
   return { rows, attempts, service };
 }
 
@@ -635,6 +654,177 @@ describe('Twilio', () => {
     const b = await deliver(policy, 'sms', [notification(p2)], { projectId: p2, recipient: '+8613800138002' });
     expect(b.rows[0]?.status).toBe('pending');
     expect((b.rows[0]?.next_attempt_at.getTime() ?? 0) - t0).toBeGreaterThanOrEqual(19_000);
+  });
+});
+
+// ------------------------------------------------------------------ DingTalk, Feishu/Lark, PagerDuty, Opsgenie
+
+describe('DingTalk robot (signed)', () => {
+  const policy: PolicyInput = { channels: [{ name: 'ding', type: 'dingtalk', at_mobiles: ['13800138000'] }], routes: [{ channels: ['ding'] }] };
+  /** DingTalk's checks: the signature of the timestamp, within an hour. */
+  const dingtalk = (errcode = 0, errmsg = 'ok') => (r: VendorRequest): VendorAnswer => {
+    const ts = Number(r.query.get('timestamp'));
+    if (r.query.get('sign') !== dingtalkSign('SECding-secret-0123', ts) || Math.abs(Date.now() - ts) > 3_600_000) return { status: 200, body: { errcode: 310000, errmsg: 'sign not match' } };
+    return { status: 200, body: { errcode, errmsg } };
+  };
+
+  test('signed text message with mentions; exact request; sent', async () => {
+    const projectId = await env.createProject();
+    vendor.reset(dingtalk());
+    const out = await deliver(policy, 'ding', [notification(projectId)], { projectId });
+    const r = vendor.requests[0] as VendorRequest;
+    expect([r.path, r.query.get('access_token'), r.headers['content-type']]).toEqual(['/robot/send', 'ding-token-0123', 'application/json; charset=utf-8']);
+    expect(r.json()).toEqual({
+      msgtype: 'text',
+      text: { content: '[FIRING:1] HighCpu\n- FIRING [CRITICAL] HighCpu host=web-1 value=99: CPU 99%    on\tweb-1\n' },
+      at: { atMobiles: ['13800138000'], isAtAll: false },
+    });
+    expect(out.rows.map((x) => x.status)).toEqual(['sent']);
+  });
+
+  test('310000 (sign not match) permanent; 130101 (send too fast) retriable after the 10-minute block', async () => {
+    const p1 = await env.createProject();
+    vendor.reset(dingtalk());
+    const bad = await deliver(policy, 'ding', [notification(p1)], { projectId: p1, extra: { ALERTING_DINGTALK_SECRET: 'SECwrong' } });
+    expect([bad.rows[0]?.status, bad.rows[0]?.last_error]).toEqual(['failed', 'DingTalk errcode 310000: sign not match']);
+    const p2 = await env.createProject();
+    vendor.reset(dingtalk(130101, 'send too fast, exceed 20 times per minute'));
+    const t0 = Date.now();
+    const limited = await deliver(policy, 'ding', [notification(p2)], { projectId: p2, extra: { ALERTING_DINGTALK_TOKEN: 'ding-token-limited' } });
+    expect(limited.rows[0]?.status).toBe('pending');
+    expect((limited.rows[0]?.next_attempt_at.getTime() ?? 0) - t0).toBeGreaterThanOrEqual(599_000);
+  });
+});
+
+describe('Feishu/Lark bot (signed)', () => {
+  const policy: PolicyInput = { channels: [{ name: 'fs', type: 'feishu', at: ['all'] }], routes: [{ channels: ['fs'] }] };
+  const feishu = (code = 0, msg = 'success') => (r: VendorRequest): VendorAnswer => {
+    const b = r.json();
+    const ts = Number(b.timestamp);
+    if (b.sign !== feishuSign('feishu-secret-0123', ts) || Math.abs(Date.now() / 1000 - ts) > 3600) return { status: 200, body: { code: 19021, data: {}, msg: 'sign match fail or timestamp is not within one hour from current time' } };
+    return { status: 200, body: { code, data: {}, msg } };
+  };
+
+  test('signed text message; exact request; sent', async () => {
+    const projectId = await env.createProject();
+    vendor.reset(feishu());
+    const out = await deliver(policy, 'fs', [notification(projectId)], { projectId });
+    const r = vendor.requests[0] as VendorRequest;
+    expect(r.path).toBe('/open-apis/bot/v2/hook/feishu-hook-0123');
+    expect(r.json()).toEqual({
+      timestamp: expect.stringMatching(/^\d{10}$/),
+      sign: expect.any(String),
+      msg_type: 'text',
+      content: { text: '[FIRING:1] HighCpu\n- FIRING [CRITICAL] HighCpu host=web-1 value=99: CPU 99%    on\tweb-1\n\n<at user_id="all"></at>' },
+    });
+    expect(out.rows.map((x) => x.status)).toEqual(['sent']);
+  });
+
+  test('19021 permanent; 11232 (frequency limited) retriable', async () => {
+    const p1 = await env.createProject();
+    vendor.reset(feishu());
+    const bad = await deliver(policy, 'fs', [notification(p1)], { projectId: p1, extra: { ALERTING_FEISHU_SECRET: 'wrong' } });
+    expect([bad.rows[0]?.status, bad.rows[0]?.last_error]).toEqual(['failed', 'Feishu code 19021: sign match fail or timestamp is not within one hour from current time']);
+    const p2 = await env.createProject();
+    vendor.reset(feishu(11232, 'frequency limited psm[lark.oapi.app_platform_runtime]appID[1]'));
+    const limited = await deliver(policy, 'fs', [notification(p2)], { projectId: p2, extra: { ALERTING_FEISHU_TOKEN: 'feishu-hook-limited' } });
+    expect([limited.rows[0]?.status, limited.attempts.map((a) => a.outcome)]).toEqual(['pending', ['retriable']]);
+  });
+});
+
+describe('PagerDuty Events API v2', () => {
+  const policy: PolicyInput = { channels: [{ name: 'pd', type: 'pagerduty' }], routes: [{ channels: ['pd'] }] };
+  const accepted = (r: VendorRequest): VendorAnswer => ({ status: 202, body: { status: 'success', message: 'Event processed', dedup_key: r.json().dedup_key } });
+
+  test('trigger for a new firing alert, resolve with the same dedup_key for its resolve', async () => {
+    const projectId = await env.createProject();
+    vendor.reset(accepted);
+    const firing = notification(projectId);
+    const a = firing.alerts[0]!;
+    const resolved = notification(projectId, { status: 'resolved', firingCount: 0, resolvedCount: 1, alerts: [{ ...a, status: 'resolved', endsAt: '2026-12-04T10:05:00.000Z', dedupKey: 'e'.repeat(40) }] });
+    const out = await deliver(policy, 'pd', [firing, resolved], { projectId });
+    const key = pagerdutyDedupKey(projectId, a);
+    expect(vendor.requests.map((r) => [r.method, r.path, r.headers['content-type']])).toEqual([
+      ['POST', '/v2/enqueue', 'application/json'],
+      ['POST', '/v2/enqueue', 'application/json'],
+    ]);
+    expect(vendor.requests[0]?.json()).toEqual({
+      routing_key: 'R0UT1NGKEY0123456789012345678901',
+      event_action: 'trigger',
+      dedup_key: key,
+      payload: {
+        summary: '[CRITICAL] HighCpu host=web-1: CPU 99%    on\tweb-1',
+        source: 'web-1',
+        severity: 'critical',
+        timestamp: '2026-12-04T10:00:00.000Z',
+        class: 'HighCpu',
+        custom_details: { labels: a.labels, annotations: a.annotations, value: 99, project: projectId },
+      },
+      client: 'Tidemark',
+    });
+    expect(vendor.requests[1]?.json()).toEqual({ routing_key: 'R0UT1NGKEY0123456789012345678901', event_action: 'resolve', dedup_key: key });
+    expect(out.rows.map((x) => [x.status, x.provider_id])).toEqual([
+      ['sent', key],
+      ['sent', key],
+    ]);
+  });
+
+  test('400 invalid event permanent; 429 retriable', async () => {
+    const p1 = await env.createProject();
+    vendor.reset(() => ({ status: 400, body: { status: 'invalid event', message: 'Event object is invalid', errors: ["'payload.source' is missing or blank"] } }));
+    const bad = await deliver(policy, 'pd', [notification(p1)], { projectId: p1 });
+    expect([bad.rows[0]?.status, bad.rows[0]?.last_error]).toEqual(['failed', "HTTP 400: Event object is invalid: 'payload.source' is missing or blank"]);
+    const p2 = await env.createProject();
+    vendor.reset(() => ({ status: 429, body: { status: 'throttle event', message: 'Requests for this service are arriving too quickly.  Please retry later.' } }));
+    const limited = await deliver(policy, 'pd', [notification(p2)], { projectId: p2 });
+    expect([limited.rows[0]?.status, limited.attempts.map((x) => [x.outcome, x.http_status])]).toEqual(['pending', [['retriable', 429]]]);
+  });
+});
+
+describe('Opsgenie Alert API', () => {
+  const policy: PolicyInput = { channels: [{ name: 'og', type: 'opsgenie', tags: ['tidemark'], responders: [{ type: 'team', name: 'ops' }] }], routes: [{ channels: ['og'] }] };
+  const accepted = (): VendorAnswer => ({ status: 202, body: { result: 'Request will be processed', took: 0.107, requestId: '43a29c5c-3dbf-4fa4-9c26-f4f71023e120' } });
+
+  test('create with alias, priority and responders; close by alias', async () => {
+    const projectId = await env.createProject();
+    vendor.reset(accepted);
+    const firing = notification(projectId);
+    const a = firing.alerts[0]!;
+    const resolved = notification(projectId, { status: 'resolved', firingCount: 0, resolvedCount: 1, alerts: [{ ...a, status: 'resolved', endsAt: '2026-12-04T10:05:00.000Z' }] });
+    const out = await deliver(policy, 'og', [firing, resolved], { projectId });
+    const alias = opsgenieAlias(projectId, a);
+    expect(vendor.requests.map((r) => [r.path, r.query.get('identifierType'), r.headers.authorization])).toEqual([
+      ['/v2/alerts', null, 'GenieKey genie-key-0123'],
+      [`/v2/alerts/${alias}/close`, 'alias', 'GenieKey genie-key-0123'],
+    ]);
+    expect(vendor.requests[0]?.json()).toEqual({
+      message: '[CRITICAL] HighCpu host=web-1',
+      alias,
+      description: `CPU 99%    on\tweb-1\n\nproject: ${projectId}\nvalue: 99\nsince: 2026-12-04T10:00:00.000Z`,
+      priority: 'P1',
+      source: 'Tidemark',
+      tags: ['tidemark'],
+      responders: [{ type: 'team', name: 'ops' }],
+      details: a.labels,
+    });
+    expect(vendor.requests[1]?.json()).toEqual({ source: 'Tidemark', note: 'resolved at 2026-12-04T10:05:00.000Z' });
+    expect(out.rows.map((x) => [x.status, x.provider_id])).toEqual([
+      ['sent', '43a29c5c-3dbf-4fa4-9c26-f4f71023e120'],
+      ['sent', '43a29c5c-3dbf-4fa4-9c26-f4f71023e120'],
+    ]);
+  });
+
+  test('422 permanent; 429 retriable with Retry-After', async () => {
+    const p1 = await env.createProject();
+    vendor.reset(() => ({ status: 422, body: { message: 'Request body is not processable. Please check the errors.', errors: { message: 'Message can not be empty.' }, took: 0.002, requestId: 'r1' } }));
+    const bad = await deliver(policy, 'og', [notification(p1)], { projectId: p1 });
+    expect([bad.rows[0]?.status, bad.rows[0]?.last_error]).toEqual(['failed', 'HTTP 422: Request body is not processable. Please check the errors.: message Message can not be empty.']);
+    const p2 = await env.createProject();
+    vendor.reset(() => ({ status: 429, headers: { 'retry-after': '15' }, body: { message: 'You are making too many requests! To avoid errors, we recommend you limit requests.', took: 0.001, requestId: 'r2' } }));
+    const t0 = Date.now();
+    const limited = await deliver(policy, 'og', [notification(p2)], { projectId: p2 });
+    expect(limited.rows[0]?.status).toBe('pending');
+    expect((limited.rows[0]?.next_attempt_at.getTime() ?? 0) - t0).toBeGreaterThanOrEqual(14_000);
   });
 });
 

@@ -1,6 +1,10 @@
 import { z } from 'zod';
+import { dingtalkChannel, dingtalkConfigSchema, type DingtalkConfig } from './dingtalk';
 import { emailChannel, emailConfigSchema, type EmailConfig } from './email';
+import { feishuChannel, feishuConfigSchema, type FeishuConfig } from './feishu';
 import { logChannel, logConfigSchema, type LogConfig } from './log';
+import { opsgenieChannel, opsgenieConfigSchema, type OpsgenieConfig } from './opsgenie';
+import { pagerdutyChannel, pagerdutyConfigSchema, type PagerdutyConfig } from './pagerduty';
 import { slackChannel, slackConfigSchema, type SlackConfig } from './slack';
 import { smsChannel, smsConfigSchema, type SmsConfig } from './sms';
 import type { ChannelContext, Notification, SendResult } from './types';
@@ -13,6 +17,10 @@ export { signWebhook } from './webhook';
 export { twilioSignature, verifyTwilioSignature, recordTwilioStatus, type TwilioStatus } from './twilio-status';
 export { statusCallbackUrl } from './twilio';
 export { Pacer } from './pacer';
+export { dingtalkSign } from './dingtalk';
+export { feishuSign } from './feishu';
+export { pagerdutyDedupKey } from './pagerduty';
+export { opsgenieAlias } from './opsgenie';
 export { render, messageContext, titleOf } from './render';
 
 /** The config of each channel type. */
@@ -24,6 +32,10 @@ export interface ChannelConfigs {
   slack: SlackConfig;
   webhook: WebhookConfig;
   sms: SmsConfig;
+  dingtalk: DingtalkConfig;
+  feishu: FeishuConfig;
+  pagerduty: PagerdutyConfig;
+  opsgenie: OpsgenieConfig;
 }
 export type ChannelType = keyof ChannelConfigs;
 export type ChannelConfig = ChannelConfigs[ChannelType];
@@ -53,6 +65,10 @@ export const channels: { [K in ChannelType]: Channel<K> } = {
   slack: slackChannel,
   webhook: webhookChannel,
   sms: smsChannel,
+  dingtalk: dingtalkChannel,
+  feishu: feishuChannel,
+  pagerduty: pagerdutyChannel,
+  opsgenie: opsgenieChannel,
 };
 
 export const CHANNEL_TYPES = Object.keys(channels) as ChannelType[];
@@ -66,6 +82,10 @@ export const channelConfigSchema = z.discriminatedUnion('type', [
   slackConfigSchema,
   webhookConfigSchema,
   smsConfigSchema,
+  dingtalkConfigSchema,
+  feishuConfigSchema,
+  pagerdutyConfigSchema,
+  opsgenieConfigSchema,
 ]);
 
 /** Sends through the channel of the config's type (the one place the union is narrowed). */

@@ -24,8 +24,22 @@ export class Pacer {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Waits for a slot of `key` (at most maxWaitMs) and takes it; throws a retriable ChannelError when the slot is further away. */
-  acquire(key: string, channel: string, maxWaitMs: number): Promise<void> {
+  /**
+   * Waits for a slot of `key` (at most maxWaitMs) and takes it; throws a retriable ChannelError when
+   * the slot is further away. Call the returned function when the vendor answered: the slot is
+   * re-stamped with that time, because the vendor counts the message somewhere between our request
+   * and its answer, and a window measured from the request start would free the slot too early.
+   */
+  async acquire(key: string, channel: string, maxWaitMs: number): Promise<() => void> {
+    const stamp = await this.queue(key, channel, maxWaitMs);
+    return () => {
+      const times = this.sent.get(key);
+      const i = times?.lastIndexOf(stamp) ?? -1;
+      if (times && i >= 0) times[i] = Math.max(stamp, this.now());
+    };
+  }
+
+  private queue(key: string, channel: string, maxWaitMs: number): Promise<number> {
     const prev = this.chains.get(key) ?? Promise.resolve();
     const mine = prev.catch(() => undefined).then(() => this.take(key, channel, maxWaitMs));
     this.chains.set(key, mine);
@@ -52,7 +66,7 @@ export class Pacer {
     return Math.max(0, byCount, byBlock);
   }
 
-  private async take(key: string, channel: string, maxWaitMs: number): Promise<void> {
+  private async take(key: string, channel: string, maxWaitMs: number): Promise<number> {
     let wait = this.waitFor(key);
     if (wait > maxWaitMs) {
       throw new ChannelError(`paced: ${this.limit} messages per ${this.windowMs / 1000} s to this receiver already sent; next slot in ${wait} ms`, {
@@ -66,7 +80,9 @@ export class Pacer {
       await new Promise((r) => setTimeout(r, wait));
       wait = this.waitFor(key);
     }
-    (this.sent.get(key) ?? this.sent.set(key, []).get(key) ?? []).push(this.now());
+    const at = this.now();
+    (this.sent.get(key) ?? this.sent.set(key, []).get(key) ?? []).push(at);
+    return at;
   }
 }
 

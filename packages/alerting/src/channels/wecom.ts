@@ -56,8 +56,8 @@ export const wecomChannel = {
         : { msgtype: 'text', text: { content: truncateBytes(text, 2048), ...(config.mentioned_mobile_list.length ? { mentioned_mobile_list: config.mentioned_mobile_list } : {}) } };
     const url = `${ctx.config.ALERTING_WECOM_URL}?key=${encodeURIComponent(key)}`;
     const pacer = pacerFor(ctx.config.ALERTING_WECOM_RATE_LIMIT, ctx.config.ALERTING_WECOM_RATE_WINDOW_MS);
-    await pacer.acquire(url, config.name, ctx.timeoutMs);
-    const res = await httpRequest(config.name, url, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, ctx.timeoutMs);
+    const answered = await pacer.acquire(url, config.name, ctx.timeoutMs);
+    const res = await httpRequest(config.name, url, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, ctx.timeoutMs).finally(answered);
     judgeStatus(config.name, res);
     // HTTP 200 is not success: the errcode in the body is.
     const parsed = parseJson(res.text) as { errcode?: unknown; errmsg?: unknown } | undefined;
