@@ -159,6 +159,29 @@ describe('time series', () => {
     expect(Math.abs(point.p95_duration_ms - exact!.p) / exact!.p).toBeLessThanOrEqual(0.02);
   });
 
+  test('the figure of a range is computed over the range: p95 from the merged sketches, uniques counted once; the bucket still filling is partial', async () => {
+    const r = await call('POST', '/api/v1/query/timeseries?cache=false', stack.keys.read, ts({ measures: [{ type: 'p95', field: 'duration_ms' }, { type: 'unique_users' }, { type: 'count' }], interval: '1h' }));
+    expect(r.status).toBe(200);
+    const [exact] = await stack.rows<{ p: number; u: string; c: string }>(
+      `SELECT quantileExact(0.95)(measures['duration_ms']) AS p, uniqExact(distinct_id) AS u, count() AS c FROM events_raw_v1
+       WHERE project_id = {p:String} AND timestamp >= fromUnixTimestamp64Milli({f:Int64}) AND timestamp < fromUnixTimestamp64Milli({t:Int64})`,
+      { p: stack.project, f: FROM, t: TO },
+    );
+    const total = r.json.series[0].total;
+    expect(Math.abs(total.p95_duration_ms - exact!.p) / exact!.p).toBeLessThanOrEqual(0.02);
+    // 120 users over the range, not the sum of each hour's users.
+    expect(Math.abs(total.unique_users - Number(exact!.u)) / Number(exact!.u)).toBeLessThanOrEqual(0.02);
+    expect(total.count).toBe(Number(exact!.c));
+    const hourlyUsers = r.json.series[0].points.reduce((n: number, p: any) => n + p.unique_users, 0);
+    expect(hourlyUsers).toBeGreaterThan(total.unique_users * 2);
+    // A closed past range has no partial bucket; an open one ("last") marks its last bucket, and only that one.
+    expect(r.json.series[0].points.some((p: any) => 'partial' in p)).toBe(false);
+    const live = await call('POST', '/api/v1/query/timeseries?cache=false', stack.keys.read, { measures: [{ type: 'count' }], range: { last: '1h' }, interval: '5m' });
+    const pts = live.json.series[0].points;
+    expect(pts[pts.length - 1].partial).toBe(true);
+    expect(pts.slice(0, -1).every((p: any) => p.partial === undefined)).toBe(true);
+  });
+
   test('a property dimension falls back to the raw table; empty buckets are filled; previous period compared', async () => {
     const r = await call('POST', '/api/v1/query/timeseries?cache=false', stack.keys.read, ts({ measures: [{ type: 'count' }], dimensions: ['properties.plan'], compare: 'previous_period' }));
     expect(r.json.meta.table).toBe('events_raw_v1');
@@ -343,4 +366,25 @@ test('monitoring endpoints and the OpenAPI document', async () => {
   );
   expect(doc.json.paths['/api/analytics-monitoring/analytics/orders/revenue'].get.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['period', 'by', 'status', 'start_date', 'end_date', 'timezone']));
   expect(doc.json.paths['/api/v1/query/timeseries'].post.requestBody.content['application/json'].schema.properties.measures).toBeDefined();
+});
+
+describe('realtime overview', () => {
+  test('events per minute count by when events happened: a backfill of history received now is not live traffic', async () => {
+    const project = `${stack.project}-rt`;
+    await ensureProject(stack.meta, project);
+    const key = (await createApiKey(stack.meta, { projectId: project, role: 'read' })).key;
+    // Stay clear of a minute boundary between sending and asking.
+    while (Date.now() % 60_000 < 5_000 || Date.now() % 60_000 > 50_000) await new Promise((r) => setTimeout(r, 1_000));
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    const at = (t: number, i: number) => ({ name: 'page_view', timestamp: t, distinct_id: `u${i}`, session_id: `s${i}` });
+    await ingest(project, 'events', [
+      ...Array.from({ length: 3 }, (_, i) => at(minute - 30_000, i)),
+      ...Array.from({ length: 2 }, (_, i) => at(minute + 1_000, i)),
+      // Two days of history written now, as the demo's first start does.
+      ...Array.from({ length: 500 }, (_, i) => ({ ...at(minute - 2 * 86_400_000 + i * 60_000, i), properties: { backfill: true } })),
+    ]);
+    const r = await call('GET', '/api/analytics-monitoring/realtime/overview', key);
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ events_last_minute: 3, events_this_minute: 2, this_minute_partial: true, minute_start: new Date(minute).toISOString().replace('.000Z', 'Z') });
+  });
 });

@@ -86,8 +86,14 @@ export interface TimeseriesRequest {
 
 export interface Series {
   dimensions: Record<string, string>;
+  /** A bucket still filling also carries `partial: true` (read it with isPartial). */
   points: ({ t: number } & Record<string, number | null>)[];
+  /** Each measure over the whole range (percentiles from the merged sketches, uniques counted once). */
+  total?: Record<string, number | null>;
 }
+
+/** The API marks a bucket that ends after now with `partial: true`. */
+export const isPartial = (p: object): boolean => (p as { partial?: unknown }).partial === true;
 
 export interface TimeseriesResult {
   meta: { table: string; granularity: string; interval: string; timezone: string; from: number; to: number; approximate: string[]; cached: boolean };

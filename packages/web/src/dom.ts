@@ -177,14 +177,14 @@ export function barList(id: string, rows: { label: string; value: number; text: 
 }
 
 /** A simple table: columns with a header and a cell function. */
-export function table<R>(id: string, rows: R[], columns: { head: string; cell: (r: R) => Child | Child[]; class?: string }[], rowAttrs?: (r: R) => Attrs): HTMLElement {
+export function table<R>(id: string, rows: R[], columns: { head: string; cell: (r: R) => Child | Child[]; class?: string; title?: string }[], rowAttrs?: (r: R) => Attrs): HTMLElement {
   return h(
     'div',
     { class: 'table-wrap' },
     h(
       'table',
       { class: 'table', 'data-table': id },
-      h('thead', null, h('tr', null, ...columns.map((c) => h('th', { class: c.class ?? null, scope: 'col' }, c.head)))),
+      h('thead', null, h('tr', null, ...columns.map((c) => h('th', { class: c.class ?? null, scope: 'col', title: c.title ?? null }, c.head)))),
       h('tbody', null, ...rows.map((r) => h('tr', rowAttrs ? rowAttrs(r) : null, ...columns.map((c) => h('td', { class: c.class ?? null, 'data-label': c.head }, c.cell(r)))))),
     ),
   );

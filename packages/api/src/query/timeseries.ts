@@ -227,7 +227,7 @@ function measureSql(fam: string, m: Measure, p: Params, raw: boolean): string {
 }
 
 /** Plans and writes the SQL for one period. */
-export function plan(req: TimeseriesRequest, projectId: string, range: ResolvedRange, interval: IntervalName): Plan {
+export function plan(req: TimeseriesRequest, projectId: string, range: ResolvedRange, interval: IntervalName, opts: { whole?: boolean } = {}): Plan {
   const fam0 = family(req);
   const g = fam0 === 'raw' ? undefined : chooseGranularity(range, interval, req.timezone);
   const raw = g === undefined;
@@ -249,7 +249,9 @@ export function plan(req: TimeseriesRequest, projectId: string, range: ResolvedR
   // (and costs a zone conversion per row on the widest reads, e.g. 30 days of the hourly rollup).
   const bucket =
     !raw && INTERVALS[interval] * 1000 === GRANULARITY_MS[g] ? timeCol : `toStartOfInterval(${timeCol}, INTERVAL ${p.add('UInt32', n)} ${unit}, ${p.add('String', req.timezone)})`;
-  const select: string[] = [`toUnixTimestamp(${bucket}) * 1000 AS t`];
+  // whole: one bucket for the range, so every measure is computed over the range itself (sketches merged, distinct
+  // values counted once), not combined from per-interval results (a mean of p95s is not the p95 of the range).
+  const select: string[] = [opts.whole ? `${p.add('Int64', range.from)} AS t` : `toUnixTimestamp(${bucket}) * 1000 AS t`];
   const dims = req.dimensions.map((d, i) => {
     select.push(`${dimExpr(req.signal === 'metrics' ? 'metrics' : 'events', d, p)} AS d${i}`);
     return `d${i}`;
@@ -273,9 +275,14 @@ export function plan(req: TimeseriesRequest, projectId: string, range: ResolvedR
   return { table, granularity: g ?? 'raw', sql, params: p.values, approximate };
 }
 
+/** A point: `t` (bucket start, ms), each measure's value, and `partial: true` on a bucket still filling (it ends after now). */
+export type Point = { [measure: string]: number | null | true | undefined; t: number; partial?: true };
+
 export interface Series {
   dimensions: Record<string, string>;
-  points: Record<string, number | null>[];
+  points: Point[];
+  /** Each measure over the whole range, computed as one bucket (percentiles from the merged sketches, uniques counted once). */
+  total?: Record<string, number | null>;
 }
 
 const MAX_BUCKETS = 200_000;
@@ -364,4 +371,25 @@ export async function runPlan(ch: ClickHouse, req: TimeseriesRequest, pl: Plan, 
     dimensions: g.dims,
     points: (starts ?? [...g.byT.keys()].sort((a, b) => a - b)).map((t) => ({ t, ...(g.byT.get(t) ?? fillWith()) })),
   }));
+}
+
+/**
+ * Marks the buckets that are still filling: those that end after `now`
+ * (the last bucket of an open-ended range), so no chart or alert reads a
+ * half-counted interval as a drop.
+ */
+export function markPartial(series: Series[], interval: IntervalName, now: number): void {
+  const step = INTERVALS[interval] * 1000;
+  for (const sr of series) for (const pt of sr.points) if (pt.t + step > now) pt.partial = true;
+}
+
+/** Adds each series' measures over the whole range (a second statement with one bucket). */
+export async function addTotals(ch: ClickHouse, req: TimeseriesRequest, series: Series[], projectId: string, range: ResolvedRange, interval: IntervalName): Promise<void> {
+  const whole = await runPlan(ch, { ...req, fill: false, limit: Math.max(req.limit, series.length) }, plan(req, projectId, range, interval, { whole: true }), range, interval);
+  const byKey = new Map(whole.map((w) => [JSON.stringify(w.dimensions), w.points[0]]));
+  const names = aliases(req.measures);
+  for (const sr of series) {
+    const pt = byKey.get(JSON.stringify(sr.dimensions));
+    sr.total = Object.fromEntries(names.map((a) => [a, typeof pt?.[a] === 'number' ? (pt[a] as number) : null]));
+  }
 }

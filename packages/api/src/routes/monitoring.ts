@@ -24,6 +24,15 @@ const DATABASE = ['db_up', 'postgres_connections', 'postgres_slow_statements', '
 /** The requirements' monitoring endpoints (/api/analytics-monitoring/monitoring/...), from the monitor role's metrics. */
 export function monitoringRoutes(deps: { clickhouse: ClickHouse; kv: KeyValueStore }): AnyRoute[] {
   const latest = latestMetrics(deps.clickhouse);
+  const liveQuery = deps.clickhouse.query({
+    name: 'realtime.events_per_minute',
+    sql: `WITH toStartOfMinute(now()) AS m
+          SELECT sumIf(events, bucket = m - INTERVAL 1 MINUTE) AS last_minute, sumIf(events, bucket = m) AS this_minute,
+                 formatDateTime(m, '%Y-%m-%dT%H:%i:%SZ') AS minute_start
+          FROM events_1m_v1 WHERE project_id = {project:String} AND bucket >= m - INTERVAL 1 MINUTE AND bucket <= m`,
+    params: z.object({ project: z.string() }),
+    row: z.object({ last_minute: z.coerce.number(), this_minute: z.coerce.number(), minute_start: z.string() }),
+  });
   const base = '/api/analytics-monitoring/monitoring';
   const sinceQuery = z.object({ minutes: z.coerce.number().int().min(1).max(1440).default(10) });
   return [
@@ -84,12 +93,13 @@ export function monitoringRoutes(deps: { clickhouse: ClickHouse; kv: KeyValueSto
     route({
       method: 'get',
       path: '/api/analytics-monitoring/realtime/overview',
-      summary: 'Realtime overview: events in the last minute (counters), active sessions in the last 5 minutes, online agents',
+      summary: 'Realtime overview: events that happened in the last complete minute and in this (partial) minute, active sessions in the last 5 minutes, online agents',
       tag: 'realtime',
       auth: 'read',
       async handler({ principal }) {
-        const minute = Math.floor(Date.now() / 60_000);
-        const [cur, prev] = await Promise.all([deps.kv.get(`rt:${principal.projectId}:events:${minute}`), deps.kv.get(`rt:${principal.projectId}:events:${minute - 1}`)]);
+        // Counted by when events happened (the rollup's bucket is the event's minute), not by when the collector got them:
+        // a backfill of history or a client's offline queue arriving now is not traffic of this minute.
+        const [live] = await liveQuery({ project: principal.projectId });
         const rs = await deps.clickhouse.client.query({
           query: `SELECT uniqMerge(sessions) AS active_sessions FROM events_1m_v1 WHERE project_id = {p:String} AND bucket >= now() - INTERVAL 5 MINUTE`,
           query_params: { p: principal.projectId },
@@ -99,8 +109,11 @@ export function monitoringRoutes(deps: { clickhouse: ClickHouse; kv: KeyValueSto
         const agents = await latest(principal.projectId, ['agents_online', 'agents_total'], 10);
         const agent = (n: string): number | null => agents.find((a) => a.name === n)?.value ?? null;
         return {
-          events_last_minute: Number(prev ?? 0),
-          events_this_minute: Number(cur ?? 0),
+          events_last_minute: live?.last_minute ?? 0,
+          events_this_minute: live?.this_minute ?? 0,
+          minute_start: live?.minute_start ?? null,
+          // The current minute is still filling.
+          this_minute_partial: true,
           active_sessions: Number(row?.active_sessions ?? 0),
           online_agents: agent('agents_online'),
           total_agents: agent('agents_total'),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { route, type AnyRoute } from '../http/route';
 import { cacheKey, cacheTtl, type QueryCache } from '../query/cache';
 import { timeseriesRequest, type IntervalName, type TimeseriesRequest } from '../query/schema';
-import { autoInterval, plan, resolveRange, runPlan, type Series } from '../query/timeseries';
+import { addTotals, autoInterval, markPartial, plan, resolveRange, runPlan, type Series } from '../query/timeseries';
 
 export interface TimeseriesResult {
   meta: { table: string; granularity: string; interval: IntervalName; timezone: string; from: number; to: number; approximate: string[]; cached: boolean };
@@ -25,6 +25,8 @@ export async function timeseries(ch: ClickHouse, cache: QueryCache, projectId: s
   }
   const pl = plan(req, projectId, range, interval);
   const series = await runPlan(ch, req, pl, range, interval);
+  await addTotals(ch, req, series, projectId, range, interval);
+  markPartial(series, interval, now);
   let previous: Series[] | undefined;
   if (req.compare === 'previous_period') {
     const len = range.to - range.from;
@@ -32,6 +34,7 @@ export async function timeseries(ch: ClickHouse, cache: QueryCache, projectId: s
     // Timestamps are bound as unsigned; a previous period before 1970 is the caller's range, not a server error.
     if (prevRange.from < 0) throw new ValidationError('compare: the previous period would start before 1970; shorten the range', { context: { issues: [{ path: 'body.compare', message: 'previous period before 1970' }] } });
     previous = await runPlan(ch, req, plan(req, projectId, prevRange, interval), prevRange, interval);
+    await addTotals(ch, req, previous, projectId, prevRange, interval);
   }
   const result: TimeseriesResult = {
     meta: { table: pl.table, granularity: pl.granularity, interval, timezone: req.timezone, from: range.from, to: range.to, approximate: pl.approximate, cached: false },

@@ -190,13 +190,21 @@ export class DemoEmitter {
   private readonly requests: Counter;
   private readonly durations: Histogram;
 
-  constructor(private readonly client: TidemarkClient) {
+  /**
+   * `backfill`: the events are history written now (the first start's two days). They carry the property
+   * `backfill: true`, the convention the live figures use to leave replayed history out (docs/api.md).
+   */
+  constructor(
+    private readonly client: TidemarkClient,
+    private readonly opts: { backfill?: boolean } = {},
+  ) {
     this.requests = client.counter('http_requests_total');
     this.durations = client.histogram('http_request_duration_ms');
   }
 
   event(e: DemoEvent): void {
-    this.client.track(e.name, e.properties, { distinctId: e.distinctId, sessionId: e.sessionId, timestamp: e.at, context: e.context });
+    const properties = this.opts.backfill ? { ...e.properties, backfill: true } : e.properties;
+    this.client.track(e.name, properties, { distinctId: e.distinctId, sessionId: e.sessionId, timestamp: e.at, context: e.context });
   }
 
   /** A live request: the counter and histogram (the SDK stamps them), and its log line. */
@@ -286,7 +294,7 @@ export async function backfill(
   opts: { until: number; days?: number; requestHours?: number; rand?: Rand; signal?: AbortSignal },
 ): Promise<{ events: number; requests: number }> {
   const r = opts.rand ?? Math.random;
-  const emitter = new DemoEmitter(client);
+  const emitter = new DemoEmitter(client, { backfill: true });
   const sliceMs = 6 * 3_600_000;
   const start = opts.until - (opts.days ?? 2) * 86_400_000;
   const requestsFrom = opts.until - (opts.requestHours ?? 2) * 3_600_000;

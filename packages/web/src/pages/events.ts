@@ -4,7 +4,7 @@
  * period. Everything is in the URL (#/events?measure=...&by=...&f=...), so
  * a view can be shared as it is.
  */
-import { timeseries } from '../api';
+import { isPartial, timeseries } from '../api';
 import { hasValues, PALETTE, timeChart, type LineSeries } from '../chart';
 import { h, table } from '../dom';
 import { ADDITIVE, DIMENSIONS, explorerRequest, explorerState, filterParam, INTERVALS, MEASURE_LABELS, MEASURES, NEEDS_FIELD, OP_LABELS, OPS, parseFilter, RANGES } from '../explorer';
@@ -110,24 +110,32 @@ export function eventsPage(v: View): void {
         const sum = vals.reduce((a, b) => a + b, 0);
         return ADDITIVE.has(s.measure) ? sum : sum / vals.length;
       };
+      // The figure of the range is the API's `total`: the measure computed over the whole range (a p95 from the
+      // merged sketches, unique users counted once), never a mean of per-interval values.
+      const over = (sr: (typeof r.series)[number]): number | null => (sr.total ? (sr.total['value'] ?? null) : agg(sr.points));
       const rows = r.series.map((sr) => {
         const prev = r.previous?.find((p) => JSON.stringify(p.dimensions) === JSON.stringify(sr.dimensions));
-        const total = agg(sr.points);
-        const before = prev ? agg(prev.points) : null;
+        const total = over(sr);
+        const before = prev ? over(prev) : null;
         return { key: label(sr.dimensions), dims: sr.dimensions, total, before, change: changePct(total, before) };
       });
-      const aggLabel = ADDITIVE.has(s.measure) ? 'Total' : 'Mean per interval';
+      const aggLabel = ADDITIVE.has(s.measure) ? 'Total' : 'Over the range';
+      const lastPartial = r.series.some((sr) => sr.points.length > 0 && isPartial(sr.points[sr.points.length - 1]!));
       return h(
         'div',
         null,
         h('p', { class: 'muted small' }, `${r.meta.interval} intervals · from ${r.meta.table}${r.meta.approximate.length ? ' (approximate)' : ''}`),
         timeChart({ id: 'explorer', xs, series, format: fmt, height: 280 }),
+        lastPartial ? h('p', { class: 'muted small', 'data-partial': 'true' }, `The last ${r.meta.interval} interval is still filling (partial).`) : null,
         table(
           'explorer-groups',
           rows,
           [
             { head: s.by || 'Series', cell: (x) => (s.by ? h('a', { href: `#/events?${withParams(v.params, { f: [...s.filters.map(filterParam), `${s.by}:is:${x.dims[s.by] ?? ''}`], by: null })}` }, x.key) : x.key) },
-            { head: aggLabel, cell: (x) => h('span', { 'data-value': x.total ?? '' }, x.total === null ? '—' : fmt(x.total)), class: 'num' },
+            {
+              head: aggLabel,
+              title: ADDITIVE.has(s.measure) ? 'Sum over the range' : 'The measure computed over the whole range (percentiles from merged sketches, uniques counted once), not a mean of the intervals',
+              cell: (x) => h('span', { 'data-value': x.total ?? '' }, x.total === null ? '—' : fmt(x.total)), class: 'num' },
             ...(s.compare
               ? [
                   { head: 'Previous period', cell: (x: (typeof rows)[number]) => (x.before === null ? '—' : fmt(x.before)), class: 'num' },

@@ -39,10 +39,19 @@ export function overviewPage(v: View): void {
       h(
         'div',
         { class: 'stats' },
-        stat('realtime.events_per_second', 'Events / s', r.events_last_minute, fmtNum(r.events_last_minute / 60, 1), { hint: `${fmtInt(r.events_last_minute)} in the last minute` }),
-        stat('realtime.events_this_minute', 'This minute', r.events_this_minute, fmtInt(r.events_this_minute)),
-        stat('realtime.active_sessions', 'Active sessions', r.active_sessions, fmtInt(r.active_sessions), { hint: 'last 5 minutes' }),
-        r.total_agents !== null ? stat('realtime.online_agents', 'Agents online', r.online_agents, `${fmtInt(r.online_agents)} / ${fmtInt(r.total_agents)}`) : null,
+        stat('realtime.events_per_second', 'Events / s', r.events_last_minute, fmtNum(r.events_last_minute / 60, 1), {
+          hint: `${fmtInt(r.events_last_minute)} in the last minute`,
+          definition: 'Events / s: events whose time is in the last complete minute, divided by 60 (by event time, so backfilled history does not count).',
+        }),
+        stat('realtime.events_this_minute', 'This minute', r.events_this_minute, fmtInt(r.events_this_minute), {
+          hint: 'still filling',
+          partial: true,
+          definition: 'This minute: events whose time is in the current minute so far (partial).',
+        }),
+        stat('realtime.active_sessions', 'Active sessions', r.active_sessions, fmtInt(r.active_sessions), { hint: 'last 5 minutes', definition: 'Active sessions: distinct session ids of events in the last 5 minutes.' }),
+        r.total_agents !== null
+          ? stat('realtime.online_agents', 'Agents online', r.online_agents, `${fmtInt(r.online_agents)} / ${fmtInt(r.total_agents)}`, { definition: 'Agents online: latest agents_online / agents_total metric.' })
+          : null,
       ),
   });
 
@@ -50,13 +59,15 @@ export function overviewPage(v: View): void {
     id: 'ingest',
     title: 'Ingestion',
     load: async (signal) => {
-      // Age of the newest event that landed, measured by ClickHouse's clock (the same clock that stamped received_at);
-      // client-to-collector delay only of events that happened recently (a backfill of old events is not a delay).
+      // Age of the newest event that landed, measured by ClickHouse's clock (the same clock that stamped received_at).
+      // Events and client-to-collector delay only of live events: ones that happened in the last 15 minutes and are not
+      // replayed history (property backfill: true, as the demo's history carries) — history is not traffic and not a delay.
       const [row] = await sql<{ events: string; freshness_ms: string | null; delivery_p95_ms: number | null }>(
-        `SELECT count() AS events,
+        `SELECT countIf(live) AS events,
                 if(count() = 0, NULL, dateDiff('millisecond', max(received_at), now64(3))) AS freshness_ms,
-                quantileIf(0.95)(dateDiff('millisecond', timestamp, received_at), timestamp > now() - INTERVAL 15 MINUTE) AS delivery_p95_ms
-         FROM events_raw_v1 WHERE received_at > now() - INTERVAL 15 MINUTE`,
+                quantileIf(0.95)(dateDiff('millisecond', timestamp, received_at), live) AS delivery_p95_ms
+         FROM (SELECT received_at, timestamp, timestamp > now() - INTERVAL 15 MINUTE AND NOT JSONExtractBool(properties, 'backfill') AS live
+               FROM events_raw_v1 WHERE received_at > now() - INTERVAL 15 MINUTE)`,
         signal,
       );
       const db = await get<{ metrics: MetricRow[] }>(`${AM}/monitoring/metrics/database`, {}, signal);
@@ -74,9 +85,13 @@ export function overviewPage(v: View): void {
         { class: 'stats' },
         stat('ingest.lag_ms', 'Ingest lag', r.freshnessMs, r.freshnessMs === null ? 'no events' : fmtMs(r.freshnessMs), {
           hint: r.freshnessMs === null ? 'nothing received in 15 minutes' : 'since the newest event landed',
+          definition: 'Ingest lag: now − received_at of the newest event that landed, by ClickHouse\'s clock.',
           tone: r.freshnessMs === null ? 'warn' : r.freshnessMs > 120_000 ? 'bad' : 'good',
         }),
-        stat('ingest.events_15m', 'Events, 15 min', r.events, fmtInt(r.events), { hint: r.deliveryP95 === null || !Number.isFinite(r.deliveryP95) ? '' : `p95 client → collector ${fmtMs(r.deliveryP95)}` }),
+        stat('ingest.events_15m', 'Events, 15 min', r.events, fmtInt(r.events), {
+          hint: r.deliveryP95 === null || !Number.isFinite(r.deliveryP95) ? '' : `p95 client → collector ${fmtMs(r.deliveryP95)}`,
+          definition: 'Events, 15 min: live events received in the last 15 minutes that also happened in them (replayed history with backfill: true excluded); p95 client → collector: 95th percentile of received_at − timestamp over those events.',
+        }),
         r.kafkaLag !== null ? stat('ingest.kafka_lag', 'Kafka consumer lag', r.kafkaLag, fmtInt(r.kafkaLag), { hint: 'messages behind', tone: r.kafkaLag > 10_000 ? 'bad' : '' }) : null,
       ),
   });
