@@ -98,7 +98,7 @@ describe('routing', () => {
 
 describe('channels', () => {
   test('the registry has one implementation per type, each with a schema and a template', () => {
-    expect(CHANNEL_TYPES.sort()).toEqual(['email', 'log', 'slack', 'sms', 'webhook', 'wecom', 'whatsapp']);
+    expect(CHANNEL_TYPES.sort()).toEqual(['dingtalk', 'email', 'feishu', 'log', 'opsgenie', 'pagerduty', 'slack', 'sms', 'webhook', 'wecom', 'whatsapp']);
     for (const t of CHANNEL_TYPES) {
       expect(channels[t].type).toBe(t);
       expect(typeof channels[t].send).toBe('function');
