@@ -43,7 +43,7 @@ export const pagerdutyChannel = {
   async send(n: Notification, config: PagerdutyConfig, ctx: ChannelContext): Promise<SendResult> {
     const routingKey = ctx.secret(config.routing_key);
     const alerts = n.alerts.filter((a) => a.isNew || n.isRepeat || n.isTest);
-    const summaries = (messageContext(n).alerts as { summary: string; labelText: string }[]) ?? [];
+    const summaries = messageContext(n).alerts as { summary: string; labelText: string }[];
     let last: SendResult = {};
     for (const a of alerts) {
       const i = n.alerts.indexOf(a);
