@@ -18,16 +18,30 @@ const DAY_MS = 86_400_000;
  */
 const AUDIT_GRACE_MS = 5 * 60_000;
 
-/** End-to-end freshness: seconds since the newest row each raw table received. */
+/**
+ * End-to-end freshness: seconds since the newest row each raw table received.
+ * NULL for a signal with no row in the last day: max() of no rows is the
+ * epoch, which read as a lag of 56 years (1,796,396,618 s for logs never sent).
+ */
 function freshnessQuery(ctx: RoleContext) {
+  const lag = (table: string) => `if(count() = 0, NULL, dateDiff('millisecond', max(received_at), now64(3)) / 1000) FROM ${table} WHERE received_at > now() - INTERVAL 1 DAY`;
   return ctx.clickhouse.query({
     name: 'collector.freshness',
-    sql: `SELECT 'events' AS signal, dateDiff('millisecond', max(received_at), now64(3)) / 1000 AS seconds FROM events_raw_v1 WHERE received_at > now() - INTERVAL 1 DAY
-          UNION ALL SELECT 'metrics', dateDiff('millisecond', max(received_at), now64(3)) / 1000 FROM metrics_raw_v1 WHERE received_at > now() - INTERVAL 1 DAY
-          UNION ALL SELECT 'logs', dateDiff('millisecond', max(received_at), now64(3)) / 1000 FROM logs_raw_v1 WHERE received_at > now() - INTERVAL 1 DAY`,
+    sql: `SELECT 'events' AS signal, ${lag('events_raw_v1')}
+          UNION ALL SELECT 'metrics', ${lag('metrics_raw_v1')}
+          UNION ALL SELECT 'logs', ${lag('logs_raw_v1')}`,
     params: z.object({}),
-    row: z.object({ signal: z.string(), seconds: z.coerce.number() }),
+    row: z.object({ signal: z.string(), seconds: z.coerce.number().nullable() }),
   });
+}
+
+/** /v1/status lag figures: a number per signal, or null with the reason in endToEndLagReasons. */
+export function lagStatus(rows: { signal: string; seconds: number | null }[]): { endToEndLagSeconds: Record<string, number | null>; endToEndLagReasons?: Record<string, string> } {
+  const none = rows.filter((r) => r.seconds === null);
+  return {
+    endToEndLagSeconds: Object.fromEntries(rows.map((r) => [r.signal, r.seconds])),
+    ...(none.length ? { endToEndLagReasons: Object.fromEntries(none.map((r) => [r.signal, `no ${r.signal} received in the last 24 hours: there is no lag to measure`])) } : {}),
+  };
 }
 
 /** The HTTP ingest API. Writes to Kafka when KAFKA_BROKERS is set, else straight to ClickHouse. */
@@ -100,7 +114,7 @@ export const collectorRole: Role<'collector'> = {
       audit,
       resends: new ResendWindow(ctx.kv, { windowMs: config.COLLECTOR_RESEND_WINDOW_MS, maxIdsPerBucket: config.COLLECTOR_RESEND_MAX_IDS }, logger.child({ component: 'resend-window' })),
       status: async () => ({
-        endToEndLagSeconds: Object.fromEntries((await freshness({})).map((r) => [r.signal, r.seconds])),
+        ...lagStatus(await freshness({})),
         ...(lag ? { kafkaConsumerLag: await lag() } : {}),
       }),
       ready: async () => {

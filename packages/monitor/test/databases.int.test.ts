@@ -167,3 +167,31 @@ test('Kafka: consumer lag per group, topic and partition; an unreachable cluster
   expect((await latest(stack, 'kafka_consumer_group_lag', ['group']))[group]).toBe(3);
   expect((await latest(stack, 'kafka_brokers', ['db']))['kafka-main']).toBeGreaterThanOrEqual(1);
 }, 60_000);
+
+test('Postgres embedded (PGlite on the wire protocol): connections are counted from its TCP connections, not a false 0 from pg_stat_activity', async () => {
+  const { startEmbeddedPostgres } = await import('@tidemark/embedded-postgres');
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-mon-pglite-'));
+  const server = await startEmbeddedPostgres({ dataDir: dir, logger, auth: { user: 'tidemark', password: 'monitor-test' }, syncCommits: false });
+  const clients = Array.from({ length: 3 }, () => new Client({ connectionString: server.url }));
+  const client = stack.client();
+  const probe = new PostgresProbe({ ...base, name: 'pg-embedded', url: server.url, slowMs: 500 }, client);
+  try {
+    for (const c of clients) await c.connect();
+    // The reason: PGlite is one backend; pg_stat_activity lists no client backend, not even the asking session.
+    const own = await clients[0]!.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend'");
+    expect(Number(own.rows[0]!.n)).toBe(0);
+    await probe.run();
+  } finally {
+    await Promise.all([...clients.map((c) => c.end()), probe.close()]);
+    await server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  expect(await client.flush({ timeoutMs: 10_000 })).toBe(true);
+  const conns = await latest(stack, 'postgres_connections', ['db', 'state']);
+  // The three clients and the probe's own connection.
+  expect(conns['pg-embedded|open']).toBe(4);
+  expect(Object.keys(conns).filter((k) => k.startsWith('pg-embedded|'))).toEqual(['pg-embedded|open']);
+});

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { Pool } from 'pg';
 import type { Logger } from '@tidemark/core';
 import type { Probe } from '../schedule/runner';
@@ -25,6 +26,51 @@ interface StatementRow {
   calls: string;
   total_ms: number;
   query: string;
+}
+
+/**
+ * Established TCP connections whose local port is `port` — the server side of
+ * every client connection to a server listening on this host — from
+ * /proc/net/tcp and /proc/net/tcp6 (state 01 = ESTABLISHED). Null where those
+ * files cannot be read (not Linux).
+ */
+export function countTcpConnections(port: number, read: (file: string) => string = (f) => fs.readFileSync(f, 'utf8')): number | null {
+  let n = 0;
+  let readable = false;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = read(file);
+      readable = true;
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      const local = cols[1];
+      if (!local || cols[3] !== '01') continue;
+      if (parseInt(local.slice(local.lastIndexOf(':') + 1), 16) === port) n++;
+    }
+  }
+  return readable ? n : null;
+}
+
+/** Host and port of a pool's server, when it is on this machine (loopback or localhost). */
+function localServerPort(pool: Pool): number | null {
+  const o = pool.options as { host?: string; port?: number; connectionString?: string };
+  let host = o.host;
+  let port = o.port;
+  if (o.connectionString) {
+    try {
+      const u = new URL(o.connectionString);
+      host = u.hostname;
+      port = u.port ? Number(u.port) : 5432;
+    } catch {
+      return null;
+    }
+  }
+  const local = host === undefined || host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+  return local ? (port ?? 5432) : null;
 }
 
 /** Slow statements reported per check at most (the slowest first). */
@@ -92,12 +138,23 @@ export class PostgresProbe implements Probe {
     }
     try {
       const rows = await this.q<{ state: string; n: string }>("SELECT coalesce(state, 'unknown') AS state, count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1");
-      const byState = new Map<string, number>([
-        ['active', 0],
-        ['idle', 0],
-      ]);
-      for (const r of rows) byState.set(r.state, Number(r.n));
-      for (const [state, n] of byState) this.sink.metric('postgres_connections', n, { labels: { db, state }, timestamp });
+      if (rows.reduce((n, r) => n + Number(r.n), 0) === 0) {
+        // Not even this check's own session is listed: the server does not track its clients there. The embedded
+        // Postgres is one PGlite backend that every wire connection shares, so pg_stat_activity showed 0 connections
+        // while the platform had a pool open. Count the server's established TCP connections instead (the server is
+        // on this machine then), or report nothing rather than a false 0.
+        const port = localServerPort(this.pool);
+        const open = port === null ? null : countTcpConnections(port);
+        if (open !== null) this.sink.metric('postgres_connections', open, { labels: { db, state: 'open' }, timestamp });
+        else this.opts.logger.debug({ db }, 'pg_stat_activity lists no client backend and the server is not local: connections not reported');
+      } else {
+        const byState = new Map<string, number>([
+          ['active', 0],
+          ['idle', 0],
+        ]);
+        for (const r of rows) byState.set(r.state, Number(r.n));
+        for (const [state, n] of byState) this.sink.metric('postgres_connections', n, { labels: { db, state }, timestamp });
+      }
     } catch (err) {
       this.opts.logger.debug({ db, err }, 'pg_stat_activity not readable');
     }
