@@ -9,6 +9,7 @@ import { PostgresProbe } from './db/postgres';
 import { RedisProbe } from './db/redis';
 import { HealthProbe, type HealthTarget } from './health/probe';
 import { resolveMonitorKey } from './key';
+import { ownTargets, waitForPorts } from './schedule/own-ports';
 import { ProbeRunner, type Probe } from './schedule/runner';
 import { ScrapeProbe } from './scrape/probe';
 import { SystemProbe } from './system/probe';
@@ -23,6 +24,9 @@ export function tidemarkVersion(): string {
     return 'unknown';
   }
 }
+
+/** How long the first checks of the platform's own ports wait for them to open (a role that never listens is then "down"). */
+const OWN_PORTS_WAIT_MS = 60_000;
 
 /** A running monitor: its probes, the SDK client they send through, and the usage reporter. */
 export interface Monitor {
@@ -109,7 +113,17 @@ export async function startMonitor(ctx: RoleContext): Promise<Monitor> {
     throw err;
   }
   const runner = new ProbeRunner(probes, logger, ctx.metrics);
-  runner.start();
+  // Probes of the platform's own listeners (collector, API, ops) wait until those accept connections: in one
+  // process the monitor starts before them, and a first check would record a false "down" at every start.
+  let stopping = false;
+  const own = [c.COLLECTOR_PORT, c.API_PORT, c.OPS_PORT].filter((p) => p > 0);
+  const gates = new Map<string, Promise<boolean>>();
+  for (const p of probes) {
+    const urls = p instanceof HealthProbe || p instanceof ScrapeProbe ? p.targetUrls() : [];
+    const mine = ownTargets(urls, own, c.TIDEMARK_HOST);
+    if (mine.length > 0) gates.set(p.name, waitForPorts(mine, { timeoutMs: OWN_PORTS_WAIT_MS, logger, stopped: () => stopping }));
+  }
+  runner.start(gates);
 
   // The SDK's queue as Prometheus gauges: a monitor that cannot deliver shows it on /metrics.
   const queued = gauge(ctx.metrics, 'tidemark_monitor_samples_queued', 'Monitor samples waiting to be delivered');
@@ -146,6 +160,7 @@ export async function startMonitor(ctx: RoleContext): Promise<Monitor> {
       return client.flush({ timeoutMs });
     },
     async stop() {
+      stopping = true;
       clearInterval(statsTimer);
       await runner.stop();
       await usage.stop();

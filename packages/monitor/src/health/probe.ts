@@ -33,6 +33,11 @@ export class HealthProbe implements Probe {
     private readonly logger: Logger,
   ) {}
 
+  /** The URLs this probe reads (the role gates the first run on the platform's own ones). */
+  targetUrls(): string[] {
+    return this.targets.map((t) => t.url);
+  }
+
   /** Share of up checks of a target in the window, in percent (exposed for tests). */
   availability(target: string, now = Date.now()): number | undefined {
     const h = (this.history.get(target) ?? []).filter((c) => c.t > now - AVAILABILITY_WINDOW_MS);

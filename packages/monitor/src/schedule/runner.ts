@@ -36,8 +36,16 @@ export class ProbeRunner {
     this.duration = histogram(metrics, 'tidemark_monitor_probe_duration_seconds', 'Monitor probe run time', ['probe'], [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
   }
 
-  start(): void {
-    for (const p of this.probes) this.schedule(p, 0);
+  /**
+   * Schedules every probe's first run at once, or, for a probe with a gate,
+   * once its gate settles (the monitor waits for the platform's own ports).
+   */
+  start(gates: ReadonlyMap<string, Promise<unknown>> = new Map()): void {
+    for (const p of this.probes) {
+      const gate = gates.get(p.name);
+      if (gate) void gate.then(() => this.schedule(p, 0));
+      else this.schedule(p, 0);
+    }
   }
 
   private schedule(p: Probe, delayMs: number): void {

@@ -67,6 +67,11 @@ export class ScrapeProbe implements Probe {
     private readonly logger: Logger,
   ) {}
 
+  /** The URLs this probe reads (the role gates the first run on the platform's own ones). */
+  targetUrls(): string[] {
+    return this.targets.map((t) => t.url);
+  }
+
   async scrape(t: Target): Promise<{ up: boolean; samples: number; skipped: number; error?: string }> {
     const timestamp = Date.now();
     const instance = new URL(t.url).host;
