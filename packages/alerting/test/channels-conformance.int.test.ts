@@ -31,7 +31,7 @@ interface VendorRequest {
   query: URLSearchParams;
   headers: http.IncomingHttpHeaders;
   body: string;
-  json: () => any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json: () => any;
   form: () => URLSearchParams;
 }
 interface VendorAnswer {
