@@ -10,12 +10,12 @@
 // Which roles run is read from PID 1's command line (tini -- node bin.js
 // start --role collector ...); no --role means every role. Each role with an
 // HTTP port is asked for GET /health (liveness) or GET /ready (readiness) on
-// 127.0.0.1. Roles without one (consumer today) are asked on the ops server
-// (OPS_PORT, default 9464) when the process serves it; while nothing listens
-// there (the ops server is not wired into every role yet), liveness only says
-// that the container's process runs, and readiness checks that ClickHouse
-// (CLICKHOUSE_URL) and the first Kafka broker (KAFKA_BROKERS) accept TCP
-// connections. `migrate` is a one-shot command and always passes.
+// 127.0.0.1. Roles without one (consumer, monitor, etl, alerting) are asked on
+// the ops server (OPS_PORT, default 9464), which every `start` process serves.
+// Should nothing listen there (an image older than the ops server), liveness
+// only says that the container's process runs, and readiness checks that
+// ClickHouse (CLICKHOUSE_URL) and the first Kafka broker (KAFKA_BROKERS) accept
+// TCP connections. `migrate` is a one-shot command and always passes.
 'use strict';
 const fs = require('node:fs');
 const http = require('node:http');

@@ -29,10 +29,13 @@ import {
   K8S_DIR,
   k8sProblems,
   loadCompose,
+  loadComposeWith,
   loadK8s,
   migrationTables,
+  parseCompose,
   parseEnvFile,
   parseYaml,
+  tidemarkServices,
   parseYamlDocs,
   read,
   readDockerignore,
@@ -100,11 +103,12 @@ describe('every XML file in deploy/ (ClickHouse and Keeper configs)', () => {
 
 describe('docker compose', () => {
   it.each(COMPOSE_FILES)('%s is valid against the Compose specification schema', (file) => {
-    expect(composeSchemaProblems(parseYaml(path.join(COMPOSE_DIR, file)))).toEqual([]);
+    expect(composeSchemaProblems(parseCompose(file))).toEqual([]);
+    expect(composeSchemaProblems(parseCompose(file, { TIDEMARK_PUBLISH_ADDRESS: '0.0.0.0', GRAFANA_PUBLISH_ADDRESS: '0.0.0.0' }))).toEqual([]);
   });
 
   it('the schema validator rejects a misspelled key, a bad duration and a bad port (negative check)', () => {
-    const doc = clone(parseYaml(path.join(COMPOSE_DIR, BASE)));
+    const doc = clone(parseCompose(BASE));
     doc.services.collector.healtcheck = doc.services.collector.healthcheck;
     doc.services.postgres.healthcheck.interval = 'ten seconds';
     doc.services.api.ports = ['not-a-port'];
@@ -167,13 +171,48 @@ describe('docker compose', () => {
     for (const v of xmlFromEnv(users)) expect({ [v]: infra[v] !== undefined }).toEqual({ [v]: true });
   });
 
-  it('the ports published are the ports the roles listen on', () => {
+  it('the ports published are the ports the roles listen on, on 127.0.0.1 unless TIDEMARK_PUBLISH_ADDRESS / GRAFANA_PUBLISH_ADDRESS say otherwise', () => {
     const compose = loadCompose(BASE);
+    const open = loadComposeWith({ TIDEMARK_PUBLISH_ADDRESS: '0.0.0.0', GRAFANA_PUBLISH_ADDRESS: '0.0.0.0' }, BASE);
     for (const [role, key] of [['collector', 'COLLECTOR_PORT'], ['api', 'API_PORT']] as const) {
-      const svc = compose.services[role] as Obj;
-      const port = String(envOf(svc)[key]);
-      expect(svc.ports).toContain(`${port}:${port}`);
+      const port = String(envOf(compose.services[role])[key]);
+      expect(compose.services[role].ports).toEqual([`127.0.0.1:${port}:${port}`]);
+      expect(open.services[role].ports).toEqual([`0.0.0.0:${port}:${port}`]);
     }
+    expect(compose.services.grafana.ports).toEqual(['127.0.0.1:3000:3000']);
+    expect(open.services.grafana.ports).toEqual(['0.0.0.0:3000:3000']);
+    expect(compose.services.clickhouse.ports).toEqual(['127.0.0.1:8123:8123']);
+    // Every other service publishes nothing.
+    const published = Object.entries(compose.services as Obj).filter(([, s]) => (s as Obj).ports).map(([n]) => n).sort();
+    expect(published).toEqual(['api', 'clickhouse', 'collector', 'grafana']);
+    // The loopback rule of composeProblems (negative check): asked for every interface, it reports each port.
+    const problems = composeProblems(open, 'open', ROLES).join('\n');
+    for (const svc of ['collector', 'api', 'grafana']) expect(problems).toMatch(new RegExp(`service ${svc}: port .* is published on every interface`));
+  });
+
+  it('ClickHouse backups volumes are handed to the clickhouse user before the server starts', () => {
+    for (const files of COMBINATIONS) {
+      const compose = loadCompose(...files);
+      const init = compose.services['clickhouse-backups-init'] as Obj;
+      expect(init.user).toBe('0:0');
+      expect(init.restart).toBe('no');
+      expect(String(init.image)).toBe(String(compose.services.clickhouse.image));
+      expect(compose.services.clickhouse.depends_on['clickhouse-backups-init']).toEqual({ condition: 'service_completed_successfully' });
+    }
+    const cluster = loadCompose(BASE, CLUSTER);
+    expect(cluster.services['clickhouse-backups-init'].entrypoint).toEqual(['chown', 'clickhouse:clickhouse', '/backups', '/backups-replica-2']);
+    expect(cluster.services['clickhouse-replica-2'].depends_on['clickhouse-backups-init']).toEqual({ condition: 'service_completed_successfully' });
+    // Negative checks: a server that does not wait for it, an init that runs as the default user.
+    const broken = clone(loadCompose(BASE, CLUSTER));
+    delete broken.services['clickhouse-replica-2'].depends_on['clickhouse-backups-init'];
+    expect(composeProblems(broken, 'broken', ROLES).join('\n')).toMatch(/service clickhouse-replica-2: volume clickhouse-replica-2-backups at \/backups \(the backups disk\) is not made writable/);
+    const asUser = clone(loadCompose(BASE));
+    delete asUser.services['clickhouse-backups-init'].user;
+    expect(composeProblems(asUser, 'broken', ROLES).join('\n')).toMatch(/service clickhouse: volume clickhouse-backups at \/backups/);
+  });
+
+  it('the role image is built: build target roles (no chDB)', () => {
+    for (const [name, svc] of tidemarkServices(loadCompose(BASE))) expect({ name, target: svc.build.target }).toEqual({ name, target: 'roles' });
   });
 
   it('Kafka runs the version the test suite uses (scripts/services/kafka/pom.xml)', () => {
@@ -206,11 +245,18 @@ describe('docker compose', () => {
       // Each node keeps its own log.
       expect((s.volumes as string[]).some((v) => v.endsWith(':/var/lib/kafka/data') && v.startsWith(`${name === 'kafka' ? 'kafka-1' : name}-data`))).toBe(true);
     }
-    for (const role of ['collector', 'consumer', 'api', 'migrate']) {
-      const env = envOf(compose.services[role]);
-      expect(env.KAFKA_REPLICATION_FACTOR).toBe('3');
-      expect(String(env.KAFKA_BROKERS).split(',').map((b) => b.split(':')[0]).sort()).toEqual(['kafka', 'kafka-2', 'kafka-3']);
+    // Every Tidemark service (migrate and every role, monitor, etl and alerting included) knows all three.
+    const tm = tidemarkServices(compose);
+    expect(tm.map(([n]) => n).sort()).toEqual(['migrate', ...ROLES].sort());
+    for (const [role, svc] of tm) {
+      const env = envOf(svc);
+      expect({ role, rf: env.KAFKA_REPLICATION_FACTOR }).toEqual({ role, rf: '3' });
+      expect({ role, brokers: String(env.KAFKA_BROKERS).split(',').map((b) => b.split(':')[0]).sort() }).toEqual({ role, brokers: ['kafka', 'kafka-2', 'kafka-3'] });
     }
+    // The broker rule of composeProblems (negative check): a role left on one broker is reported.
+    const broken = clone(compose);
+    broken.services.monitor.environment.KAFKA_BROKERS = 'kafka:9092';
+    expect(composeProblems(broken, 'broken', ROLES).join('\n')).toMatch(/service monitor: KAFKA_BROKERS lists kafka, the brokers are kafka, kafka-2, kafka-3/);
   });
 });
 
@@ -351,6 +397,10 @@ describe('Kubernetes manifests', () => {
     broken.find((o) => o.obj.kind === 'ConfigMap')!.obj.data.CLICKHOUSE_PASSWORD = 'oops';
     const consumer = broken.find((o) => o.obj.metadata.name === 'tidemark-consumer')!;
     consumer.obj.spec.template.spec.containers[0].args = ['start', '--role', 'nosuchrole'];
+    consumer.obj.spec.template.spec.containers[0].livenessProbe = { exec: { command: ['node', '/app/deploy/docker/healthcheck.cjs'] } };
+    consumer.obj.spec.template.spec.containers[0].readinessProbe.httpGet.path = '/health';
+    consumer.obj.spec.template.spec.containers[0].ports[0].containerPort = 9000;
+    broken.find((o) => o.obj.kind === 'Deployment' && o.obj.metadata.name === 'tidemark-collector')!.obj.spec.replicas = 2;
     const problems = k8sProblems(broken, ROLES).join('\n');
     expect(problems).toMatch(/unknown container field livenesProbe/);
     expect(problems).toMatch(/no livenessProbe/);
@@ -361,6 +411,26 @@ describe('Kubernetes manifests', () => {
     expect(problems).toMatch(/ConfigMap\/tidemark-config: CLICKHOUSE_PASSWORD is a secret/);
     expect(problems).toMatch(/role nosuchrole does not exist/);
     expect(problems).toMatch(/role consumer .* has no Deployment/);
+    expect(problems).toMatch(/tidemark-consumer .* livenessProbe is not an httpGet probe \(exec\)/);
+    expect(problems).toMatch(/tidemark-consumer .* readinessProbe asks \/health, expected \/ready/);
+    expect(problems).toMatch(/tidemark-consumer .* port ops is 9000, OPS_PORT is 9464/);
+    expect(problems).toMatch(/Deployment\/tidemark-collector .*: spec.replicas is set, but HorizontalPodAutoscaler\/tidemark-collector .* manages the replica count/);
+  });
+
+  it('HPA-managed Deployments leave replicas to the HPA; the others probe the ops server over HTTP', () => {
+    const hpaTargets = objects.filter((o) => o.obj.kind === 'HorizontalPodAutoscaler').map((o) => o.obj.spec.scaleTargetRef.name as string).sort();
+    expect(hpaTargets).toEqual(['tidemark-api', 'tidemark-collector']);
+    for (const o of objects.filter((x) => x.obj.kind === 'Deployment')) {
+      const c = o.obj.spec.template.spec.containers[0];
+      if (hpaTargets.includes(o.obj.metadata.name)) expect({ d: o.obj.metadata.name, replicas: o.obj.spec.replicas }).toEqual({ d: o.obj.metadata.name, replicas: undefined });
+      for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) expect({ d: o.obj.metadata.name, probe, http: !!c[probe]?.httpGet }).toEqual({ d: o.obj.metadata.name, probe, http: true });
+    }
+  });
+
+  it('no stale comments: nothing says the ops server is not wired into a role yet', () => {
+    for (const f of [...walk(K8S_DIR), path.join(COMPOSE_DIR, BASE), path.join(DEPLOY, 'docker', 'healthcheck.cjs')]) {
+      expect({ f: rel(f), stale: /not wired|until the ops server|once it is, httpGet/i.test(read(f)) }).toEqual({ f: rel(f), stale: false });
+    }
   });
 
   it('the namespace enforces the restricted pod security standard the pods are written for', () => {

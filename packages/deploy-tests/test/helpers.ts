@@ -132,10 +132,46 @@ export function composeSchemaProblems(doc: unknown): string[] {
   return (composeValidator.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
 }
 
-/** The files docker compose merges, in order: the base file, then overrides. */
+/**
+ * Compose's interpolation of `${VAR}`, `${VAR:-default}`, `${VAR-default}`,
+ * `${VAR:?err}`, `$VAR` and `$$` in every string value, from `env` only (not
+ * this process's environment, so the result does not depend on the machine).
+ */
+export function interpolateCompose<T>(doc: T, env: Record<string, string> = {}): T {
+  const one = (str: string): string =>
+    str.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (m, name: string | undefined, op: string | undefined, arg: string | undefined, bare: string | undefined) => {
+      if (m === '$$') return '$';
+      const key = name ?? bare!;
+      const val = env[key];
+      const unsetOrEmpty = val === undefined || (op?.startsWith(':') && val === '');
+      if (op === ':-' || op === '-') return unsetOrEmpty ? (arg ?? '') : val!;
+      if (op === ':+' || op === '+') return unsetOrEmpty ? '' : (arg ?? '');
+      if ((op === ':?' || op === '?') && unsetOrEmpty) throw new Error(`required variable ${key} is not set: ${arg}`);
+      return val ?? '';
+    });
+  const walkValue = (v: unknown): unknown => {
+    if (typeof v === 'string') return one(v);
+    if (Array.isArray(v)) return v.map(walkValue);
+    if (isMap(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walkValue(x)]));
+    return v;
+  };
+  return walkValue(doc) as T;
+}
+
+/** One compose file as docker compose reads it: parsed, then interpolated from `env`. */
+export function parseCompose(file: string, env: Record<string, string> = {}): Obj {
+  return interpolateCompose(parseYaml(path.join(COMPOSE_DIR, file)), env);
+}
+
+/** The files docker compose merges, in order: the base file, then overrides (interpolated with no variables set: the defaults). */
 export function loadCompose(...files: string[]): Obj {
+  return loadComposeWith({}, ...files);
+}
+
+/** loadCompose with variables set (as in the shell or a .env file). */
+export function loadComposeWith(env: Record<string, string>, ...files: string[]): Obj {
   let merged: Obj = {};
-  for (const f of files) merged = mergeCompose(merged, parseYaml(path.join(COMPOSE_DIR, f)));
+  for (const f of files) merged = mergeCompose(merged, parseCompose(f, env));
   return merged;
 }
 
@@ -215,7 +251,46 @@ export function composeProblems(compose: Obj, label: string, roles: string[]): s
     }
     for (const f of envFilesOf(svc)) if (!fs.existsSync(path.resolve(COMPOSE_DIR, f))) out.push(`${where}: env_file ${f} does not exist`);
     const longRunning = svc.restart !== 'no';
-    if ((stateful || longRunning) && !hasHealthcheck(svc)) out.push(`${where}: ${stateful ? 'stateful' : 'long-running'} service without a health check`);
+    // A one-shot (restart "no") that another service waits to complete needs no health check.
+    const oneShot = !longRunning && Object.values(services).some((o) => !Array.isArray((o as Obj).depends_on) && ((o as Obj).depends_on ?? {})[name]?.condition === 'service_completed_successfully');
+    if ((stateful || longRunning) && !oneShot && !hasHealthcheck(svc)) out.push(`${where}: ${stateful ? 'stateful' : 'long-running'} service without a health check`);
+    // Published ports: this host only unless asked (the address is a variable whose default is 127.0.0.1).
+    for (const p of (svc.ports ?? []) as (string | number | Obj)[]) {
+      const hostIp = typeof p === 'object' ? String(p.host_ip ?? '') : /^(\[[^\]]+\]|[0-9.]+):/.exec(String(p))?.[1] ?? '';
+      if (hostIp !== '127.0.0.1' && hostIp !== '[::1]') out.push(`${where}: port ${JSON.stringify(p)} is published on every interface; bind it to 127.0.0.1 (a variable may widen it)`);
+    }
+  }
+
+  // ClickHouse's backups volume: a new named volume is root's, the server runs as the image's
+  // clickhouse user. A one-shot running as root chowns every such volume before the server starts.
+  const backupsPath = backupsDiskPath();
+  for (const [name, svc] of Object.entries(services) as [string, Obj][]) {
+    // The servers (the image's own entrypoint), not a one-shot that runs another program from the same image.
+    if (!String(svc.image ?? '').startsWith('clickhouse/clickhouse-server:') || svc.entrypoint !== undefined) continue;
+    for (const v of (svc.volumes ?? []) as (string | Obj)[]) {
+      const [source, target] = typeof v === 'string' ? v.split(':') : [String(v.source ?? ''), String(v.target)];
+      if (!source || source.startsWith('.') || source.startsWith('/') || target?.replace(/\/$/, '') !== backupsPath) continue;
+      const init = Object.entries(services).find(([initName, o]) => {
+        const mount = ((o as Obj).volumes ?? []).map((x: string | Obj) => (typeof x === 'string' ? x.split(':') : [String(x.source), String(x.target)])).find(([src]: string[]) => src === source)?.[1];
+        const cmd = [...((o as Obj).entrypoint ?? []), ...((o as Obj).command ?? [])].map(String);
+        const dep = (svc.depends_on ?? {})[initName] as Obj | undefined;
+        return mount && (o as Obj).user?.toString().split(':')[0] === '0' && cmd[0] === 'chown' && cmd[1] === 'clickhouse:clickhouse' && cmd.includes(mount) && dep?.condition === 'service_completed_successfully';
+      });
+      if (!init) out.push(`${label}: service ${name}: volume ${source} at ${target} (the backups disk) is not made writable for the clickhouse user (a one-shot running as user 0 with chown clickhouse:clickhouse, waited for with service_completed_successfully)`);
+    }
+  }
+
+  // Kafka: every Tidemark service knows every broker (a service left on one broker loses Kafka with it).
+  const brokers = Object.entries(services)
+    .filter(([, s]) => String((s as Obj).image ?? '').startsWith('apache/kafka:'))
+    .map(([n]) => n)
+    .sort();
+  if (brokers.length > 1) {
+    for (const [name, svc] of tidemarkServices(compose)) {
+      const listed = String(envOf(svc).KAFKA_BROKERS ?? '').split(',').map((b) => b.split(':')[0]).sort();
+      if (JSON.stringify(listed) !== JSON.stringify(brokers)) out.push(`${label}: service ${name}: KAFKA_BROKERS lists ${listed.join(', ') || 'nothing'}, the brokers are ${brokers.join(', ')}`);
+      if (String(envOf(svc).KAFKA_REPLICATION_FACTOR) !== String(brokers.length)) out.push(`${label}: service ${name}: KAFKA_REPLICATION_FACTOR is ${String(envOf(svc).KAFKA_REPLICATION_FACTOR)}, expected ${brokers.length}`);
+    }
   }
 
   // The Tidemark services: one image, `migrate` once, and `start --role <role>` for every role.
@@ -263,6 +338,13 @@ export function composeProblems(compose: Obj, label: string, roles: string[]): s
   const dup = deployed.filter((r, i) => deployed.indexOf(r) !== i);
   if (dup.length > 0) out.push(`${label}: roles with more than one service: ${dup.join(', ')} (scale with --scale instead)`);
   return out;
+}
+
+/** The path of the `backups` disk of deploy/clickhouse/config.d/backups.xml, without a trailing slash. */
+export function backupsDiskPath(): string {
+  const xml = read(path.join(DEPLOY, 'clickhouse', 'config.d', 'backups.xml'));
+  const disk = xmlAll(xmlAll(xml, 'disks')[0] ?? '', 'backups')[0] ?? '';
+  return (xmlAll(disk, 'path')[0] ?? '').replace(/\/$/, '');
 }
 
 function hasHealthcheck(svc: Obj | undefined): boolean {
@@ -369,6 +451,12 @@ export function k8sProblems(objects: K8sObject[], roles: string[]): string[] {
           const cmd = probe.exec?.command as string[] | undefined;
           if (cmd) for (const arg of cmd.filter((a) => a.startsWith('/app/'))) if (!imagePathExists(arg)) out.push(`${where}: probe runs ${arg}, which the image does not contain`);
         }
+        // Every process serves /health and /ready over HTTP (its role's port or the ops server): no exec probes.
+        for (const [kind, probe, want] of [['livenessProbe', c.livenessProbe, '/health'], ['startupProbe', c.startupProbe, '/health'], ['readinessProbe', c.readinessProbe, '/ready']] as [string, Obj | undefined, string][]) {
+          if (!probe) continue;
+          if (!probe.httpGet) out.push(`${where}: ${kind} is not an httpGet probe (${Object.keys(probe).find((k) => ['exec', 'tcpSocket', 'grpc'].includes(k)) ?? 'none'}); use httpGet on ${want}`);
+          else if (probe.httpGet.path !== want) out.push(`${where}: ${kind} asks ${probe.httpGet.path}, expected ${want}`);
+        }
       }
       for (const kind of ['requests', 'limits']) {
         for (const r of ['cpu', 'memory']) if (c.resources?.[kind]?.[r] === undefined) out.push(`${where}: no resources.${kind}.${r}`);
@@ -397,6 +485,8 @@ export function k8sProblems(objects: K8sObject[], roles: string[]): string[] {
       out.push(...secretsInPlainConfig(Object.fromEntries(((c.env ?? []) as Obj[]).filter((e) => e.value !== undefined).map((e) => [e.name, e.value])), `${where} env`));
       const effective = { ...envFromAll, ...env };
       out.push(...invalidValues(effective, where));
+      const opsPort = ((c.ports ?? []) as Obj[]).find((p) => p.name === 'ops');
+      if (opsPort && opsPort.containerPort !== Number(effective.OPS_PORT ?? 9464)) out.push(`${where}: port ops is ${opsPort.containerPort}, OPS_PORT is ${String(effective.OPS_PORT ?? 9464)}`);
       if (effective.TIDEMARK_HOST !== '0.0.0.0') out.push(`${where}: TIDEMARK_HOST must be 0.0.0.0 inside a pod`);
       // Command: start --role <role> (Deployments) or migrate (Jobs).
       const args = (c.args ?? []) as string[];
@@ -424,7 +514,11 @@ export function k8sProblems(objects: K8sObject[], roles: string[]): string[] {
     const ref = (o.obj.spec?.scaleTargetRef ?? {}) as Obj;
     const target = deployments.find((d) => ref.kind === 'Deployment' && d.obj.metadata.name === ref.name);
     if (!target) out.push(`${name(o)}: scaleTargetRef ${ref.kind}/${ref.name} is not a Deployment here`);
-    else hpaTargets.add(roleOf(target.obj));
+    else {
+      hpaTargets.add(roleOf(target.obj));
+      // The HPA owns the count; a pinned `replicas` resets it on every apply.
+      if (target.obj.spec?.replicas !== undefined) out.push(`${name(target)}: spec.replicas is set, but ${name(o)} manages the replica count (remove it)`);
+    }
     if (Number(o.obj.spec?.minReplicas ?? 1) > Number(o.obj.spec?.maxReplicas)) out.push(`${name(o)}: minReplicas above maxReplicas`);
   }
   for (const r of ['collector', 'api']) if (!hpaTargets.has(r)) out.push(`Kubernetes: no HorizontalPodAutoscaler for the ${r} Deployment`);
@@ -527,14 +621,52 @@ export function readDockerignore(file: string): string[] {
     .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
-/** Problems of the Dockerfile: stages, production-only runtime, USER, HEALTHCHECK, COPY sources, ENV keys. */
+/** A stage's instructions with those of the stages it is built FROM (a base stage's USER, HEALTHCHECK, ... carry over). */
+export function effectiveInstructions(stages: Stage[], stage: Stage): Instruction[] {
+  const chain: Stage[] = [];
+  for (let st: Stage | undefined = stage; st && !chain.includes(st); st = stages.find((x) => x.name === st!.base)) chain.unshift(st);
+  return chain.flatMap((st) => st.instructions);
+}
+
+/** The images the Dockerfile builds: stages no other stage builds FROM or copies from (the last one is the default target). */
+export function imageTargets(stages: Stage[]): Stage[] {
+  const used = new Set<string>();
+  for (const st of stages) {
+    used.add(st.base);
+    for (const ins of st.instructions) {
+      const from = /--from=(\S+)/.exec(ins.args)?.[1];
+      if (ins.op === 'COPY' && from) used.add(from);
+    }
+  }
+  return stages.filter((st) => !used.has(st.name));
+}
+
+/** `--omit=<type>` flags of the npm runs that made the node_modules an image target copies (its stage and the stages under it). */
+export function nodeModulesOmit(stages: Stage[], target: Stage): { from: string | undefined; omit: string[] } {
+  const nm = effectiveInstructions(stages, target).find((i) => i.op === 'COPY' && /\/node_modules\b/.test(i.args));
+  const from = nm ? /--from=(\S+)/.exec(nm.args)?.[1] : undefined;
+  const st = stages.find((x) => x.name === from);
+  if (!st) return { from, omit: [] };
+  // The last npm prune/ci of the chain decides what stays.
+  const runs = effectiveInstructions(stages, st).filter((i) => i.op === 'RUN' && /\bnpm (prune|ci|install)\b/.test(i.args));
+  const last = runs[runs.length - 1];
+  return { from, omit: last ? [...last.args.matchAll(/--omit[= ](\w+)/g)].map((m) => m[1]!) : [] };
+}
+
+/** The default of `ARG NODE_IMAGE` (the base of every stage) and its Node major version. */
+export function nodeImageOf(text: string): { image: string; major: number } | undefined {
+  const image = /^ARG NODE_IMAGE=(\S+)$/m.exec(text)?.[1];
+  const major = image ? Number(/^node:(\d+)/.exec(image)?.[1]) : NaN;
+  return image && Number.isFinite(major) ? { image, major } : undefined;
+}
+
+/** Problems of the Dockerfile: stages, production-only runtime, USER, HEALTHCHECK, COPY sources, ENV keys; for every image target. */
 export function dockerfileProblems(text: string, ignore: string[]): string[] {
   const out: string[] = [];
   const instructions = parseDockerfile(text);
   const stages = stagesOf(instructions);
   if (stages.length < 3) out.push(`Dockerfile: ${stages.length} stages; a multi-stage build (deps, build, runtime) is expected`);
-  const runtime = stages[stages.length - 1];
-  if (!runtime) return out;
+  if (stages.length === 0) return out;
   const stageNames = new Set<string>();
   for (const st of stages) {
     for (const ins of st.instructions) {
@@ -564,30 +696,33 @@ export function dockerfileProblems(text: string, ignore: string[]): string[] {
   const allRuns = stages.flatMap((s) => s.instructions.filter((i) => i.op === 'RUN').map((i) => i.args));
   if (!allRuns.some((r) => /\bnpm ci\b/.test(r))) out.push('Dockerfile: no stage installs with `npm ci`');
   if (!allRuns.some((r) => /\bturbo run build\b/.test(r))) out.push('Dockerfile: no stage builds with `turbo run build`');
-  // Production dependencies only: the runtime's node_modules come from a stage that pruned or installed with --omit=dev.
-  const nm = runtime.instructions.find((i) => i.op === 'COPY' && /\/node_modules\b/.test(i.args));
-  const nmStage = nm ? stages.find((s) => s.name === /--from=(\S+)/.exec(nm.args)?.[1]) : undefined;
-  if (!nmStage || !nmStage.instructions.some((i) => i.op === 'RUN' && /--omit=dev/.test(i.args))) out.push('Dockerfile: the runtime node_modules must come from a stage that ran npm prune/ci --omit=dev');
-  if (runtime.instructions.some((i) => i.op === 'RUN' && /\bnpm (ci|install)\b/.test(i.args) && !/--omit=dev/.test(i.args))) out.push('Dockerfile: the runtime stage installs dev dependencies');
-  // Non-root.
-  const users = runtime.instructions.filter((i) => i.op === 'USER').map((i) => i.args.split(':')[0]);
-  const user = users[users.length - 1];
-  if (!user) out.push('Dockerfile: the runtime stage sets no USER (it would run as root)');
-  else if (user === 'root' || user === '0') out.push(`Dockerfile: the runtime stage runs as ${user}`);
-  // Health check and entrypoint.
-  const hc = runtime.instructions.find((i) => i.op === 'HEALTHCHECK');
-  if (!hc || /^NONE$/i.test(hc.args)) out.push('Dockerfile: the runtime stage has no HEALTHCHECK');
-  else {
-    const copied = runtime.instructions.filter((i) => i.op === 'COPY' && !/--from=/.test(i.args)).map((i) => i.args.split(' ').pop()!);
-    const script = /(\/app\/\S+?\.c?js)/.exec(hc.args)?.[1];
-    const workdir = runtime.instructions.filter((i) => i.op === 'WORKDIR').pop()?.args ?? '/';
-    if (script && !copied.some((dest) => path.posix.resolve(workdir, dest) === script)) out.push(`Dockerfile: HEALTHCHECK runs ${script}, which no COPY puts there`);
-  }
-  const entry = runtime.instructions.filter((i) => i.op === 'ENTRYPOINT').pop();
-  if (!entry) out.push('Dockerfile: the runtime stage has no ENTRYPOINT');
-  else {
-    if (!/tini|dumb-init/.test(entry.args)) out.push('Dockerfile: ENTRYPOINT should run an init (tini) so signals reach node and zombies are reaped');
-    if (!/packages\/cli\/dist\/bin\.js/.test(entry.args)) out.push('Dockerfile: ENTRYPOINT must run packages/cli/dist/bin.js');
+  for (const target of imageTargets(stages)) {
+    const label = `Dockerfile target ${target.name}`;
+    const ins = effectiveInstructions(stages, target);
+    // Production dependencies only: the image's node_modules come from a stage that pruned or installed with --omit=dev.
+    const { from, omit } = nodeModulesOmit(stages, target);
+    if (!from || !omit.includes('dev')) out.push(`${label}: the runtime node_modules must come from a stage that ran npm prune/ci --omit=dev`);
+    if (target.instructions.some((i) => i.op === 'RUN' && /\bnpm (ci|install)\b/.test(i.args) && !/--omit=dev/.test(i.args))) out.push(`${label}: the runtime stage installs dev dependencies`);
+    // Non-root.
+    const users = ins.filter((i) => i.op === 'USER').map((i) => i.args.split(':')[0]);
+    const user = users[users.length - 1];
+    if (!user) out.push(`${label}: the runtime stage sets no USER (it would run as root)`);
+    else if (user === 'root' || user === '0') out.push(`${label}: the runtime stage runs as ${user}`);
+    // Health check and entrypoint.
+    const hc = ins.filter((i) => i.op === 'HEALTHCHECK').pop();
+    if (!hc || /^NONE$/i.test(hc.args)) out.push(`${label}: the runtime stage has no HEALTHCHECK`);
+    else {
+      const copied = ins.filter((i) => i.op === 'COPY' && !/--from=/.test(i.args)).map((i) => i.args.split(' ').pop()!);
+      const script = /(\/app\/\S+?\.c?js)/.exec(hc.args)?.[1];
+      const workdir = ins.filter((i) => i.op === 'WORKDIR').pop()?.args ?? '/';
+      if (script && !copied.some((dest) => path.posix.resolve(workdir, dest) === script)) out.push(`${label}: HEALTHCHECK runs ${script}, which no COPY puts there`);
+    }
+    const entry = ins.filter((i) => i.op === 'ENTRYPOINT').pop();
+    if (!entry) out.push(`${label}: the runtime stage has no ENTRYPOINT`);
+    else {
+      if (!/tini|dumb-init/.test(entry.args)) out.push(`${label}: ENTRYPOINT should run an init (tini) so signals reach node and zombies are reaped`);
+      if (!/packages\/cli\/dist\/bin\.js/.test(entry.args)) out.push(`${label}: ENTRYPOINT must run packages/cli/dist/bin.js`);
+    }
   }
   const cliBin = JSON.parse(read(path.join(REPO, 'packages', 'cli', 'package.json'))).bin?.tidemark as string | undefined;
   if (cliBin !== 'dist/bin.js') out.push(`Dockerfile: packages/cli/package.json's bin is ${cliBin}, the ENTRYPOINT expects dist/bin.js`);
