@@ -7,9 +7,11 @@
  * variable against the platform's config schema. Each checker also gets a
  * broken input, to prove it rejects what it should.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import YAML from 'yaml';
 import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
@@ -426,6 +428,18 @@ describe('Kubernetes manifests', () => {
       for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) expect({ d: o.obj.metadata.name, probe, http: !!c[probe]?.httpGet }).toEqual({ d: o.obj.metadata.name, probe, http: true });
     }
   });
+
+  // The real tool where it is installed (kubectl bundles kustomize); the checks above do not need it.
+  const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+  (kubectl ? it : it.skip)('kubectl kustomize builds the directory: the objects above, in namespace tidemark', () => {
+    const r = spawnSync('kubectl', ['kustomize', K8S_DIR], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const built = YAML.parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj);
+    expect(built.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(objects.map((o) => `${o.obj.kind}/${o.obj.metadata.name}`).sort());
+    for (const o of built.filter((x) => x.kind !== 'Namespace')) expect({ o: `${o.kind}/${o.metadata.name}`, ns: o.metadata.namespace }).toEqual({ o: `${o.kind}/${o.metadata.name}`, ns: 'tidemark' });
+    expect(k8sProblems(built.map((obj) => ({ file: 'kubectl kustomize', obj })), ROLES)).toEqual([]);
+  }, 60_000);
 
   it('no stale comments: nothing says the ops server is not wired into a role yet', () => {
     for (const f of [...walk(K8S_DIR), path.join(COMPOSE_DIR, BASE), path.join(DEPLOY, 'docker', 'healthcheck.cjs')]) {
