@@ -210,7 +210,24 @@ export class IngestConsumer {
   }
 
   private async sendDeadLetters(signal: SignalName, topic: string, partition: number, dead: DeadLetter[]): Promise<void> {
-    await this.dlq!.send({
+    const dlq = this.dlq!;
+    try {
+      await this.produceDeadLetters(dlq, topic, partition, dead);
+    } catch (err) {
+      // The idempotent producer's sequence numbers are unknown after a failed send (the
+      // KafkaSink's reason, docs/ingestion.md "Broker failures"): a new producer id for the
+      // next try. The batch is not committed and will be replayed.
+      this.dlq = this.opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      void dlq.disconnect().catch(() => undefined);
+      await this.dlq.connect().catch(() => undefined);
+      throw err;
+    }
+    this.m.dead.inc({ signal }, dead.length);
+    this.log.warn({ topic, partition, count: dead.length, firstReason: dead[0]?.reason }, 'sent to the dead-letter topic');
+  }
+
+  private async produceDeadLetters(dlq: Producer, topic: string, partition: number, dead: DeadLetter[]): Promise<void> {
+    await dlq.send({
       topic: this.opts.topics.dlq,
       acks: -1,
       messages: dead.map((d) => ({
@@ -225,8 +242,6 @@ export class IngestConsumer {
         },
       })),
     });
-    this.m.dead.inc({ signal }, dead.length);
-    this.log.warn({ topic, partition, count: dead.length, firstReason: dead[0]?.reason }, 'sent to the dead-letter topic');
   }
 
   /** Consumer lag per partition: end offset minus committed offset. */
