@@ -114,6 +114,8 @@ test('history: two days of sessions and two hours of requests, flushed slice by 
   const times = sent.events.map((e) => e.opts.timestamp as number);
   expect(Math.min(...times)).toBeGreaterThanOrEqual(until - 2 * 86_400_000);
   expect(Math.max(...times)).toBeLessThan(until);
+  // History is marked, so the live figures (events/s, 15-minute delivery p95) leave it out.
+  expect(sent.events.every((e) => e.props.backfill === true)).toBe(true);
   const reqTimes = sent.samples.filter((x) => x.name === 'http_request_duration_ms').map((x) => x.opts.timestamp as number);
   expect(reqTimes.length).toBe(done.requests);
   expect(Math.min(...reqTimes)).toBeGreaterThanOrEqual(until - 2 * 3_600_000);
