@@ -17,6 +17,6 @@ export { builtinRuleFile, builtinRuleNames, BUILTIN_RULES_FILE } from './rules/b
 export { checkRuleSql } from './rules/validate';
 export { policySchema, routeSchema, type PolicyInput, type PolicySpec } from './notify/policy';
 export { silenceInputSchema, maintenanceInputSchema, type SilenceInput, type MaintenanceInput } from './notify/mute';
-export { channels, channelConfigSchema, signWebhook, twilioSignature, verifyTwilioSignature, recordTwilioStatus, statusCallbackUrl, CHANNEL_TYPES, type Channel, type ChannelType, type ChannelConfig, type Notification, type NotificationAlert } from './channels';
+export { channels, channelConfigSchema, signWebhook, twilioSignature, verifyTwilioSignature, recordTwilioStatus, statusCallbackUrl, metaSignature, CHANNEL_TYPES, type Channel, type ChannelType, type ChannelConfig, type Notification, type NotificationAlert } from './channels';
 export { compileTemplate } from './util/template';
 export { parseMatcher, type Matcher } from './util/matchers';

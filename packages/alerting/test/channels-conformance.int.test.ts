@@ -12,7 +12,7 @@ import Koa from 'koa';
 import { SMTPServer } from 'smtp-server';
 import { Registry } from '@tidemark/core';
 import { AlertingService, systemClock, twilioSignature, type Notification, type PolicyInput } from '../src';
-import { dingtalkSign, feishuSign, opsgenieAlias, pagerdutyDedupKey } from '../src/channels';
+import { dingtalkSign, feishuSign, metaSignature, opsgenieAlias, pagerdutyDedupKey } from '../src/channels';
 import { Sender } from '../src/notify/sender';
 import { startTestEnv, type TestEnv } from './support/env';
 
@@ -21,6 +21,10 @@ import { startTestEnv, type TestEnv } from './support/env';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { twilioStatusMiddleware } = require('../../api/src/routes/twilio-status') as {
   twilioStatusMiddleware: (deps: { alerting: AlertingService; logger: TestEnv['logger'] }) => Koa.Middleware;
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { whatsappWebhookMiddleware } = require('../../api/src/routes/whatsapp-webhook') as {
+  whatsappWebhookMiddleware: (deps: { alerting: AlertingService; logger: TestEnv['logger'] }) => Koa.Middleware;
 };
 
 // ------------------------------------------------------------------ a vendor on loopback
@@ -117,6 +121,8 @@ function config(extra: Record<string, unknown> = {}) {
     ALERTING_TWILIO_WHATSAPP_FROM: '+14155238886',
     ALERTING_TWILIO_STATUS_CALLBACK_URL: CALLBACK_BASE,
     ALERTING_SEND_RETRIES: 0,
+    ALERTING_WHATSAPP_APP_SECRET: 'meta-app-secret-0123',
+    ALERTING_WHATSAPP_VERIFY_TOKEN: 'meta-verify-0123',
     ALERTING_DINGTALK_URL: `${vendor.url}/robot/send`,
     ALERTING_DINGTALK_TOKEN: 'ding-token-0123',
     ALERTING_DINGTALK_SECRET: 'SECding-secret-0123',
@@ -482,6 +488,49 @@ describe('WhatsApp Cloud API (Meta)', () => {
     expect(out.rows.map((x) => [x.status, x.provider_id])).toEqual([['sent', 'wamid.HBgLMTY0NjcwNDM1OTUVAgARGBI1RjQyNUE3NEYxMzAzMzQ5MkEA']]);
   });
 
+  test('status webhook (signed): failed 131047 turns sent into failed; delivered; registration handshake; a forged call is refused', async () => {
+    const projectId = await env.createProject();
+    vendor.reset(metaAnswer);
+    const out = await deliver(policy, 'wa', [notification(projectId), notification(projectId, { groupKey: 'g2' })], { projectId, recipient: '+8613800138000' });
+    expect(out.rows.map((r) => r.status)).toEqual(['sent', 'sent']);
+    const keys = (await env.pool.query<{ idempotency_key: string }>('SELECT idempotency_key FROM alert_notifications WHERE id = ANY($1::bigint[]) ORDER BY id', [out.rows.map((r) => r.id)])).rows.map((r) => r.idempotency_key);
+    // Both sends got the same wamid from this loopback Meta; give the second its own so each status names one delivery.
+    await env.pool.query(`UPDATE alert_notifications SET provider_id = 'wamid.SECOND' WHERE id = $1`, [out.rows[1]?.id]);
+    const api = await callbackApi(out.service);
+    const hook = `${api.url}/api/alerting/whatsapp/webhook`;
+    const post = (body: unknown, secret = 'meta-app-secret-0123') => {
+      const raw = JSON.stringify(body);
+      return fetch(hook, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': metaSignature(secret, raw) }, body: raw });
+    };
+    const statusBody = (st: Record<string, unknown>[]) => ({
+      object: 'whatsapp_business_account',
+      entry: [{ id: '102290129340398', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' }, statuses: st } }] }],
+    });
+    try {
+      const verify = await fetch(`${hook}?hub.mode=subscribe&hub.verify_token=meta-verify-0123&hub.challenge=1158201444`);
+      expect([verify.status, await verify.text()]).toEqual([200, '1158201444']);
+      expect((await fetch(`${hook}?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1`)).status).toBe(403);
+      const failed = {
+        id: 'wamid.HBgLMTY0NjcwNDM1OTUVAgARGBI1RjQyNUE3NEYxMzAzMzQ5MkEA',
+        status: 'failed',
+        timestamp: '1733310000',
+        recipient_id: '8613800138000',
+        biz_opaque_callback_data: keys[0],
+        errors: [{ code: 131047, title: 'Re-engagement message', message: 'Re-engagement message', error_data: { details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.' } }],
+      };
+      expect((await post(statusBody([failed]), 'forged')).status).toBe(403);
+      const ok = await post(statusBody([failed, { id: 'wamid.SECOND', status: 'delivered', timestamp: '1733310001', recipient_id: '8613800138000' }]));
+      expect([ok.status, await ok.json()]).toEqual([200, { received: true, changed: 2 }]);
+      const recs = await out.service.listNotifications(projectId);
+      expect(recs.map((r) => [r.status, r.providerStatus, r.lastError]).reverse()).toEqual([
+        ['failed', 'failed', 'WhatsApp failed 131047: Re-engagement message (Message failed to send because more than 24 hours have passed since the customer last replied to this number.) (reported after Meta accepted the message)'],
+        ['delivered', 'delivered', null],
+      ]);
+    } finally {
+      await api.close();
+    }
+  });
+
   test('parameters obey the length cap; several parameters from templates', async () => {
     const projectId = await env.createProject();
     vendor.reset(metaAnswer);
@@ -536,6 +585,7 @@ describe('WhatsApp Cloud API (Meta)', () => {
 async function callbackApi(service: AlertingService): Promise<{ url: string; close: () => Promise<void> }> {
   const app = new Koa();
   app.use(twilioStatusMiddleware({ alerting: service, logger: env.logger }));
+  app.use(whatsappWebhookMiddleware({ alerting: service, logger: env.logger }));
   app.use((ctx) => {
     ctx.status = 404;
   });

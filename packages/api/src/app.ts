@@ -32,6 +32,7 @@ import { qualityRoutes } from './routes/quality';
 import { sqlRoutes } from './routes/sql';
 import { timeseriesRoutes } from './routes/timeseries';
 import { twilioStatusMiddleware } from './routes/twilio-status';
+import { whatsappWebhookMiddleware } from './routes/whatsapp-webhook';
 import { usageRoutes } from './routes/usage';
 import { SqlConsole } from './sql/console';
 
@@ -109,8 +110,10 @@ export function createApiApp(deps: ApiDeps): Koa {
       deps.logger.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Date.now() - started }, 'request');
     }
   });
-  // Twilio's status callbacks are form-encoded and signed, not JSON with an API key: handled before the JSON parser.
+  // Twilio's status callbacks and Meta's WhatsApp webhook are signed over their raw bodies, not JSON with an API key:
+  // handled before the JSON parser.
   app.use(twilioStatusMiddleware({ alerting: deps.alerting, logger: deps.logger }));
+  app.use(whatsappWebhookMiddleware({ alerting: deps.alerting, logger: deps.logger }));
   // JSON bodies, capped, strict UTF-8; the same reader the collector uses.
   app.use(async (ctx, next) => {
     if (['POST', 'PUT', 'PATCH'].includes(ctx.method)) {

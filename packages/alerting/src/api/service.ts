@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { ClickHouse, Config, Logger } from '@tidemark/core';
 import { ConflictError, NotFoundError, ValidationError } from '@tidemark/core';
-import { recipientsOf, recordTwilioStatus, verifyTwilioSignature, type Notification } from '../channels';
+import { recipientsOf, recordMetaStatuses, recordTwilioStatus, verifyMetaSignature, verifyTwilioSignature, type Notification } from '../channels';
 import { systemClock, type Clock } from '../clock';
 import { backtest, type BacktestResult } from '../engine/backtest';
 import { loadMutes, maintenanceInputSchema, silenceInputSchema, type MaintenanceInput, type SilenceInput } from '../notify/mute';
@@ -491,6 +491,28 @@ export class AlertingService {
    * message's state on its delivery. Not scoped by an API key: Twilio cannot send one; the
    * signature (HMAC with the auth token over the URL, which names project and delivery) is the proof.
    */
+  /**
+   * The WhatsApp Cloud API webhook (the API's route). Registration: Meta sends GET with
+   * hub.mode=subscribe, hub.verify_token and hub.challenge; the challenge is echoed when the token
+   * is ALERTING_WHATSAPP_VERIFY_TOKEN. Notifications: POST bodies signed with the app secret
+   * (X-Hub-Signature-256); their message statuses are recorded on the deliveries they concern.
+   */
+  whatsappWebhookVerify(q: { mode: string | undefined; token: string | undefined; challenge: string | undefined }): string | null {
+    const want = this.o.config.ALERTING_WHATSAPP_VERIFY_TOKEN;
+    return want && q.mode === 'subscribe' && q.token === want && q.challenge !== undefined ? q.challenge : null;
+  }
+
+  async whatsappWebhook(input: { rawBody: Buffer; signature: string | undefined }): Promise<{ verified: boolean; changed: number }> {
+    if (!verifyMetaSignature(this.o.config.ALERTING_WHATSAPP_APP_SECRET, input.rawBody, input.signature)) return { verified: false, changed: 0 };
+    let body: unknown;
+    try {
+      body = JSON.parse(input.rawBody.toString('utf8'));
+    } catch {
+      return { verified: true, changed: 0 };
+    }
+    return { verified: true, changed: await recordMetaStatuses(this.o.meta, body, new Date(this.clock.now())) };
+  }
+
   async twilioStatusCallback(input: { rawQuery: string; params: Record<string, string>; signature: string | undefined }): Promise<{ verified: boolean; recorded: boolean }> {
     const base = this.o.config.ALERTING_TWILIO_STATUS_CALLBACK_URL;
     if (!base) return { verified: false, recorded: false };

@@ -14,7 +14,8 @@ import { whatsappChannel, whatsappConfigSchema, type WhatsappConfig } from './wh
 
 export * from './types';
 export { signWebhook } from './webhook';
-export { twilioSignature, verifyTwilioSignature, recordTwilioStatus, type TwilioStatus } from './twilio-status';
+export { twilioSignature, verifyTwilioSignature, recordTwilioStatus, applyProviderVerdict, type TwilioStatus } from './twilio-status';
+export { metaSignature, verifyMetaSignature, recordMetaStatuses } from './meta-status';
 export { statusCallbackUrl } from './twilio';
 export { Pacer } from './pacer';
 export { dingtalkSign } from './dingtalk';

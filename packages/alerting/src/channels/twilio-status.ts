@@ -18,10 +18,46 @@ export function verifyTwilioSignature(authToken: string, url: string, params: Re
   return want.length === got.length && timingSafeEqual(want, got);
 }
 
-/** Twilio's final message states; an earlier state arriving after one of them changes nothing. */
+/** Final message states (Twilio's and Meta's); an earlier state arriving after one of them changes nothing. */
 const FINAL = ['delivered', 'read', 'failed', 'undelivered', 'canceled'];
 const FAILED = ['failed', 'undelivered', 'canceled'];
 const DELIVERED = ['delivered', 'read'];
+
+/** Which delivery a provider's verdict is about. */
+export type VerdictMatch = { projectId: string; notificationId: number } | { idempotencyKey?: string };
+
+/**
+ * Applies a provider's asynchronous verdict on a message to its delivery: delivered/read turn
+ * `sent` into `delivered`; failed/undelivered/canceled turn `sent` (or `delivered`) into `failed`
+ * with the provider's error. A verdict that arrives before the sender recorded the send is kept
+ * in provider_status and applied by the sender when it records the send; a late earlier state
+ * never overwrites a final one. Returns false when no delivery matches.
+ */
+export async function applyProviderVerdict(
+  meta: Pool,
+  v: { match: VerdictMatch; providerId: string; status: string; error: string | null; at: Date },
+): Promise<boolean> {
+  const byId = 'notificationId' in v.match;
+  const where = byId
+    ? `project_id = $8 AND id = $9 AND (provider_id IS NULL OR provider_id = $1)`
+    : `(provider_id = $1 OR (provider_id IS NULL AND $8::text IS NOT NULL AND idempotency_key = $8))`;
+  const params = byId ? [(v.match as { projectId: string }).projectId, (v.match as { notificationId: number }).notificationId] : [(v.match as { idempotencyKey?: string }).idempotencyKey ?? null];
+  const { rowCount } = await meta.query(
+    `UPDATE alert_notifications SET
+       provider_id = COALESCE(provider_id, $1),
+       provider_status = $2,
+       provider_error = COALESCE($3, provider_error),
+       provider_updated_at = $4,
+       status = CASE WHEN status IN ('sent', 'delivered') AND $2 = ANY($5::text[]) THEN 'failed'
+                     WHEN status = 'sent' AND $2 = ANY($6::text[]) THEN 'delivered'
+                     ELSE status END,
+       last_error = CASE WHEN status IN ('sent', 'delivered') AND $2 = ANY($5::text[]) THEN $3 ELSE last_error END
+     WHERE ${where}
+       AND NOT (COALESCE(provider_status, '') = ANY($7::text[]) AND NOT ($2 = ANY($7::text[])))`,
+    [v.providerId, v.status, v.error, v.at.toISOString(), FAILED, DELIVERED, FINAL, ...params],
+  );
+  return (rowCount ?? 0) > 0;
+}
 
 export interface TwilioStatus {
   projectId: string;
@@ -32,12 +68,9 @@ export interface TwilioStatus {
 }
 
 /**
- * Records a Twilio status callback on its delivery. delivered/read turn `sent`
- * into `delivered`; failed/undelivered turn `sent` into `failed` with the
- * error code (63016: WhatsApp message outside the 24-hour window without a
- * template). A callback that arrives before the sender recorded the send is
- * kept in provider_status and applied by the sender when it records the
- * send. Returns false when no delivery matches (unknown id, other message).
+ * Records a Twilio status callback on its delivery (63016: WhatsApp message outside the
+ * 24-hour window without a template; 30003: unreachable handset). Returns false when no
+ * delivery matches (unknown id, another message).
  */
 export async function recordTwilioStatus(meta: Pool, s: TwilioStatus): Promise<boolean> {
   const status = (s.params.MessageStatus ?? s.params.SmsStatus ?? '').toLowerCase();
@@ -45,20 +78,5 @@ export async function recordTwilioStatus(meta: Pool, s: TwilioStatus): Promise<b
   if (!status || !sid) return false;
   const code = s.params.ErrorCode;
   const error = FAILED.includes(status) ? `Twilio ${status}${code ? ` ${code}` : ''}${s.params.ErrorMessage ? `: ${s.params.ErrorMessage}` : ''} (reported after Twilio accepted the message)`.slice(0, 2000) : null;
-  const { rowCount } = await meta.query(
-    `UPDATE alert_notifications SET
-       provider_id = COALESCE(provider_id, $3),
-       provider_status = $4,
-       provider_error = COALESCE($5, provider_error),
-       provider_updated_at = $6,
-       status = CASE WHEN status = 'sent' AND $4 = ANY($7::text[]) THEN 'failed'
-                     WHEN status = 'sent' AND $4 = ANY($8::text[]) THEN 'delivered'
-                     WHEN status = 'delivered' AND $4 = ANY($7::text[]) THEN 'failed'
-                     ELSE status END,
-       last_error = CASE WHEN status IN ('sent', 'delivered') AND $4 = ANY($7::text[]) THEN $5 ELSE last_error END
-     WHERE project_id = $1 AND id = $2 AND (provider_id IS NULL OR provider_id = $3)
-       AND NOT (COALESCE(provider_status, '') = ANY($9::text[]) AND NOT ($4 = ANY($9::text[])))`,
-    [s.projectId, s.notificationId, sid, status, error, s.at.toISOString(), FAILED, DELIVERED, FINAL],
-  );
-  return (rowCount ?? 0) > 0;
+  return applyProviderVerdict(meta, { match: { projectId: s.projectId, notificationId: s.notificationId }, providerId: sid, status, error, at: s.at });
 }

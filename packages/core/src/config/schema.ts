@@ -292,6 +292,14 @@ export const configSchema = z.object({
   /** Meta WhatsApp Cloud API access token (redacted from logs). */
   ALERTING_WHATSAPP_TOKEN: z.string().default(''),
   /**
+   * Meta app secret: verifies X-Hub-Signature-256 of the WhatsApp webhook the API serves at
+   * /api/alerting/whatsapp/webhook (message statuses: delivered, read, failed with e.g. 131047).
+   * '' = the webhook refuses every call (redacted from logs).
+   */
+  ALERTING_WHATSAPP_APP_SECRET: z.string().default(''),
+  /** The verify token Meta echoes when the webhook is registered (hub.verify_token); '' = registration refused (redacted from logs). */
+  ALERTING_WHATSAPP_VERIFY_TOKEN: z.string().default(''),
+  /**
    * Refuse to send SMTP credentials over a connection that did not upgrade with STARTTLS (nodemailer
    * requireTLS) when ALERTING_SMTP_USER is set and ALERTING_SMTP_SECURE is false; without it a server
    * that offers no STARTTLS receives the password in cleartext. Unauthenticated relays are unaffected.
