@@ -203,11 +203,15 @@ test('ALERTING_SEND_RESOLVED_AFTER_MUTE=false drops a resolve that happened whil
 });
 
 test('an attempt is on record as started before the send completes', async () => {
-  const tl = await timeline({ configOverrides: { ALERTING_SEND_TIMEOUT_MS: 1500, ALERTING_SEND_RETRIES: 0 } });
+  // The timeout is long enough that a loaded machine still reads the row while the send hangs.
+  const tl = await timeline({ configOverrides: { ALERTING_SEND_TIMEOUT_MS: 5000, ALERTING_SEND_RETRIES: 0 } });
   tl.hook.setMode('hang');
   await tl.series('a', 0, 60, 90);
   await tl.addRule({ name: 'Hung' });
   await tl.engine.tick();
+  // The send runs in the background: wait until the receiver holds the request.
+  for (let i = 0; i < 200 && tl.hook.received.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(tl.hook.received).toHaveLength(1);
   // The send is hanging now: its attempt row exists already (a kill -9 here would leave it).
   const during = await env.pool.query<{ outcome: string; finished: boolean }>(
     'SELECT outcome, finished_at IS NOT NULL AS finished FROM alert_notification_attempts WHERE project_id = $1',
@@ -219,6 +223,6 @@ test('an attempt is on record as started before the send completes', async () =>
     'SELECT outcome, finished_at IS NOT NULL AS finished, error FROM alert_notification_attempts WHERE project_id = $1',
     [tl.projectId],
   );
-  expect(after.rows).toEqual([{ outcome: 'retriable', finished: true, error: 'no answer within 1500 ms' }]);
+  expect(after.rows).toEqual([{ outcome: 'retriable', finished: true, error: 'no answer within 5000 ms' }]);
   tl.hook.setMode('ok');
 });
