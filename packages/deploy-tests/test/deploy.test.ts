@@ -152,6 +152,31 @@ describe('docker compose', () => {
     expect(problems).toMatch(/COLLECTOR_PORT: .*number/i);
   });
 
+  // The real tool where it is installed (Debian's docker-compose 1.29, or any `docker-compose`): it parses,
+  // validates, merges and interpolates every combination, and its merge must be the one the checks above model.
+  const dockerCompose = spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0;
+  (dockerCompose ? it.each(COMBINATIONS.map((c) => [c.join(' + '), c])) : it.skip.each(COMBINATIONS.map((c) => [c.join(' + '), c])))(
+    'docker-compose config accepts %s, and its merge agrees with loadCompose',
+    (_label, files) => {
+      const list = files as string[];
+      const r = spawnSync('docker-compose', [...list.flatMap((f) => ['-f', f]), 'config'], { cwd: COMPOSE_DIR, encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH ?? '' } });
+      expect({ status: r.status, stderr: r.stderr.trim() }).toEqual({ status: 0, stderr: '' });
+      const real = (YAML.parse(r.stdout) as Obj).services as Obj;
+      const model = loadCompose(...list).services as Obj;
+      expect(Object.keys(real).sort()).toEqual(Object.keys(model).sort());
+      for (const [name, svc] of Object.entries(model) as [string, Obj][]) {
+        const got = real[name] as Obj;
+        const ports = (got.ports ?? []).map((p: string | Obj) => (typeof p === 'string' ? p.replace(/\/tcp$/, '') : `${p.host_ip}:${p.published}:${p.target}`));
+        expect({ name, ports }).toEqual({ name, ports: svc.ports ?? [] });
+        const env = Object.fromEntries(Object.entries(envOf(svc)).map(([k, v]) => [k, String(v)]));
+        expect({ name, env: Object.fromEntries(Object.keys(env).map((k) => [k, String(envOf(got)[k])])) }).toEqual({ name, env });
+        expect({ name, depends: Object.keys(got.depends_on ?? {}).sort() }).toEqual({ name, depends: Object.keys(svc.depends_on ?? {}).sort() });
+        expect({ name, entrypoint: got.entrypoint, command: got.command }).toEqual({ name, entrypoint: svc.entrypoint, command: svc.command });
+      }
+    },
+    60_000,
+  );
+
   it('the secret files agree: the platform and the servers use the same passwords', () => {
     const tm = parseEnvFile(path.join(COMPOSE_DIR, 'tidemark.secrets.env'));
     const infra = parseEnvFile(path.join(COMPOSE_DIR, 'infra.secrets.env'));
