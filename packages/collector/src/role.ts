@@ -24,7 +24,7 @@ const AUDIT_GRACE_MS = 5 * 60_000;
  * epoch, which read as a lag of 56 years (1,796,396,618 s for logs never sent).
  */
 function freshnessQuery(ctx: RoleContext) {
-  const lag = (table: string) => `if(count() = 0, NULL, dateDiff('millisecond', max(received_at), now64(3)) / 1000) FROM ${table} WHERE received_at > now() - INTERVAL 1 DAY`;
+  const lag = (table: string) => `if(count() = 0, NULL, dateDiff('millisecond', max(received_at), now64(3)) / 1000) AS seconds FROM ${table} WHERE received_at > now() - INTERVAL 1 DAY`;
   return ctx.clickhouse.query({
     name: 'collector.freshness',
     sql: `SELECT 'events' AS signal, ${lag('events_raw_v1')}
