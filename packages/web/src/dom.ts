@@ -3,6 +3,7 @@
  * panels that load JSON and draw it, which plain elements do well.
  */
 import { ApiError } from './api';
+import { STAT_DEFINITIONS } from './definitions';
 
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined | ((ev: Event) => void)>;
@@ -54,7 +55,7 @@ export function stat(
       class: `stat${opts.tone ? ` tone-${opts.tone}` : ''}${opts.partial ? ' stat-partial' : ''}`,
       'data-stat': id,
       'data-value': value === null || value === undefined ? '' : String(value),
-      ...(opts.definition ? { title: opts.definition } : {}),
+      ...((opts.definition ?? STAT_DEFINITIONS[id]) ? { title: opts.definition ?? STAT_DEFINITIONS[id] } : {}),
       ...(opts.partial ? { 'data-partial': 'true' } : {}),
     },
     h('div', { class: 'stat-label' }, label),

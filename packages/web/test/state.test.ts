@@ -7,6 +7,9 @@ import { durationMs, previewSeries } from '../src/alerts-model';
 import { explorerRequest, explorerState, filterParam, parseFilter, toApiFilter } from '../src/explorer';
 import { changePct, fmtCompact, fmtInt, fmtMs, fmtPct } from '../src/format';
 import { hrefOf, parseHash, toParams, withParams } from '../src/router';
+import fs from 'node:fs';
+import path from 'node:path';
+import { STAT_DEFINITIONS } from '../src/definitions';
 
 describe('routes', () => {
   test('pages and their parameters come from the fragment', () => {
@@ -113,4 +116,12 @@ describe('formatting', () => {
     expect(changePct(110, 100)).toBeCloseTo(10);
     expect(changePct(5, 0)).toBeNull();
   });
+});
+
+test('every figure on every page has a one-line definition (shown on hover)', () => {
+  const dir = path.join(__dirname, '../src/pages');
+  const ids = new Set<string>();
+  for (const f of fs.readdirSync(dir)) for (const m of fs.readFileSync(path.join(dir, f), 'utf8').matchAll(/\bstat\(\s*'([a-z0-9_.]+)'/g)) ids.add(m[1]!);
+  expect(ids.size).toBeGreaterThan(20);
+  expect([...ids].filter((id) => !STAT_DEFINITIONS[id])).toEqual([]);
 });

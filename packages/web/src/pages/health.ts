@@ -63,7 +63,7 @@ export function healthPage(v: View): void {
           [
             { head: 'Service', cell: (s) => s.target },
             { head: 'State', cell: (s) => upBadge(s.up) },
-            { head: 'Latency', cell: (s) => h('span', { 'data-value': s.latency_ms ?? '' }, fmtMs(s.latency_ms)), class: 'num' },
+            { head: 'Latency', title: 'Latency: time to the full answer (HTTP) or the accepted connection (TCP) of the latest check.', cell: (s) => h('span', { 'data-value': s.latency_ms ?? '' }, fmtMs(s.latency_ms)), class: 'num' },
             { head: 'Checked', cell: (s) => fmtAgo(s.at), class: 'num' },
           ],
           (s) => ({ 'data-target': s.target }),
@@ -168,7 +168,7 @@ export function healthPage(v: View): void {
                   ),
                 class: 'num',
               },
-              { head: 'Lag', cell: (t) => (t.lagSeconds === null ? '—' : fmtMs(t.lagSeconds * 1000)), class: 'num' },
+              { head: 'Lag', title: 'Lag: age of the watermark — every source commit before it is queryable in ClickHouse.', cell: (t) => (t.lagSeconds === null ? '—' : fmtMs(t.lagSeconds * 1000)), class: 'num' },
               { head: 'Last success', cell: (t) => fmtAgo(t.lastSuccessAt), class: 'num' },
             ],
             (t) => ({ 'data-etl-table': t.target, 'data-state': t.state }),

@@ -116,18 +116,19 @@ export function metricsPage(v: View): void {
         rows,
         [
           { head: 'Service', cell: (r) => h('a', { href: hrefOf('metrics', withParams(v.params, { service: r.service })) }, r.service || '(none)') },
-          { head: 'Requests', cell: (r) => h('span', { 'data-value': r.requests }, fmtInt(Number(r.requests))), class: 'num' },
+          { head: 'Requests', title: 'Requests: http_request_duration_ms samples (one per request) of the service in the range.', cell: (r) => h('span', { 'data-value': r.requests }, fmtInt(Number(r.requests))), class: 'num' },
           {
             head: 'Error rate',
+            title: 'Error rate: requests with status 5xx / all requests of the range, in percent.',
             cell: (r) => {
               const rate = Number(r.requests) > 0 ? (Number(r.errors) / Number(r.requests)) * 100 : 0;
               return h('span', { 'data-value': rate.toFixed(4), class: rate >= 5 ? 'bad' : rate >= 1 ? 'warn' : '' }, fmtPct(rate, 2));
             },
             class: 'num',
           },
-          { head: 'p50', cell: (r) => fmtMs(r.p50), class: 'num' },
-          { head: 'p95', cell: (r) => h('span', { 'data-value': r.p95 ?? '' }, fmtMs(r.p95)), class: 'num' },
-          { head: 'p99', cell: (r) => fmtMs(r.p99), class: 'num' },
+          { head: 'p50', title: 'p50: median request duration over the whole range (exact, from the raw samples).', cell: (r) => fmtMs(r.p50), class: 'num' },
+          { head: 'p95', title: 'p95: 95th percentile of request duration over the whole range (exact, from the raw samples), not an average of intervals.', cell: (r) => h('span', { 'data-value': r.p95 ?? '' }, fmtMs(r.p95)), class: 'num' },
+          { head: 'p99', title: 'p99: 99th percentile of request duration over the whole range (exact, from the raw samples).', cell: (r) => fmtMs(r.p99), class: 'num' },
         ],
         (r) => ({ 'data-service': r.service, ...(r.service === service ? { class: 'selected' } : {}) }),
       );
