@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { InternalError, UnavailableError, type Logger } from '@tidemark/core';
+import { DURABLE_START_PARAMS, WalSync } from './durability';
 import { frontend, MSG } from './protocol';
 
 /** Who holds the engine; told when someone else starts waiting for it. */
@@ -116,7 +117,7 @@ parentPort.on('message', async (req) => {
       const out = owned(db.execProtocolRawSync(req.data));
       parentPort.postMessage({ id: req.id, out }, [out.buffer]);
     } else if (req.op === 'open') {
-      db = new PGlite(req.dataDir);
+      db = new PGlite(req.dataDir, { startParams: [...PGlite.defaultStartParams, ...req.extraStartParams] });
       await db.waitReady;
       parentPort.postMessage({ id: req.id });
     } else if (req.op === 'close') {
@@ -141,6 +142,8 @@ type Reply = { id: number; out?: Uint8Array; error?: string };
  */
 export class Engine {
   readonly lock = new EngineLock();
+  /** Syncs the WAL after commits and the data files periodically (see durability.ts). */
+  readonly durability: WalSync;
   /** ParameterStatus pairs the backend reports at connection start, replayed to every client. */
   parameters: ReadonlyMap<string, string> = new Map();
   private nextId = 1;
@@ -154,6 +157,7 @@ export class Engine {
     private readonly lockPath: string,
     private readonly log: Logger,
   ) {
+    this.durability = new WalSync(dataDir);
     worker.on('message', (reply: Reply) => {
       const call = this.inflight.get(reply.id);
       this.inflight.delete(reply.id);
@@ -173,9 +177,9 @@ export class Engine {
       // A path (not memory:// or idb://) makes PGlite use NODEFS: every page
       // write goes straight to files under dataDir, so syncToFs is a no-op and
       // the raw calls need no flush step. PGlite runs Postgres with fsync off
-      // (-F): a process crash loses nothing committed (the OS has the pages;
-      // WAL replay runs on the next open), an OS crash may.
-      await engine.call({ op: 'open', dataDir });
+      // (-F), and its fsync calls are no-ops under WASM: `durability` (WalSync)
+      // syncs the WAL from this thread before a commit is answered.
+      await engine.call({ op: 'open', dataDir, extraStartParams: DURABLE_START_PARAMS });
       // One startup packet so the backend initialises its session as for a
       // client connection, and tells us the parameters to report to clients.
       const out = await engine.exec(frontend.startup({ user: 'postgres', database: 'postgres' }));

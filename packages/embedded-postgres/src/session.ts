@@ -310,6 +310,9 @@ export class ClientSession implements EngineHolder {
     if (state.atBoundary !== undefined) this.atBoundary = state.atBoundary;
     if (state.txStatus !== undefined) this.txStatus = state.txStatus;
     if (state.lastType !== 0) this.lastType = state.lastType;
+    // Idle again: any transaction in this batch has ended, so its commit record
+    // is in the WAL; it is on disk before the client hears of the commit.
+    if (state.txStatus === 'I') await this.engine.durability.syncWal();
     return out;
   }
 

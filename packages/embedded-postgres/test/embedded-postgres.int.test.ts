@@ -459,3 +459,36 @@ describe('postgres-secrets.json', () => {
     expect(fs.statSync(first.file).mode & 0o777).toBe(0o600);
   });
 });
+
+test('a commit is answered only after its WAL is synced; reads sync nothing; a clean stop syncs the data directory', async () => {
+  const dir = tempDir();
+  const pg = await start({ dataDir: dir });
+  const c = new Client({ connectionString: pg.url });
+  await c.connect();
+  try {
+    const t = table('durable');
+    await c.query(`CREATE TABLE ${t} (id int PRIMARY KEY, v text)`);
+    const before = pg.durability.walSyncs;
+    await c.query(`INSERT INTO ${t} VALUES (1, 'kept')`);
+    // The INSERT's autocommit wrote WAL, and the answer came after the sync.
+    expect(pg.durability.walSyncs).toBe(before + 1);
+    await c.query('BEGIN');
+    await c.query(`INSERT INTO ${t} VALUES (2, 'in a transaction')`);
+    // Inside a transaction nothing is committed yet: no sync is owed.
+    expect(pg.durability.walSyncs).toBe(before + 1);
+    await c.query('COMMIT');
+    expect(pg.durability.walSyncs).toBe(before + 2);
+    await c.query(`SELECT * FROM ${t}`);
+    await c.query('SELECT 1');
+    expect(pg.durability.walSyncs).toBe(before + 2);
+  } finally {
+    await c.end();
+  }
+  const passes = pg.durability.dataPasses;
+  await pg.close();
+  expect(pg.durability.dataPasses).toBe(passes + 1);
+  // WAL segments are kept, not recycled, so a stale pg_control still finds its WAL.
+  const again = await start({ dataDir: dir });
+  const r = await pool(again.url, 1).query<{ setting: string }>(`SELECT setting FROM pg_settings WHERE name = 'wal_recycle'`);
+  expect(r.rows[0]?.setting).toBe('off');
+});
