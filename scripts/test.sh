@@ -9,6 +9,7 @@ source scripts/lib/ensure-install.sh
 tm_ensure_node
 tm_ensure_install
 tm_ensure_chromium
+tm_ensure_deploy_tools
 tm_build
 
 echo "==> starting real services" >&2

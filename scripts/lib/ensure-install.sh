@@ -37,14 +37,15 @@ tm_build() {
   npx --no-install turbo run build --output-logs=errors-only >&2
 }
 
-# The dashboard's browser test (packages/web/test/dashboard.int.test.ts) drives
-# Debian's chromium through playwright-core. Installed once, only when missing;
-# without apt-get (or root/sudo) it says so and the test fails with the path.
-tm_ensure_chromium() {
-  local bin=${TIDEMARK_CHROMIUM:-/usr/bin/chromium}
+# Installs a Debian package when the command a test needs is missing: once,
+# as root or through passwordless sudo; otherwise it says what to run and the
+# test that needs it fails naming the path.
+#   tm_ensure_apt <binary path> <package> <what needs it>
+tm_ensure_apt() {
+  local bin=$1 pkg=$2 why=$3
   [ -x "$bin" ] && return 0
   if ! command -v apt-get >/dev/null 2>&1; then
-    echo "==> $bin is missing and apt-get is not available: install Chromium and set TIDEMARK_CHROMIUM to its path (the dashboard test needs it)" >&2
+    echo "==> $bin is missing and apt-get is not available: install $pkg ($why)" >&2
     return 0
   fi
   local sudo=''
@@ -52,12 +53,23 @@ tm_ensure_chromium() {
     if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
       sudo='sudo'
     else
-      echo "==> $bin is missing; run: sudo apt-get install -y chromium (the dashboard test needs it)" >&2
+      echo "==> $bin is missing; run: sudo apt-get install -y $pkg ($why)" >&2
       return 0
     fi
   fi
-  echo "==> installing chromium for the dashboard's browser test (apt-get install chromium; a minute or two, once)" >&2
-  if ! { $sudo apt-get install -y --no-install-recommends chromium >&2 || { $sudo apt-get update >&2 && $sudo apt-get install -y --no-install-recommends chromium >&2; }; }; then
-    echo "==> chromium could not be installed; the dashboard test will fail naming $bin" >&2
+  echo "==> installing $pkg for $why (apt-get install $pkg; a minute or two, once)" >&2
+  if ! { $sudo apt-get install -y --no-install-recommends "$pkg" >&2 || { $sudo apt-get update >&2 && $sudo apt-get install -y --no-install-recommends "$pkg" >&2; }; }; then
+    echo "==> $pkg could not be installed; $why will fail naming $bin" >&2
   fi
+}
+
+# The dashboard's browser test (packages/web/test/dashboard.int.test.ts) drives
+# Debian's chromium through playwright-core.
+tm_ensure_chromium() {
+  tm_ensure_apt "${TIDEMARK_CHROMIUM:-/usr/bin/chromium}" chromium "the dashboard's browser test"
+}
+
+# packages/deploy-tests runs the real `docker-compose config` over every compose combination.
+tm_ensure_deploy_tools() {
+  tm_ensure_apt /usr/bin/docker-compose docker-compose "the compose checks of packages/deploy-tests"
 }
