@@ -161,8 +161,13 @@ test.each(VARIANTS)(`%s: ${EVENTS} events, consumer SIGKILLed ${KILLS} times: ra
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    c.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
-    c.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+    const keep = (d: Buffer): void => {
+      output = (output + d.toString()).slice(-20_000);
+      // CRASH_CONSUMER_LOG=<file>: every consumer process's output, to see a stall as it happens.
+      if (process.env.CRASH_CONSUMER_LOG) fs.appendFileSync(process.env.CRASH_CONSUMER_LOG, d);
+    };
+    c.stdout?.on('data', keep);
+    c.stderr?.on('data', keep);
     return c;
   };
 

@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Pool } from 'pg';
-import { backoffDelay, classifyError, counter, gauge, type ClickHouse, type Logger, type Registry, type TidemarkError } from '@tidemark/core';
+import { backoffDelay, classifyError, counter, gauge, retry, type ClickHouse, type Logger, type Registry, type TidemarkError } from '@tidemark/core';
 import { insertLines } from '../clickhouse/writer';
 import { filterLanded } from '../dedup/landed';
 import type { ResendWindow } from '../dedup/resend-window';
@@ -56,6 +56,8 @@ export class IngestConsumer {
   private readonly log: Logger;
   private lagTimer: NodeJS.Timeout | undefined;
   private paused = false;
+  private stopped = false;
+  private restartTimer: NodeJS.Timeout | undefined;
   private readonly m;
 
   constructor(private readonly opts: IngestConsumerOptions) {
@@ -86,8 +88,32 @@ export class IngestConsumer {
 
   async start(): Promise<void> {
     const { kafka, topics } = this.opts;
-    this.dlq = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await this.dlq.connect();
+    // kafkajs restarts its consumer after a crash only when the root cause is a retriable
+    // Kafka error. Anything else (Postgres or ClickHouse refusing, a replay that must
+    // refetch) left the process running with no consumer and the partitions unread: seen
+    // in a crash test run where a consumer started while the broker restarted. Such a
+    // crash restarts the consumer here; the uncommitted batch is replayed.
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.stopped) return;
+      this.log.error({ err: payload.error.message }, 'Kafka consumer stopped on an error kafkajs does not retry; starting it again in 5 s');
+      this.scheduleRestart(5_000);
+    });
+    // The broker may be restarting when this process starts: retried like a store at startup.
+    await retry(
+      async () => {
+        this.dlq ??= kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+        await this.dlq.connect();
+        await this.runConsumer();
+      },
+      { retries: 12, initialDelayMs: 500, maxDelayMs: 10_000, dependency: 'kafka', onRetry: (err, attempt, delayMs) => this.log.warn({ err: err.message, attempt, delayMs }, 'Kafka not reachable at consumer start; retrying') },
+    );
+    this.lagTimer = setInterval(() => void this.reportLag().catch((err: unknown) => this.log.debug({ err }, 'lag report failed')), 10_000);
+    this.lagTimer.unref();
+    this.log.info({ groupId: this.opts.groupId, topics: [topics.events, topics.metrics, topics.logs] }, 'ingest consumer running');
+  }
+
+  private async runConsumer(): Promise<void> {
+    const { topics } = this.opts;
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [topics.events, topics.metrics, topics.logs], fromBeginning: true });
     await this.consumer.run({
@@ -96,12 +122,26 @@ export class IngestConsumer {
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.onBatch(payload),
     });
-    this.lagTimer = setInterval(() => void this.reportLag().catch((err: unknown) => this.log.debug({ err }, 'lag report failed')), 10_000);
-    this.lagTimer.unref();
-    this.log.info({ groupId: this.opts.groupId, topics: [topics.events, topics.metrics, topics.logs] }, 'ingest consumer running');
+  }
+
+  private scheduleRestart(delayMs: number): void {
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      if (this.stopped) return;
+      this.runConsumer().then(
+        () => this.log.info('Kafka consumer running again'),
+        (err: unknown) => {
+          this.log.error({ err: (err as Error).message }, 'Kafka consumer did not start again; next try in 10 s');
+          void this.consumer.disconnect().catch(() => undefined);
+          this.scheduleRestart(10_000);
+        },
+      );
+    }, delayMs);
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
     clearInterval(this.lagTimer);
     await this.consumer.disconnect();
     await this.dlq?.disconnect();
