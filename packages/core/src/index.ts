@@ -21,3 +21,4 @@ export * from './http/body';
 export * from './metrics';
 export * from './http/ops';
 export { Scheduler, type ScheduledJob } from './schedule/scheduler';
+export { generatePassword, readOrCreateSecrets } from './config/secrets-file';

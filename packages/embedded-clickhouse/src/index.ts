@@ -2,5 +2,5 @@ export { startEmbeddedClickHouse, type EmbeddedClickHouse, type EmbeddedClickHou
 export { ChdbEngine } from './engine';
 export { embeddedUsers } from './users';
 export { spawnEmbeddedClickHouse, type SpawnedClickHouse } from './spawn';
-export { resolveClickHouseCredentials, readOrCreateSecrets, generatePassword, CLICKHOUSE_SECRETS_FILE, type ClickHouseCredentials, type ResolvedClickHouseCredentials } from './secrets';
+export { resolveClickHouseCredentials, CLICKHOUSE_SECRETS_FILE, type ClickHouseCredentials, type ResolvedClickHouseCredentials } from './secrets';
 export { checkStatement, buildCatalogue, HostAccessDenied, tokenize } from './guard';

@@ -1,7 +1,6 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
+
 import path from 'node:path';
-import { ConfigError } from '@tidemark/core';
+import { generatePassword, readOrCreateSecrets } from '@tidemark/core';
 
 /** File in the platform's data directory (TIDEMARK_DATA_DIR) holding the embedded Postgres user and generated password, mode 0600. */
 export const POSTGRES_SECRETS_FILE = 'postgres-secrets.json';
@@ -34,27 +33,6 @@ function isCredentials(v: unknown): v is PostgresCredentials {
  */
 export function resolvePostgresCredentials(dataDir: string): ResolvedPostgresCredentials {
   const file = path.join(path.resolve(dataDir), POSTGRES_SECRETS_FILE);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  try {
-    const fd = fs.openSync(file, 'wx', 0o600);
-    const credentials = { user: EMBEDDED_POSTGRES_USER, password: crypto.randomBytes(32).toString('base64url') };
-    try {
-      fs.writeFileSync(fd, `${JSON.stringify(credentials, null, 2)}\n`);
-      fs.fchmodSync(fd, 0o600);
-    } finally {
-      fs.closeSync(fd);
-    }
-    return { credentials, file, created: true };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
-  if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new ConfigError(`${file} is not valid JSON (${(err as Error).message}); remove it to generate a new password`, { context: { keys: [] } });
-  }
-  if (!isCredentials(parsed)) throw new ConfigError(`${file} does not hold a user and password; remove it to generate new ones`, { context: { keys: [] } });
-  return { credentials: parsed, file, created: false };
+  const { value, created } = readOrCreateSecrets(file, () => ({ user: EMBEDDED_POSTGRES_USER, password: generatePassword() }), isCredentials);
+  return { credentials: value, file, created };
 }
