@@ -47,9 +47,10 @@ test('the shipped metadata migrations apply once and are idempotent', async () =
 
 test('concurrent migrators apply each file exactly once', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-pgmig-'));
-  fs.writeFileSync(path.join(dir, '0101_a.sql'), 'CREATE TABLE conc_a (id int PRIMARY KEY);');
-  // Not idempotent on purpose: a second application would fail.
-  fs.writeFileSync(path.join(dir, '0102_b.sql'), 'CREATE TABLE conc_b (id int); INSERT INTO conc_b VALUES (1);');
+  fs.writeFileSync(path.join(dir, '9101_a.sql'), 'CREATE TABLE conc_a (id int PRIMARY KEY);');
+  // Not idempotent on purpose: a second application would fail. Versions 91xx:
+  // the shipped migrations (applied to this schema by the test above) use 01xx-03xx.
+  fs.writeFileSync(path.join(dir, '9102_b.sql'), 'CREATE TABLE conc_b (id int); INSERT INTO conc_b VALUES (1);');
   const a = schemaPool();
   const b = schemaPool();
   const reports = await Promise.all([migratePostgres({ pool: a, dir, logger }), migratePostgres({ pool: b, dir, logger })]);
