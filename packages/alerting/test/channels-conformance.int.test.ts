@@ -543,7 +543,7 @@ describe('WhatsApp Cloud API (Meta)', () => {
           provider: 'meta',
           to: ['+8613800138000'],
           template_name: 'tidemark_alert_3',
-          template_parameters: ['{{ title }}', '{{#each alerts}}{{ summary }}\n{{/each}}', '{{ severity }}'],
+          template_parameters: ['{{ title }}', '{% for a in alerts %}{{ a.summary }}\n{% endfor %}', '{{ severity }}'],
           template_parameters_max_chars: 600,
         },
       ],
@@ -615,7 +615,7 @@ describe('Twilio', () => {
     const projectId = await env.createProject();
     vendor.reset(created('MM00000000000000000000000000000001'));
     const policy: PolicyInput = {
-      channels: [{ name: 'wa-tw', type: 'whatsapp', provider: 'twilio', to: ['+8613800138001'], content_sid: 'HX' + 'a'.repeat(32), content_variables: { '1': '{{ title }}', '2': '{{#each alerts}}{{ summary }}\n{{/each}}' } }],
+      channels: [{ name: 'wa-tw', type: 'whatsapp', provider: 'twilio', to: ['+8613800138001'], content_sid: 'HX' + 'a'.repeat(32), content_variables: { '1': '{{ title }}', '2': '{% for a in alerts %}{{ a.summary }}\n{% endfor %}' } }],
       routes: [{ channels: ['wa-tw'] }],
     };
     const out = await deliver(policy, 'wa-tw', [notification(projectId)], { projectId, recipient: '+8613800138001' });

@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 /** A template that shows which alert changes (dedup keys) a message carries, so any receiver can count them. */
-const KEYED = 'KEYS{{#each alerts}}{{#if isNew}} [{{ dedupKey }}]{{/if}}{{/each}} {{ title }}';
+const KEYED = 'KEYS{% for a in alerts %}{% if a.isNew %} [{{ a.dedupKey }}]{% endif %}{% endfor %} {{ title }}';
 
 function allChannels(keyed: boolean): PolicyInput {
   const t = keyed ? { template: KEYED } : {};

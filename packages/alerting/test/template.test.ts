@@ -1,3 +1,4 @@
+import { templateSchema } from '../src/rules/schema';
 import { compileTemplate, TemplateError } from '../src/util/template';
 
 describe('templates', () => {
@@ -7,11 +8,13 @@ describe('templates', () => {
     expect(t.render({})).toBe('CPU % on  (n/a) ');
   });
 
-  test('each over arrays and objects, with @index and scopes; if/else/unless; whitespace control', () => {
-    const t = compileTemplate('{{#each alerts}}{{ @index }}:{{ rule }}{{#if isNew}}*{{else}}-{{/if}}{{#each labels}}[{{ key }}={{ value }}]{{/each}}{{ project }} {{~/each}}');
+  // The cases of the Handlebars-style language templates used before Liquid, written in Liquid; same data, same output.
+  test('for over arrays and objects, with forloop.index0 and scopes; if/else/unless; whitespace control', () => {
+    const t = compileTemplate('{% for a in alerts %}{{ forloop.index0 }}:{{ a.rule }}{% if a.isNew %}*{% else %}-{% endif %}{% for l in a.labels %}[{{ l[0] }}={{ l[1] }}]{% endfor %}{{ project }} {%- endfor %}');
     expect(t.render({ project: 'P', alerts: [{ rule: 'a', isNew: true, labels: { h: '1' } }, { rule: 'b', isNew: false, labels: {} }] })).toBe('0:a*[h=1]P1:b-P');
-    expect(compileTemplate('{{#unless xs}}none{{/unless}}{{#each xs}}x{{else}}empty{{/each}}').render({ xs: [] })).toBe('noneempty');
-    expect(compileTemplate('{{#if status | eq:"firing"}}F{{/if}}{{#if v | gt:3}}big{{/if}}').render({ status: 'firing', v: 4 })).toBe('Fbig');
+    expect(compileTemplate('{% unless xs.size > 0 %}none{% endunless %}{% for x in xs %}x{% else %}empty{% endfor %}').render({ xs: [] })).toBe('noneempty');
+    expect(compileTemplate('{% if status | eq: "firing" %}F{% endif %}{% if v | gt: 3 %}big{% endif %}').render({ status: 'firing', v: 4 })).toBe('Fbig');
+    expect(compileTemplate('{% if status == "firing" %}F{% endif %}{% if v > 3 %}big{% endif %}').render({ status: 'firing', v: 4 })).toBe('Fbig');
   });
 
   test('escape applies to values only, never to the template text', () => {
@@ -27,10 +30,39 @@ describe('templates', () => {
 
   test('compile errors name the problem and its position', () => {
     expect(() => compileTemplate('a {{ b')).toThrow(new TemplateError('unclosed "{{" at 2', 2));
-    expect(() => compileTemplate('{{#each x}}y')).toThrow(/\{\{#each\}\} is never closed/);
-    expect(() => compileTemplate('{{#if x}}y{{/each}}')).toThrow(/expected \{\{\/if\}\} but found \{\{\/each\}\} at 10/);
+    expect(() => compileTemplate('{% for a in x %}y')).toThrow(/\{% for a in x %\} at 0 is never closed/);
+    expect(() => compileTemplate('{% if x %}y{% endfor %}')).toThrow(/unexpected \{% endfor %\} at 11/);
     expect(() => compileTemplate('{{ x | shout }}')).toThrow(/unknown filter "shout" at 0/);
-    expect(() => compileTemplate('{{ a b }}')).toThrow(/"a b" is not a value path/);
-    expect(() => compileTemplate('{{#loop x}}{{/loop}}')).toThrow(/unknown block/);
+    expect(() => compileTemplate('{{ a b }}')).toThrow(/"a b" is not a value/);
+    expect(() => compileTemplate('{% loop x %}{% endloop %}')).toThrow(/unknown tag "loop" at 0/);
+  });
+
+  test('the Handlebars blocks of the earlier language are compile errors that give the Liquid form', () => {
+    expect(() => compileTemplate('{{#each alerts}}x{{/each}}')).toThrow(/\{\{#each alerts\}\} is Handlebars; templates are Liquid: write \{% for item in alerts %\}/);
+    expect(() => compileTemplate('a{{#if isFiring}}x{{/if}}')).toThrow(/\{\{#if isFiring\}\} is Handlebars; .*\{% if isFiring %\}…\{% endif %\} at 1/);
+    expect(() => compileTemplate('{{ x ~}}')).toThrow(/whitespace control in Liquid is \{\{- x -\}\}/);
+  });
+
+  test('sandbox: no file access, bounded render time, escape cannot be skipped', () => {
+    for (const tag of ['{% include "/etc/passwd" %}', '{% render "package.json" %}', '{% layout "x" %}']) expect(() => compileTemplate(tag)).toThrow(/is not available in notification templates/);
+    const started = Date.now();
+    const out = compileTemplate('{% for i in (1..100000000) %}{% for j in (1..100000000) %}x{% endfor %}{% endfor %}').render({});
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(out).toMatch(/^\[template not rendered: .*(template render|memory alloc) limit exceeded/);
+    expect(compileTemplate('{{ x | raw }}').render({ x: '<' }, (s) => s.replace(/</g, '&lt;'))).toBe('&lt;');
+  });
+
+  test('rendering never throws: odd data renders as text', () => {
+    const t = compileTemplate('{{ a }}|{{ a.b.c }}|{{ n | round: 2 }}|{{ o }}|{{ xs | join }}');
+    expect(t.render({ a: null, n: 'x', o: { k: [1] }, xs: [1, 'b'] })).toBe('||x|{"k":[1]}|1, b');
+    expect(t.render(null)).toBe('||||');
+    expect(compileTemplate('{{ __proto__ }}{{ constructor.name }}{{ x.constructor }}').render({ x: {} })).toBe('');
+  });
+
+  test('an unknown filter fails rule validation at its field', () => {
+    const r = templateSchema.safeParse('CPU {{ value | rnd: 1 }}');
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.message).toMatch(/^invalid template: unknown filter "rnd" at 4; filters: Liquid's standard ones and round, upper/);
+    expect(templateSchema.safeParse('CPU {{ value | round: 1 }}% on {{ labels.host | upcase }}').success).toBe(true);
   });
 });

@@ -17,14 +17,14 @@ export type EmailConfig = z.output<typeof emailConfigSchema>;
 
 const TEMPLATE = `{{ title }}
 
-{{#each alerts}}{{ status | upper }} [{{ severity }}] {{ rule }}{{#if acknowledged}} (acknowledged){{/if}}
-{{#each labels}}  {{ key }}: {{ value }}
-{{/each}}{{#if valueText}}  value: {{ valueText }}
-{{/if}}{{#each annotations}}  {{ key }}: {{ value }}
-{{/each}}  since: {{ startsAt | time }}{{#if endsAt}}, resolved: {{ endsAt | time }}{{/if}}
+{% for a in alerts %}{{ a.status | upper }} [{{ a.severity }}] {{ a.rule }}{% if a.acknowledged %} (acknowledged){% endif %}
+{% for l in a.labels %}  {{ l[0] }}: {{ l[1] }}
+{% endfor %}{% if a.valueText %}  value: {{ a.valueText }}
+{% endif %}{% for n in a.annotations %}  {{ n[0] }}: {{ n[1] }}
+{% endfor %}  since: {{ a.startsAt | time }}{% if a.endsAt %}, resolved: {{ a.endsAt | time }}{% endif %}
 
-{{/each}}{{#if omitted}}... and {{ omitted }} more alerts
-{{/if}}-- 
+{% endfor %}{% if omitted %}... and {{ omitted }} more alerts
+{% endif %}-- 
 Tidemark alerting, project {{ projectId }}, notification {{ idempotencyKey }}
 `;
 

@@ -83,9 +83,9 @@ export function truncateBytes(s: string, max: number): string {
 
 /** The plain-text template shared in spirit by the short-message channels. */
 export const PLAIN_TEMPLATE = `{{ title }}
-{{#each alerts}}- {{ status | upper }} [{{ severity }}] {{ rule }}{{#if labelText}} {{ labelText }}{{/if}}{{#if valueText}} value={{ valueText }}{{/if}}{{#if summary}}: {{ summary }}{{/if}}
-{{/each}}{{#if omitted}}... and {{ omitted }} more
-{{/if}}`;
+{% for a in alerts %}- {{ a.status | upper }} [{{ a.severity }}] {{ a.rule }}{% if a.labelText %} {{ a.labelText }}{% endif %}{% if a.valueText %} value={{ a.valueText }}{% endif %}{% if a.summary %}: {{ a.summary }}{% endif %}
+{% endfor %}{% if omitted %}... and {{ omitted }} more
+{% endif %}`;
 
 /**
  * A WhatsApp template parameter as Meta accepts it: no newline or tab and no

@@ -12,8 +12,8 @@ export const slackConfigSchema = z.strictObject({
 export type SlackConfig = z.output<typeof slackConfigSchema>;
 
 const TEMPLATE = `*{{ title }}*
-{{#each alerts}}{{#if isFiring}}:red_circle:{{else}}:large_green_circle:{{/if}} *{{ severity }}* {{ rule }}{{#if labelText}} \`{{ labelText }}\`{{/if}}{{#if valueText}} value={{ valueText }}{{/if}}{{#if summary}}: {{ summary }}{{/if}}
-{{/each}}{{#if omitted}}... and {{ omitted }} more{{/if}}`;
+{% for a in alerts %}{% if a.isFiring %}:red_circle:{% else %}:large_green_circle:{% endif %} *{{ a.severity }}* {{ a.rule }}{% if a.labelText %} \`{{ a.labelText }}\`{% endif %}{% if a.valueText %} value={{ a.valueText }}{% endif %}{% if a.summary %}: {{ a.summary }}{% endif %}
+{% endfor %}{% if omitted %}... and {{ omitted }} more{% endif %}`;
 
 /** Slack's mrkdwn control characters, escaped in interpolated values only. */
 const escapeMrkdwn = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -15,8 +15,8 @@ export type SmsConfig = z.output<typeof smsConfigSchema>;
 
 // Plain ASCII so a message stays in the GSM alphabet where possible.
 const TEMPLATE = `{{ title }}
-{{#each alerts}}{{ status | upper }} {{ severity }} {{ rule }}{{#if labelText}} {{ labelText }}{{/if}}{{#if valueText}} ={{ valueText }}{{/if}}
-{{/each}}`;
+{% for a in alerts %}{{ a.status | upper }} {{ a.severity }} {{ a.rule }}{% if a.labelText %} {{ a.labelText }}{% endif %}{% if a.valueText %} ={{ a.valueText }}{% endif %}
+{% endfor %}`;
 
 /** SMS through Twilio's Messages API. */
 export const smsChannel = {

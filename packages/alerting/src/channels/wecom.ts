@@ -16,8 +16,8 @@ export const wecomConfigSchema = z.strictObject({
 export type WecomConfig = z.output<typeof wecomConfigSchema>;
 
 const TEMPLATE = `**{{ title }}**
-{{#each alerts}}> {{#if isFiring}}<font color="warning">FIRING</font>{{else}}<font color="info">RESOLVED</font>{{/if}} [{{ severity }}] {{ rule }}{{#if labelText}} {{ labelText }}{{/if}}{{#if valueText}} value={{ valueText }}{{/if}}{{#if summary}}: {{ summary }}{{/if}}
-{{/each}}{{#if omitted}}... and {{ omitted }} more{{/if}}`;
+{% for a in alerts %}> {% if a.isFiring %}<font color="warning">FIRING</font>{% else %}<font color="info">RESOLVED</font>{% endif %} [{{ a.severity }}] {{ a.rule }}{% if a.labelText %} {{ a.labelText }}{% endif %}{% if a.valueText %} value={{ a.valueText }}{% endif %}{% if a.summary %}: {{ a.summary }}{% endif %}
+{% endfor %}{% if omitted %}... and {{ omitted }} more{% endif %}`;
 
 /**
  * The text format shows its content verbatim: the markdown template's `**` and
