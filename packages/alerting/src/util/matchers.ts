@@ -1,9 +1,16 @@
+import { RE2JS } from 're2js';
 import { z } from 'zod';
 
 /**
  * Label matchers with Alertmanager semantics: `=`, `!=`, `=~`, `!~`; regexes
  * are anchored at both ends; a missing label matches as the empty string.
  * Used by routes, silences and maintenance windows alike.
+ *
+ * Regexes run on re2js, RE2's syntax and linear-time matching as in
+ * Alertmanager (Go's regexp): a user's pattern such as `(a+)+$` cannot
+ * stall the event loop the way a backtracking RegExp does, and RE2-only
+ * syntax errors (backreferences, lookaround) are reported where the
+ * matcher is written.
  */
 export type MatchOp = '=' | '!=' | '=~' | '!~';
 
@@ -23,12 +30,13 @@ export function parseMatcher(text: string): Matcher | string {
   return { name: m[1] as string, op: m[2] as MatchOp, value };
 }
 
-const regexCache = new Map<string, RegExp>();
+const regexCache = new Map<string, RE2JS>();
 
-function anchored(re: string): RegExp {
+/** Compiled as Alertmanager does: `^(?:re)$`. @throws re2js' syntax error for a pattern RE2 rejects. */
+function anchored(re: string): RE2JS {
   let r = regexCache.get(re);
   if (!r) {
-    r = new RegExp(`^(?:${re})$`);
+    r = RE2JS.compile(`^(?:${re})$`);
     if (regexCache.size > 10_000) regexCache.clear();
     regexCache.set(re, r);
   }
