@@ -44,6 +44,11 @@ CREATE TABLE IF NOT EXISTS tidemark.ingest_warnings_v1_dist ON CLUSTER 'tidemark
 AS tidemark.ingest_warnings_v1
 ENGINE = Distributed('tidemark', 'tidemark', 'ingest_warnings_v1', cityHash64(project_id));
 
+-- The collector's acknowledgement audit results (clickhouse/0005_ingest_audit.sql).
+CREATE TABLE IF NOT EXISTS tidemark.ingest_audit_v1_dist ON CLUSTER 'tidemark'
+AS tidemark.ingest_audit_v1
+ENGINE = Distributed('tidemark', 'tidemark', 'ingest_audit_v1', cityHash64(project_id));
+
 -- Rollups (AggregatingMergeTree): query them with the same -Merge functions as the local tables.
 CREATE TABLE IF NOT EXISTS tidemark.events_1m_v1_dist ON CLUSTER 'tidemark'
 AS tidemark.events_1m_v1

@@ -128,14 +128,26 @@ rules:
 
 test('built-in rules: all pass validation against the migrated schema and are off unless configured', async () => {
   const project = await env.createProject();
-  expect(builtinRuleNames()).toEqual(['HighCpuUsage', 'HighMemoryUsage', 'HighHttpErrorRate', 'HighLatencyP95', 'DatabaseDown', 'OrderVolumeDrop', 'OverdueServiceRecords', 'LowStock']);
+  expect(builtinRuleNames()).toEqual([
+    'HighCpuUsage',
+    'HighMemoryUsage',
+    'HighHttpErrorRate',
+    'HighLatencyP95',
+    'DatabaseDown',
+    'OrderVolumeDrop',
+    'OverdueServiceRecords',
+    'LowStock',
+    'EtlTableDiverged',
+    'EtlRowsQuarantined',
+    'IngestAcknowledgedRowsLost',
+  ]);
   const off = await loadRuleSources({ meta: env.pool, readonly: env.ro, config: env.config({ ALERTING_BUILTIN_PROJECT: project }), logger: env.logger });
   expect(off.builtin).toEqual({ created: 0, updated: 0, unchanged: 0, deleted: 0, problems: [] });
   const on = await loadRuleSources({ meta: env.pool, readonly: env.ro, config: env.config({ ALERTING_BUILTIN_PROJECT: project, ALERTING_BUILTIN_RULES: 'all' }), logger: env.logger });
   expect(on.builtin.problems).toEqual([]);
-  expect(on.builtin.created).toBe(8);
+  expect(on.builtin.created).toBe(11);
   const some = await sync('builtin', [builtinRuleFile('LowStock, DatabaseDown, NoSuchRule', project)]);
-  expect(some.deleted).toBe(6);
+  expect(some.deleted).toBe(9);
   expect(some.problems).toEqual([{ file: 'ALERTING_BUILTIN_RULES', field: 'NoSuchRule', message: expect.stringMatching(/^no built-in rule named "NoSuchRule"; built-ins: HighCpuUsage, /) }]);
 });
 
@@ -194,6 +206,32 @@ test('built-in rules fire on the data they are written for (backtest over the mi
     format: 'JSONEachRow',
   });
 
+  // ETL status (the etl role's mirror): one table whose last reconciliation found 3 rows different
+  // (1 missing key is its quarantined row and does not count), one clean table, and another project's diverged table
+  // (table keys are unique across projects: <source>.<schema>.<table>, the etl role's key in Postgres too).
+  const status = (p: string, table: string, fig: { missing: number; changed: number; quarantined: number }) => ({
+    table_key: `src.public.${table}`, project_id: p, source: 'src', target_table: `biz_${table}`, mode: 'cursor', phase: 'incremental', state: 'ok',
+    last_success_at: iso(T - M), last_error: '', consecutive_failures: 0, lag_seconds: 1, rows_synced: 100, stall_after_seconds: 300,
+    recon_at: iso(T - 2 * M), recon_source_rows: 100, recon_target_rows: 100, recon_missing: fig.missing, recon_extra: 0, recon_repaired: fig.changed,
+    content_at: iso(T - 2 * M), content_changed: fig.changed, content_repaired: fig.changed, content_remaining: 0, content_changed_total: fig.changed, content_repaired_total: fig.changed,
+    quarantined_rows: fig.quarantined, quarantined_since: fig.quarantined ? iso(T - 60 * M) : null, slot_lag_bytes: null, updated_at: iso(T - M),
+  });
+  await env.rw.client.insert({
+    table: 'etl_sync_status_v1',
+    values: [status(project, 'orders', { missing: 1, changed: 3, quarantined: 1 }), status(project, 'customers', { missing: 0, changed: 0, quarantined: 0 }), status(other, 'other_orders', { missing: 9, changed: 9, quarantined: 9 })],
+    format: 'JSONEachRow',
+  });
+  // Acknowledgement audit runs: 5 acknowledged events lost in the run at +2m; the runs stop after +3m.
+  const audit = (p: string, signal: string, at: number, acknowledged: number, landed: number) => ({
+    project_id: p, signal, checked_at: iso(at), from_minute: iso(at - 65 * M).slice(0, 16) + ':00', to_minute: iso(at - 5 * M).slice(0, 16) + ':00', grace_seconds: 300,
+    acknowledged, landed, lost: Math.max(0, acknowledged - landed), unacknowledged: Math.max(0, landed - acknowledged), differing_minutes: acknowledged === landed ? 0 : 1, collector: 'c1',
+  });
+  await env.rw.client.insert({
+    table: 'ingest_audit_v1',
+    values: [audit(project, 'events', T, 100, 100), audit(project, 'logs', T, 7, 7), audit(project, 'events', T + 2 * M, 105, 100), audit(project, 'events', T + 3 * M, 105, 100), audit(other, 'metrics', T + 2 * M, 50, 1)],
+    format: 'JSONEachRow',
+  });
+
   const file = builtinRuleFile('all', project);
   const fired: Record<string, string[]> = {};
   for (const r of file.rules) {
@@ -212,6 +250,9 @@ test('built-in rules fire on the data they are written for (backtest over the mi
     OrderVolumeDrop: [' WARNING +15m'],
     OverdueServiceRecords: [' WARNING +0m'],
     LowStock: ['product_id=p1,product=草莓 WARNING +1m'],
+    EtlTableDiverged: ['table=src.public.orders,target=biz_orders WARNING +0m'],
+    EtlRowsQuarantined: ['table=src.public.orders,target=biz_orders WARNING +0m'],
+    IngestAcknowledgedRowsLost: ['signal=events CRITICAL +2m'],
   });
 });
 

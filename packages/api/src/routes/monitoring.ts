@@ -21,6 +21,38 @@ export function latestMetrics(ch: ClickHouse) {
 const SYSTEM = ['system_cpu_percent', 'system_memory_percent', 'system_disk_used_percent', 'system_load1', 'system_load5', 'system_load15', 'system_processes', 'system_network_rx_bytes_total', 'system_network_tx_bytes_total'];
 const DATABASE = ['db_up', 'postgres_connections', 'postgres_slow_statements', 'clickhouse_parts', 'clickhouse_merges', 'kafka_consumer_lag', 'redis_memory_bytes', 'redis_connected_clients'];
 
+const auditRow = z.object({
+  signal: z.string(),
+  last_checked: z.string(),
+  from_text: z.string(),
+  to_text: z.string(),
+  grace: z.coerce.number(),
+  acked: z.coerce.number(),
+  stored: z.coerce.number(),
+  lost_rows: z.coerce.number(),
+  unacked: z.coerce.number(),
+  differing: z.coerce.number(),
+  by_collector: z.string(),
+});
+
+const auditResponse = z.object({
+  signals: z.array(
+    z.object({
+      signal: z.string(),
+      checkedAt: z.string().describe('When the latest audit run compared this signal'),
+      from: z.string().describe('First compared minute (UTC, inclusive)'),
+      to: z.string().describe('End of the compared minutes (UTC, exclusive): minutes younger than the grace period are not compared yet'),
+      graceSeconds: z.number(),
+      acknowledged: z.number().describe('Rows the collector acknowledged (HTTP 200) with a timestamp in the compared minutes'),
+      landed: z.number().describe('Rows stored in ClickHouse with a timestamp in the compared minutes'),
+      lost: z.number().describe('acknowledged − landed where positive: rows the platform said it had and does not'),
+      unacknowledged: z.number().describe('landed − acknowledged where positive: rows written straight into Kafka, or duplicates'),
+      differingMinutes: z.number().describe('Compared minutes where acknowledged and landed differ'),
+      collector: z.string(),
+    }),
+  ),
+});
+
 /** The requirements' monitoring endpoints (/api/analytics-monitoring/monitoring/...), from the monitor role's metrics. */
 export function monitoringRoutes(deps: { clickhouse: ClickHouse; kv: KeyValueStore }): AnyRoute[] {
   const latest = latestMetrics(deps.clickhouse);
@@ -32,6 +64,21 @@ export function monitoringRoutes(deps: { clickhouse: ClickHouse; kv: KeyValueSto
           FROM events_1m_v1 WHERE project_id = {project:String} AND bucket >= m - INTERVAL 1 MINUTE AND bucket <= m`,
     params: z.object({ project: z.string() }),
     row: z.object({ last_minute: z.coerce.number(), this_minute: z.coerce.number(), minute_start: z.string() }),
+  });
+  // The latest run of the collector's acknowledgement audit per signal (ingest_audit_v1, clickhouse/0005).
+  const auditQuery = deps.clickhouse.query({
+    name: 'monitoring.ingest_audit',
+    // Aliases differ from the column names: an alias named like a column would replace it in WHERE and in argMax.
+    sql: `SELECT signal, toString(max(checked_at)) AS last_checked, toString(argMax(from_minute, checked_at)) AS from_text,
+                 toString(argMax(to_minute, checked_at)) AS to_text, argMax(grace_seconds, checked_at) AS grace,
+                 argMax(acknowledged, checked_at) AS acked, argMax(landed, checked_at) AS stored, argMax(lost, checked_at) AS lost_rows,
+                 argMax(unacknowledged, checked_at) AS unacked, argMax(differing_minutes, checked_at) AS differing,
+                 argMax(collector, checked_at) AS by_collector
+          FROM ingest_audit_v1
+          WHERE project_id = {project:String} AND checked_at > now64(3) - toIntervalMinute({minutes:UInt32})
+          GROUP BY signal ORDER BY signal`,
+    params: z.object({ project: z.string(), minutes: z.number().int() }),
+    row: auditRow,
   });
   const base = '/api/analytics-monitoring/monitoring';
   const sinceQuery = z.object({ minutes: z.coerce.number().int().min(1).max(1440).default(10) });
@@ -66,6 +113,35 @@ export function monitoringRoutes(deps: { clickhouse: ClickHouse; kv: KeyValueSto
       async handler({ principal, query }) {
         const rows = await latest(principal.projectId, ['db_up'], query.minutes);
         return { databases: rows.map((r) => ({ db: r.labels.db ?? '', kind: r.labels.kind ?? '', up: r.value === 1, at: r.at })) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: `${base}/health/ingest-audit`,
+      summary: "Acknowledgement audit of the project's ingest: per signal, rows the collector acknowledged vs rows landed in ClickHouse over the compared minutes of the latest run, and the difference (lost, unacknowledged)",
+      tag: 'monitoring',
+      auth: 'read',
+      query: sinceQuery,
+      response: auditResponse,
+      async handler({ principal, query }) {
+        const rows = await auditQuery({ project: principal.projectId, minutes: query.minutes });
+        // ClickHouse prints UTC times as "YYYY-MM-DD hh:mm:ss[.mmm]" (the columns are UTC).
+        const utc = (t: string): string => `${t.replace(' ', 'T')}Z`;
+        return {
+          signals: rows.map((r) => ({
+            signal: r.signal,
+            checkedAt: utc(r.last_checked),
+            from: utc(r.from_text),
+            to: utc(r.to_text),
+            graceSeconds: r.grace,
+            acknowledged: r.acked,
+            landed: r.stored,
+            lost: r.lost_rows,
+            unacknowledged: r.unacked,
+            differingMinutes: r.differing,
+            collector: r.by_collector,
+          })),
+        };
       },
     }),
     route({

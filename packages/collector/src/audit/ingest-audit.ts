@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { gauge, type ClickHouse, type KeyValueStore, type Logger, type Registry } from '@tidemark/core';
 import { z } from 'zod';
 import type { SignalName } from '../signals';
@@ -11,6 +12,8 @@ export interface IngestAuditOptions {
   projects(): Promise<string[]>;
   logger: Logger;
   metrics: Registry;
+  /** Names this collector in ingest_audit_v1 (several collectors each record their own runs); default: the host name. */
+  collector?: string;
 }
 
 /** The audit of one project over the horizon, as /v1/status shows it and the API can read it from the store. */
@@ -35,7 +38,25 @@ const LANDED_SQL: Record<SignalName, string> = {
 };
 
 const SIGNALS: readonly SignalName[] = ['events', 'metrics', 'logs'];
+
+/** One row of ingest_audit_v1 (clickhouse/0005_ingest_audit.sql): a project's signal in one audit run. */
+const auditRow = z.object({
+  project_id: z.string(),
+  signal: z.string(),
+  checked_at: z.string(),
+  from_minute: z.string(),
+  to_minute: z.string(),
+  grace_seconds: z.number().int().nonnegative(),
+  acknowledged: z.number().int().nonnegative(),
+  landed: z.number().int().nonnegative(),
+  lost: z.number().int().nonnegative(),
+  unacknowledged: z.number().int().nonnegative(),
+  differing_minutes: z.number().int().nonnegative(),
+  collector: z.string(),
+});
 const minuteText = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+/** ClickHouse DateTime64(3) text of an instant. */
+const instantText = (ms: number): string => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
 
 /**
  * The acknowledgement audit (issue 12): rows the collector acknowledged per
@@ -57,12 +78,14 @@ export class IngestAudit {
   private readonly lostGauge;
   private readonly extraGauge;
   private readonly checkedGauge;
+  private readonly record;
 
   constructor(
     private readonly kv: KeyValueStore,
     private readonly ch: ClickHouse,
     private readonly opts: IngestAuditOptions,
   ) {
+    this.record = ch.insert({ table: 'ingest_audit_v1', row: auditRow });
     this.lostGauge = gauge(opts.metrics, 'tidemark_ingest_audit_lost_rows', 'Rows acknowledged by the collector that did not land in ClickHouse (compared minutes of the audit horizon)', ['project', 'signal']);
     this.extraGauge = gauge(opts.metrics, 'tidemark_ingest_audit_unacknowledged_rows', 'Rows landed that the collector did not acknowledge (direct Kafka producers, or duplicates), compared minutes of the horizon', ['project', 'signal']);
     this.checkedGauge = gauge(opts.metrics, 'tidemark_ingest_audit_last_run_seconds', 'Unix time of the last completed acknowledgement audit');
@@ -100,16 +123,21 @@ export class IngestAudit {
       for (const r of rows) landed.set(`${signal}|${r.project_id}|${r.minute}`, r.n);
     }
     const out: ProjectAudit[] = [];
+    const rows: z.input<typeof auditRow>[] = [];
+    const checkedAt = instantText(now);
     for (const project of await this.opts.projects()) {
+      const differing: number[] = [];
       const audit: ProjectAudit = { project, checkedAt: new Date(now).toISOString(), from: minuteText(from), to: minuteText(to), signals: {} as ProjectAudit['signals'] };
       for (const signal of SIGNALS) {
         const acked = await Promise.all(minutes.map(async (m) => Number((await this.kv.get(this.key(project, signal, m))) ?? 0)));
         const s = { acknowledged: 0, landed: 0, lost: 0, unacknowledged: 0, minutes: [] as { minute: string; acknowledged: number; landed: number }[] };
+        let differ = 0;
         minutes.forEach((m, i) => {
           const a = acked[i]!;
           const l = landed.get(`${signal}|${project}|${m}`) ?? 0;
           s.acknowledged += a;
           s.landed += l;
+          if (a !== l) differ++;
           if (a !== l && s.minutes.length < 60) s.minutes.push({ minute: m, acknowledged: a, landed: l });
         });
         // Over the horizon, not per minute: a resend after a 503 whose first send was
@@ -119,13 +147,36 @@ export class IngestAudit {
         s.lost = Math.max(0, s.acknowledged - s.landed);
         s.unacknowledged = Math.max(0, s.landed - s.acknowledged);
         audit.signals[signal] = s;
+        differing.push(differ);
         this.lostGauge.set({ project, signal }, s.lost);
         this.extraGauge.set({ project, signal }, s.unacknowledged);
         if (s.lost > 0) this.opts.logger.error({ project, signal, lost: s.lost, minutes: s.minutes.slice(0, 5) }, 'acknowledged rows did not land');
       }
       await this.kv.set(`audit:result:${project}`, JSON.stringify(audit), this.opts.horizonMs * 2).catch(() => undefined);
       out.push(audit);
+      SIGNALS.forEach((signal, i) => {
+        const s = audit.signals[signal];
+        rows.push({
+          project_id: project,
+          signal,
+          checked_at: checkedAt,
+          from_minute: params.from,
+          to_minute: params.to,
+          grace_seconds: Math.round(this.opts.graceMs / 1000),
+          acknowledged: s.acknowledged,
+          landed: s.landed,
+          lost: s.lost,
+          unacknowledged: s.unacknowledged,
+          differing_minutes: differing[i] ?? 0,
+          collector: this.opts.collector ?? os.hostname(),
+        });
+      });
     }
+    // Every project gets its rows on every run, losses or not: an alert rule over
+    // ingest_audit_v1 then resolves when a later run finds nothing lost. A failed
+    // write fails the run (the role logs it and retries next minute); the gauges
+    // and the stored result above are already current.
+    await this.record(rows);
     this.checkedGauge.set(Math.floor(now / 1000));
     return out;
   }

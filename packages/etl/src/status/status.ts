@@ -187,6 +187,7 @@ function chTime(v: string | null): string | null {
 
 const statusRow = z.object({
   table_key: z.string(),
+  project_id: z.string(),
   source: z.string(),
   target_table: z.string(),
   mode: z.string(),
@@ -203,11 +204,26 @@ const statusRow = z.object({
   recon_target_rows: z.number().nullable(),
   recon_missing: z.number().nullable(),
   recon_extra: z.number().nullable(),
+  recon_repaired: z.number().nullable(),
+  content_at: z.string().nullable(),
+  content_changed: z.number().int().nonnegative().nullable(),
+  content_repaired: z.number().int().nonnegative().nullable(),
+  content_remaining: z.number().int().nonnegative().nullable(),
+  content_changed_total: z.number().int().nonnegative(),
+  content_repaired_total: z.number().int().nonnegative(),
+  quarantined_rows: z.number().int().nonnegative(),
+  quarantined_since: z.string().nullable(),
   slot_lag_bytes: z.number().nullable(),
   updated_at: z.string(),
 });
 
-/** Writes one status row per table into etl_sync_status_v1 (the alert rules' input). */
+/**
+ * Writes one status row per table into etl_sync_status_v1 (the alert rules'
+ * input, clickhouse/0200 and 0201). Each row carries its table's project, so
+ * a rule (tenant read path: project_id-filtered) sees its own project's
+ * tables, and the divergence figures: what the last key and content
+ * reconciliation found and repaired, and the rows held in quarantine.
+ */
 export async function publishStatusToClickHouse(ch: ClickHouse, status: SyncStatus): Promise<void> {
   if (status.tables.length === 0) return;
   const insert = ch.insert({ table: 'etl_sync_status_v1', row: statusRow });
@@ -216,6 +232,7 @@ export async function publishStatusToClickHouse(ch: ClickHouse, status: SyncStat
   await insert(
     status.tables.map((t) => ({
       table_key: t.table,
+      project_id: t.project,
       source: t.source,
       target_table: t.target,
       mode: t.mode,
@@ -232,6 +249,15 @@ export async function publishStatusToClickHouse(ch: ClickHouse, status: SyncStat
       recon_target_rows: t.reconciliation?.targetRows ?? null,
       recon_missing: t.reconciliation?.missing ?? null,
       recon_extra: t.reconciliation?.extra ?? null,
+      recon_repaired: t.reconciliation?.repaired ?? null,
+      content_at: chTime(t.content?.at ?? null),
+      content_changed: t.content?.changed ?? null,
+      content_repaired: t.content?.repaired ?? null,
+      content_remaining: t.content?.remaining ?? null,
+      content_changed_total: t.content?.changedTotal ?? 0,
+      content_repaired_total: t.content?.repairedTotal ?? 0,
+      quarantined_rows: t.quarantinedRows,
+      quarantined_since: chTime(t.quarantinedSince),
       slot_lag_bytes: t.mode === 'cdc' ? (lagBySource.get(t.source) ?? null) : null,
       updated_at: now,
     })),
@@ -252,6 +278,8 @@ export function exportMetrics(registry: Registry, status: SyncStatus): void {
   const failures = gauge(registry, 'tidemark_etl_consecutive_failures', 'Failed runs of the table since its last success', ['table']);
   const missing = gauge(registry, 'tidemark_etl_reconcile_missing', 'Keys in the source missing from ClickHouse at the last reconciliation', ['table']);
   const extra = gauge(registry, 'tidemark_etl_reconcile_extra', 'Keys in ClickHouse deleted in the source at the last reconciliation', ['table']);
+  const repaired = gauge(registry, 'tidemark_etl_reconcile_repaired', 'Rows re-landed or tombstoned by the last reconciliation (keys and content)', ['table']);
+  const contentChangedLast = gauge(registry, 'tidemark_etl_reconcile_content_changed', 'Rows found with different content in ClickHouse at the last content reconciliation', ['table']);
   const reconOk = gauge(registry, 'tidemark_etl_reconcile_ok', '1 when the last reconciliation left source and target with the same keys', ['table']);
   const slotLag = gauge(registry, 'tidemark_etl_slot_lag_bytes', 'WAL bytes the CDC replication slot retains', ['source']);
   for (const t of status.tables) {
@@ -264,6 +292,7 @@ export function exportMetrics(registry: Registry, status: SyncStatus): void {
       contentChanged.set(l, t.content.changedTotal);
       contentRepaired.set(l, t.content.repairedTotal);
       contentRemaining.set(l, t.content.remaining);
+      contentChangedLast.set(l, t.content.changed);
     }
     stalled.set(l, t.stalled ? 1 : 0);
     quarantined.set(l, t.phase === 'quarantined' ? 1 : 0);
@@ -271,6 +300,7 @@ export function exportMetrics(registry: Registry, status: SyncStatus): void {
     if (t.reconciliation) {
       missing.set(l, t.reconciliation.missing ?? 0);
       extra.set(l, t.reconciliation.extra ?? 0);
+      repaired.set(l, t.reconciliation.repaired ?? 0);
       reconOk.set(l, t.reconciliation.ok ? 1 : 0);
     }
   }

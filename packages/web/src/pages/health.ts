@@ -1,7 +1,10 @@
 /**
  * Health: the services the monitor checks (HTTP/TCP), the databases it
  * watches (the platform's own ClickHouse, Postgres, Kafka and Redis, and any
- * configured), their figures, and the lag of every Kafka consumer group.
+ * configured), their figures, the lag of every Kafka consumer group, the
+ * collector's acknowledgement audit (acknowledged vs landed rows), and the
+ * ETL: each synced table's state and divergence (what its last
+ * reconciliation found and repaired) and the rows held in its quarantine.
  */
 import { AM, get } from '../api';
 import { badge, h, stat, table } from '../dom';
@@ -40,7 +43,50 @@ interface EtlTable {
   lastSuccessAt: string | null;
   lagSeconds: number | null;
   lastError?: string | null;
+  quarantinedRows?: number;
+  reconciliation?: { at: string; missing: number | null; extra: number | null; repaired: number | null } | null;
+  content?: { at: string; changed: number; repaired: number; remaining: number } | null;
 }
+
+interface QuarantinedRow {
+  table: string;
+  target: string;
+  key: string[];
+  column: string | null;
+  reason: string;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  attempts: number;
+}
+
+interface AuditSignal {
+  signal: string;
+  checkedAt: string;
+  from: string;
+  to: string;
+  graceSeconds: number;
+  acknowledged: number;
+  landed: number;
+  lost: number;
+  unacknowledged: number;
+  differingMinutes: number;
+}
+
+/**
+ * Rows found different at the table's last reconciliation: keys missing and
+ * extra, and rows whose content differed. Quarantined rows are counted as
+ * missing by the key comparison (they are in the source, not in
+ * ClickHouse); they have their own column, so they are taken off here (as
+ * the EtlTableDiverged rule does).
+ */
+function differences(t: EtlTable): { found: number; repaired: number } | null {
+  const r = t.reconciliation;
+  if (!r && !t.content) return null;
+  const missing = Math.max(0, (r?.missing ?? 0) - (t.quarantinedRows ?? 0));
+  return { found: missing + (r?.extra ?? 0) + (t.content?.changed ?? 0), repaired: r?.repaired ?? t.content?.repaired ?? 0 };
+}
+
+const utcMinute = (iso: string): string => iso.slice(11, 16);
 
 const upBadge = (up: boolean | null): HTMLElement => (up === null ? badge('unknown', 'info') : up ? badge('up', 'ok') : badge('down', 'critical'));
 
@@ -169,12 +215,89 @@ export function healthPage(v: View): void {
                 class: 'num',
               },
               { head: 'Lag', title: 'Lag: age of the watermark — every source commit before it is queryable in ClickHouse.', cell: (t) => (t.lagSeconds === null ? '—' : fmtMs(t.lagSeconds * 1000)), class: 'num' },
+              {
+                head: 'Differences',
+                title: 'Differences: rows the last reconciliation found different between the source and ClickHouse (keys missing or extra, content changed), and how many it repaired.',
+                cell: (t) => {
+                  const d = differences(t);
+                  if (!d) return h('span', { 'data-value': '' }, '—');
+                  return h('span', { 'data-value': d.found }, d.found === 0 ? '0' : badge(`${fmtInt(d.found)} (${fmtInt(d.repaired)} repaired)`, 'warning'));
+                },
+                class: 'num',
+              },
+              {
+                head: 'Quarantined',
+                title: 'Quarantined: rows kept out of ClickHouse because a value cannot land (listed below); retried every run.',
+                cell: (t) => h('span', { 'data-value': t.quarantinedRows ?? 0 }, t.quarantinedRows ? badge(fmtInt(t.quarantinedRows), 'warning') : '0'),
+                class: 'num',
+              },
               { head: 'Last success', cell: (t) => fmtAgo(t.lastSuccessAt), class: 'num' },
             ],
-            (t) => ({ 'data-etl-table': t.target, 'data-state': t.state }),
+            (t) => ({ 'data-etl-table': t.target, 'data-state': t.state, 'data-differences': String(differences(t)?.found ?? ''), 'data-quarantined': String(t.quarantinedRows ?? 0) }),
           ),
     empty: { message: 'No business tables are synced', hint: h('span', null, 'Configure sources in ', h('code', null, 'ETL_CONFIG'), ', or start with ', h('code', null, '--demo'), '.') },
   });
-  v.root.append(services.el, h('div', { class: 'grid grid-2' }, databases.el, kafka.el), etl.el);
+  const quarantine = v.panel({
+    id: 'health-etl-quarantine',
+    title: 'ETL quarantined rows',
+    class: 'panel-wide',
+    load: (signal) => get<{ rows: QuarantinedRow[] }>(`${AM}/etl/quarantine`, { limit: 100 }, signal),
+    render: (r) =>
+      r.rows.length === 0
+        ? null
+        : table(
+            'etl-quarantine',
+            r.rows,
+            [
+              { head: 'Table', cell: (q) => q.target },
+              { head: 'Key', cell: (q) => h('code', null, q.key.join(', ')) },
+              { head: 'Column', cell: (q) => q.column ?? '—' },
+              { head: 'Reason', cell: (q) => h('span', null, q.reason.replace(/^.*?: row \(.*?\) = \(.*?\): /, '')) },
+              { head: 'First seen', cell: (q) => fmtAgo(q.firstSeenAt), class: 'num' },
+              { head: 'Last seen', title: 'Last seen: the last run that read the row and still could not land it.', cell: (q) => fmtAgo(q.lastSeenAt), class: 'num' },
+            ],
+            (q) => ({ 'data-etl-table': q.target, 'data-key': q.key.join(',') }),
+          ),
+    empty: { message: 'No rows are quarantined', hint: 'A row whose value cannot land in ClickHouse (e.g. a number too large for its Decimal) is held here and retried every run; the rest of its table keeps syncing.' },
+  });
+
+  const audit = v.panel({
+    id: 'health-ingest-audit',
+    title: 'Ingest audit: acknowledged vs landed',
+    load: (signal) => get<{ signals: AuditSignal[] }>(`${AM}/monitoring/health/ingest-audit`, { minutes: 10 }, signal),
+    render: (r) => {
+      if (r.signals.length === 0) return null;
+      const lost = r.signals.reduce((n, s) => n + s.lost, 0);
+      return h(
+        'div',
+        null,
+        h(
+          'div',
+          { class: 'stats' },
+          stat('audit.lost', 'Lost rows', lost, fmtInt(lost), { hint: 'acknowledged by the collector, not in ClickHouse', tone: lost > 0 ? 'bad' : 'good' }),
+        ),
+        table(
+          'ingest-audit',
+          r.signals,
+          [
+            { head: 'Signal', cell: (s) => s.signal },
+            { head: 'Acknowledged', cell: (s) => h('span', { 'data-value': s.acknowledged }, fmtInt(s.acknowledged)), class: 'num' },
+            { head: 'Landed', cell: (s) => h('span', { 'data-value': s.landed }, fmtInt(s.landed)), class: 'num' },
+            { head: 'Lost', cell: (s) => (s.lost > 0 ? badge(fmtInt(s.lost), 'critical') : h('span', { 'data-value': 0 }, '0')), class: 'num' },
+            { head: 'Unacknowledged', title: 'Unacknowledged: rows landed that the collector did not acknowledge (written straight into Kafka, or duplicates).', cell: (s) => fmtInt(s.unacknowledged), class: 'num' },
+            {
+              head: 'Compared (UTC)',
+              title: 'Compared minutes of the latest audit run: minutes younger than the grace period are compared once they settle.',
+              cell: (s) => `${utcMinute(s.from)}–${utcMinute(s.to)} (grace ${Math.round(s.graceSeconds / 60)} min)`,
+            },
+            { head: 'Checked', cell: (s) => fmtAgo(s.checkedAt), class: 'num' },
+          ],
+          (s) => ({ 'data-signal': s.signal, 'data-lost': String(s.lost) }),
+        ),
+      );
+    },
+    empty: { message: 'No acknowledgement audit in the last 10 minutes', hint: 'The collector compares acknowledged and landed rows every minute, for minutes older than 5 minutes.' },
+  });
+  v.root.append(services.el, h('div', { class: 'grid grid-2' }, databases.el, kafka.el), audit.el, etl.el, quarantine.el);
   v.every(15_000, () => v.refreshAll());
 }
