@@ -1,10 +1,10 @@
 import { Scheduler, type Logger } from '@tidemark/core';
 
 /**
- * Bree (through core's Scheduler) drives the engine's tick. The run happens
- * in the main thread, where the engine's Postgres and ClickHouse pools and
- * in-flight state live; bree owns the timing and never starts a tick while
- * the previous one is still running.
+ * Core's Scheduler (croner) drives the engine's tick. The run happens in
+ * this process, where the engine's Postgres and ClickHouse pools and
+ * in-flight state live; the scheduler owns the timing and never starts a
+ * tick while the previous one is still running.
  */
 export async function startScheduler(opts: { tickMs: number; logger: Logger; onTick: () => void; name?: string }): Promise<Scheduler> {
   const scheduler = new Scheduler(

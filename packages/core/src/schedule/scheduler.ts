@@ -1,109 +1,132 @@
 /**
- * Scheduling with bree, for every role that runs periodic work (ETL: a job
- * per table and the status job; alerting: the engine's tick).
+ * The one scheduler of every role that runs periodic work (alerting: the
+ * engine's tick; ETL: a job per table, the status job, CDC's flush check and
+ * heartbeat; monitor: a job per probe), on croner.
  *
- * Jobs run in this process, not in worker threads: bree's documented
- * extension point `createWorker` is given a worker that calls the job's
- * function, so runs share the process's connection pools and logger, and
- * everything a run does is the same code the tests exercise. Bree still
- * owns timing, cron parsing and the "already running" rule (a job is never
- * started while its previous run is in flight); the table's advisory lock
- * guards against other processes.
+ * Jobs run in this process, so runs share the process's connection pools and
+ * logger. The rules every job gets:
+ * - a run never overlaps the previous run of the same job (croner's overrun
+ *   protection skips the ticks that come while a run is in flight; a manual
+ *   runNow() joins the run in flight instead of starting another);
+ * - a run's error is logged with the job's name and the job stays scheduled;
+ * - stop() stops the timers, aborts the signal runs were given and waits for
+ *   the runs in flight (they end at their next checkpoint).
  *
- * Measured (2026-11-22): bree's default, a new worker thread per run, cost
- * the alerting tick (every second) about 12% of a core on an idle platform,
- * since each run boots a V8 isolate; in-process runs cost nothing measurable.
+ * Timing: a cron job follows its pattern (croner's syntax, seconds field
+ * optional). An interval of whole seconds is croner's every-second pattern
+ * with croner's minimum `interval` between runs, first due one interval
+ * after start (at the next whole second from there). Croner's patterns stop at
+ * seconds, so a shorter or fractional interval (tests and the benchmark tick
+ * the alerting engine every 100-250 ms) is a chain of croner one-off runs,
+ * each due `everyMs` after the previous run started (at once when that run
+ * took longer).
  */
-import { EventEmitter } from 'node:events';
-import type { Worker } from 'node:worker_threads';
-import Bree from 'bree';
+import { Cron } from 'croner';
 import type { Logger } from '../log';
 
 export interface ScheduledJob {
   name: string;
   everyMs?: number;
   cron?: string;
-  /** Run once right at start (then on schedule). */
+  /** Run once right at start (then on schedule). Default true. */
   runAtStart?: boolean;
+  /** The schedule begins when this settles (e.g. the monitor waits for the platform's own ports). */
+  startAfter?: PromiseLike<unknown>;
   run: (signal: AbortSignal) => Promise<void>;
 }
 
-/** What bree sees as a worker: online → run → "done" (or error + exit 1). */
-class InProcessWorker extends EventEmitter {
-  readonly threadId = -1;
-  readonly isMainThread = true;
-  readonly resourceLimits = {};
-  private readonly controller = new AbortController();
-
-  constructor(run: (signal: AbortSignal) => Promise<void>) {
-    super();
-    setImmediate(() => {
-      this.emit('online');
-      run(this.controller.signal).then(
-        () => this.emit('message', 'done'),
-        (err: unknown) => {
-          this.emit('error', err);
-          this.emit('exit', 1);
-        },
-      );
-    });
-  }
-
-  /** bree's stop() asks for cancellation; the run sees the abort and ends at its next checkpoint. */
-  postMessage(message: unknown): void {
-    if (message === 'cancel') this.controller.abort(new Error('scheduler stopping'));
-  }
-
-  terminate(): Promise<number> {
-    this.controller.abort(new Error('scheduler stopping'));
-    return Promise.resolve(0);
-  }
+interface Entry {
+  job: ScheduledJob;
+  cron?: Cron;
+  running?: Promise<void>;
+  lastStart?: number;
 }
 
 export class Scheduler {
-  private readonly bree: Bree;
+  private readonly entries = new Map<string, Entry>();
+  private readonly controller = new AbortController();
+  private started = false;
+  private stopped = false;
 
-  /** `log`: the owning component's logger (bree's own chatter goes to it at debug). */
-  constructor(jobs: ScheduledJob[], log: Logger) {
-    const byName = new Map(jobs.map((j) => [j.name, j]));
-    this.bree = new Bree({
-      root: false,
-      doRootCheck: false,
-      // bree logs every start and stop at info: keep that at debug.
-      logger: {
-        info: (...a: unknown[]) => log.debug({ bree: a.map(String) }, 'bree'),
-        warn: (...a: unknown[]) => log.debug({ bree: a.map(String) }, 'bree'),
-        error: (...a: unknown[]) => log.error({ bree: a.map(String) }, 'bree'),
-      },
-      errorHandler: (err: unknown, data: { name: string }) => log.error({ err, job: data.name }, 'scheduled job failed'),
-      jobs: jobs.map((j) => ({
-        name: j.name,
-        // A real file, so bree's path validation passes; createWorker below never loads it.
-        path: __filename,
-        timeout: j.runAtStart === false ? false : 0,
-        ...(j.cron ? { cron: j.cron } : { interval: j.everyMs ?? 60_000 }),
-      })),
-    });
-    // bree's extension point for workers (see the module comment).
-    this.bree.createWorker = (_file: string, options: Partial<{ workerData: { job: { name: string } } }>) => {
-      const name = options.workerData?.job.name ?? '';
-      const job = byName.get(name);
-      const run = job ? job.run : () => Promise.reject(new Error(`no scheduled job ${name}`));
-      return new InProcessWorker(run) as unknown as Worker;
-    };
+  /** `log`: the owning component's logger. @throws on a duplicate name, a job with neither/both of everyMs and cron, or a bad pattern. */
+  constructor(
+    jobs: ScheduledJob[],
+    private readonly log: Logger,
+  ) {
+    for (const job of jobs) {
+      if (this.entries.has(job.name)) throw new Error(`scheduled job ${job.name} is defined twice`);
+      if ((job.cron === undefined) === (job.everyMs === undefined)) throw new Error(`scheduled job ${job.name}: give exactly one of everyMs and cron`);
+      if (job.everyMs !== undefined && !(job.everyMs > 0 && Number.isFinite(job.everyMs))) throw new Error(`scheduled job ${job.name}: everyMs must be a positive number, not ${job.everyMs}`);
+      // Parsed now (paused, never armed) so a bad pattern fails at construction, where the config is.
+      if (job.cron !== undefined) new Cron(job.cron, { paused: true }).stop();
+      this.entries.set(job.name, { job });
+    }
   }
 
   async start(): Promise<void> {
-    await this.bree.start();
+    if (this.started) return;
+    this.started = true;
+    for (const e of this.entries.values()) {
+      const begin = () => {
+        if (this.stopped) return;
+        this.arm(e, e.job.runAtStart !== false);
+      };
+      if (e.job.startAfter) e.job.startAfter.then(begin, begin);
+      else begin();
+    }
   }
 
-  /** Runs one job now (outside its schedule), unless it is running already. */
+  private arm(e: Entry, runNow: boolean): void {
+    const { job } = e;
+    const protect = () => this.log.debug({ job: job.name }, 'tick skipped: the previous run is still running');
+    if (job.cron !== undefined || (job.everyMs as number) % 1000 === 0) {
+      const pattern = job.cron ?? '* * * * * *';
+      const interval = job.cron === undefined ? (job.everyMs as number) / 1000 : undefined;
+      // croner counts an interval from its own scheduled runs, not from trigger(): without startAt a job run at
+      // start would run again at the next whole second.
+      const options = interval ? { protect, interval, startAt: new Date(Date.now() + (job.everyMs as number)) } : { protect };
+      e.cron = new Cron(pattern, options, () => this.execute(e));
+      // Through croner, so the run counts for its overrun protection and its interval.
+      if (runNow) void e.cron.trigger();
+      return;
+    }
+    // Not before now: croner never fires a one-off date a second or more in the past (a run that outlasted the interval).
+    const due = runNow ? Date.now() : Math.max(Date.now(), (e.lastStart ?? Date.now()) + (job.everyMs as number));
+    e.cron = new Cron(new Date(due), { protect }, async () => {
+      await this.execute(e);
+      if (!this.stopped) this.arm(e, false);
+    });
+  }
+
+  /** One run of a job, or the run in flight; never rejects (errors are logged here). */
+  private execute(e: Entry): Promise<void> {
+    if (e.running) return e.running;
+    e.lastStart = Date.now();
+    const run = (async () => {
+      try {
+        await e.job.run(this.controller.signal);
+      } catch (err) {
+        this.log.error({ err, job: e.job.name }, 'scheduled job failed');
+      }
+    })().finally(() => {
+      e.running = undefined;
+    });
+    e.running = run;
+    return run;
+  }
+
+  /** Runs one job now (outside its schedule), or waits for its run in flight. */
   async runNow(name: string): Promise<void> {
-    await this.bree.run(name);
+    const e = this.entries.get(name);
+    if (!e) throw new Error(`no scheduled job ${name}`);
+    await this.execute(e);
   }
 
-  /** Stops the timers and waits for runs in flight (they stop at their next checkpoint). */
+  /** Stops the timers, aborts the runs' signal and waits for runs in flight. */
   async stop(): Promise<void> {
-    await this.bree.stop();
+    this.stopped = true;
+    for (const e of this.entries.values()) e.cron?.stop();
+    this.controller.abort(new Error('scheduler stopping'));
+    await Promise.all([...this.entries.values()].map((e) => e.running));
   }
 }

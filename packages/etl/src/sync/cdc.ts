@@ -31,7 +31,7 @@
  */
 import type { Pool } from 'pg';
 import { LogicalReplicationService } from 'pg-logical-replication';
-import { backoffDelay, classifyError, type ClickHouse, type Logger } from '@tidemark/core';
+import { backoffDelay, classifyError, Scheduler, type ClickHouse, type Logger } from '@tidemark/core';
 import {
   addRows,
   advanceSourceLsn,
@@ -140,7 +140,8 @@ export class CdcStream {
   private stopping = false;
   private running = false;
   private failures = 0;
-  private timers: NodeJS.Timeout[] = [];
+  /** The flush check and the heartbeat: periodic jobs on core's scheduler, from start() to stop(). */
+  private scheduler: Scheduler | undefined;
   private connected = false;
   private restartTimer: NodeJS.Timeout | undefined;
   /** Incremented per connection; see subscribe(). */
@@ -298,17 +299,34 @@ export class CdcStream {
       this.fail(err);
     }
     const hb = this.deps.heartbeatMs ?? 10_000;
-    this.timers.push(
-      setInterval(() => void this.exclusive(() => this.flushIfDue()).catch((err: unknown) => this.fail(err)), Math.max(50, Math.floor(this.deps.source.cdc.flushIntervalMs / 2))),
-      setInterval(() => void this.tick().catch((err: unknown) => this.log.warn({ err }, 'CDC heartbeat failed')), hb),
+    // Neither runs at start (the first flush check and heartbeat come one period in); both handle their own errors
+    // (a failed flush restarts the stream through fail(), a failed heartbeat is only logged), so the scheduler never sees one.
+    this.scheduler = new Scheduler(
+      [
+        {
+          name: 'cdc-flush-check',
+          everyMs: Math.max(50, Math.floor(this.deps.source.cdc.flushIntervalMs / 2)),
+          runAtStart: false,
+          run: () => this.exclusive(() => this.flushIfDue()).catch((err: unknown) => this.fail(err)),
+        },
+        {
+          name: 'cdc-heartbeat',
+          everyMs: hb,
+          runAtStart: false,
+          run: () => this.tick().catch((err: unknown) => this.log.warn({ err }, 'CDC heartbeat failed')),
+        },
+      ],
+      this.log,
     );
+    await this.scheduler.start();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     this.running = false;
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
+    const scheduler = this.scheduler;
+    this.scheduler = undefined;
+    await scheduler?.stop();
     if (this.restartTimer) clearTimeout(this.restartTimer);
     await this.serial.catch(() => undefined);
     const s = this.service;

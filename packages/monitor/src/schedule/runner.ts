@@ -1,4 +1,4 @@
-import { counter, histogram, type Logger, type Registry } from '@tidemark/core';
+import { counter, histogram, Scheduler, type Logger, type Registry } from '@tidemark/core';
 
 /** A source of samples that runs on its own interval. */
 export interface Probe {
@@ -15,15 +15,14 @@ export interface Probe {
 const MIN_RUN_TIMEOUT_MS = 30_000;
 
 /**
- * Runs each probe at once and then every intervalMs, each on its own
- * timer: runs of one probe never overlap (the next one is scheduled when the
- * previous finished), a slow probe does not delay the others, and a failing
- * one is logged and tried again on its next turn.
+ * Runs each probe at once and then every intervalMs, each as its own job of
+ * core's Scheduler: runs of one probe never overlap, a slow probe does not
+ * delay the others, and a failing one is logged and tried again on its next
+ * turn.
  */
 export class ProbeRunner {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly running = new Map<string, Promise<void>>();
-  private stopped = false;
+  private scheduler: Scheduler | undefined;
   private readonly runs;
   private readonly duration;
 
@@ -41,20 +40,19 @@ export class ProbeRunner {
    * once its gate settles (the monitor waits for the platform's own ports).
    */
   start(gates: ReadonlyMap<string, Promise<unknown>> = new Map()): void {
-    for (const p of this.probes) {
-      const gate = gates.get(p.name);
-      if (gate) void gate.then(() => this.schedule(p, 0));
-      else this.schedule(p, 0);
-    }
-  }
-
-  private schedule(p: Probe, delayMs: number): void {
-    if (this.stopped) return;
-    const t = setTimeout(() => {
-      void this.runOnce(p).finally(() => this.schedule(p, p.intervalMs));
-    }, delayMs);
-    t.unref();
-    this.timers.set(p.name, t);
+    const names = new Set<string>();
+    this.scheduler = new Scheduler(
+      this.probes.map((p) => {
+        // Job names must be unique; two targets may share a probe name (a database target called "platform").
+        let name = `probe:${p.name}`;
+        for (let i = 2; names.has(name); i++) name = `probe:${p.name}#${i}`;
+        names.add(name);
+        const gate = gates.get(p.name);
+        return { name, everyMs: p.intervalMs, ...(gate ? { startAfter: gate } : {}), run: () => this.runOnce(p) };
+      }),
+      this.logger.child({ component: 'monitor-scheduler' }),
+    );
+    void this.scheduler.start();
   }
 
   /** Runs one probe now (also used by tests); resolves when it finished or was abandoned. */
@@ -94,9 +92,7 @@ export class ProbeRunner {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    await this.scheduler?.stop();
     await Promise.all(this.running.values());
     await Promise.all(this.probes.map((p) => p.close?.().catch((err: unknown) => this.logger.warn({ probe: p.name, err }, 'closing probe failed'))));
   }
