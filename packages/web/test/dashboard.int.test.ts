@@ -419,6 +419,23 @@ async function checkHealth(page: Page): Promise<void> {
   expect(dbs).toEqual(expect.arrayContaining([['clickhouse:platform', '1'], ['postgres:platform', '1']]));
   const etl = await call<{ tables: { target: string }[] }>('GET', '/api/analytics-monitoring/etl/status');
   expect(await page.$$eval('[data-table="etl-tables"] tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-etl-table')).sort())).toEqual(etl.tables.map((t) => t.target).sort());
+  // ETL divergence and quarantine: the status columns and the quarantine list show what the API answers.
+  await matchesApi(
+    page,
+    () => page.$$eval('[data-table="etl-tables"] tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-etl-table'), tr.getAttribute('data-quarantined')]).sort()),
+    async () => (await call<{ tables: { target: string; quarantinedRows: number }[] }>('GET', '/api/analytics-monitoring/etl/status')).tables.map((t) => [t.target, String(t.quarantinedRows)]).sort(),
+  );
+  await matchesApi(
+    page,
+    () => page.$$eval('[data-table="etl-quarantine"] tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-key'))),
+    async () => (await call<{ rows: { key: string[] }[] }>('GET', '/api/analytics-monitoring/etl/quarantine?limit=100')).rows.map((r) => r.key.join(',')),
+  );
+  // The acknowledgement audit (the collector audits every minute): the latest run per signal.
+  await matchesApi(
+    page,
+    () => page.$$eval('[data-table="ingest-audit"] tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-signal'), tr.getAttribute('data-lost')])),
+    async () => (await call<{ signals: { signal: string; lost: number }[] }>('GET', '/api/analytics-monitoring/monitoring/health/ingest-audit?minutes=10')).signals.map((s) => [s.signal, String(s.lost)]),
+  );
   // Embedded mode has no Kafka: that panel must say so rather than show nothing.
   expect(await page.getAttribute('[data-panel="health-kafka"]', 'data-state')).toBe('empty');
 }
