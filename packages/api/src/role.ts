@@ -1,6 +1,5 @@
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ClickHouse, componentLogger, type Role } from '@tidemark/core';
+import { ClickHouse, componentLogger, createGracefulServer, type Role } from '@tidemark/core';
 import { AlertingService, readonlyClickHouse } from '@tidemark/alerting';
 import { analyticsOptionsFromConfig } from './analytics/options';
 import { createApiApp } from './app';
@@ -47,15 +46,12 @@ export const apiRole: Role<'api'> = {
         await ctx.meta.query('SELECT 1');
       },
     });
-    const server = http.createServer(app.callback());
+    // Stops taking requests at the signal (503, Connection: close); in-flight ones finish.
+    const server = createGracefulServer(app.callback(), { name: 'api', lifecycle, logger });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.API_PORT, config.TIDEMARK_HOST, () => resolve());
     });
-    lifecycle.onStop('api-http', () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    }));
     const url = `http://${config.TIDEMARK_HOST}:${(server.address() as AddressInfo).port}`;
     logger.info({ url }, 'query API listening');
     return [{ name: 'Query API (OpenAPI at /openapi.json)', url }];

@@ -190,6 +190,9 @@ export async function migrateAll(config: Config, logger: Logger, admin: ClickHou
   return { clickhouse: ch, postgres: pg };
 }
 
+/** Roles whose producers send through the collector of the same process (see Lifecycle.stopBeforeDrain). */
+const SENDS_TO_OWN_COLLECTOR = new Set<RoleName>(['monitor']);
+
 /**
  * Starts the platform: stores (configured or embedded), migrations, then the
  * given roles, all in this process.
@@ -228,7 +231,11 @@ export async function startPlatform(opts: { config: Config; logger: Logger; role
     for (const name of names) {
       const role: Role = ROLES[name];
       const roleLogger = logger.child({ component: role.name });
+      const mark = lifecycle.mark();
       endpoints.push(...(await role.start({ config, logger: roleLogger, lifecycle, clickhouse, meta, kv, metrics })));
+      // The monitor sends through this process's collector: it stops (last samples delivered)
+      // before the collector begins refusing requests at the signal.
+      if (SENDS_TO_OWN_COLLECTOR.has(name)) lifecycle.stopBeforeDrain(mark);
     }
     let demo: DemoHandle | undefined;
     const collector = endpoints.find((e) => e.name.startsWith('Collector'));
@@ -236,7 +243,10 @@ export async function startPlatform(opts: { config: Config; logger: Logger; role
       // After the roles: the generator sends through this process's collector. Registered last, stopped first.
       demo = await startDemo({ config, logger: logger.child({ component: 'demo' }), meta, clickhouse, collectorUrl: collector.url });
       const d = demo;
+      // Like the monitor: its generator's last batches go to the collector before it refuses them.
+      const mark = lifecycle.mark();
       lifecycle.onStop('demo', () => d.stop());
+      lifecycle.stopBeforeDrain(mark);
     } else if (config.TIDEMARK_DEMO && names.length > 0) {
       logger.warn('TIDEMARK_DEMO: no demo traffic from this process (it runs with the collector role); the ETL demo source runs with the etl role');
     }

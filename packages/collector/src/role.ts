@@ -1,6 +1,5 @@
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiKeyVerifier, createKafka, type Role, type RoleContext } from '@tidemark/core';
+import { ApiKeyVerifier, createGracefulServer, createKafka, type Role, type RoleContext } from '@tidemark/core';
 import { z } from 'zod';
 import { createCollectorApp } from './http/app';
 import { IngestConsumer } from './kafka/consumer';
@@ -121,16 +120,14 @@ export const collectorRole: Role<'collector'> = {
         if (!(await ctx.clickhouse.ping())) throw new Error('ClickHouse does not answer');
       },
     });
-    const server = http.createServer(app.callback());
+    // From the signal on, new requests (keep-alive ones too) get a retriable 503 with
+    // Connection: close and in-flight ones finish: the SDK resends to a collector that is up.
+    const server = createGracefulServer(app.callback(), { name: 'collector', lifecycle, logger });
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.COLLECTOR_PORT, config.TIDEMARK_HOST, () => resolve());
     });
-    lifecycle.onStop('collector-http', () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    }));
     const port = (server.address() as AddressInfo).port;
     const url = `http://${config.TIDEMARK_HOST}:${port}`;
     logger.info({ url, sink: sink.kind }, 'collector listening');

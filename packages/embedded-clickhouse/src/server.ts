@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { Logger } from 'pino';
-import { ConfigError, PayloadTooLargeError, readBody, splitStatements, statementKeyword } from '@tidemark/core';
+import { closeHttpServer, ConfigError, PayloadTooLargeError, readBody, splitStatements, statementKeyword } from '@tidemark/core';
 import { CODES, httpStatusFor, normalizeEngineMessage, ServerException } from './codes';
 import { ChdbEngine, FORMAT_ALIASES, RAW_INSERT_FORMATS, type EngineResult, type ExecContext } from './engine';
 import { buildCatalogue, checkSettings, checkStatement } from './guard';
@@ -275,12 +275,12 @@ export async function startEmbeddedClickHouse(opts: EmbeddedClickHouseOptions): 
     version,
     engine,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      const t0 = Date.now();
+      // Statements in flight finish (up to the grace period); a client's idle keep-alive socket
+      // does not hold the stop for the whole keepAliveTimeout.
+      await closeHttpServer(server, { graceMs: 2_000, logger: log, name: 'embedded-clickhouse' });
       await engine.close();
-      log.info('embedded ClickHouse stopped');
+      log.info({ ms: Date.now() - t0 }, 'embedded ClickHouse stopped');
     },
   };
 }
