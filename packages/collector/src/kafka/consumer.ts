@@ -7,6 +7,7 @@ import type { ResendWindow } from '../dedup/resend-window';
 import { SIGNAL_SPECS, type SignalName } from '../signals';
 import { decodeMessages, splitPiece, type DeadLetter, type InsertGroup, type Piece } from './decode';
 import { IntentStore } from './intents';
+import { ProjectDirectory } from './projects';
 import { signalOfTopic, type Topics } from './topics';
 
 export interface IngestConsumerOptions {
@@ -29,6 +30,8 @@ export interface IngestConsumerOptions {
   sessionTimeoutMs?: number;
   /** Window of event ids landed recently (prefix `landed`): a second copy of an event within it is dropped. Absent: no dedup. */
   landed?: ResendWindow;
+  /** Largest stored row of a direct producer's item (COLLECTOR_MAX_ITEM_BYTES); default 256 KiB, the collector's default. */
+  maxItemBytes?: number;
 }
 
 /** Thrown inside a batch when the consumer is stopping: the batch is not committed and will be replayed. */
@@ -53,6 +56,7 @@ export class IngestConsumer {
   private readonly consumer: Consumer;
   private dlq: Producer | undefined;
   private readonly intents: IntentStore;
+  private readonly projects: ProjectDirectory;
   private readonly log: Logger;
   private lagTimer: NodeJS.Timeout | undefined;
   private paused = false;
@@ -63,6 +67,7 @@ export class IngestConsumer {
   constructor(private readonly opts: IngestConsumerOptions) {
     this.log = opts.logger;
     this.intents = new IntentStore(opts.meta, opts.groupId);
+    this.projects = new ProjectDirectory(opts.meta);
     this.consumer = opts.kafka.consumer({
       groupId: opts.groupId,
       maxBytesPerPartition: opts.maxBytesPerPartition,
@@ -165,7 +170,14 @@ export class IngestConsumer {
       await this.intents.put(topic, partition, { first, last });
     }
     const token = `${this.opts.groupId}:${topic}:${partition}:${first}-${last}`;
-    const decoded = decodeMessages(signal, messages, this.opts.futureToleranceMs, this.opts.retentionMs);
+    const limits = { ...(this.opts.maxItemBytes !== undefined ? { maxItemBytes: this.opts.maxItemBytes } : {}) };
+    let decoded = decodeMessages(signal, messages, this.opts.futureToleranceMs, this.opts.retentionMs, limits);
+    // Items of projects that do not exist are refused, as HTTP refuses their keys. Decoded
+    // again only when the batch names one (rare), so the common batch is parsed once.
+    if (decoded.projects.size > 0) {
+      const unknownProjects = await this.projects.unknown(decoded.projects);
+      if (unknownProjects.size > 0) decoded = decodeMessages(signal, messages, this.opts.futureToleranceMs, this.opts.retentionMs, { ...limits, unknownProjects });
+    }
     // Exactly once by event id: second copies (a resend after a 503 whose first send was written) are dropped.
     const unique = this.opts.landed ? await filterLanded(this.opts.landed, decoded.groups) : { groups: decoded.groups, dropped: 0, landed: new Map<string, string[]>() };
     const guard = { heartbeat, isRunning, isStale };

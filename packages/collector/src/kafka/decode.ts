@@ -37,6 +37,29 @@ export interface Decoded {
   rows: number;
   /** Newest receive time among the rows (epoch ms), for end-to-end lag. */
   newestReceivedAt: number;
+  /** Project ids named by the batch's wire-format items, for the caller to check they exist. */
+  projects: Set<string>;
+}
+
+/** What decodeMessages checks beyond the item validation. */
+export interface DecodeOptions {
+  /** Largest stored row (its JSONCompactEachRow line, UTF-8 bytes), the HTTP path's COLLECTOR_MAX_ITEM_BYTES. */
+  maxItemBytes?: number;
+  /** Project ids that do not exist: their items are dead-lettered, as HTTP refuses a key of an unknown project. */
+  unknownProjects?: ReadonlySet<string>;
+}
+
+/** COLLECTOR_MAX_ITEM_BYTES' default: a direct producer's item is held to the HTTP path's limit. */
+export const DEFAULT_MAX_ITEM_BYTES = 256 * 1024;
+
+/** Dead-letter reason of an item whose stored row is over the per-item limit; HTTP's 413 names the same limit in the same words. */
+export function oversizedReason(size: number, maxItemBytes: number): string {
+  return `item exceeds the limit of ${maxItemBytes} bytes per item as stored (${size} bytes)`;
+}
+
+/** Dead-letter reason of an item naming a project that does not exist. */
+export function unknownProjectReason(project: string): string {
+  return `project_id: no project "${project}" exists`;
 }
 
 /** The HTTP path's limits, applied to direct producers' messages too (one validation for every path). */
@@ -49,6 +72,38 @@ function header(m: KafkaMessage, name: string): string | undefined {
   const v = m.headers?.[name];
   if (v === undefined) return undefined;
   return Buffer.isBuffer(v) ? v.toString() : Array.isArray(v) ? String(v[0]) : String(v);
+}
+
+/**
+ * The text of each element of a JSON array, exactly as it was written
+ * (`text` is known to be valid JSON whose top level is an array). A dead
+ * letter carries its item as the producer wrote it, not re-serialised:
+ * JSON.stringify would turn 1e400 into null and round large integers,
+ * destroying the evidence of why the item was refused.
+ */
+export function arrayItemTexts(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // A string: skip to its closing quote (a backslash escapes the next character).
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (depth++ === 0) from = i + 1;
+    } else if (c === 0x5d || c === 0x7d) {
+      if (--depth === 0) {
+        const last = text.slice(from, i).trim();
+        if (last !== '' || out.length > 0) out.push(last);
+        break;
+      }
+    } else if (c === 0x2c && depth === 1) {
+      out.push(text.slice(from, i).trim());
+      from = i + 1;
+    }
+  }
+  return out;
 }
 
 function countLines(b: Buffer): number {
@@ -65,13 +120,14 @@ function countLines(b: Buffer): number {
  * Kafka carry wire items and are normalised here with the same code the HTTP
  * path uses. Anything that cannot land becomes a dead letter with its reason.
  */
-export function decodeMessages(signal: SignalName, messages: KafkaMessage[], futureToleranceMs: number, retentionMs: number): Decoded {
+export function decodeMessages(signal: SignalName, messages: KafkaMessage[], futureToleranceMs: number, retentionMs: number, options: DecodeOptions = {}): Decoded {
   const spec = SIGNAL_SPECS[signal];
+  const maxItemBytes = options.maxItemBytes ?? DEFAULT_MAX_ITEM_BYTES;
   const allowed: Record<string, { table: string; columns: ReadonlySet<string> }> = {
     [ROWS_FORMAT]: { table: spec.table, columns: new Set(spec.columns) },
     [WARNINGS_FORMAT]: { table: WARNINGS_TABLE, columns: new Set(WARNING_COLUMNS) },
   };
-  const out: Decoded = { groups: [], dead: [], rows: 0, newestReceivedAt: 0 };
+  const out: Decoded = { groups: [], dead: [], rows: 0, newestReceivedAt: 0, projects: new Set() };
   const byKey = new Map<string, InsertGroup>();
   const add = (table: string, columns: readonly string[], piece: Piece): void => {
     const key = `${table}(${columns.join(',')})`;
@@ -133,20 +189,35 @@ export function decodeMessages(signal: SignalName, messages: KafkaMessage[], fut
       out.dead.push({ offset: m.offset, value, reason: `JSON is nested too deeply (more than ${MAX_DEPTH} levels)` });
       continue;
     }
-    const items = Array.isArray(parsed) ? parsed : [parsed];
+    const isArray = Array.isArray(parsed);
+    const items: unknown[] = isArray ? (parsed as unknown[]) : [parsed];
+    // The original text of each item, for its dead letter (a single item is the whole value).
+    let texts: string[] | undefined;
+    const original = (index: number): Buffer | string => {
+      if (!isArray) return value;
+      texts ??= arrayItemTexts(text);
+      return texts.length === items.length ? texts[index]! : JSON.stringify(items[index]);
+    };
     const receivedAt = Number(m.timestamp) || Date.now();
     const lines: string[] = [];
     const warnings: string[] = [];
-    items.forEach((item, index) => {
+    items.forEach((item, i) => {
+      const index = isArray ? i : undefined;
+      const refuse = (reason: string): void => {
+        out.dead.push({ offset: m.offset, ...(index !== undefined ? { index } : {}), value: original(i), reason });
+      };
       const pid = projectId.safeParse((item as { project_id?: unknown } | null)?.project_id);
-      if (!pid.success) {
-        out.dead.push({ offset: m.offset, index, value: JSON.stringify(item), reason: 'project_id: missing or not a project id' });
-        return;
-      }
+      if (!pid.success) return refuse('project_id: missing or not a project id');
+      out.projects.add(pid.data);
+      // Checked before the item itself, as HTTP checks the key before the body.
+      if (options.unknownProjects?.has(pid.data)) return refuse(unknownProjectReason(pid.data));
       const n = normalizeItem(signal, item, { projectId: pid.data, receivedAt, futureToleranceMs, retentionMs });
-      if (!n.ok) {
-        out.dead.push({ offset: m.offset, index, value: JSON.stringify(item), reason: n.reason });
-        return;
+      if (!n.ok) return refuse(n.reason);
+      // The HTTP path's per-item cap, on the same thing (the stored row's line); a UTF-8
+      // line is at most 3 bytes per UTF-16 unit, which skips the count for nearly every row.
+      if (n.line.length * 3 > maxItemBytes) {
+        const size = Buffer.byteLength(n.line);
+        if (size > maxItemBytes) return refuse(oversizedReason(size, maxItemBytes));
       }
       lines.push(n.line);
       for (const w of warningRows(signal, n.row as { project_id: string; received_at: string; event_id?: string }, n.warnings)) warnings.push(compactLine(WARNING_COLUMNS, w));
