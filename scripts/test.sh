@@ -10,6 +10,7 @@ tm_ensure_node
 tm_ensure_install
 tm_ensure_chromium
 tm_ensure_deploy_tools
+tm_ensure_apt "${TIDEMARK_KCAT:-/usr/bin/kcat}" kcat "the Kafka topic contract test (packages/collector/test/kafka-contract.int.test.ts runs the kcat examples of docs/ingestion.md)"
 tm_build
 
 echo "==> starting real services" >&2
