@@ -148,28 +148,44 @@ test('Express: route templates through routers, statuses and durations are recor
   api.get('/boom', () => {
     throw new Error('boom');
   });
+  // An async handler that rejects, and a middleware that passes an error to next().
+  api.get('/async-boom', async () => {
+    await new Promise((r) => setTimeout(r, 5));
+    throw Object.assign(new Error('async boom'), { status: 503 });
+  });
+  api.use('/next-boom', (_req, _res, next) => next(new Error('next boom')));
   app.use('/api', api);
-  app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    res.status(500).json({ error: err.message });
+  app.use((err: Error & { status?: number }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    res.status(err.status ?? 500).json({ error: err.message });
   });
   const server = await listen(app);
   try {
     expect(await Promise.all([1, 2].map((id) => request(`${server.url}/api/users/${id}`)))).toEqual([200, 200]);
     expect(await request(`${server.url}/api/boom`)).toBe(500);
+    expect(await request(`${server.url}/api/async-boom`)).toBe(503);
+    expect(await request(`${server.url}/api/next-boom`)).toBe(500);
     expect(await request(`${server.url}/missing`)).toBe(404);
     expect(await client.flush({ timeoutMs: 10_000 })).toBe(true);
     const r = await recorded('shop-express');
-    expect(r.requests).toEqual({ 'GET /api/boom 500': 1, 'GET /api/users/:id 200': 2, 'GET unmatched 404': 1 });
+    expect(r.requests).toEqual({ 'GET /api/async-boom 503': 1, 'GET /api/boom 500': 1, 'GET /api/users/:id 200': 2, 'GET unmatched 404': 1, 'GET unmatched 500': 1 });
     expect(r.durations).toEqual(r.requests);
     expect(lines.map((l) => [l.path, l.route, l.status_code, l.level])).toEqual(
       expect.arrayContaining([
         ['/api/users/1', '/api/users/:id', 200, 30],
         ['/api/users/2', '/api/users/:id', 200, 30],
         ['/api/boom', '/api/boom', 500, 50],
+        ['/api/async-boom', '/api/async-boom', 503, 50],
+        ['/api/next-boom', 'unmatched', 500, 50],
         ['/missing', 'unmatched', 404, 40],
       ]),
     );
-    expect(lines).toHaveLength(4);
+    expect(lines).toHaveLength(6);
+    // The error of a failed handler is in its line (pino's err serializer: type, message, stack); none elsewhere.
+    const errOf = (path: string) => lines.find((l) => l.path === path)?.err as { type?: string; message?: string; stack?: string } | undefined;
+    expect(errOf('/api/boom')).toMatchObject({ type: 'Error', message: 'boom', stack: expect.stringContaining('boom') });
+    expect(errOf('/api/async-boom')).toMatchObject({ message: 'async boom' });
+    expect(errOf('/api/next-boom')).toMatchObject({ message: 'next boom' });
+    expect(lines.filter((l) => l.err !== undefined)).toHaveLength(3);
   } finally {
     await server.close();
     await client.shutdown(2_000);

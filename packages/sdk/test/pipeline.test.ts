@@ -81,11 +81,34 @@ test('a full queue drops the oldest and counts them; what is kept is the newest'
   await sleep(60); // a request failed; the batch is back in the queue
   put(p, 10, 130);
   expect(p.stats()).toMatchObject({ queued: 50, dropped: 80 });
-  expect(errors.find((e) => e.code === 'QUEUE_FULL')?.items).toBe(1);
+  // The first drop is reported at once; the other 79 of the same second wait for the period's report.
+  expect(errors.filter((e) => e.code === 'QUEUE_FULL').map((e) => e.items)).toEqual([1]);
   up = true;
   expect(await p.flush(2_000)).toBe(true);
   expect(delivered(t, () => true).slice(-50)).toEqual(Array.from({ length: 50 }, (_, i) => 80 + i));
   expect(p.stats()).toMatchObject({ sent: 50, dropped: 80 });
+  // flush() reported the rest: every drop is in a report.
+  expect(errors.filter((e) => e.code === 'QUEUE_FULL').map((e) => e.items)).toEqual([1, 79]);
+});
+
+test('every drop is reported: at most one report a second, the pending ones at the end of the second and at shutdown', async () => {
+  const t = new ScriptedTransport(() => down);
+  const errors: TidemarkSdkError[] = [];
+  const p = pipeline(t, { maxQueueSize: 10, retry: { initialDelayMs: 10_000, maxDelayMs: 10_000 } }, errors);
+  const reported = () => errors.filter((e) => e.code === 'QUEUE_FULL').reduce((n, e) => n + e.items, 0);
+  put(p, 0, 810); // 800 dropped within a few ms
+  expect(p.stats().dropped).toBe(800);
+  expect(errors.filter((e) => e.code === 'QUEUE_FULL')).toHaveLength(1);
+  // No flush, no further drop: the period's timer reports the 799 others.
+  await sleep(1_150);
+  expect(errors.filter((e) => e.code === 'QUEUE_FULL').map((e) => e.items)).toEqual([1, 799]);
+  // Drops right before shutdown, inside the next period, are in shutdown's report.
+  put(p, 810, 830);
+  expect(reported()).toBeLessThan(820);
+  await p.shutdown(Date.now() + 50);
+  expect(p.stats().dropped).toBe(820);
+  expect(reported()).toBe(820);
+  expect(errors.filter((e) => e.code === 'QUEUE_FULL').length).toBeLessThanOrEqual(3);
 });
 
 test('batches by count, by size, and by time', async () => {

@@ -154,3 +154,72 @@ test('through the client: a 413 splits the batch until it fits, a 500 is resent,
     await s.close();
   }
 });
+
+test('a collector that stops (503 + Connection: close, then gone): the busy client keeps every refused event and delivers it to the next collector once', async () => {
+  const { createGracefulServer, createLogger, Lifecycle } = await import('@tidemark/core');
+  const logger = createLogger({ level: 'silent' });
+  /** A collector as the platform runs it: the graceful server of core's lifecycle; accepted event ids by collector. */
+  const collector = async (port: number, accepted: Set<string>) => {
+    const lifecycle = new Lifecycle(logger, 5_000);
+    const server = createGracefulServer(
+      (req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const body = JSON.parse(zlib.gunzipSync(Buffer.concat(chunks)).toString()) as { batch: { event_id: string }[] };
+          // Answered after a few ms, like a sink making rows durable: requests are in flight at the signal.
+          setTimeout(() => {
+            for (const e of body.batch) accepted.add(e.event_id);
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ accepted: body.batch.length, rejected: [] }));
+          }, 5);
+        });
+      },
+      { name: 'collector', lifecycle, logger },
+    );
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+    return { port: (server.address() as AddressInfo).port, lifecycle };
+  };
+  const first = new Set<string>();
+  const second = new Set<string>();
+  const a = await collector(0, first);
+  const statuses: (number | undefined)[] = [];
+  const client = new TidemarkClient({
+    endpoint: `http://127.0.0.1:${a.port}`,
+    apiKey: 'k',
+    flushIntervalMs: 5,
+    maxBatchSize: 10,
+    metricsIntervalMs: 0,
+    flushOnExit: false,
+    retry: { initialDelayMs: 20, maxDelayMs: 200 },
+    onError: (e) => statuses.push(e.status),
+  });
+  const ids: string[] = [];
+  const producer = setInterval(() => {
+    for (let i = 0; i < 5; i++) ids.push(client.track('handover', { i: ids.length })!);
+  }, 2);
+  try {
+    while (first.size < 100) await new Promise((r) => setTimeout(r, 5));
+    await a.lifecycle.stop('test');
+    // The client reads the last answers a moment after the server let go of their sockets.
+    for (let i = 0; i < 100 && !statuses.includes(503); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(statuses).toContain(503);
+    const acknowledgedBefore = client.stats().events.sent;
+    // The port is free: the next collector takes it, and everything held arrives there.
+    const b = await collector(a.port, second);
+    await new Promise((r) => setTimeout(r, 50));
+    clearInterval(producer);
+    expect(await client.flush({ timeoutMs: 10_000 })).toBe(true);
+    const st = client.stats().events;
+    expect(st).toMatchObject({ sent: ids.length, dropped: 0, failed: 0, rejected: 0, queued: 0, inflight: 0 });
+    expect(first.size).toBe(acknowledgedBefore);
+    // Each event landed on exactly one collector: none refused with 503 was taken, none lost.
+    expect([...first].filter((id) => second.has(id))).toEqual([]);
+    expect(new Set([...first, ...second])).toEqual(new Set(ids));
+    await b.lifecycle.stop('test');
+  } finally {
+    clearInterval(producer);
+    await client.shutdown(200);
+  }
+});

@@ -1,3 +1,4 @@
+import dc from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TidemarkClient } from '../client';
 import { CLIENT_CLOSED_STATUS, createRequestRecorder, UNMATCHED_ROUTE, type RequestMiddlewareOptions } from './record';
@@ -49,13 +50,40 @@ function watchRoute(req: ExpressLikeRequest): () => string {
 }
 
 /**
+ * The error a handler threw (or passed to next(), or rejected with), per
+ * request. A middleware mounted first never sees it: Express hands errors
+ * only to the error handlers after the handler that failed. Express 5's
+ * router (2.3 and later) publishes them on the `express.router.request`
+ * tracing channel (diagnostics_channel), once, where they originate; the
+ * first one of a request is kept here for its log line. A WeakMap, so a
+ * request that is never recorded leaves nothing behind.
+ */
+const routerErrors = new WeakMap<object, unknown>();
+let watchingRouterErrors = false;
+
+function onRouterError(message: unknown): void {
+  const ctx = message as { req?: object; error?: unknown } | null;
+  if (ctx?.req && ctx.error !== undefined && !routerErrors.has(ctx.req)) routerErrors.set(ctx.req, ctx.error);
+}
+
+/** Subscribes once per process, when the first Express middleware is made (apps without it pay nothing). */
+function watchRouterErrors(): void {
+  if (watchingRouterErrors) return;
+  watchingRouterErrors = true;
+  dc.subscribe('tracing:express.router.request:error', onRouterError);
+}
+
+/**
  * Express middleware recording every request (method, route template,
  * status, duration) as metrics and a pino log line. Mount it first
  * (`app.use(expressMiddleware(client, { logger }))`). The record is made
  * when the response finished, or with status 499 when the client went away.
+ * With a logger, the line has `err` when a handler failed (Express 5; see
+ * routerErrors).
  */
 export function expressMiddleware(client: TidemarkClient, opts: ExpressMiddlewareOptions = {}): (req: ExpressLikeRequest, res: ServerResponse, next: (err?: unknown) => void) => void {
   const recorder = createRequestRecorder(client, opts);
+  if (recorder.logging) watchRouterErrors();
   return function tidemarkExpress(req, res, next) {
     const path = req.path ?? (req.url ?? '/').split('?')[0] ?? '/';
     const method = req.method ?? 'GET';
@@ -81,7 +109,14 @@ export function expressMiddleware(client: TidemarkClient, opts: ExpressMiddlewar
         return;
       }
       const requestId = req.headers['x-request-id'];
-      recorder.record({ ...base, clientIp: req.ip ?? req.socket.remoteAddress, userAgent: req.headers['user-agent'], requestId: Array.isArray(requestId) ? requestId[0] : requestId });
+      const err = routerErrors.get(req);
+      recorder.record({
+        ...base,
+        clientIp: req.ip ?? req.socket.remoteAddress,
+        userAgent: req.headers['user-agent'],
+        requestId: Array.isArray(requestId) ? requestId[0] : requestId,
+        ...(err !== undefined ? { err } : {}),
+      });
     };
     res.once('finish', () => finish(false));
     res.once('close', () => finish(true));

@@ -61,7 +61,12 @@ interface Batch {
 
 /** While shutting down, retry waits are capped so the deadline is used for attempts, not sleep. */
 const SHUTDOWN_MAX_RETRY_WAIT_MS = 500;
-/** Queue-full reports are aggregated: at most one onError per this period. */
+/**
+ * Queue-full reports are aggregated: at most one onError per this period,
+ * carrying every drop since the previous one. Drops inside a period are
+ * reported at its end (a timer), and flush()/shutdown() report what is
+ * pending at once, so every dropped item is in some report.
+ */
 const DROP_REPORT_PERIOD_MS = 1_000;
 
 /**
@@ -103,6 +108,7 @@ export class Pipeline {
   private waiters: { seq: number; resolve: (done: boolean) => void }[] = [];
   private dropsUnreported = 0;
   private lastDropReport = 0;
+  private dropTimer: NodeJS.Timeout | undefined;
   private readonly counters = { sent: 0, dropped: 0, rejected: 0, failed: 0, retries: 0, requests: 0 };
 
   constructor(
@@ -157,6 +163,8 @@ export class Pipeline {
    * passed first. Never rejects.
    */
   flush(timeoutMs: number): Promise<boolean> {
+    // The caller is about to look at the outcome: drops still waiting for their period are reported now.
+    this.reportDrops();
     const target = this.nextSeq - 1;
     if (this.lowestUnsettled() > target) return Promise.resolve(true);
     this.drainSeq = Math.max(this.drainSeq, target);
@@ -209,6 +217,8 @@ export class Pipeline {
     clearTimeout(this.batchTimer);
     this.clearBackoffTimer();
     this.settleWaiters();
+    // Nothing is dropped after this point (items after shutdown() are SHUT_DOWN): the last report.
+    this.reportDrops();
   }
 
   private waitIdle(timeoutMs: number): Promise<boolean> {
@@ -226,11 +236,25 @@ export class Pipeline {
 
   private reportDrop(): void {
     this.dropsUnreported++;
-    const now = Date.now();
-    if (now - this.lastDropReport < DROP_REPORT_PERIOD_MS) return;
-    this.lastDropReport = now;
+    if (this.dropTimer !== undefined) return; // this period's report is already due
+    const wait = this.lastDropReport + DROP_REPORT_PERIOD_MS - Date.now();
+    if (wait <= 0) {
+      this.reportDrops();
+      return;
+    }
+    this.dropTimer = setTimeout(() => this.reportDrops(), wait);
+    // Like every SDK timer: it does not keep the host alive (flush()/shutdown() report what is pending).
+    this.dropTimer.unref();
+  }
+
+  /** One QUEUE_FULL report with every drop not reported yet (none when there is none). */
+  private reportDrops(): void {
+    clearTimeout(this.dropTimer);
+    this.dropTimer = undefined;
     const n = this.dropsUnreported;
+    if (n === 0) return;
     this.dropsUnreported = 0;
+    this.lastDropReport = Date.now();
     this.hooks.onError(
       new TidemarkSdkError('QUEUE_FULL', `${this.signal}: queue full (${this.opts.maxQueueSize} items); dropped ${n} oldest item(s)`, { signal: this.signal, items: n }),
     );
