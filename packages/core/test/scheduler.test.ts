@@ -87,10 +87,10 @@ describe('scheduling on croner (jobs run in this process)', () => {
       logger,
     );
     await scheduler.start();
-    await sleep(1400);
+    await sleep(1600);
     await scheduler.stop();
-    expect(starts.length).toBeGreaterThanOrEqual(4);
-    expect((starts[1] as number) - (starts[0] as number)).toBeLessThan(1300);
+    expect(starts.length).toBeGreaterThanOrEqual(3);
+    expect((starts[1] as number) - (starts[0] as number)).toBeLessThan(1500);
   });
 
   test('whole-second and cron jobs run on croner patterns with overrun protection; errors are logged with the job name', async () => {
@@ -108,14 +108,14 @@ describe('scheduling on croner (jobs run in this process)', () => {
     const scheduler = new Scheduler(
       [
         {
-          // Every second, each run 2.1 s: croner's first tick (in [1 s, 2 s)) comes while the run at start still runs.
+          // Every second, each run 2.5 s: croner's first tick (in [1 s, 2 s)) comes while the run at start still runs.
           name: 'second',
           everyMs: 1000,
           run: async () => {
             slowRuns++;
             inFlight++;
             maxInFlight = Math.max(maxInFlight, inFlight);
-            await sleep(2100);
+            await sleep(2500);
             inFlight--;
           },
         },

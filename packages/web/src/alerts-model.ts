@@ -1,4 +1,6 @@
 /** Alert rule helpers of the Alerts page: pure functions, unit-tested. */
+// Core's parser module itself (it has no imports): the rule was validated with it, and core's index is Node-only.
+import { parseDuration } from '../../core/src/util/duration';
 import type { PreviewResult } from './alerts-api';
 import type { LineSeries } from './chart-types';
 
@@ -6,11 +8,7 @@ import type { LineSeries } from './chart-types';
 export function durationMs(v: number | string | undefined): number | null {
   if (typeof v === 'number') return v;
   if (typeof v !== 'string') return null;
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-  if (!/^(\d+(ms|s|m|h|d|w))+$/.test(v.trim())) return null;
-  let total = 0;
-  for (const m of v.trim().matchAll(/(\d+)(ms|s|m|h|d|w)/g)) total += Number(m[1]) * units[m[2]!]!;
-  return total;
+  return parseDuration(v) ?? null;
 }
 
 const STATE_LEVEL: Record<string, number> = { inactive: 0, resolved: 0, pending: 1, recovering: 1, firing: 2 };

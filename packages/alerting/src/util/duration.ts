@@ -1,19 +1,8 @@
+import { parseDuration } from '@tidemark/core';
 import { z } from 'zod';
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/**
- * Parses Prometheus-style durations: "30s", "5m", "1h30m", "7d", "500ms",
- * "0s". Returns milliseconds, or undefined when the text is not a duration.
- */
-export function parseDuration(text: string): number | undefined {
-  const s = text.trim();
-  if (s === '0') return 0;
-  if (!/^(\d+(ms|s|m|h|d|w))+$/.test(s)) return undefined;
-  let total = 0;
-  for (const m of s.matchAll(/(\d+)(ms|s|m|h|d|w)/g)) total += Number(m[1]) * (UNIT_MS[m[2] as string] ?? 0);
-  return total;
-}
+/** Core's parser (one grammar for every role): "30s", "5m", "1h30m", "7d", "500ms", "0". */
+export { parseDuration };
 
 /** Formats milliseconds the way they are written in rules ("1h30m", "45s"). */
 export function formatDuration(ms: number): string {

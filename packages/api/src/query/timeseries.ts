@@ -1,4 +1,4 @@
-import { InternalError, ValidationError, type ClickHouse } from '@tidemark/core';
+import { InternalError, parseDuration, ValidationError, type ClickHouse } from '@tidemark/core';
 import { INTERVALS, type Filter, type IntervalName, type LeafFilter, type Measure, type TimeseriesRequest } from './schema';
 
 /**
@@ -62,13 +62,14 @@ export const MAX_RANGE_MS = 400 * 86_400_000;
 /** Absolute range in ms; a relative range (`last`) starts on an interval boundary and ends now. */
 export function resolveRange(req: TimeseriesRequest, interval: IntervalName, now: number): ResolvedRange {
   if ('last' in req.range) {
-    const m = /^(\d+)([mhdw])$/.exec(req.range.last)!;
-    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as 'm' | 'h' | 'd' | 'w'];
+    // The request schema admits `\d{1,4}[mhdw]`, a subset of core's duration grammar.
+    const lastMs = parseDuration(req.range.last);
+    if (lastMs === undefined) throw new ValidationError(`range.last: ${req.range.last} is not a duration like 15m, 24h, 7d or 4w`, { context: { issues: [{ path: 'body.range.last', message: 'like 15m, 24h, 7d or 4w' }] } });
     const step = INTERVALS[interval] * 1000;
     const off = tzOffsetMs(req.timezone, now);
     // The same bound as an absolute range: a longer `last` (9999w) would reach before 1970.
-    if (Number(m[1]) * unit > MAX_RANGE_MS) throw new ValidationError(`range.last: at most 400 days (got ${req.range.last})`, { context: { issues: [{ path: 'body.range.last', message: 'at most 400 days' }] } });
-    const rawFrom = now - Number(m[1]) * unit;
+    if (lastMs > MAX_RANGE_MS) throw new ValidationError(`range.last: at most 400 days (got ${req.range.last})`, { context: { issues: [{ path: 'body.range.last', message: 'at most 400 days' }] } });
+    const rawFrom = now - lastMs;
     // Align the start to the interval in the zone (weeks to days): full first bucket.
     const alignTo = Math.min(step, 86_400_000);
     const from = Math.floor((rawFrom + off) / alignTo) * alignTo - off;

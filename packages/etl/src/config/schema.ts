@@ -6,10 +6,10 @@
  */
 import { z } from 'zod';
 import { parseOverride } from '../target/types';
-import { DURATION_PATTERN, parseDuration } from './duration';
+import { parseDuration } from './duration';
 
 const duration = z
-  .union([z.number().int().nonnegative(), z.string().regex(DURATION_PATTERN, 'must be a duration such as "500ms", "30s", "5m", "2h" or a number of ms')])
+  .union([z.number().int().nonnegative(), z.string().refine((v) => parseDuration(v) !== undefined, 'must be a duration such as "500ms", "30s", "5m", "2h" or a number of ms')])
   .transform((v) => parseDuration(v) ?? 0);
 
 const plainIdent = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier (letters, digits, _; not starting with a digit)');
