@@ -136,6 +136,9 @@ test('Ctrl-C with a busy SDK client: exit 0 within 3 s, 503s after the signal, e
     );
 
     const shutdownLogs = s.logs.slice(logsBefore);
+    // Where the time went, for a run over the budget: every hook that took 50 ms or more.
+    const slow = shutdownLogs.filter((l) => typeof l.ms === 'number' && l.ms >= 50).map((l) => `${l.hook ?? l.component ?? ''} ${l.msg} ${String(l.ms)} ms${l.engineMs !== undefined ? ` (sessions ${String(l.sessionsMs)}, engine ${String(l.engineMs)}, sync ${String(l.syncMs)})` : ''}`);
+    process.stdout.write(`[shutdown] slowest steps: ${slow.join('; ') || 'none over 50 ms'}\n`);
     expect({ code, stderr: s.stderr() }).toEqual({ code: 0, stderr: '' });
     expect(stopMs).toBeLessThan(STOP_BUDGET_MS);
 

@@ -159,11 +159,13 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     // and is out of the way before the engine closes.
     stopPasses.abort();
     await syncing;
+    const t1 = Date.now();
     await engine.close();
+    const t2 = Date.now();
     // The clean shutdown's checkpoint is on disk before the process goes; 16 fsyncs at a time
     // (the libuv pool's size in the CLI), since nothing else competes for the disk any more.
     await engine.durability.syncAll(16);
-    log.info({ ms: Date.now() - t0 }, 'embedded Postgres stopped');
+    log.info({ ms: Date.now() - t0, sessionsMs: t1 - t0, engineMs: t2 - t1, syncMs: Date.now() - t2 }, 'embedded Postgres stopped');
   }
 
   return {
