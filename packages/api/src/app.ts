@@ -1,5 +1,8 @@
 import Router from '@koa/router';
 import Koa from 'koa';
+import compress from 'koa-compress';
+import { z } from 'zod';
+import zlib from 'node:zlib';
 import type { Pool } from 'pg';
 import {
   ApiKeyVerifier,
@@ -17,7 +20,7 @@ import {
 } from '@tidemark/core';
 import type { AlertingService } from '@tidemark/alerting';
 import { DEFAULT_ANALYTICS_OPTIONS, type AnalyticsOptions } from './analytics/options';
-import { handlerOf, openApiDocument, type AnyRoute } from './http/route';
+import { handlerOf, openApiDocument, route, type AnyRoute } from './http/route';
 import { staticHandler } from './http/static';
 import { QueryCache } from './query/cache';
 import { aiRoutes } from './routes/ai';
@@ -58,7 +61,19 @@ export interface ApiDeps {
   /** AI prices, quota and ROI defaults, quality pass score (API_AI_*, API_ROI_*, API_QUALITY_* config keys); defaults when omitted. */
   analytics?: Partial<AnalyticsOptions>;
   ready?: () => Promise<void>;
+  /**
+   * Check every success answer against its route's response schema (a 500 naming the
+   * mismatch when it differs). Default: on when NODE_ENV is test or development, off
+   * otherwise: in production the second parse of every answer (thousands of points in a
+   * time series) would cost CPU per request for a contract the tests already check.
+   */
+  validateResponses?: boolean;
 }
+
+export const API_INFO = { title: 'Tidemark query API', version: '1' };
+
+/** JSON (and the SQL console's CSV) answers at least this large are compressed when the client accepts it; smaller ones are not worth the CPU. */
+export const COMPRESS_THRESHOLD_BYTES = 1024;
 
 const MAX_JSON_BODY = 1024 * 1024;
 
@@ -79,7 +94,43 @@ export function apiRoutes(deps: ApiDeps): AnyRoute[] {
     ...usageRoutes({ clickhouse: deps.clickhouse, cache }),
     ...alertRoutes({ alerting: deps.alerting }),
     ...etlRoutes({ meta: deps.meta, clickhouse: deps.clickhouse, logger: deps.logger }),
+    ...opsRoutes(deps),
     ...(deps.extraRoutes ?? []),
+  ];
+}
+
+/** Liveness and readiness, in the route table so that /openapi.json describes them too. */
+function opsRoutes(deps: Pick<ApiDeps, 'ready'>): AnyRoute[] {
+  return [
+    route({
+      method: 'get',
+      path: '/health',
+      summary: 'Liveness: the process answers',
+      tag: 'ops',
+      auth: 'public',
+      response: z.object({ status: z.literal('ok') }),
+      async handler() {
+        return { status: 'ok' };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/ready',
+      summary: 'Readiness: ClickHouse and the metadata Postgres answer (503 with the error when not)',
+      tag: 'ops',
+      auth: 'public',
+      response: z.object({ status: z.literal('ready') }),
+      async handler({ ctx }) {
+        try {
+          await deps.ready?.();
+          return { status: 'ready' };
+        } catch (err) {
+          ctx.status = 503;
+          ctx.body = { status: 'not ready', error: (err as Error).message };
+          return undefined;
+        }
+      },
+    }),
   ];
 }
 
@@ -110,6 +161,18 @@ export function createApiApp(deps: ApiDeps): Koa {
       deps.logger.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Date.now() - started }, 'request');
     }
   });
+  // JSON (and CSV) answers above the threshold, gzip or brotli as the client accepts. The dashboard's files are
+  // not compressed here: the build ships them pre-compressed (.br/.gz) and the static handler sends those.
+  app.use(
+    compress({
+      threshold: COMPRESS_THRESHOLD_BYTES,
+      filter: (type) => /json|csv/i.test(type),
+      // Level 4 / quality 4: most of the size win at a fraction of the default levels' CPU (answers are built per request).
+      gzip: { level: 4 },
+      deflate: false,
+      br: { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } },
+    }),
+  );
   // Twilio's status callbacks and Meta's WhatsApp webhook are signed over their raw bodies, not JSON with an API key:
   // handled before the JSON parser.
   app.use(twilioStatusMiddleware({ alerting: deps.alerting, logger: deps.logger }));
@@ -131,22 +194,11 @@ export function createApiApp(deps: ApiDeps): Koa {
     }
     await next();
   });
-  for (const r of routes) router[r.method](r.path, handlerOf(r, keys));
-  const doc = openApiDocument(routes, { title: 'Tidemark query API', version: '1' });
+  const validateResponses = deps.validateResponses ?? ['test', 'development'].includes(process.env.NODE_ENV ?? '');
+  for (const r of routes) router[r.method](r.path, handlerOf(r, keys, { validateResponses }));
+  const doc = openApiDocument(routes, API_INFO);
   router.get('/openapi.json', (ctx) => {
     ctx.body = doc;
-  });
-  router.get('/health', (ctx) => {
-    ctx.body = { status: 'ok' };
-  });
-  router.get('/ready', async (ctx) => {
-    try {
-      await deps.ready?.();
-      ctx.body = { status: 'ready' };
-    } catch (err) {
-      ctx.status = 503;
-      ctx.body = { status: 'not ready', error: (err as Error).message };
-    }
   });
   router.get('/metrics', async (ctx) => {
     ctx.type = deps.metrics.contentType;

@@ -9,10 +9,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import Koa from 'koa';
 import { locateDashboard, staticHandler } from '../src/http/static';
 
 const INDEX = '<!doctype html><title>Tidemark</title><script type="module" src="./assets/index-AbCd1234.js"></script>';
+const JS = `console.log(1);${' '.repeat(2000)}`;
 let dir: string;
 let outside: string;
 
@@ -57,11 +59,15 @@ beforeAll(() => {
   outside = path.join(base, 'secret.txt');
   fs.mkdirSync(path.join(dir, 'assets'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'index.html'), INDEX);
-  fs.writeFileSync(path.join(dir, 'assets', 'index-AbCd1234.js'), 'console.log(1)');
+  fs.writeFileSync(path.join(dir, 'assets', 'index-AbCd1234.js'), JS);
   fs.writeFileSync(path.join(dir, 'assets', 'index-AbCd1234.css'), 'body{}');
   fs.writeFileSync(path.join(dir, 'favicon.svg'), '<svg/>');
   fs.writeFileSync(path.join(dir, '.env'), 'SECRET=1');
   fs.writeFileSync(outside, 'outside the build');
+  // What the web build writes next to each text file (scripts/compress-dist.mjs), here for the script and the page only.
+  fs.writeFileSync(path.join(dir, 'assets', 'index-AbCd1234.js.br'), zlib.brotliCompressSync(JS));
+  fs.writeFileSync(path.join(dir, 'assets', 'index-AbCd1234.js.gz'), zlib.gzipSync(JS));
+  fs.writeFileSync(path.join(dir, 'index.html.gz'), zlib.gzipSync(INDEX));
 });
 
 afterAll(() => fs.rmSync(path.dirname(dir), { recursive: true, force: true }));
@@ -97,6 +103,8 @@ test('hashed assets are cached for a year with their content type; other files a
     expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(js.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     expect(js.headers['content-security-policy']).toBeUndefined();
+    expect(js.headers['content-encoding']).toBeUndefined();
+    expect(js.body).toBe(JS);
     const css = await get(s.url, '/assets/index-AbCd1234.css');
     expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
     const svg = await get(s.url, '/favicon.svg');
@@ -167,4 +175,60 @@ test('without a build, / says how to make one and the API is untouched', async (
 test('the build is found through the installed @tidemark/web package, or where API_DASHBOARD_DIR says', () => {
   expect(locateDashboard(undefined)).toBe(path.resolve(__dirname, '..', '..', 'web', 'dist'));
   expect(locateDashboard('/srv/dashboard')).toBe('/srv/dashboard');
+});
+
+/** GET with the body as bytes (compressed answers). */
+function getRaw(base: string, rawPath: string, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: rawPath, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('pre-compressed files of the build are sent to clients that accept them, with the same caching', async () => {
+  const s = await serve(dir);
+  try {
+    const br = await getRaw(s.url, '/assets/index-AbCd1234.js', { 'accept-encoding': 'gzip, deflate, br' });
+    expect(br.status).toBe(200);
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(br.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(br.headers.vary).toMatch(/Accept-Encoding/i);
+    expect(Number(br.headers['content-length'])).toBe(br.body.length);
+    expect(br.body.length).toBeLessThan(JS.length / 10);
+    expect(zlib.brotliDecompressSync(br.body).toString()).toBe(JS);
+
+    const gz = await getRaw(s.url, '/assets/index-AbCd1234.js', { 'accept-encoding': 'gzip' });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(zlib.gunzipSync(gz.body).toString()).toBe(JS);
+    // Each encoding is its own representation: its own ETag, and a 304 for it.
+    expect(gz.headers.etag).not.toBe(br.headers.etag);
+    const again = await getRaw(s.url, '/assets/index-AbCd1234.js', { 'accept-encoding': 'gzip', 'if-none-match': gz.headers.etag! });
+    expect(again.status).toBe(304);
+    expect(again.body.length).toBe(0);
+
+    // index.html: only a .gz exists; a brotli-only client gets the plain file. Both revalidated, both with the policy.
+    const page = await getRaw(s.url, '/', { accept: 'text/html', 'accept-encoding': 'gzip, br' });
+    expect(page.headers['content-encoding']).toBe('gzip');
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.headers['cache-control']).toBe('no-cache');
+    expect(page.headers['content-security-policy']).toMatch(/default-src 'self'/);
+    expect(zlib.gunzipSync(page.body).toString()).toBe(INDEX);
+    const deep = await getRaw(s.url, '/alerts', { accept: 'text/html', 'accept-encoding': 'gzip' });
+    expect(zlib.gunzipSync(deep.body).toString()).toBe(INDEX);
+    const plain = await getRaw(s.url, '/', { accept: 'text/html', 'accept-encoding': 'br' });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.toString()).toBe(INDEX);
+    // The compressed copies are never addressed by themselves as something else: asking for one gets its bytes as a download, not as the page.
+    const direct = await getRaw(s.url, '/index.html.gz', { accept: '*/*' });
+    expect(direct.headers['content-type']).toBe('application/octet-stream');
+  } finally {
+    await s.close();
+  }
 });

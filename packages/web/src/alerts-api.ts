@@ -1,69 +1,31 @@
 /**
  * The alerts endpoints of the query API (/api/analytics-monitoring/alerts/...),
- * which mount the alerting package's AlertingService. Shapes follow that
- * service (packages/alerting/src/api/service.ts).
+ * which mount the alerting package's AlertingService. The shapes are the
+ * API's response schemas, through the generated types: not copied by hand.
  */
+import type { paths } from './api-types.generated';
 import { AM, api, get } from './api';
 
-export interface ActiveAlert {
-  rule: string;
-  fingerprint: string;
-  kind: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  state: 'pending' | 'firing' | 'recovering' | string;
-  severity: string;
-  value: number | null;
-  episode: number;
-  activeSince: string | null;
-  firedAt: string | null;
-  lastEvalAt: string;
-  acknowledged: { at: string; by: string; comment: string } | null;
-  mutedBy: string | null;
-}
+/**
+ * The JSON body of an endpoint's success answer (200, or 201 for a creation), from
+ * the types generated from the API's OpenAPI document (api-types.generated.ts):
+ * ApiAnswer<'/api/v1/keys', 'get'>.
+ */
+export type ApiAnswer<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { responses: infer R }
+  ? R extends { 200: { content: { 'application/json': infer T } } }
+    ? T
+    : R extends { 201: { content: { 'application/json': infer T } } }
+      ? T
+      : never
+  : never;
 
-export interface HistoryEntry {
-  id: number;
-  rule: string;
-  fingerprint: string;
-  labels: Record<string, string>;
-  from: string;
-  to: string;
-  severity: string;
-  value: number | null;
-  at: string;
-  detail: string | null;
-}
+type Alerts = '/api/analytics-monitoring/alerts';
 
-export interface Silence {
-  id: string;
-  matchers: unknown[];
-  startsAt: string;
-  endsAt: string;
-  createdBy: string;
-  comment: string;
-  state: 'active' | 'pending' | 'expired';
-}
-
-export interface StoredRule {
-  name: string;
-  source: string;
-  sourceFile: string | null;
-  enabled: boolean;
-  spec: { name: string; description?: string; interval?: number | string; severity?: string; for?: number | string; sql?: string; condition?: unknown };
-  updatedAt: string;
-}
-
-export interface PreviewResult {
-  from: string;
-  to: string;
-  stepMs: number;
-  evaluations: number;
-  transitions: { at: string; fingerprint: string; labels: Record<string, string>; from: string; to: string; value: number | null; severity: string }[];
-  episodes: { fingerprint: string; labels: Record<string, string>; pendingAt: string; firedAt: string | null; resolvedAt: string | null; peakSeverity: string }[];
-  errors: { at: string; message: string }[];
-  warnings: string[];
-}
+export type ActiveAlert = ApiAnswer<`${Alerts}/active`, 'get'>['items'][number];
+export type HistoryEntry = ApiAnswer<`${Alerts}/history`, 'get'>['items'][number];
+export type Silence = ApiAnswer<`${Alerts}/silences/{id}`, 'get'>;
+export type StoredRule = ApiAnswer<`${Alerts}/rules/{name}`, 'get'>;
+export type PreviewResult = ApiAnswer<`${Alerts}/rules/preview`, 'post'>;
 
 const BASE = `${AM}/alerts`;
 

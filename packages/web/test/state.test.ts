@@ -85,15 +85,16 @@ describe('alert rule preview', () => {
   });
 
   test('transitions become a state per evaluation and instance', () => {
-    const r = {
+    // Typed as the API's answer (generated from /openapi.json), so the fixture cannot drift from it.
+    const r: Parameters<typeof previewSeries>[0] = {
       from: '2026-01-01T00:00:00.000Z',
       to: '2026-01-01T00:04:00.000Z',
       stepMs: 60_000,
       evaluations: 5,
       transitions: [
-        { at: '2026-01-01T00:01:00.000Z', fingerprint: 'a', labels: { alertname: 'R', severity: 'CRITICAL', team: 'x', service: 'pay' }, from: 'inactive', to: 'pending', value: 7, severity: 'CRITICAL' },
-        { at: '2026-01-01T00:02:00.000Z', fingerprint: 'a', labels: { alertname: 'R', severity: 'CRITICAL', team: 'x', service: 'pay' }, from: 'pending', to: 'firing', value: 8, severity: 'CRITICAL' },
-        { at: '2026-01-01T00:04:00.000Z', fingerprint: 'a', labels: { alertname: 'R', severity: 'CRITICAL', team: 'x', service: 'pay' }, from: 'firing', to: 'resolved', value: 1, severity: 'CRITICAL' },
+        { at: '2026-01-01T00:01:00.000Z', fingerprint: 'a', kind: 'alert', labels: { alertname: 'R', severity: 'CRITICAL', team: 'x', service: 'pay' }, from: 'inactive', to: 'pending', value: 7, severity: 'CRITICAL' },
+        { at: '2026-01-01T00:02:00.000Z', fingerprint: 'a', kind: 'alert', labels: { alertname: 'R', severity: 'CRITICAL', team: 'x', service: 'pay' }, from: 'pending', to: 'firing', value: 8, severity: 'CRITICAL' },
+        { at: '2026-01-01T00:04:00.000Z', fingerprint: 'a', kind: 'alert', labels: { alertname: 'R', severity: 'CRITICAL', team: 'x', service: 'pay' }, from: 'firing', to: 'resolved', value: 1, severity: 'CRITICAL' },
       ],
       episodes: [],
       errors: [],

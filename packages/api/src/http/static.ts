@@ -1,21 +1,27 @@
-import fs from 'node:fs';
 import path from 'node:path';
+import { send } from '@koa/send';
 import type Koa from 'koa';
 
 /**
  * Serves the dashboard (the Vite build of @tidemark/web) from the API role's
- * port. Mounted after every API route, so it only sees requests no route
- * answered:
+ * port through @koa/send. Mounted after every API route, so it only sees
+ * requests no route answered:
  *
  * - /api/... never gets a page: an unknown API path stays a 404 JSON error.
- * - A file of the build is sent with its content type. Vite's hashed assets
- *   (assets/name-<hash>.js) never change under their name: cached for a
- *   year, immutable. index.html and other unhashed files: revalidated every
- *   time (ETag), so a new build is picked up at once.
+ * - A file of the build is sent with its content type; when the client
+ *   accepts brotli or gzip and the build holds name.br / name.gz (the web
+ *   build writes them), that file is sent instead, with Content-Encoding and
+ *   Vary: Accept-Encoding. Vite's hashed assets (assets/name-<hash>.js) never
+ *   change under their name: cached for a year, immutable. index.html and
+ *   other unhashed files: revalidated every time (ETag), so a new build is
+ *   picked up at once.
  * - Any other GET that wants HTML (a deep link, a reload) gets index.html:
  *   the page itself routes (hash routes; history routes would work too).
- * - Paths are decoded, normalised and must stay inside the build directory;
- *   dot-files and NUL bytes are refused.
+ * - Paths are decoded, normalised and must stay inside the build directory
+ *   (checked here, and again by @koa/send); dot-files and NUL bytes are refused.
+ *
+ * Nothing is checked on disk before a request: a missing file is learnt from
+ * the send itself, and only then is index.html (the fallback) looked for.
  *
  * The files hold no data: every figure is fetched by the page with the API
  * key, so the pages need no key themselves (the login form asks for one).
@@ -44,6 +50,8 @@ const TYPES: Record<string, string> = {
 /** Vite names built assets name-<8+ char hash>.ext under assets/. */
 const HASHED = /^\/assets\/.+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/;
 
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
 /**
  * The page may only load its own scripts and styles and talk to its own
  * origin. Inline styles are allowed: the chart library and the bar lists
@@ -61,15 +69,53 @@ export interface StaticOptions {
   root: string | null;
 }
 
+/** @koa/send's 404 (http-errors) for a file that is not there. */
+function isMissing(err: unknown): boolean {
+  return (err as { status?: number }).status === 404;
+}
+
 export function staticHandler(opts: StaticOptions): Koa.Middleware {
   const root = opts.root ? path.resolve(opts.root) : null;
+  const notBuilt = (ctx: Koa.Context): void =>
+    notFound(ctx, `the dashboard is not built (${root ? `${root}/index.html is missing` : '@tidemark/web not found'}): run npm run build; the API itself is under /api (see /openapi.json)`);
+
+  /** Sends one file of the build (relative, normalised) through @koa/send; the headers are set from the file actually sent. */
+  async function sendFile(ctx: Koa.Context, rel: string, cacheControl: string): Promise<void> {
+    const ext = path.posix.extname(rel).toLowerCase();
+    await send(ctx, rel, {
+      root: root!,
+      index: 'index.html',
+      hidden: false,
+      brotli: true,
+      gzip: true,
+      setHeaders(res, _file, stat) {
+        // Weak ETag of the file sent (a .br and a .gz differ from the plain file, so each has its own).
+        res.setHeader('ETag', `W/"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`);
+        res.setHeader('Cache-Control', cacheControl);
+        res.setHeader('Vary', 'Accept-Encoding');
+        res.setHeader('X-Content-Type-Options', 'nosniff');
+        if (ext === '.html' || rel.endsWith('/')) {
+          res.setHeader('Content-Security-Policy', CSP);
+          res.setHeader('X-Frame-Options', 'DENY');
+          res.setHeader('Referrer-Policy', 'no-referrer');
+        }
+      },
+    });
+    // The type of the file asked for, not of its .br/.gz (@koa/send would guess from the extension with its own table).
+    ctx.type = TYPES[rel.endsWith('/') ? '.html' : ext] ?? 'application/octet-stream';
+    // The answer is already compressed (or a file not worth it): the JSON compression middleware leaves it alone.
+    ctx.compress = false;
+    if (ctx.fresh) {
+      // If-None-Match matched: 304 without the file (the stream @koa/send opened is destroyed by Koa).
+      ctx.status = 304;
+      ctx.body = null;
+    }
+  }
+
   return async (ctx, next) => {
     if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || ctx.path === '/api' || ctx.path.startsWith('/api/')) return next();
-    if (!root || !fs.existsSync(path.join(root, 'index.html'))) {
-      if (ctx.path === '/' || ctx.accepts('html') === 'html') {
-        notFound(ctx, `the dashboard is not built (${root ? `${root}/index.html is missing` : '@tidemark/web not found'}): run npm run build; the API itself is under /api (see /openapi.json)`);
-        return;
-      }
+    if (!root) {
+      if (ctx.path === '/' || ctx.accepts('html') === 'html') return notBuilt(ctx);
       return next();
     }
     let rel: string;
@@ -82,45 +128,26 @@ export function staticHandler(opts: StaticOptions): Koa.Middleware {
     }
     if (rel.includes('\0') || rel.split('/').some((seg) => seg.startsWith('.') && seg !== '')) return notFound(ctx, `no file ${ctx.path}`);
     const normalized = path.posix.normalize(rel);
-    const file = path.join(root, normalized === '/' ? 'index.html' : normalized);
-    // path.join resolves "..": whatever remains must still be inside the build directory.
+    // normalize resolves ".."; whatever remains must still be inside the build directory.
+    const file = path.join(root, normalized);
     if (file !== root && !file.startsWith(root + path.sep)) return notFound(ctx, `no file ${ctx.path}`);
-
-    let target = file;
-    let stat = await fs.promises.stat(target).catch(() => null);
-    if (stat?.isDirectory()) {
-      target = path.join(target, 'index.html');
-      stat = await fs.promises.stat(target).catch(() => null);
-    }
-    if (!stat?.isFile()) {
-      // A missing asset is a 404 (a stale page asking for an old hash must not get HTML as JavaScript);
-      // a page path gets the app, which shows its own "not found".
-      if (path.posix.extname(normalized) !== '' || ctx.accepts('html') !== 'html') return notFound(ctx, `no file ${ctx.path}`);
-      target = path.join(root, 'index.html');
-      stat = await fs.promises.stat(target);
-    }
-    const ext = path.extname(target).toLowerCase();
-    const etag = `W/"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('ETag', etag);
-    ctx.set('Last-Modified', stat.mtime.toUTCString());
-    ctx.set('Cache-Control', HASHED.test(normalized) && target === file ? 'public, max-age=31536000, immutable' : 'no-cache');
-    if (ext === '.html') {
-      ctx.set('Content-Security-Policy', CSP);
-      ctx.set('X-Frame-Options', 'DENY');
-      ctx.set('Referrer-Policy', 'no-referrer');
-    }
-    ctx.type = TYPES[ext] ?? 'application/octet-stream';
-    if (ctx.get('If-None-Match') === etag) {
-      ctx.status = 304;
+    // @koa/send decodes the path itself: it gets the path as the client sent it (a "%" in a file name stays one).
+    const asSent = normalized === '/' ? '/' : ctx.path;
+    try {
+      await sendFile(ctx, asSent, HASHED.test(normalized) ? IMMUTABLE : 'no-cache');
       return;
+    } catch (err) {
+      if (!isMissing(err)) throw err;
     }
-    ctx.status = 200;
-    ctx.length = stat.size;
-    // Whole files, not streams: the build is a few hundred kB, and a client that goes away mid-answer
-    // then costs nothing (a piped stream would report a premature close as a server error).
-    // HEAD: the headers only.
-    if (ctx.method === 'GET') ctx.body = await fs.promises.readFile(target);
+    // A missing asset is a 404 (a stale page asking for an old hash must not get HTML as JavaScript);
+    // a page path gets the app, which shows its own "not found".
+    if (path.posix.extname(normalized) !== '' || ctx.accepts('html') !== 'html') return notFound(ctx, `no file ${ctx.path}`);
+    try {
+      await sendFile(ctx, '/index.html', 'no-cache');
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+      notBuilt(ctx);
+    }
   };
 }
 

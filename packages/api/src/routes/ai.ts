@@ -83,6 +83,44 @@ export function summarizeTokens(rows: TokenRow[], book: PriceBook) {
   };
 }
 
+// Answers (response schemas): what the handlers below return, documented in /openapi.json.
+const n = z.number();
+const nn = z.number().nullable();
+const priceEntry = z.object({ model: z.string(), input_per_million: n, output_per_million: n, source: z.enum(['builtin', 'config', 'project']) });
+const pricesResponse = z.object({ currency: z.string(), prices: z.array(priceEntry) });
+const settingsResponse = z.object({
+  effective: z.object({
+    currency: z.string(),
+    monthly_token_quota: n,
+    quota_reset_day: n,
+    quota_timezone: z.string(),
+    cost_per_human_conversation: n,
+    agent_monthly_cost: n,
+  }),
+  project: z.object({ monthly_token_quota: nn, quota_reset_day: nn, quota_timezone: z.string().nullable(), cost_per_human_conversation: nn, agent_monthly_cost: nn }).describe('the project\'s own values; null: the platform default'),
+});
+const usageResponse = z.object({
+  project_id: z.string(),
+  start_date: z.string(),
+  end_date: z.string(),
+  timezone: z.string(),
+  currency: z.string(),
+  totals: z.object({ calls: n, prompt_tokens: n, completion_tokens: n, other_tokens: n, total_tokens: n, estimated_cost: n }),
+  models: z.array(
+    z.object({
+      model: z.string(),
+      calls: n,
+      prompt_tokens: n,
+      completion_tokens: n,
+      other_tokens: n,
+      total_tokens: n,
+      estimated_cost: n,
+      price: z.object({ matched: z.string(), input_per_million: n, output_per_million: n, source: z.string() }),
+    }),
+  ),
+  daily: z.array(z.object({ date: z.string(), calls: n, total_tokens: n, estimated_cost: n })),
+});
+
 const rangeQuery = z.object({
   start_date: dateParam.optional().describe('first day (YYYY-MM-DD, in timezone); default the 1st of the current month'),
   end_date: dateParam.optional().describe('last day, inclusive; default today'),
@@ -130,6 +168,7 @@ export function aiRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cache: Quer
       summary: 'Token usage and estimated cost of the project per model and per day (message.ai / llm.usage events)',
       tag: 'ai',
       auth: 'read',
+      response: usageResponse,
       query: rangeQuery,
       async handler({ query, principal, ctx }) {
         const r = monthRange(query);
@@ -143,6 +182,19 @@ export function aiRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cache: Quer
       summary: 'Token quota of the current cycle: used, total, usage percent, remaining, reset date',
       tag: 'ai',
       auth: 'read',
+      response: z.object({
+        tokens_used: n,
+        tokens_total: nn.describe('null: no quota'),
+        usage_percent: nn,
+        remaining: nn,
+        over_quota: z.boolean(),
+        cycle_start: z.string(),
+        reset_date: z.string(),
+        reset_day: n,
+        timezone: z.string(),
+        estimated_cost: n,
+        currency: z.string(),
+      }),
       async handler({ principal, ctx }) {
         const [{ effective: s }, book] = await Promise.all([settingsOut(principal.projectId), loadPriceBook(deps.meta, principal.projectId, deps.options)]);
         const today = todayIn(s.quota_timezone);
@@ -171,6 +223,22 @@ export function aiRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cache: Quer
       summary: 'ROI estimate: conversations the AI resolved without a human, saved cost net of token cost, equivalent headcount (configurable cost model)',
       tag: 'ai',
       auth: 'read',
+      response: z.object({
+        start_date: z.string(),
+        end_date: z.string(),
+        days: n,
+        timezone: z.string(),
+        currency: z.string(),
+        sessions: n,
+        transferred: n,
+        auto_resolved: n,
+        auto_resolve_rate: nn,
+        gross_saving: n,
+        ai_cost: n,
+        saved_cost: n,
+        equivalent_headcount: nn,
+        cost_model: z.object({ cost_per_human_conversation: n, agent_monthly_cost: n, agent_monthly_capacity: nn }),
+      }),
       query: rangeQuery,
       async handler({ query, principal, ctx }) {
         const r = monthRange(query);
@@ -211,6 +279,7 @@ export function aiRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cache: Quer
       summary: "The project's quota and ROI settings: the values in force and the project's own (null = platform default)",
       tag: 'ai',
       auth: 'read',
+      response: settingsResponse,
       async handler({ principal }) {
         return settingsOut(principal.projectId);
       },
@@ -221,6 +290,7 @@ export function aiRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cache: Quer
       summary: "Sets the project's quota and ROI settings; omitted fields stay, null returns a field to the platform default",
       tag: 'ai',
       auth: 'admin',
+      response: settingsResponse,
       body: settingsBody,
       async handler({ body, principal }) {
         const row = await loadProjectSettings(deps.meta, principal.projectId);
@@ -240,6 +310,7 @@ export function aiRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cache: Quer
       summary: 'Token prices in force for the project (built-in, configured, the project’s own), per million tokens',
       tag: 'ai',
       auth: 'read',
+      response: pricesResponse,
       async handler({ principal }) {
         const book = await loadPriceBook(deps.meta, principal.projectId, deps.options);
         return { currency: deps.options.currency, prices: book.list() };
@@ -251,6 +322,7 @@ export function aiRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cache: Quer
       summary: "Sets the project's price of models (per million prompt and completion tokens)",
       tag: 'ai',
       auth: 'admin',
+      response: pricesResponse,
       body: z.object({ prices: z.array(priceItem).min(1).max(100) }),
       async handler({ body, principal }) {
         for (const p of body.prices) {
@@ -270,6 +342,7 @@ export function aiRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cache: Quer
       summary: "Removes the project's own price of a model (the configured or built-in price applies again)",
       tag: 'ai',
       auth: 'admin',
+      response: z.object({ deleted: z.string() }),
       query: z.object({ model: z.string().min(1).max(200) }),
       async handler({ query, principal }) {
         const r = await deps.meta.query('DELETE FROM ai_model_prices WHERE project_id = $1 AND model = $2', [principal.projectId, query.model]);

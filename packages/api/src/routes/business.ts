@@ -20,6 +20,16 @@ const maybeNum = z.union([z.number(), z.string(), z.null()]).transform((v) => (v
 const share = z.object({ value: z.string(), count: z.number(), percent: z.number().nullable() });
 const project = z.string();
 
+// Answers (response schemas): what the handlers below return, documented in /openapi.json.
+const n = z.number();
+const nn = z.number().nullable();
+const partial = z.literal(true).optional().describe('the window cuts this period, or it contains today (still filling)');
+const orderShare = z.object({ value: z.string(), orders: n, orders_percent: nn, amount: n, amount_percent: nn });
+const revenuePoint = z.object({ date: z.string(), orders: n, revenue: n, partial });
+const recordStatsSchema = { total: n, open: n, resolved: n, overdue: n, resolved_late: n, resolution_rate: nn, avg_resolution_hours: nn, avg_satisfaction: nn, rated: n };
+const userEntry = z.object({ user_id: z.string(), org_id: z.string(), role_id: z.string(), login_count: n, last_login_at: z.string() });
+const orgBand = z.object({ value: z.string(), organizations: n, percent: nn, employees: n });
+
 /** Group expression of a timestamp column per period, in {tz:String}. */
 function bucketSql(period: Period, column: string): string {
   const day = `toDate(${column}, {tz:String})`;
@@ -336,6 +346,14 @@ export function businessRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache
       summary: 'New customers per day, week (from Monday) or month, with the running total',
       tag: 'analytics',
       auth: 'read',
+      response: z.object({
+        period: z.enum(PERIODS),
+        timezone: z.string(),
+        start_date: z.string(),
+        end_date: z.string(),
+        customers_before: n,
+        points: z.array(z.object({ date: z.string(), new_customers: n, total_customers: n, partial })),
+      }),
       query: z.object({
         period: periodParam.default('day').describe('day | week | month'),
         ...rangeQuery,
@@ -363,6 +381,23 @@ export function businessRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache
       summary: 'Orders created in a date range: count, amount, average; by status, service type and product category with shares',
       tag: 'analytics',
       auth: 'read',
+      response: z.object({
+        start_date: z.string(),
+        end_date: z.string(),
+        timezone: z.string(),
+        currency: z.string(),
+        net_statuses: z.array(z.string()),
+        total_orders: n,
+        total_amount: n,
+        avg_order_amount: nn,
+        gross_revenue: n,
+        net_orders: n,
+        net_revenue: n,
+        avg_net_order_amount: nn,
+        by_status: z.array(orderShare),
+        by_service_type: z.array(orderShare),
+        by_product_category: z.array(orderShare),
+      }),
       query: z.object({ ...rangeQuery, start_date: dateParam.optional().describe('first day (YYYY-MM-DD); default 29 days before end_date') }),
       async handler({ query, principal, ctx }) {
         return cached(deps.cache, ctx, principal.projectId, 'orders.summary', query, TTL.business, async () => {
@@ -403,6 +438,24 @@ export function businessRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache
       summary: 'Net or gross revenue and order count per day, week or month over exactly the date window; optionally split by service type or product category or limited to statuses',
       tag: 'analytics',
       auth: 'read',
+      response: z.object({
+        period: z.enum(PERIODS),
+        by: z.enum(REVENUE_BY),
+        revenue_kind: z.enum(['net', 'gross', 'custom']),
+        statuses: z.array(z.string()),
+        currency: z.string(),
+        timezone: z.string(),
+        start_date: z.string(),
+        end_date: z.string(),
+        total_orders: n,
+        total_revenue: n,
+        gross_orders: n,
+        gross_revenue: n,
+        net_orders: n,
+        net_revenue: n,
+        points: z.array(revenuePoint),
+        groups: z.array(z.object({ value: z.string(), orders: n, revenue: n, revenue_percent: nn, points: z.array(revenuePoint) })).optional().describe('with by other than none'),
+      }),
       query: z.object({
         period: periodParam.default('day').describe('day | week | month'),
         by: z.enum(REVENUE_BY).default('none').describe('none | service_type | product_category'),
@@ -482,6 +535,15 @@ export function businessRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache
       summary: 'Service records: open, resolved, overdue, resolution time, satisfaction; by status, priority and assignee',
       tag: 'analytics',
       auth: 'read',
+      response: z.object({
+        start_date: z.string().optional(),
+        end_date: z.string().optional(),
+        timezone: z.string().optional(),
+        ...recordStatsSchema,
+        by_status: z.array(share),
+        by_priority: z.array(share),
+        by_assignee: z.array(z.object({ assignee: z.string(), ...recordStatsSchema })),
+      }),
       query: z.object({
         ...rangeQuery,
         start_date: dateParam.optional().describe('only records created from this day (YYYY-MM-DD); default: all records'),
@@ -512,6 +574,20 @@ export function businessRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache
       summary: 'User activity: logins, last login recency, DAU/WAU/MAU (users whose last login is within 1, 7, 30 days), most active and most recent users',
       tag: 'analytics',
       auth: 'read',
+      response: z.object({
+        total_users: n,
+        total_logins: n,
+        avg_logins_per_user: nn,
+        never_logged_in: n,
+        new_users_30d: n,
+        dau: n,
+        wau: n,
+        mau: n,
+        stickiness_percent: nn,
+        last_login: z.array(z.object({ range: z.enum(['<1d', '1-7d', '7-30d', '30-90d', '>90d', 'never']), users: n })),
+        most_active: z.array(userEntry),
+        recent_logins: z.array(userEntry),
+      }),
       query: z.object({ limit: intParam(1, 100, 10).describe('users in the most_active and recent_logins lists (default 10)') }),
       async handler({ query, principal, ctx }) {
         return cached(deps.cache, ctx, principal.projectId, 'users.activity', query, TTL.business, async () => {
@@ -548,6 +624,16 @@ export function businessRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache
       summary: 'Organizations: count, employees, by type and size band, users per organization',
       tag: 'analytics',
       auth: 'read',
+      response: z.object({
+        total_organizations: n,
+        total_employees: n,
+        avg_employees: nn,
+        total_users: n,
+        organizations_with_users: n,
+        by_type: z.array(orgBand),
+        by_size: z.array(orgBand),
+        top_organizations: z.array(z.object({ org_id: z.string(), name: z.string(), type: z.string(), employees: n, users: n })),
+      }),
       query: z.object({ top: intParam(1, 1000, 10).describe('organizations listed, most users first (default 10)') }),
       async handler({ query, principal, ctx }) {
         return cached(deps.cache, ctx, principal.projectId, 'organizations.summary', query, TTL.business, async () => {
@@ -576,6 +662,11 @@ export function businessRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache
       summary: 'Users per role (every role, also those without users; users of a role id not in the roles table are listed with a null name)',
       tag: 'analytics',
       auth: 'read',
+      response: z.object({
+        total_users: n,
+        total_roles: n,
+        roles: z.array(z.object({ role_id: z.string(), name: z.string().nullable(), users: n, percent: nn })),
+      }),
       async handler({ principal, ctx }) {
         return cached(deps.cache, ctx, principal.projectId, 'roles.distribution', {}, TTL.business, async () => {
           const p = principal.projectId;

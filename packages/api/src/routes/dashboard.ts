@@ -26,6 +26,43 @@ const localeParam = z
   .default('en')
   .describe('language of the weekday names (default en; zh-CN gives 周一)');
 
+const n = z.number();
+const nn = z.number().nullable();
+const todayResponse = z.object({
+  date: z.string(),
+  timezone: z.string(),
+  total_sessions: n,
+  ai_messages: n,
+  transferred: n,
+  ai_resolved: n,
+  avg_response_time: nn,
+  ratings: n,
+  avg_rating: nn,
+  satisfaction_rate: nn,
+  quality_pass_rate: nn,
+  quality_rating: z.enum(['excellent', 'good', 'fair', 'poor']).nullable(),
+  yesterday: z.object({ total_sessions: n, ai_messages: n, transferred: n, avg_response_time: nn, ratings: n, satisfaction_rate: nn }),
+  changes: z.object({ sessions_percent: nn, ai_messages_percent: nn, response_time: nn, satisfaction_points: nn }),
+});
+const trendResponse = z.object({
+  timezone: z.string(),
+  start_date: z.string(),
+  end_date: z.string(),
+  points: z.array(
+    z.object({ date: z.string(), name: z.string(), sessions: n, ai_messages: n, transferred: n, avg_response_time: nn, ratings: n, avg_rating: nn, satisfaction_rate: nn }),
+  ),
+});
+const satisfactionResponse = z.object({
+  timezone: z.string(),
+  start_date: z.string(),
+  end_date: z.string(),
+  total_ratings: n,
+  avg_rating: nn,
+  satisfaction_rate: nn,
+  distribution: z.array(z.object({ key: z.enum(['very_satisfied', 'satisfied', 'needs_improvement']), label: z.string(), count: n, value: n })),
+  ratings: z.array(z.object({ rating: n, count: n, percent: n })),
+});
+
 /** A label for a pass rate of quality audits. */
 export function qualityLabel(passRate: number | null): string | null {
   if (passRate === null) return null;
@@ -48,6 +85,7 @@ export function dashboardRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cach
       summary: "Today so far: sessions, AI messages, transfers to humans, average response time, satisfaction, quality rating; changes against yesterday up to the same time",
       tag: 'dashboard',
       auth: 'read',
+      response: todayResponse,
       query: z.object({ timezone: timezoneParam }),
       async handler({ query, principal, ctx }) {
         return cached(deps.cache, ctx, principal.projectId, 'dashboard.today', query, TTL.dashboard, async () => {
@@ -102,6 +140,7 @@ export function dashboardRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cach
       summary: 'Per day of the last N days (today included): sessions, AI messages, transfers, average response time, ratings and satisfaction',
       tag: 'dashboard',
       auth: 'read',
+      response: trendResponse,
       query: z.object({ days: intParam(1, 90, 7).describe('days, today included (default 7)'), timezone: timezoneParam, locale: localeParam }),
       async handler({ query, principal, ctx }) {
         return cached(deps.cache, ctx, principal.projectId, 'dashboard.trend', query, TTL.dashboard, async () => {
@@ -136,6 +175,7 @@ export function dashboardRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cach
       summary: 'Customer ratings (feedback events, 1-5) of the last N days: very satisfied (5), satisfied (4), needs improvement (1-3), per rating, average',
       tag: 'dashboard',
       auth: 'read',
+      response: satisfactionResponse,
       query: z.object({ days: intParam(1, 365, 30).describe('days, today included (default 30)'), timezone: timezoneParam }),
       async handler({ query, principal, ctx }) {
         return cached(deps.cache, ctx, principal.projectId, 'dashboard.satisfaction', query, TTL.dashboard, async () => {

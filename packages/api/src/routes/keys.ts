@@ -32,7 +32,8 @@ export function keyRoutes(deps: { meta: Pool }): AnyRoute[] {
       tag: 'keys',
       auth: 'admin',
       body: z.object({ role: z.enum(API_KEY_ROLES), description: z.string().max(200).default('') }),
-      response: z.object({ id: z.string(), key: z.string(), role: z.enum(API_KEY_ROLES) }),
+      status: 201,
+      response: z.object({ id: z.string(), key: z.string().describe('the key itself, shown only in this answer'), role: z.enum(API_KEY_ROLES) }),
       async handler({ body, principal, ctx }) {
         const { id, key } = await createApiKey(deps.meta, { projectId: principal.projectId, role: body.role, description: body.description });
         ctx.status = 201;
@@ -45,6 +46,7 @@ export function keyRoutes(deps: { meta: Pool }): AnyRoute[] {
       summary: 'Revoke a key of the project',
       tag: 'keys',
       auth: 'admin',
+      response: z.object({ revoked: z.string() }),
       params: z.object({ id: z.uuid() }),
       async handler({ params, principal }) {
         if (!(await revokeApiKey(deps.meta, principal.projectId, params.id))) throw new NotFoundError(`no active key ${params.id} in this project`);

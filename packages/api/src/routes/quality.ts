@@ -85,6 +85,25 @@ function present(r: AuditRow) {
   };
 }
 
+const auditRecord = z.object({
+  id: z.string(),
+  session_id: z.string(),
+  agent_id: z.string().nullable(),
+  agent: z.string().nullable(),
+  customer: z.string().nullable(),
+  type: z.string().nullable(),
+  score: z.number(),
+  final_score: z.number().nullable(),
+  effective_score: z.number(),
+  status: z.enum(AUDIT_STATUSES),
+  audit_type: z.enum(['auto', 'manual']),
+  issues: z.array(z.object({ type: z.string(), detail: z.string().optional(), severity: z.enum(SEVERITIES).optional() })),
+  audited_at: z.string(),
+  reviewed_by: z.string().nullable(),
+  reviewed_at: z.string().nullable(),
+  review_comment: z.string().nullable(),
+});
+
 /** WHERE conditions for a project, an optional audited_at date range in a zone, and filters; values as $n parameters. */
 function where(projectId: string, q: { start_date?: string | undefined; end_date?: string | undefined; timezone: string; status?: string | undefined; agent_id?: string | undefined; session_id?: string | undefined }) {
   const params: unknown[] = [projectId];
@@ -119,6 +138,18 @@ export function qualityRoutes(deps: { meta: Pool; passScore: number }): AnyRoute
       summary: 'Quality audits: count, pass rate, pending reviews, average score, most frequent issues',
       tag: 'quality',
       auth: 'read',
+      response: z.object({
+        audited_count: z.number(),
+        passed: z.number(),
+        failed: z.number(),
+        pending_review: z.number(),
+        reviewed: z.number(),
+        by_audit_type: z.object({ auto: z.number(), manual: z.number() }),
+        pass_rate: z.number().nullable(),
+        avg_score: z.number().nullable(),
+        pass_score: z.number(),
+        top_issues: z.array(z.object({ type: z.string(), count: z.number() })),
+      }),
       query: z.object({ ...rangeQuery, agent_id: z.string().max(200).optional(), top: intParam(1, 100, 10).describe('issue types listed (default 10)') }),
       async handler({ query, principal }) {
         const w = where(principal.projectId, query);
@@ -165,6 +196,7 @@ export function qualityRoutes(deps: { meta: Pool; passScore: number }): AnyRoute
       summary: 'Quality audit records, newest first, paged (page, size), filtered by status, agent, session and date',
       tag: 'quality',
       auth: 'read',
+      response: z.object({ items: z.array(auditRecord), total: z.number(), page: z.number(), size: z.number(), pages: z.number() }),
       query: z.object({
         page: intParam(1, 100_000, 1).describe('page number, from 1'),
         size: intParam(1, 100, 10).describe('records per page (default 10, at most 100)'),
@@ -192,6 +224,8 @@ export function qualityRoutes(deps: { meta: Pool; passScore: number }): AnyRoute
       summary: 'Records a quality audit of a conversation (key role ingest)',
       tag: 'quality',
       auth: 'ingest',
+      status: 201,
+      response: auditRecord,
       body: createBody,
       async handler({ body, principal, ctx }) {
         const status = body.status ?? (body.score >= deps.passScore ? 'passed' : 'pending_review');
@@ -224,6 +258,7 @@ export function qualityRoutes(deps: { meta: Pool; passScore: number }): AnyRoute
       summary: 'Manual review of an audit: the final score and status (key role admin)',
       tag: 'quality',
       auth: 'admin',
+      response: auditRecord,
       params: z.object({ id: z.uuid() }),
       body: reviewBody,
       async handler({ params, body, principal }) {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { route, type AnyRoute } from '../http/route';
 import { sqlRequest, type SqlConsole } from '../sql/console';
 
@@ -15,6 +16,15 @@ export function sqlRoutes(deps: { console: SqlConsole }): AnyRoute[] {
       tag: 'sql',
       auth: 'read',
       body: sqlRequest,
+      // ClickHouse's JSON output format (format "json"); 64-bit integers arrive as strings.
+      response: z.looseObject({
+        meta: z.array(z.object({ name: z.string(), type: z.string() })),
+        data: z.array(z.record(z.string(), z.unknown())),
+        rows: z.number(),
+        rows_before_limit_at_least: z.number().optional(),
+        statistics: z.looseObject({ elapsed: z.number(), rows_read: z.number(), bytes_read: z.number() }).optional(),
+      }),
+      otherMedia: { 'text/csv': 'format "csv": CSV with a header line' },
       async handler({ body, principal, ctx }) {
         const out = await deps.console.run(principal.projectId, body.sql, body.format, {
           maxExecutionSeconds: body.timeout_seconds,

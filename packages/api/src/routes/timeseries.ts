@@ -45,6 +45,29 @@ export async function timeseries(ch: ClickHouse, cache: QueryCache, projectId: s
   return result;
 }
 
+const seriesSchema = z.object({
+  dimensions: z.record(z.string(), z.string()),
+  /** `t` is the bucket start (ms); each measure by its alias; `partial: true` on a bucket still filling. */
+  points: z.array(z.object({ t: z.number(), partial: z.literal(true).optional() }).catchall(z.number().nullable())),
+  total: z.record(z.string(), z.number().nullable()).optional().describe('each measure over the whole range'),
+});
+
+/** The answer of POST /api/v1/query/timeseries (TimeseriesResult). */
+export const timeseriesResponse = z.object({
+  meta: z.object({
+    table: z.string(),
+    granularity: z.string(),
+    interval: z.string(),
+    timezone: z.string(),
+    from: z.number(),
+    to: z.number(),
+    approximate: z.array(z.string()),
+    cached: z.boolean(),
+  }),
+  series: z.array(seriesSchema),
+  previous: z.array(seriesSchema).optional().describe('with compare: previous_period'),
+});
+
 export function timeseriesRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache }): AnyRoute[] {
   return [
     route({
@@ -53,6 +76,7 @@ export function timeseriesRoutes(deps: { clickhouse: ClickHouse; cache: QueryCac
       summary: 'Time series of events or metrics: measures, dimensions, filters, range, interval, timezone, fill, comparison',
       tag: 'query',
       auth: 'read',
+      response: timeseriesResponse,
       body: timeseriesRequest,
       query: z.object({ cache: z.enum(['true', 'false']).optional().describe('false bypasses the cache') }),
       async handler({ body, query, principal, ctx }) {

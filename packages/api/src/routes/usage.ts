@@ -17,6 +17,9 @@ import type { QueryCache } from '../query/cache';
 
 const num = z.coerce.number();
 
+/** One OS or version and its share of the active installations. */
+const share = z.object({ value: z.string(), installs: z.number(), percent: z.number().nullable() });
+
 /** Heartbeats of the project up to {now}: the install, its OS and version. */
 const HEARTBEATS = `SELECT timestamp,
          coalesce(nullIf(JSONExtractString(properties, 'install_id'), ''), nullIf(distinct_id, '')) AS h_install,
@@ -77,6 +80,16 @@ export function usageRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache })
       summary: 'Installations: total seen, active in the last 1/7/30 days, new; daily active and new installs',
       tag: 'usage',
       auth: 'read',
+      response: z.object({
+        total_installs: z.number(),
+        daily_active: z.number(),
+        weekly_active: z.number(),
+        monthly_active: z.number(),
+        new_installs_7d: z.number(),
+        new_installs_30d: z.number(),
+        timezone: z.string(),
+        daily: z.array(z.object({ date: z.string(), active_installs: z.number(), new_installs: z.number() })),
+      }),
       query: z.object({ days: intParam(1, 90, 30).describe('days of the daily series, today included (default 30)'), timezone: timezoneParam }),
       async handler({ query, principal, ctx }) {
         return cached(deps.cache, ctx, principal.projectId, 'usage.installs', query, TTL.usage, async () => {
@@ -109,6 +122,12 @@ export function usageRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache })
       summary: 'Operating system and version of the installations active in the last N days (each counted once, with its latest heartbeat)',
       tag: 'usage',
       auth: 'read',
+      response: z.object({
+        days: z.number(),
+        active_installs: z.number(),
+        os: z.array(share),
+        version: z.array(share),
+      }),
       query: z.object({ days: intParam(1, 365, 30).describe('installations with a heartbeat in the last N days (default 30)') }),
       async handler({ query, principal, ctx }) {
         return cached(deps.cache, ctx, principal.projectId, 'usage.distribution', query, TTL.usage, async () => {
