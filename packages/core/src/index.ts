@@ -21,5 +21,5 @@ export * from './http/body';
 export * from './metrics';
 export * from './http/ops';
 export { Scheduler, type ScheduledJob } from './schedule/scheduler';
-export { parseDuration, DURATION_EXAMPLES } from './util/duration';
+export { parseDuration } from './util/duration';
 export { generatePassword, readOrCreateSecrets } from './config/secrets-file';

@@ -9,7 +9,7 @@
  *   unit     := ms | s | m | h | d | w
  * e.g. "500ms", "30s", "5m", "1h30m", "1.5h", "30 s", "7d", "2w", "0".
  * `m` is minutes (never months). A number (not text) is milliseconds.
- * A callers' schema may accept less (the API's `last` is `\d{1,4}[mhdw]`).
+ * A caller's schema may accept less (the API's `last` is `\d{1,4}[mhdw]`).
  *
  * No dependencies, so any package can use it.
  */
@@ -18,9 +18,6 @@ const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, 
 
 // `ms` before `m` and `s`, so "500ms" is one term and not "500m" + "s".
 const TERM = /(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)/y;
-
-/** What a duration looks like, for error messages. */
-export const DURATION_EXAMPLES = '500ms, 30s, 5m, 1h30m, 1.5h, 7d or 2w';
 
 /**
  * Milliseconds of a duration (rounded to a whole millisecond), or undefined
