@@ -93,7 +93,8 @@ async function connectStores(configured: Config, logger: Logger, lifecycle: Life
       users: embeddedUsers(c),
       logger: logger.child({ component: 'embedded-clickhouse' }),
     });
-    lifecycle.onStop('embedded-clickhouse', () => ch.close());
+    // Both engines stop last, at the same time: neither uses the other.
+    lifecycle.onStop('embedded-clickhouse', () => ch.close(), { group: 'embedded-engines' });
     clickhouseUrl = ch.url;
     endpoints.push({ name: 'ClickHouse HTTP (embedded chDB)', url: ch.url });
   }
@@ -108,7 +109,7 @@ async function connectStores(configured: Config, logger: Logger, lifecycle: Life
       port: config.EMBEDDED_POSTGRES_PORT,
       logger: logger.child({ component: 'embedded-postgres' }),
     });
-    lifecycle.onStop('embedded-postgres', () => pg.close());
+    lifecycle.onStop('embedded-postgres', () => pg.close(), { group: 'embedded-engines' });
     metaUrl = pg.url;
     // The printed endpoint never shows the password (it is in the secrets file, and printed once on first start).
     const shown = new URL(pg.url);

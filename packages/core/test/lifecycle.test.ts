@@ -29,7 +29,14 @@ test('producers stop first, then drains run together, then stop hooks in reverse
   const { logger, lines } = memoryLogger();
   const lifecycle = new Lifecycle(logger, 200);
   const order: string[] = [];
-  lifecycle.onStop('engine', () => void order.push('stop engine'));
+  // Two independent engines, stopped together: 100 ms each, 100 ms in all.
+  const engine = (name: string) => async () => {
+    order.push(`stop ${name}`);
+    await sleep(100);
+    order.push(`${name} stopped`);
+  };
+  lifecycle.onStop('engine', engine('engine'), { group: 'engines' });
+  lifecycle.onStop('engine2', engine('engine2'), { group: 'engines' });
   lifecycle.onStop('hangs', () => new Promise<void>(() => order.push('stop hangs (never resolves)')));
   lifecycle.onStop('server', () => void order.push('stop server'));
   // A producer sending to the server above: stopped before anything drains.
@@ -44,17 +51,18 @@ test('producers stop first, then drains run together, then stop hooks in reverse
   const t0 = Date.now();
   await lifecycle.stop('test');
   const ms = Date.now() - t0;
-  expect(order).toEqual(['stop producer', 'drain a', 'drain b', 'stop server', 'stop hangs (never resolves)', 'stop engine']);
-  // The hanging hook used the whole 200 ms; the engine still stopped (bounded by 1 s, done at once).
-  expect(ms).toBeGreaterThanOrEqual(200);
+  expect(order).toEqual(['stop producer', 'drain a', 'drain b', 'stop server', 'stop hangs (never resolves)', 'stop engine2', 'stop engine', 'engine2 stopped', 'engine stopped']);
+  // The hanging hook used the whole 200 ms; the engines still stopped (bounded by 1 s each), together
+  // (the order above: both began before either ended).
+  expect(ms).toBeGreaterThanOrEqual(300);
   expect(ms).toBeLessThan(1_000);
   expect(lifecycle.failures).toBe(1);
-  expect(lines.find((l) => l.msg === 'shutting down')).toMatchObject({ hooks: ['producer', 'server', 'hangs', 'engine'], beforeDrain: ['producer'], drains: ['a', 'b'] });
-  expect(lines.filter((l) => l.msg === 'stopped').map((l) => l.hook)).toEqual(['producer', 'server', 'engine']);
+  expect(lines.find((l) => l.msg === 'shutting down')).toMatchObject({ hooks: ['producer', 'server', 'hangs', 'engine2', 'engine'], beforeDrain: ['producer'], drains: ['a', 'b'] });
+  expect(lines.filter((l) => l.msg === 'stopped').map((l) => l.hook)).toEqual(['producer', 'server', 'engine2', 'engine']);
   expect(lines.find((l) => l.msg === 'stop hook failed')).toMatchObject({ hook: 'hangs' });
   // Later calls share the first run.
   await lifecycle.stop('again');
-  expect(order).toHaveLength(6);
+  expect(order).toHaveLength(9);
 });
 
 interface Answer {

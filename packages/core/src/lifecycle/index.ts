@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 
 export { closeHttpServer, createGracefulServer, ShuttingDownError, type GracefulServerOptions } from './http';
 
-type Hook = { name: string; stop: () => Promise<void> | void };
+type Hook = { name: string; stop: () => Promise<void> | void; group?: string | undefined };
 
 /**
  * After the overall deadline, each remaining hook still runs, bounded by
@@ -20,6 +20,17 @@ const LATE_HOOK_MS = 1_000;
  */
 const BEFORE_DRAIN_MS = 1_000;
 
+/** Hooks in stop order, neighbours of one group together. */
+function batches(hooks: Hook[]): Hook[][] {
+  const out: Hook[][] = [];
+  for (const hook of hooks) {
+    const last = out[out.length - 1];
+    if (hook.group !== undefined && last?.[0]?.group === hook.group) last.push(hook);
+    else out.push([hook]);
+  }
+  return out;
+}
+
 /**
  * Graceful shutdown in three phases:
  *
@@ -33,7 +44,7 @@ const BEFORE_DRAIN_MS = 1_000;
  *    accepting work while the hooks before it are being stopped.
  * 2. Stop: the stop hooks run in reverse order of registration (last
  *    started, first stopped), so a server has stopped before the engine
- *    under it closes. One hook failing or hanging does not keep the others
+ *    under it closes; neighbours of one `group` together. One hook failing or hanging does not keep the others
  *    from running; the whole shutdown is bounded by `timeoutMs`, and hooks
  *    still left after it get a short bound each instead of being skipped.
  *
@@ -51,9 +62,13 @@ export class Lifecycle {
     private readonly timeoutMs = 15_000,
   ) {}
 
-  /** Registers a stop hook; returns the lifecycle for chaining. */
-  onStop(name: string, stop: Hook['stop']): this {
-    this.hooks.push({ name, stop });
+  /**
+   * Registers a stop hook; returns the lifecycle for chaining. Hooks next to
+   * each other in stop order with the same `group` stop at the same time
+   * (independent components, like the two embedded engines).
+   */
+  onStop(name: string, stop: Hook['stop'], opts: { group?: string } = {}): this {
+    this.hooks.push({ name, stop, group: opts.group });
     return this;
   }
 
@@ -122,10 +137,10 @@ export class Lifecycle {
     for (const hook of first) await this.runHook(hook, Math.max(0, firstDeadline - Date.now()));
     // Not awaited one by one: every server refuses new work at the same moment.
     await Promise.all(this.drains.map((h) => this.runDrain(h)));
-    for (const hook of order) {
+    for (const batch of batches(order)) {
       const remaining = deadline - Date.now();
-      if (remaining <= 0) this.logger.error({ hook: hook.name, boundMs: LATE_HOOK_MS }, 'shutdown deadline passed; running the hook with a short bound');
-      await this.runHook(hook, remaining <= 0 ? LATE_HOOK_MS : remaining);
+      if (remaining <= 0) this.logger.error({ hooks: batch.map((h) => h.name), boundMs: LATE_HOOK_MS }, 'shutdown deadline passed; running the hook with a short bound');
+      await Promise.all(batch.map((hook) => this.runHook(hook, remaining <= 0 ? LATE_HOOK_MS : remaining)));
     }
     this.logger.info({ ms: Date.now() - started, failed: this.failed }, 'shutdown complete');
   }
