@@ -19,13 +19,13 @@ export class ShuttingDownError extends TidemarkError {
 const IDLE_SWEEP_MS = 50;
 
 /**
- * Stops a server: no new connections, idle keep-alive sockets closed (by
- * `closeIdle`, default Node's closeIdleConnections) at once and again every
- * 50 ms (with `closeIdle` given, only it closes idle sockets): Node's server.close() closes only the sockets idle at the moment it
- * is called, and one that becomes idle later (its in-flight request answered)
- * would otherwise stay open for the whole keepAliveTimeout. Every socket
- * still open after `graceMs` is destroyed. Resolves once every connection is
- * gone.
+ * Stops a server: no new connections, idle keep-alive sockets closed at once
+ * and again every 50 ms, by `closeIdle` when given (then only by it), else by
+ * Node's closeIdleConnections. Node's server.close() alone closes only the
+ * sockets idle at the moment it is called; one that becomes idle later (its
+ * in-flight request answered) would stay open for the whole
+ * keepAliveTimeout. Every socket still open after `graceMs` is destroyed.
+ * Resolves once every connection is gone.
  */
 export function closeHttpServer(server: http.Server, opts: { graceMs: number; logger?: Logger; name?: string; closeIdle?: () => void }): Promise<void> {
   const closeIdle = opts.closeIdle ?? (() => server.closeIdleConnections());
