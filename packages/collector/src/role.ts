@@ -160,6 +160,8 @@ export const consumerRole: Role<'consumer'> = {
       minBytes: config.CONSUMER_MIN_BYTES,
       maxWaitMs: config.CONSUMER_MAX_WAIT_MS,
       futureToleranceMs: config.COLLECTOR_FUTURE_TOLERANCE_MS,
+      // One item limit for both paths: a direct producer's item is held to the HTTP rule.
+      maxItemBytes: config.COLLECTOR_MAX_ITEM_BYTES,
       retentionMs: config.RAW_RETENTION_DAYS * DAY_MS,
       sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
       // The same window length and memory bound as the collector's resend window, in sets of its own.
