@@ -20,6 +20,7 @@ export const STAT_DEFINITIONS: Readonly<Record<string, string>> = {
   'preview.episodes': 'Would have fired: episodes in which the backtested rule reached firing.',
   'preview.errors': 'Errors: evaluations of the backtest that failed.',
   'health.services_up': 'Services up: health-checked targets whose latest check succeeded / all targets.',
+  'audit.lost': 'Lost rows: rows the collector acknowledged minus rows landed in ClickHouse, per signal, over the minutes the latest audit run compared (older than its grace period); positive only.',
   'kafka.lag_total': 'Total lag: end offset − committed offset over every consumer group, topic and partition.',
   'customers.total': 'Customers: every current (not deleted) customer row of biz_customers_v1, whatever the window.',
   'customers.new': 'New: customers whose created_at is within the window.',
