@@ -258,7 +258,7 @@ async function main() {
     }
 
     // --------------------------------------------------------------- latency: condition true → webhook received
-    await rw.command({ query: `CREATE TABLE bench_latency (ts DateTime64(3, 'UTC'), host String, value Float64) ENGINE = MergeTree ORDER BY (host, ts)` });
+    await rw.command({ query: `CREATE TABLE bench_latency (project_id String, ts DateTime64(3, 'UTC'), host String, value Float64) ENGINE = MergeTree ORDER BY (project_id, host, ts)` });
     const arrivals = new Map();
     let receiverDown = false;
     const receiver = http.createServer((req, res) => {
@@ -292,7 +292,7 @@ async function main() {
     for (let i = 0; i < LAT_RULES; i++) {
       await service.createRule(LATENCY_PROJECT, {
         name: `Latency${i}`,
-        sql: `SELECT host, max(value) AS value FROM bench_latency WHERE cityHash64(host) % ${LAT_RULES} = ${i} AND ts > {now:DateTime64(3, 'UTC')} - INTERVAL 30 SECOND AND ts <= {now:DateTime64(3, 'UTC')} GROUP BY host`,
+        sql: `SELECT host, max(value) AS value FROM bench_latency WHERE project_id = {project_id:String} AND cityHash64(host) % ${LAT_RULES} = ${i} AND ts > {now:DateTime64(3, 'UTC')} - INTERVAL 30 SECOND AND ts <= {now:DateTime64(3, 'UTC')} GROUP BY host`,
         interval: '1s',
         condition: { op: '>', threshold: 50 },
         no_data: { state: 'ok' },
@@ -310,7 +310,7 @@ async function main() {
       for (let i = 0; i < n; i++) {
         const host = `lat-${sampleNo++}`;
         const t0 = Date.now();
-        await rw.insert({ table: 'bench_latency', values: [{ ts: iso(t0), host, value: 99 }], format: 'JSONEachRow' });
+        await rw.insert({ table: 'bench_latency', values: [{ project_id: LATENCY_PROJECT, ts: iso(t0), host, value: 99 }], format: 'JSONEachRow' });
         madeTrue.set(host, t0);
         await new Promise((r) => setTimeout(r, Math.max(0, 200 - (Date.now() - t0))));
       }
@@ -342,7 +342,7 @@ async function main() {
     const queuedHosts = [];
     for (let i = 0; i < outageN; i++) {
       const host = `out-${i}`;
-      await rw.insert({ table: 'bench_latency', values: [{ ts: iso(Date.now()), host, value: 99 }], format: 'JSONEachRow' });
+      await rw.insert({ table: 'bench_latency', values: [{ project_id: LATENCY_PROJECT, ts: iso(Date.now()), host, value: 99 }], format: 'JSONEachRow' });
       queuedHosts.push(host);
       const nextAt = downAt + ((i + 1) * (outageMs - 5_000)) / outageN;
       await new Promise((r) => setTimeout(r, Math.max(0, nextAt - Date.now())));
