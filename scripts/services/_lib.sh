@@ -184,7 +184,8 @@ cluster_id_for() {  # cluster_id_for COUNT: stored id, else id from an existing 
   if [[ -s "$f" ]]; then cat "$f"; return 0; fi
   id="$(sed -n 's/^cluster\.id=//p' "$cdir"/node-*/data/meta.properties 2>/dev/null | head -n 1 || true)"
   if [[ -z "$id" ]]; then
-    # 16 random bytes, URL-safe base64 without padding = a valid KRaft cluster id.
+    # 16 random bytes, URL-safe base64 without padding = a valid KRaft cluster id. It may
+    # start with "-": it is passed as --cluster-id=ID so the tool does not read it as an option.
     id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
   fi
   mkdir -p "$cdir"
@@ -251,7 +252,7 @@ format_nodes() {
     dir="$(node_dir "$count" "$id")"
     [[ -f "$dir/data/meta.properties" ]] && continue
     log "formatting storage of node $id (cluster id $cid)…"
-    run_kafka_class kafka.tools.StorageTool format --cluster-id "$cid" \
+    run_kafka_class kafka.tools.StorageTool format --cluster-id="$cid" \
       --config "$dir/server.properties" --ignore-formatted >"$dir/logs/format.log" 2>&1 9>&- &
     pids+=("$!"); ids+=("$id")
   done
