@@ -4100,7 +4100,16 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            databases: {
+                                at: string;
+                                db: string;
+                                kind: string;
+                                up: boolean;
+                            }[];
+                        };
+                    };
                 };
                 /** @description Invalid input: { error: { code, message, context.issues } } */
                 400: {
@@ -4244,7 +4253,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            services: {
+                                /** @description minute of the latest sample */
+                                at: string;
+                                kind: string;
+                                latency_ms: number | null;
+                                target: string;
+                                up: boolean | null;
+                            }[];
+                        };
+                    };
                 };
                 /** @description Invalid input: { error: { code, message, context.issues } } */
                 400: {
@@ -4304,7 +4324,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            metrics: {
+                                at: string;
+                                labels: {
+                                    [key: string]: string;
+                                };
+                                name: string;
+                                value: number;
+                            }[];
+                        };
+                    };
                 };
                 /** @description Invalid input: { error: { code, message, context.issues } } */
                 400: {
@@ -4364,7 +4395,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            metrics: {
+                                at: string;
+                                labels: {
+                                    [key: string]: string;
+                                };
+                                name: string;
+                                value: number;
+                            }[];
+                        };
+                    };
                 };
                 /** @description Invalid input: { error: { code, message, context.issues } } */
                 400: {
@@ -4814,7 +4856,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            active_sessions: number;
+                            events_last_minute: number;
+                            events_this_minute: number;
+                            minute_start: string | null;
+                            online_agents: number | null;
+                            /** @constant */
+                            this_minute_partial: true;
+                            total_agents: number | null;
+                        };
+                    };
                 };
                 /** @description Invalid input: { error: { code, message, context.issues } } */
                 400: {

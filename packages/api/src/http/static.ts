@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { send } from '@koa/send';
 import type Koa from 'koa';
@@ -82,7 +83,7 @@ export function staticHandler(opts: StaticOptions): Koa.Middleware {
   /** Sends one file of the build (relative, normalised) through @koa/send; the headers are set from the file actually sent. */
   async function sendFile(ctx: Koa.Context, rel: string, cacheControl: string): Promise<void> {
     const ext = path.posix.extname(rel).toLowerCase();
-    await send(ctx, rel, {
+    const sent = await send(ctx, rel, {
       root: root!,
       index: 'index.html',
       hidden: false,
@@ -105,10 +106,24 @@ export function staticHandler(opts: StaticOptions): Koa.Middleware {
     ctx.type = TYPES[rel.endsWith('/') ? '.html' : ext] ?? 'application/octet-stream';
     // The answer is already compressed (or a file not worth it): the JSON compression middleware leaves it alone.
     ctx.compress = false;
+    // @koa/send sends nothing for a hidden path or a directory without an index: a missing file here.
+    if (!sent) throw Object.assign(new Error(`no file ${rel}`), { status: 404 });
+    // @koa/send answers with a read stream; the build's files are a few hundred kB, so they are sent whole instead:
+    // a client that goes away mid-answer then costs nothing (a piped stream reports its premature close as a server error).
+    const stream = ctx.body as fs.ReadStream;
     if (ctx.fresh) {
-      // If-None-Match matched: 304 without the file (the stream @koa/send opened is destroyed by Koa).
+      // If-None-Match matched: 304 without the file.
+      stream.destroy();
       ctx.status = 304;
       ctx.body = null;
+    } else if (ctx.method === 'HEAD') {
+      // The headers only (Content-Length is the file's, set by @koa/send); Koa does not read a HEAD's body.
+      stream.destroy();
+    } else {
+      stream.destroy();
+      const type = ctx.type;
+      ctx.body = await fs.promises.readFile(sent);
+      ctx.type = type;
     }
   }
 

@@ -53,6 +53,10 @@ const auditResponse = z.object({
   ),
 });
 
+/** The latest value of one series (response schemas below: what the handlers return, documented in /openapi.json). */
+const metricValue = z.object({ name: z.string(), labels: z.record(z.string(), z.string()), value: z.number(), at: z.string() });
+const metricsResponse = z.object({ metrics: z.array(metricValue) });
+
 /** The requirements' monitoring endpoints (/api/analytics-monitoring/monitoring/...), from the monitor role's metrics. */
 export function monitoringRoutes(deps: { clickhouse: ClickHouse; kv: KeyValueStore }): AnyRoute[] {
   const latest = latestMetrics(deps.clickhouse);
@@ -89,6 +93,11 @@ export function monitoringRoutes(deps: { clickhouse: ClickHouse; kv: KeyValueSto
       summary: 'Health of checked HTTP/TCP services: up, latency, availability',
       tag: 'monitoring',
       auth: 'read',
+      response: z.object({
+        services: z.array(
+          z.object({ target: z.string(), kind: z.string(), up: z.boolean().nullable(), latency_ms: z.number().nullable(), at: z.string().describe('minute of the latest sample') }),
+        ),
+      }),
       query: sinceQuery,
       async handler({ principal, query }) {
         const rows = await latest(principal.projectId, ['healthcheck_up', 'healthcheck_latency_ms'], query.minutes);
@@ -109,6 +118,7 @@ export function monitoringRoutes(deps: { clickhouse: ClickHouse; kv: KeyValueSto
       summary: 'Database health: reachability per database',
       tag: 'monitoring',
       auth: 'read',
+      response: z.object({ databases: z.array(z.object({ db: z.string(), kind: z.string(), up: z.boolean(), at: z.string() })) }),
       query: sinceQuery,
       async handler({ principal, query }) {
         const rows = await latest(principal.projectId, ['db_up'], query.minutes);
@@ -150,6 +160,7 @@ export function monitoringRoutes(deps: { clickhouse: ClickHouse; kv: KeyValueSto
       summary: 'Latest CPU, memory, disk, load, process and network figures',
       tag: 'monitoring',
       auth: 'read',
+      response: metricsResponse,
       query: sinceQuery,
       async handler({ principal, query }) {
         return { metrics: await latest(principal.projectId, SYSTEM, query.minutes) };
@@ -161,6 +172,7 @@ export function monitoringRoutes(deps: { clickhouse: ClickHouse; kv: KeyValueSto
       summary: 'Latest database figures: connections, slow statements, parts, merges, consumer lag, Redis memory and clients',
       tag: 'monitoring',
       auth: 'read',
+      response: metricsResponse,
       query: sinceQuery,
       async handler({ principal, query }) {
         return { metrics: await latest(principal.projectId, DATABASE, query.minutes) };
@@ -172,6 +184,15 @@ export function monitoringRoutes(deps: { clickhouse: ClickHouse; kv: KeyValueSto
       summary: 'Realtime overview: events that happened in the last complete minute and in this (partial) minute, active sessions in the last 5 minutes, online agents',
       tag: 'realtime',
       auth: 'read',
+      response: z.object({
+        events_last_minute: z.number(),
+        events_this_minute: z.number(),
+        minute_start: z.string().nullable(),
+        this_minute_partial: z.literal(true),
+        active_sessions: z.number(),
+        online_agents: z.number().nullable(),
+        total_agents: z.number().nullable(),
+      }),
       async handler({ principal }) {
         // Counted by when events happened (the rollup's bucket is the event's minute), not by when the collector got them:
         // a backfill of history or a client's offline queue arriving now is not traffic of this minute.
