@@ -27,3 +27,4 @@ export function createPgPool(opts: { url: string; max?: number; logger: Logger; 
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^/:@]*)(:[^/@]*)?@/, (_m, user: string) => `//${user}:<redacted>@`);
 }
+export * from './typed';
