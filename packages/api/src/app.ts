@@ -54,7 +54,7 @@ export interface ApiDeps {
    * alerting role, possibly in another process). Required, so no app is built without them.
    */
   alerting: AlertingService;
-  /** Routes of other packages (ones the API does not depend on) mounted on the same app. */
+  /** Further routes mounted after the built-in ones (the OpenAPI tests mount probes here; the role mounts none). */
   extraRoutes?: AnyRoute[];
   /** The dashboard build (packages/web/dist) served for every path no route answered; null/omitted: none. */
   dashboardDir?: string | null;

@@ -1,4 +1,4 @@
-export { apiRole, extraApiRoutes } from './role';
+export { apiRole } from './role';
 export { createApiApp, apiRoutes, type ApiDeps } from './app';
 export { route, type AnyRoute, type RouteDef } from './http/route';
 export { timeseries } from './routes/timeseries';

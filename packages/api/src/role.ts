@@ -4,10 +4,6 @@ import { AlertingService, readonlyClickHouse } from '@tidemark/alerting';
 import { analyticsOptionsFromConfig } from './analytics/options';
 import { createApiApp } from './app';
 import { locateDashboard } from './http/static';
-import type { AnyRoute } from './http/route';
-
-/** Routes other packages contribute, registered before the API role starts (alerts and ETL status are built in). */
-export const extraApiRoutes: AnyRoute[] = [];
 
 /** The query API and the dashboard (packages/web, served at /) on API_PORT. */
 export const apiRole: Role<'api'> = {
@@ -38,7 +34,6 @@ export const apiRole: Role<'api'> = {
       logger,
       metrics: ctx.metrics,
       alerting,
-      extraRoutes: extraApiRoutes,
       dashboardDir: locateDashboard(config.API_DASHBOARD_DIR),
       analytics: analyticsOptionsFromConfig(config),
       ready: async () => {
