@@ -6,7 +6,8 @@
  */
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { gauge, type ClickHouse, type Registry } from '@tidemark/core';
+import { gauge, pgRows, type ClickHouse, type Registry } from '@tidemark/core';
+import { sourceRow, tableRow, toSourceState, toTableState, type SourceState, type TableState } from '../checkpoint/rows';
 import { quarantineSummary } from '../sync/quarantine';
 import { contentStatus, type ContentStatus } from '../sync/content';
 
@@ -83,8 +84,95 @@ export interface SyncStatus {
   sources: SourceSyncStatus[];
 }
 
-const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : String(v));
-const n = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const iso = (v: Date | null): string | null => (v === null ? null : v.toISOString());
+
+/** etl_tables rows (the checkpoint store's schema) with the lag and the stall computed by the database's clock. */
+// stalled is NULL (not stalled) when a comparison in it meets a NULL watermark.
+const statusTableRow = tableRow.extend({ watermark_age: z.number().nullable(), stalled: z.boolean().nullable() });
+
+const tablesQuery = {
+  name: 'etl.status_tables',
+  sql: `
+    SELECT t.*,
+           CASE WHEN t.phase IN ('incremental', 'quarantined') AND t.watermark ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}'
+                THEN greatest(0, extract(epoch FROM now() - t.watermark::timestamptz))::float8 END AS watermark_age,
+           CASE WHEN t.phase = 'incremental' THEN now() - coalesce(t.last_success_at, t.updated_at) > t.stall_after_seconds * interval '1 second'
+                                                 OR coalesce(t.lag_seconds, 0) > t.stall_after_seconds
+                                                 OR (t.watermark ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}'
+                                                     AND now() - t.watermark::timestamptz > t.stall_after_seconds * interval '1 second')
+                WHEN t.phase IN ('snapshot', 'pending') THEN now() - t.updated_at > t.stall_after_seconds * interval '1 second'
+                ELSE false END AS stalled
+      FROM etl_tables t WHERE ($1::text IS NULL OR t.project = $1) ORDER BY t.table_key`,
+  row: statusTableRow,
+};
+
+const sourcesQuery = {
+  name: 'etl.status_sources',
+  sql: `SELECT * FROM etl_sources s
+         WHERE $1::text IS NULL OR EXISTS (SELECT 1 FROM etl_tables t WHERE t.source = s.source AND t.project = $1)
+         ORDER BY source`,
+  row: sourceRow,
+};
+
+function tableStatus(t: TableState, extra: { watermarkAge: number | null; stalled: boolean; held: { rows: number; oldest: Date } | undefined; content: ContentStatus | undefined }): TableSyncStatus {
+  const { stalled } = extra;
+  const failures = t.consecutiveFailures;
+  const state: TableSyncState =
+    t.phase === 'quarantined' ? 'quarantined' : stalled ? 'stalled' : failures > 0 ? 'error' : t.phase === 'incremental' ? 'ok' : t.phase === 'snapshot' ? 'snapshot' : 'pending';
+  return {
+    table: t.tableKey,
+    source: t.source,
+    project: t.project,
+    schema: t.sourceSchema,
+    name: t.sourceTable,
+    target: t.targetTable,
+    mode: t.mode,
+    phase: t.phase,
+    state,
+    generation: t.generation,
+    rowsSynced: t.rowsSynced,
+    snapshotRows: t.snapshotRows,
+    lastRunAt: iso(t.lastRunAt),
+    lastSuccessAt: iso(t.lastSuccessAt),
+    lagSeconds: extra.watermarkAge,
+    lastRunLagSeconds: t.lagSeconds,
+    quarantinedRows: extra.held?.rows ?? 0,
+    quarantinedSince: extra.held ? extra.held.oldest.toISOString() : null,
+    watermark: t.watermark,
+    stallAfterSeconds: t.stallAfterSeconds,
+    stalled,
+    lastError: t.lastError,
+    consecutiveFailures: failures,
+    quarantineReason: t.quarantineReason,
+    content: extra.content ?? null,
+    reconciliation:
+      t.reconAt === null
+        ? null
+        : {
+            at: t.reconAt.toISOString(),
+            sourceRows: t.reconSourceRows,
+            targetRows: t.reconTargetRows,
+            missing: t.reconMissing,
+            extra: t.reconExtra,
+            repaired: t.reconRepaired,
+            ok: t.reconOk,
+          },
+  };
+}
+
+function sourceStatus(s: SourceState): SourceSyncStatus {
+  return {
+    source: s.source,
+    slot: s.slotName,
+    publication: s.publication,
+    slotStatus: s.slotStatus,
+    slotLagBytes: s.slotLagBytes,
+    confirmedLsn: s.confirmedLsn,
+    lastCommitAt: iso(s.lastCommitAt),
+    slotLostAt: iso(s.slotLostAt),
+    lastError: s.lastError,
+  };
+}
 
 /**
  * Status of every synced table and CDC source. `stalled`: an incremental
@@ -97,86 +185,13 @@ const n = (v: unknown): number | null => (v === null || v === undefined ? null :
 export async function getSyncStatus(meta: Pool, opts: { project?: string } = {}): Promise<SyncStatus> {
   // With a project (the query API's caller): only its tables, and only the CDC sources feeding them.
   const project = opts.project ?? null;
-  const { rows } = await meta.query(
-    `
-    SELECT t.*, now() AS now_at,
-           CASE WHEN t.phase IN ('incremental', 'quarantined') AND t.watermark ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}'
-                THEN greatest(0, extract(epoch FROM now() - t.watermark::timestamptz))::float8 END AS watermark_age,
-           CASE WHEN t.phase = 'incremental' THEN now() - coalesce(t.last_success_at, t.updated_at) > t.stall_after_seconds * interval '1 second'
-                                                 OR coalesce(t.lag_seconds, 0) > t.stall_after_seconds
-                                                 OR (t.watermark ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}'
-                                                     AND now() - t.watermark::timestamptz > t.stall_after_seconds * interval '1 second')
-                WHEN t.phase IN ('snapshot', 'pending') THEN now() - t.updated_at > t.stall_after_seconds * interval '1 second'
-                ELSE false END AS stalled
-      FROM etl_tables t WHERE ($1::text IS NULL OR t.project = $1) ORDER BY t.table_key`,
-    [project],
-  );
+  const rows = await pgRows(meta, tablesQuery, [project]);
   const held = await quarantineSummary(meta);
   const contents = await contentStatus(meta);
-  const tables: TableSyncStatus[] = (rows as Record<string, unknown>[]).map((r) => {
-    const q = held.get(r.table_key as string);
-    const phase = r.phase as TableSyncStatus['phase'];
-    const stalled = r.stalled === true;
-    const failures = Number(r.consecutive_failures ?? 0);
-    const state: TableSyncState =
-      phase === 'quarantined' ? 'quarantined' : stalled ? 'stalled' : failures > 0 ? 'error' : phase === 'incremental' ? 'ok' : phase === 'snapshot' ? 'snapshot' : 'pending';
-    return {
-      table: r.table_key as string,
-      source: r.source as string,
-      project: (r.project as string | undefined) ?? 'default',
-      schema: r.source_schema as string,
-      name: r.source_table as string,
-      target: r.target_table as string,
-      mode: r.mode as TableSyncStatus['mode'],
-      phase,
-      state,
-      generation: Number(r.generation),
-      rowsSynced: Number(r.rows_synced ?? 0),
-      snapshotRows: Number(r.snapshot_rows ?? 0),
-      lastRunAt: iso(r.last_run_at),
-      lastSuccessAt: iso(r.last_success_at),
-      lagSeconds: n(r.watermark_age),
-      lastRunLagSeconds: n(r.lag_seconds),
-      quarantinedRows: q?.rows ?? 0,
-      quarantinedSince: q ? q.oldest.toISOString() : null,
-      watermark: (r.watermark as string | null) ?? null,
-      stallAfterSeconds: Number(r.stall_after_seconds),
-      stalled,
-      lastError: (r.last_error as string | null) ?? null,
-      consecutiveFailures: failures,
-      quarantineReason: (r.quarantine_reason as string | null) ?? null,
-      content: contents.get(r.table_key as string) ?? null,
-      reconciliation:
-        r.recon_at === null || r.recon_at === undefined
-          ? null
-          : {
-              at: iso(r.recon_at) as string,
-              sourceRows: n(r.recon_source_rows),
-              targetRows: n(r.recon_target_rows),
-              missing: n(r.recon_missing),
-              extra: n(r.recon_extra),
-              repaired: n(r.recon_repaired),
-              ok: (r.recon_ok as boolean | null) ?? null,
-            },
-    };
-  });
-  const src = await meta.query(
-    `SELECT * FROM etl_sources s
-      WHERE $1::text IS NULL OR EXISTS (SELECT 1 FROM etl_tables t WHERE t.source = s.source AND t.project = $1)
-      ORDER BY source`,
-    [project],
+  const tables = rows.map((r) =>
+    tableStatus(toTableState(r), { watermarkAge: r.watermark_age, stalled: r.stalled === true, held: held.get(r.table_key), content: contents.get(r.table_key) }),
   );
-  const sources: SourceSyncStatus[] = (src.rows as Record<string, unknown>[]).map((r) => ({
-    source: r.source as string,
-    slot: r.slot_name as string,
-    publication: r.publication as string,
-    slotStatus: r.slot_status as SourceSyncStatus['slotStatus'],
-    slotLagBytes: n(r.slot_lag_bytes),
-    confirmedLsn: (r.confirmed_lsn as string | null) ?? null,
-    lastCommitAt: iso(r.last_commit_at),
-    slotLostAt: iso(r.slot_lost_at),
-    lastError: (r.last_error as string | null) ?? null,
-  }));
+  const sources = (await pgRows(meta, sourcesQuery, [project])).map((r) => sourceStatus(toSourceState(r)));
   return { generatedAt: new Date().toISOString(), tables, sources };
 }
 
