@@ -18,6 +18,7 @@ export { CLICKHOUSE_MIGRATIONS_DIR, POSTGRES_MIGRATIONS_DIR } from './paths';
 export * from './role';
 export * from './auth/keys';
 export * from './http/body';
+export * from './http/error-response';
 export * from './metrics';
 export * from './http/ops';
 export { Scheduler, type ScheduledJob } from './schedule/scheduler';

@@ -2,7 +2,6 @@ import Router, { type RouterMiddleware } from '@koa/router';
 import Koa from 'koa';
 import {
   ApiKeyVerifier,
-  classifyError,
   counter,
   decodeUtf8,
   histogram,
@@ -10,7 +9,7 @@ import {
   presentedKey,
   RateLimitedError,
   readBody,
-  TidemarkError,
+  sendError,
   ValidationError,
   type KeyValueStore,
   type Logger,
@@ -56,12 +55,7 @@ function errorMiddleware(logger: Logger): Koa.Middleware {
     try {
       await next();
     } catch (raw) {
-      const err = raw instanceof TidemarkError ? raw : classifyError(raw);
-      ctx.status = err.statusCode;
-      ctx.body = err.toJSON();
-      if (err.retryAfterMs !== undefined) ctx.set('Retry-After', String(Math.ceil(err.retryAfterMs / 1000)));
-      if (err.statusCode >= 500) logger.error({ err: raw, path: ctx.path }, 'request failed');
-      else logger.debug({ code: err.code, path: ctx.path, message: err.message }, 'request refused');
+      sendError(ctx, raw, logger);
     }
   };
 }
