@@ -25,8 +25,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Kafka } from 'kafkajs';
-import { createKafka, createMetricsRegistry, MemoryStore } from '@tidemark/core';
+import { createKafkaClient, createMetricsRegistry, MemoryStore, type KafkaClient } from '@tidemark/core';
 import { ensureTopics, IngestAudit, KafkaSink, topicNames, type Topics } from '@tidemark/collector';
 import { redisUrl } from '@tidemark/test-support';
 import { bearer, kafkaBrokers, logger, post, postgresUrl, startCollector, startStack, unique, type Stack } from '../packages/collector/test/harness';
@@ -131,7 +130,7 @@ test.each(VARIANTS)(`%s: ${EVENTS} events, consumer SIGKILLed ${KILLS} times: ra
   const brokerFault = variant === 'kafka-restart' || variant === 'kafka-kill' || variant === 'leader-kill';
   const priv = brokerFault ? cluster(variant === 'leader-kill' ? 3 : 1) : undefined;
   const brokers = priv?.brokers ?? kafkaBrokers;
-  const kafka: Kafka = createKafka({ brokers, clientId: unique('tm-crash'), logger });
+  const kafka: KafkaClient = createKafkaClient({ brokers, clientId: unique('tm-crash'), logger });
   const topics: Topics = topicNames(`${unique(`tmcrash-${variant}`)}.`);
   const groupId = unique('tm-crash-group');
   const name = `crash_${variant.replace(/-/g, '_')}`;
@@ -215,9 +214,9 @@ test.each(VARIANTS)(`%s: ${EVENTS} events, consumer SIGKILLed ${KILLS} times: ra
         await sleep(3_000);
         const admin = kafka.admin();
         await admin.connect();
-        const md = await admin.fetchTopicMetadata({ topics: [topics.events] });
+        const md = await admin.topicMetadata([topics.events]);
         await admin.disconnect();
-        const leader = md.topics[0]!.partitions.find((p) => p.partitionId === 0)!.leader;
+        const leader = md[0]!.partitions.find((p) => p.partition === 0)!.leader;
         priv!.sh('kafka-node.sh', 'kill', String(leader));
         await sleep(5_000);
         priv!.sh('kafka-node.sh', 'start', String(leader));
@@ -257,8 +256,8 @@ test.each(VARIANTS)(`%s: ${EVENTS} events, consumer SIGKILLed ${KILLS} times: ra
     }
     const admin = kafka.admin();
     await admin.connect();
-    const dlq = (await admin.fetchTopicOffsets(topics.dlq)).reduce((n, p) => n + Number(p.high), 0);
-    const inKafka = (await admin.fetchTopicOffsets(topics.events)).reduce((n, p) => n + Number(p.high), 0);
+    const dlq = (await admin.topicOffsets(topics.dlq)).reduce((n, p) => n + Number(p.high), 0);
+    const inKafka = (await admin.topicOffsets(topics.events)).reduce((n, p) => n + Number(p.high), 0);
     await admin.disconnect();
     // All of this variant's minutes have landed: compare them now, the current minute included.
     const [report] = await audit.run(Date.now() + 60_000);
@@ -275,7 +274,7 @@ test.each(VARIANTS)(`%s: ${EVENTS} events, consumer SIGKILLed ${KILLS} times: ra
     await sink.close();
     const admin = kafka.admin();
     await admin.connect().catch(() => undefined);
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+    await admin.deleteTopics(Object.values(topics)).catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
   }
 }, 30 * 60_000);

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { ApiKeyVerifier, createGracefulServer, createKafka, type Role, type RoleContext } from '@tidemark/core';
+import { ApiKeyVerifier, createGracefulServer, createKafkaClient, type Role, type RoleContext } from '@tidemark/core';
 import { z } from 'zod';
 import { createCollectorApp } from './http/app';
 import { IngestConsumer } from './kafka/consumer';
@@ -53,17 +53,17 @@ export const collectorRole: Role<'collector'> = {
     let sink: Sink;
     let lag: (() => Promise<unknown>) | undefined;
     if (config.KAFKA_BROKERS) {
-      const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-collector`, logger: logger.child({ component: 'kafka' }) });
+      const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-collector`, logger: logger.child({ component: 'kafka' }) });
       await ensureTopics(kafka, topics, config.KAFKA_TOPIC_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
       sink = await KafkaSink.connect(kafka, { topics, compression: config.KAFKA_COMPRESSION, maxMessageBytes: 1024 * 1024 }, logger);
       lag = async () => {
         const admin = kafka.admin();
         await admin.connect();
         try {
-          const committed = await admin.fetchOffsets({ groupId: config.CONSUMER_GROUP_ID, topics: [topics.events, topics.metrics, topics.logs] });
+          const committed = await admin.committedOffsets(config.CONSUMER_GROUP_ID, [topics.events, topics.metrics, topics.logs]);
           const out: { topic: string; partition: number; lag: number }[] = [];
           for (const t of committed) {
-            const ends = await admin.fetchTopicOffsets(t.topic);
+            const ends = await admin.topicOffsets(t.topic);
             for (const p of t.partitions) {
               const end = ends.find((e) => e.partition === p.partition);
               if (end) out.push({ topic: t.topic, partition: p.partition, lag: Math.max(0, Number(end.high) - Math.max(Number(p.offset), Number(end.low))) });
@@ -145,7 +145,7 @@ export const consumerRole: Role<'consumer'> = {
       logger.info('no KAFKA_BROKERS: embedded mode, the collector writes to ClickHouse directly and this role has nothing to do');
       return [];
     }
-    const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-consumer`, logger: logger.child({ component: 'kafka' }) });
+    const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-consumer`, logger: logger.child({ component: 'kafka' }) });
     const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
     await ensureTopics(kafka, topics, config.KAFKA_TOPIC_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
     const consumer = new IngestConsumer({

@@ -1,8 +1,8 @@
-import type { KafkaMessage } from 'kafkajs';
+import type { ConsumedRecord } from '@tidemark/core';
 import { decodeMessages } from '../src/kafka/decode';
 
-const msg = (value: Buffer | string, offset = '0'): KafkaMessage =>
-  ({ offset, value: Buffer.isBuffer(value) ? value : Buffer.from(value), key: null, timestamp: String(Date.now()), attributes: 0, headers: {} }) as KafkaMessage;
+const msg = (value: Buffer | string, offset = '0'): ConsumedRecord =>
+  ({ offset, value: Buffer.isBuffer(value) ? value : Buffer.from(value), key: null, timestamp: String(Date.now()), attributes: 0, headers: {} }) as ConsumedRecord;
 
 describe('direct producers get the HTTP path\'s validation (one validation for every path)', () => {
   test('lone surrogates are replaced with U+FFFD and a warning is landed with the row', () => {

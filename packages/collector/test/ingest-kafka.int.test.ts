@@ -1,13 +1,16 @@
 /** HTTP → Kafka (acks=all) → consumer group → ClickHouse, against the real Kafka, chDB over HTTP and Postgres. */
 import crypto from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { createKafka, createMetricsRegistry } from '@tidemark/core';
+import { createKafkaClient, createMetricsRegistry, type KafkaClient } from '@tidemark/core';
 import { COLUMNS_HEADER, compactLine, ensureTopics, FORMAT_HEADER, IngestConsumer, KafkaSink, ROWS_FORMAT, SIGNAL_SPECS, topicNames, type Topics } from '../src';
 import { insertSettings } from '../src/clickhouse/writer';
+import { directKafka } from './direct-kafka';
 import { bearer, kafkaBrokers, logger, post, startCollector, startStack, unique, type RunningCollector, type Stack } from './harness';
 
 let stack: Stack;
+/** The test's own client (direct producer, DLQ reader, admin); `client` is what the code under test uses. */
 let kafka: Kafka;
+let client: KafkaClient;
 let topics: Topics;
 let sink: KafkaSink;
 let collector: RunningCollector;
@@ -28,13 +31,14 @@ const count = async (sql: string, params: Record<string, unknown> = {}): Promise
 
 beforeAll(async () => {
   stack = await startStack();
-  kafka = createKafka({ brokers: kafkaBrokers, clientId: unique('tm-test'), logger });
+  client = createKafkaClient({ brokers: kafkaBrokers, clientId: unique('tm-test'), logger });
+  kafka = directKafka();
   topics = topicNames(`${unique('tmk')}.`);
-  await ensureTopics(kafka, topics, 3, 1);
-  sink = await KafkaSink.connect(kafka, { topics, compression: 'gzip', maxMessageBytes: 256 * 1024 }, logger);
+  await ensureTopics(client, topics, 3, 1);
+  sink = await KafkaSink.connect(client, { topics, compression: 'gzip', maxMessageBytes: 256 * 1024 }, logger);
   collector = await startCollector(stack, sink);
   consumer = new IngestConsumer({
-    kafka,
+    kafka: client,
     clickhouse: stack.ch,
     meta: stack.meta,
     logger,

@@ -7,8 +7,9 @@
  * dead-letter topic read back.
  */
 import type { Consumer, Kafka } from 'kafkajs';
-import { createKafka, createMetricsRegistry, MemoryStore } from '@tidemark/core';
+import { createKafkaClient, createMetricsRegistry, MemoryStore } from '@tidemark/core';
 import { ensureTopics, IngestConsumer, KafkaSink, ResendWindow, topicNames, type Topics } from '../src';
+import { directKafka } from './direct-kafka';
 import { kafkaBrokers, logger, startCollector, startStack, unique, type RunningCollector, type Stack } from './harness';
 
 export interface DeadLetterSeen {
@@ -22,6 +23,7 @@ export interface DeadLetterSeen {
 
 export interface KafkaPath {
   stack: Stack;
+  /** The test's own client (direct producers, the DLQ reader, admin); the collector and consumer use the core Kafka interface. */
   kafka: Kafka;
   prefix: string;
   topics: Topics;
@@ -52,7 +54,8 @@ const header = (h: Record<string, unknown> | undefined, name: string): string | 
 export async function startKafkaPath(opts: { name: string; maxItemBytes?: number }): Promise<KafkaPath> {
   const stack = await startStack();
   // Everything after this point is closed by close(), also when a later step fails.
-  const kafka = createKafka({ brokers: kafkaBrokers, clientId: unique('tm-test'), logger });
+  const client = createKafkaClient({ brokers: kafkaBrokers, clientId: unique('tm-test'), logger });
+  const kafka = directKafka();
   const prefix = `${unique(opts.name)}.`;
   const topics = topicNames(prefix);
   const groupId = unique(`${opts.name}-group`);
@@ -73,12 +76,12 @@ export async function startKafkaPath(opts: { name: string; maxItemBytes?: number
     await stack.close();
   };
   try {
-    await ensureTopics(kafka, topics, 3, 1);
-    sink = await KafkaSink.connect(kafka, { topics, compression: 'none', maxMessageBytes: 1024 * 1024 }, logger);
+    await ensureTopics(client, topics, 3, 1);
+    sink = await KafkaSink.connect(client, { topics, compression: 'none', maxMessageBytes: 1024 * 1024 }, logger);
     const kv = new MemoryStore();
     collector = await startCollector(stack, sink, opts.maxItemBytes !== undefined ? { maxItemBytes: opts.maxItemBytes } : {}, kv, new ResendWindow(kv, { windowMs: 120_000, maxIdsPerBucket: 100_000 }, logger));
     consumer = new IngestConsumer({
-      kafka,
+      kafka: client,
       clickhouse: stack.ch,
       meta: stack.meta,
       logger,

@@ -4,11 +4,11 @@
  * and the project check of direct producers. The end-to-end contract, with
  * kcat and the real broker, is kafka-contract.int.test.ts.
  */
-import type { KafkaMessage } from 'kafkajs';
+import type { ConsumedRecord } from '@tidemark/core';
 import { arrayItemTexts, decodeMessages } from '../src/kafka/decode';
 
-const msg = (value: Buffer | string, offset = '0'): KafkaMessage =>
-  ({ offset, value: Buffer.isBuffer(value) ? value : Buffer.from(value), key: null, timestamp: String(Date.now()), attributes: 0, headers: {} }) as KafkaMessage;
+const msg = (value: Buffer | string, offset = '0'): ConsumedRecord =>
+  ({ offset, value: Buffer.isBuffer(value) ? value : Buffer.from(value), key: null, timestamp: String(Date.now()), attributes: 0, headers: {} }) as ConsumedRecord;
 
 describe('arrayItemTexts: each element of a JSON array as written', () => {
   test.each([

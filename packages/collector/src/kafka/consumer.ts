@@ -1,6 +1,5 @@
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Pool } from 'pg';
-import { backoffDelay, classifyError, counter, gauge, retry, type ClickHouse, type Logger, type Registry, type TidemarkError } from '@tidemark/core';
+import { backoffDelay, classifyError, counter, gauge, retry, type ClickHouse, type ConsumedBatch, type KafkaClient, type KafkaConsumer, type KafkaProducer, type Logger, type Registry, type TidemarkError } from '@tidemark/core';
 import { insertLines } from '../clickhouse/writer';
 import { filterLanded } from '../dedup/landed';
 import type { ResendWindow } from '../dedup/resend-window';
@@ -11,7 +10,7 @@ import { ProjectDirectory } from './projects';
 import { signalOfTopic, type Topics } from './topics';
 
 export interface IngestConsumerOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   clickhouse: ClickHouse;
   meta: Pool;
   logger: Logger;
@@ -53,8 +52,8 @@ class Stopping extends Error {}
  * retries with backoff; nothing is skipped or committed meanwhile.
  */
 export class IngestConsumer {
-  private readonly consumer: Consumer;
-  private dlq: Producer | undefined;
+  private readonly consumer: KafkaConsumer;
+  private dlq: KafkaProducer | undefined;
   private readonly intents: IntentStore;
   private readonly projects: ProjectDirectory;
   private readonly log: Logger;
@@ -73,10 +72,9 @@ export class IngestConsumer {
       maxBytesPerPartition: opts.maxBytesPerPartition,
       maxBytes: opts.maxBytesPerPartition * 3,
       minBytes: opts.minBytes,
-      maxWaitTimeInMs: opts.maxWaitMs,
-      sessionTimeout: opts.sessionTimeoutMs ?? 10_000,
-      heartbeatInterval: Math.max(1_000, Math.floor((opts.sessionTimeoutMs ?? 10_000) / 5)),
-      allowAutoTopicCreation: false,
+      maxWaitMs: opts.maxWaitMs,
+      sessionTimeoutMs: opts.sessionTimeoutMs ?? 10_000,
+      heartbeatIntervalMs: Math.max(1_000, Math.floor((opts.sessionTimeoutMs ?? 10_000) / 5)),
     });
     const r = opts.metrics;
     this.m = {
@@ -93,20 +91,20 @@ export class IngestConsumer {
 
   async start(): Promise<void> {
     const { kafka, topics } = this.opts;
-    // kafkajs restarts its consumer after a crash only when the root cause is a retriable
-    // Kafka error. Anything else (Postgres or ClickHouse refusing, a replay that must
+    // The client (kafkajs) restarts its consumer after a crash only when the root cause is a
+    // retriable Kafka error. Anything else (Postgres or ClickHouse refusing, a replay that must
     // refetch) left the process running with no consumer and the partitions unread: seen
     // in a crash test run where a consumer started while the broker restarted. Such a
     // crash restarts the consumer here; the uncommitted batch is replayed.
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      if (payload.restart || this.stopped) return;
-      this.log.error({ err: payload.error.message }, 'Kafka consumer stopped on an error kafkajs does not retry; starting it again in 5 s');
+    this.consumer.onCrash(({ error, restart }) => {
+      if (restart || this.stopped) return;
+      this.log.error({ err: error.message }, 'Kafka consumer stopped on an error its client does not retry; starting it again in 5 s');
       this.scheduleRestart(5_000);
     });
     // The broker may be restarting when this process starts: retried like a store at startup.
     await retry(
       async () => {
-        this.dlq ??= kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+        this.dlq ??= kafka.producer();
         await this.dlq.connect();
         await this.runConsumer();
       },
@@ -119,14 +117,8 @@ export class IngestConsumer {
 
   private async runConsumer(): Promise<void> {
     const { topics } = this.opts;
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [topics.events, topics.metrics, topics.logs], fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+    // Manual commits only, one partition's batch at a time (the interface's contract).
+    await this.consumer.run({ topics: [topics.events, topics.metrics, topics.logs], fromBeginning: true, eachBatch: (batch) => this.onBatch(batch) });
   }
 
   private scheduleRestart(delayMs: number): void {
@@ -152,13 +144,13 @@ export class IngestConsumer {
     await this.dlq?.disconnect();
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async onBatch(batch: ConsumedBatch): Promise<void> {
     const signal = signalOfTopic(this.opts.topics, batch.topic);
-    if (!signal || batch.isEmpty()) return;
-    const { topic, partition } = batch;
-    const first = BigInt(batch.firstOffset() ?? batch.messages[0]!.offset);
-    let last = BigInt(batch.lastOffset());
-    let messages = batch.messages;
+    if (!signal || batch.records.length === 0) return;
+    const { topic, partition, resolveOffset, heartbeat, isRunning, isStale } = batch;
+    const first = BigInt(batch.firstOffset);
+    let last = BigInt(batch.lastOffset);
+    let messages = batch.records;
 
     const intent = await this.intents.get(topic, partition);
     if (intent && intent.first === first) {
@@ -196,7 +188,7 @@ export class IngestConsumer {
     if (dead.length > 0) await this.sendDeadLetters(signal, topic, partition, dead);
 
     resolveOffset(last.toString());
-    await this.consumer.commitOffsets([{ topic, partition, offset: (last + 1n).toString() }]);
+    await this.consumer.commit([{ topic, partition, offset: (last + 1n).toString() }]);
     await heartbeat();
     this.m.rows.inc({ signal }, decoded.rows - unique.dropped - refused);
     if (unique.dropped > 0) this.m.duplicates.inc({ signal }, unique.dropped);
@@ -250,14 +242,14 @@ export class IngestConsumer {
     this.paused = true;
     this.m.paused.set(1);
     const { events, metrics, logs } = this.opts.topics;
-    this.consumer.pause([{ topic: events }, { topic: metrics }, { topic: logs }]);
+    this.consumer.pause([events, metrics, logs]);
   }
 
   private resumeAll(): void {
     this.paused = false;
     this.m.paused.set(0);
     const { events, metrics, logs } = this.opts.topics;
-    this.consumer.resume([{ topic: events }, { topic: metrics }, { topic: logs }]);
+    this.consumer.resume([events, metrics, logs]);
     this.log.info('ClickHouse reachable again; partitions resumed');
   }
 
@@ -269,7 +261,7 @@ export class IngestConsumer {
       // The idempotent producer's sequence numbers are unknown after a failed send (the
       // KafkaSink's reason, docs/ingestion.md "Broker failures"): a new producer id for the
       // next try. The batch is not committed and will be replayed.
-      this.dlq = this.opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      this.dlq = this.opts.kafka.producer();
       void dlq.disconnect().catch(() => undefined);
       await this.dlq.connect().catch(() => undefined);
       throw err;
@@ -278,22 +270,24 @@ export class IngestConsumer {
     this.log.warn({ topic, partition, count: dead.length, firstReason: dead[0]?.reason }, 'sent to the dead-letter topic');
   }
 
-  private async produceDeadLetters(dlq: Producer, topic: string, partition: number, dead: DeadLetter[]): Promise<void> {
-    await dlq.send({
-      topic: this.opts.topics.dlq,
-      acks: -1,
-      messages: dead.map((d) => ({
-        key: `${topic}:${partition}:${d.offset}${d.index !== undefined ? `:${d.index}` : ''}`,
-        value: d.value,
-        headers: {
-          'tidemark-source-topic': topic,
-          'tidemark-source-partition': String(partition),
-          'tidemark-source-offset': d.offset,
-          ...(d.index !== undefined ? { 'tidemark-source-index': String(d.index) } : {}),
-          'tidemark-reason': d.reason.slice(0, 1000),
-        },
-      })),
-    });
+  private async produceDeadLetters(dlq: KafkaProducer, topic: string, partition: number, dead: DeadLetter[]): Promise<void> {
+    // acks=all, as every send of the interface's producer.
+    await dlq.send([
+      {
+        topic: this.opts.topics.dlq,
+        records: dead.map((d) => ({
+          key: `${topic}:${partition}:${d.offset}${d.index !== undefined ? `:${d.index}` : ''}`,
+          value: d.value,
+          headers: {
+            'tidemark-source-topic': topic,
+            'tidemark-source-partition': String(partition),
+            'tidemark-source-offset': d.offset,
+            ...(d.index !== undefined ? { 'tidemark-source-index': String(d.index) } : {}),
+            'tidemark-reason': d.reason.slice(0, 1000),
+          },
+        })),
+      },
+    ]);
   }
 
   /** Consumer lag per partition: end offset minus committed offset. */
@@ -303,9 +297,9 @@ export class IngestConsumer {
     try {
       const out: { topic: string; partition: number; lag: number }[] = [];
       const { events, metrics, logs } = this.opts.topics;
-      const committed = await admin.fetchOffsets({ groupId: this.opts.groupId, topics: [events, metrics, logs] });
+      const committed = await admin.committedOffsets(this.opts.groupId, [events, metrics, logs]);
       for (const t of committed) {
-        const ends = await admin.fetchTopicOffsets(t.topic);
+        const ends = await admin.topicOffsets(t.topic);
         for (const p of t.partitions) {
           const end = ends.find((e) => e.partition === p.partition);
           if (!end) continue;

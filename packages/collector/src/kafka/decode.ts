@@ -1,4 +1,4 @@
-import type { KafkaMessage } from 'kafkajs';
+import type { ConsumedRecord } from '@tidemark/core';
 import { z } from 'zod';
 import { compactLine, jsonDepth, normalizeItem, SIGNAL_SPECS, WARNING_COLUMNS, WARNINGS_TABLE, warningRows, type SignalName } from '../signals';
 import { COLUMNS_HEADER, FORMAT_HEADER, RECEIVED_AT_HEADER, ROWS_FORMAT, WARNINGS_FORMAT } from './topics';
@@ -68,7 +68,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 const projectId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/);
 
-function header(m: KafkaMessage, name: string): string | undefined {
+function header(m: ConsumedRecord, name: string): string | undefined {
   const v = m.headers?.[name];
   if (v === undefined) return undefined;
   return Buffer.isBuffer(v) ? v.toString() : Array.isArray(v) ? String(v[0]) : String(v);
@@ -120,7 +120,7 @@ function countLines(b: Buffer): number {
  * Kafka carry wire items and are normalised here with the same code the HTTP
  * path uses. Anything that cannot land becomes a dead letter with its reason.
  */
-export function decodeMessages(signal: SignalName, messages: KafkaMessage[], futureToleranceMs: number, retentionMs: number, options: DecodeOptions = {}): Decoded {
+export function decodeMessages(signal: SignalName, messages: ConsumedRecord[], futureToleranceMs: number, retentionMs: number, options: DecodeOptions = {}): Decoded {
   const spec = SIGNAL_SPECS[signal];
   const maxItemBytes = options.maxItemBytes ?? DEFAULT_MAX_ITEM_BYTES;
   const allowed: Record<string, { table: string; columns: ReadonlySet<string> }> = {

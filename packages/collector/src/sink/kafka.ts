@@ -1,5 +1,4 @@
-import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
-import { classifyError, retry, UnavailableError, type Logger } from '@tidemark/core';
+import { classifyError, retry, UnavailableError, type KafkaClient, type KafkaProducer, type Logger, type OutgoingRecord } from '@tidemark/core';
 import { partitionOfKey } from '../kafka/partition';
 import { COLUMNS_HEADER, FORMAT_HEADER, RECEIVED_AT_HEADER, ROWS_FORMAT, WARNINGS_FORMAT, type Topics } from '../kafka/topics';
 import { compactLine, SIGNAL_SPECS, WARNING_COLUMNS, type RowOf, type SignalName, type WarningRow } from '../signals';
@@ -26,7 +25,7 @@ export interface KafkaSinkOptions {
 /** One message bound for a topic, weighed by its bytes. */
 interface Outgoing {
   topic: string;
-  message: Message;
+  message: OutgoingRecord;
   bytes: number;
 }
 
@@ -40,7 +39,7 @@ interface Outgoing {
  *
  * One produce at a time (issue 12). The producer is idempotent: the broker
  * drops a batch whose producer id and sequence numbers it already holds and
- * answers it as a success. kafkajs gives a batch its sequence numbers when
+ * answers it as a success. The client (kafkajs) gives a batch its sequence numbers when
  * it sends it and takes them back when the request fails; with several sends
  * in flight, another send then takes the same numbers for different data.
  * If the failed request had in fact been written (the broker was killed or
@@ -51,7 +50,7 @@ interface Outgoing {
  * with the acknowledged offsets pointing at another request's data. So:
  *  - concurrent requests are coalesced (group commit) and sent by one
  *    producer.sendBatch at a time (MicroBatcher, one flush in flight): a
- *    retry inside kafkajs resends the same batches with the same numbers,
+ *    retry inside the client resends the same batches with the same numbers,
  *    which the broker deduplicates exactly;
  *  - a send that fails or times out leaves the producer's numbers unknown,
  *    so that producer is abandoned (disconnected once its send settles) and
@@ -64,15 +63,15 @@ export class KafkaSink implements Sink {
   readonly kind = 'kafka' as const;
   private readonly partitions = new Map<string, number>();
   private refreshTimer: NodeJS.Timeout | undefined;
-  private producer: Producer | undefined;
-  private connecting: Promise<Producer> | undefined;
+  private producer: KafkaProducer | undefined;
+  private connecting: Promise<KafkaProducer> | undefined;
   private readonly batcher: MicroBatcher<Outgoing>;
   private readonly abandoned = new Set<Promise<unknown>>();
   /** Producers created so far (1 + how many were abandoned after a failed send). */
   producerGeneration = 0;
 
   private constructor(
-    private readonly kafka: Kafka,
+    private readonly kafka: KafkaClient,
     private readonly opts: KafkaSinkOptions,
     private readonly logger: Logger,
   ) {
@@ -87,7 +86,7 @@ export class KafkaSink implements Sink {
     });
   }
 
-  static async connect(kafka: Kafka, opts: KafkaSinkOptions, logger: Logger): Promise<KafkaSink> {
+  static async connect(kafka: KafkaClient, opts: KafkaSinkOptions, logger: Logger): Promise<KafkaSink> {
     const sink = new KafkaSink(kafka, opts, logger);
     await sink.currentProducer();
     await sink.refreshPartitions();
@@ -99,12 +98,11 @@ export class KafkaSink implements Sink {
   }
 
   /** The producer of the next send; a new one (new producer id) after a failed send. */
-  private async currentProducer(): Promise<Producer> {
+  private async currentProducer(): Promise<KafkaProducer> {
     if (this.producer) return this.producer;
     this.connecting ??= (async () => {
-      // Idempotent, acks=all on every send, one request in flight.
-      const p = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-      p.on('producer.disconnect', () => this.logger.debug('Kafka producer disconnected'));
+      // Idempotent, acks=all on every send, one request in flight (the interface's producer).
+      const p = this.kafka.producer({ allowAutoTopicCreation: false });
       try {
         await p.connect();
       } catch (err) {
@@ -121,7 +119,7 @@ export class KafkaSink implements Sink {
   }
 
   /** Stops using a producer whose sequence numbers may no longer match the broker's; it is disconnected once its send settles. */
-  private abandon(p: Producer, sending: Promise<unknown>, err: unknown): void {
+  private abandon(p: KafkaProducer, sending: Promise<unknown>, err: unknown): void {
     if (this.producer === p) this.producer = undefined;
     this.logger.warn({ err: (err as Error).message, generation: this.producerGeneration }, 'Kafka send failed or timed out; abandoning this producer (its sequence numbers are unknown), the next send uses a new producer id');
     const done: Promise<unknown> = sending
@@ -135,17 +133,13 @@ export class KafkaSink implements Sink {
   /** One produce request for everything coalesced: all acknowledged with acks=all, or an error for all. */
   private async flush(out: Outgoing[]): Promise<void> {
     const producer = await this.currentProducer();
-    const byTopic = new Map<string, Message[]>();
+    const byTopic = new Map<string, OutgoingRecord[]>();
     for (const o of out) {
       let list = byTopic.get(o.topic);
       if (!list) byTopic.set(o.topic, (list = []));
       list.push(o.message);
     }
-    const sending = producer.sendBatch({
-      acks: -1,
-      compression: this.opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-    });
+    const sending = producer.send([...byTopic].map(([topic, records]) => ({ topic, records })), { compression: this.opts.compression });
     const ms = this.opts.sendTimeoutMs ?? 8_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -174,8 +168,8 @@ export class KafkaSink implements Sink {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const md = await admin.fetchTopicMetadata({ topics: [events, metrics, logs] });
-      for (const t of md.topics) if (t.partitions.length > 0) this.partitions.set(t.name, t.partitions.length);
+      const md = await admin.topicMetadata([events, metrics, logs]);
+      for (const t of md) if (t.partitions.length > 0) this.partitions.set(t.topic, t.partitions.length);
     } finally {
       await admin.disconnect();
     }
@@ -237,28 +231,27 @@ export class KafkaSink implements Sink {
 }
 
 /** Creates the topics of the contract if they do not exist (partitions and replication from config). */
-export async function ensureTopics(kafka: Kafka, topics: Topics, partitions: number, replicationFactor: number): Promise<void> {
+export async function ensureTopics(kafka: KafkaClient, topics: Topics, partitions: number, replicationFactor: number): Promise<void> {
   // A broker that just (re)started answers metadata with UNKNOWN_TOPIC_OR_PARTITION
   // or no leader for a moment: retried; each attempt creates only what is still missing.
   await retry(() => createMissingTopics(kafka, topics, partitions, replicationFactor), { retries: 6, initialDelayMs: 500, maxDelayMs: 5_000, dependency: 'kafka' });
 }
 
-async function createMissingTopics(kafka: Kafka, topics: Topics, partitions: number, replicationFactor: number): Promise<void> {
+async function createMissingTopics(kafka: KafkaClient, topics: Topics, partitions: number, replicationFactor: number): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
     const missing = Object.values(topics).filter((t) => !existing.has(t));
     if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic) => ({
+      await admin.createTopics(
+        missing.map((topic) => ({
           topic,
           numPartitions: partitions,
           replicationFactor,
-          configEntries: [{ name: 'min.insync.replicas', value: String(Math.min(2, Math.max(1, replicationFactor - 1))) }],
+          config: { 'min.insync.replicas': String(Math.min(2, Math.max(1, replicationFactor - 1))) },
         })),
-      });
+      );
     }
   } finally {
     await admin.disconnect();

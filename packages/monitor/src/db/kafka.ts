@@ -1,5 +1,4 @@
-import { Kafka, logLevel, type Admin } from 'kafkajs';
-import type { Logger } from '@tidemark/core';
+import { createKafkaClient, type KafkaAdmin, type KafkaClient, type Logger } from '@tidemark/core';
 import type { Probe } from '../schedule/runner';
 import type { MetricSink } from '../sink';
 import { DbStatus, since, withTimeout } from './common';
@@ -27,8 +26,8 @@ const MAX_GROUPS = 200;
 export class KafkaProbe implements Probe {
   readonly name: string;
   readonly intervalMs: number;
-  private readonly kafka: Kafka;
-  private admin: Admin | undefined;
+  private readonly kafka: KafkaClient;
+  private admin: KafkaAdmin | undefined;
   private readonly status: DbStatus;
 
   constructor(
@@ -39,20 +38,19 @@ export class KafkaProbe implements Probe {
     this.intervalMs = opts.intervalMs;
     this.status = new DbStatus('kafka', opts.name, sink, opts.logger);
     const log = opts.logger.child({ component: 'monitor-kafka' });
-    this.kafka = new Kafka({
+    this.kafka = createKafkaClient({
       clientId: 'tidemark-monitor',
-      brokers: opts.brokers.split(',').map((b) => b.trim()),
-      connectionTimeout: opts.timeoutMs,
-      requestTimeout: opts.timeoutMs,
+      brokers: opts.brokers,
+      timeoutMs: opts.timeoutMs,
       // Few retries: the probe reports the cluster down and tries again on its next turn.
-      retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 1_000 },
-      logLevel: logLevel.WARN,
-      // kafkajs's own lines go to the monitor's logger at debug: down-ness is reported as db_up and one WARN.
-      logCreator: () => (entry) => log.debug({ kafka: entry.log }, String(entry.log.message)),
+      retries: 1,
+      // The client's own lines go to the monitor's logger at debug: down-ness is reported as db_up and one WARN.
+      quiet: true,
+      logger: log,
     });
   }
 
-  private async connect(): Promise<Admin> {
+  private async connect(): Promise<KafkaAdmin> {
     if (this.admin) return this.admin;
     const admin = this.kafka.admin();
     await admin.connect();
@@ -70,12 +68,12 @@ export class KafkaProbe implements Probe {
     const timestamp = Date.now();
     const cluster = this.opts.name;
     const start = process.hrtime.bigint();
-    let admin: Admin;
+    let admin: KafkaAdmin;
     try {
       admin = await withTimeout(`kafka ${cluster}`, this.opts.timeoutMs * 2, () => this.connect());
-      const described = await withTimeout(`kafka ${cluster}`, this.opts.timeoutMs, () => admin.describeCluster());
+      const brokers = await withTimeout(`kafka ${cluster}`, this.opts.timeoutMs, () => admin.brokers());
       this.status.up(timestamp, since(start));
-      this.sink.metric('kafka_brokers', described.brokers.length, { labels: { db: cluster }, timestamp });
+      this.sink.metric('kafka_brokers', brokers.length, { labels: { db: cluster }, timestamp });
     } catch (err) {
       await this.drop();
       this.status.down(timestamp, err);
@@ -88,23 +86,23 @@ export class KafkaProbe implements Probe {
     }
   }
 
-  private async lag(admin: Admin, timestamp: number): Promise<void> {
+  private async lag(admin: KafkaAdmin, timestamp: number): Promise<void> {
     const cluster = this.opts.name;
-    const { groups } = await admin.listGroups();
+    const groups = await admin.listGroups();
     const consumers = groups.filter((g) => g.protocolType === 'consumer' || g.protocolType === '').map((g) => g.groupId).sort();
     if (consumers.length > MAX_GROUPS) this.opts.logger.warn({ db: cluster, groups: consumers.length, max: MAX_GROUPS }, 'too many consumer groups: lag reported for the first ones only');
     const ends = new Map<string, Map<number, { high: number; low: number }>>();
     const endsOf = async (topic: string): Promise<Map<number, { high: number; low: number }>> => {
       let m = ends.get(topic);
       if (!m) {
-        m = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, { high: Number(p.high), low: Number(p.low) }]));
+        m = new Map((await admin.topicOffsets(topic)).map((p) => [p.partition, { high: Number(p.high), low: Number(p.low) }]));
         ends.set(topic, m);
       }
       return m;
     };
     for (const group of consumers.slice(0, MAX_GROUPS)) {
       let total = 0;
-      const committed = await admin.fetchOffsets({ groupId: group });
+      const committed = await admin.committedOffsets(group);
       for (const t of committed) {
         let topicEnds: Map<number, { high: number; low: number }>;
         try {
