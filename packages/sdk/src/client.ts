@@ -21,7 +21,7 @@ export interface TidemarkOptions {
   endpoint?: string;
   /** Ingest key of the project (it decides the project). */
   apiKey?: string;
-  /** Send straight into Kafka instead (high-volume producers); needs the kafkajs package. */
+  /** Send straight into Kafka instead (high-volume producers): your client or producer, or brokers (then the kafkajs package is needed). */
   kafka?: KafkaTransportOptions;
   /** Any other transport (tests, proxies). */
   transport?: Transport;

@@ -4,7 +4,7 @@ export type { Counter, Gauge, Histogram, Labels, MetricType, Sample } from './me
 export { labelsKey, METRIC_NAME, LABEL_NAME } from './metrics/registry';
 export type { PipelineStats, RetryInfo } from './queue/pipeline';
 export { HttpTransport, type HttpTransportOptions } from './transport/http';
-export { KafkaTransport, type KafkaTransportOptions } from './transport/kafka';
+export { KafkaTransport, type KafkaClientLike, type KafkaProduceRecord, type KafkaProducerLike, type KafkaTransportOptions } from './transport/kafka';
 export type { Transport, QueueEntry, SendOutcome } from './transport/types';
 export { backoffDelay, parseRetryAfter, type BackoffOptions } from './retry/backoff';
 export { koaMiddleware, type KoaMiddlewareOptions, type KoaLikeContext } from './middleware/koa';

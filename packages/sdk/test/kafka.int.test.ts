@@ -4,21 +4,20 @@
  * under the producer's project, nothing goes to the dead-letter topic, and a
  * topic that does not exist yet is retried until it does.
  */
-import type { Kafka } from 'kafkajs';
-import { createKafka, createMetricsRegistry } from '@tidemark/core';
+import { createKafkaClient, createMetricsRegistry, type KafkaClient } from '@tidemark/core';
 import { ensureTopics, IngestConsumer, topicNames, type Topics } from '@tidemark/collector';
 import { TidemarkClient, type RetryInfo } from '../src';
 import { kafkaBrokers, logger, startStack, unique, type Stack } from './harness';
 
 let stack: Stack;
-let kafka: Kafka;
+let kafka: KafkaClient;
 let prefix: string;
 let topics: Topics;
 let consumer: IngestConsumer | undefined;
 
 beforeAll(async () => {
   stack = await startStack();
-  kafka = createKafka({ brokers: kafkaBrokers, clientId: unique('tm-sdk-test'), logger });
+  kafka = createKafkaClient({ brokers: kafkaBrokers, clientId: unique('tm-sdk-test'), logger });
   prefix = `${unique('tmsdk')}.`;
   topics = topicNames(prefix);
 }, 60_000);
@@ -27,7 +26,7 @@ afterAll(async () => {
   await consumer?.stop();
   const admin = kafka.admin();
   await admin.connect();
-  await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+  await admin.deleteTopics(Object.values(topics)).catch(() => undefined);
   await admin.disconnect();
   await stack?.close();
 });
@@ -93,7 +92,7 @@ test('events, metrics and logs sent straight to Kafka land once under the projec
     // Every item followed the contract: nothing was dead-lettered.
     const admin = kafka.admin();
     await admin.connect();
-    const dlq = await admin.fetchTopicOffsets(topics.dlq);
+    const dlq = await admin.topicOffsets(topics.dlq);
     await admin.disconnect();
     expect(dlq.reduce((sum, p) => sum + Number(p.high), 0)).toBe(0);
   } finally {

@@ -1,13 +1,42 @@
-import type { CompressionTypes, Kafka, Message, Producer } from 'kafkajs';
 import type { SignalName } from '../errors';
 import type { QueueEntry, SendOutcome, Transport } from './types';
+
+/** One produce as the transport sends it: acks=all (-1), values JSON arrays of items, keys `<project>:<key>`. */
+export interface KafkaProduceRecord {
+  topic: string;
+  acks: number;
+  /** The Kafka protocol's compression code: 1 = gzip (kafkajs's CompressionTypes.GZIP); absent = none. */
+  compression?: number;
+  messages: { key: string; value: string }[];
+}
+
+/**
+ * The part of a Kafka producer the transport uses. A kafkajs Producer
+ * satisfies it as it is; any other client does through a few lines that
+ * map `send` onto its own produce call. The SDK's public API names no
+ * Kafka library's types.
+ */
+export interface KafkaProducerLike {
+  /** Resolves once every message is acknowledged; rejects with the client's error otherwise. */
+  send(record: KafkaProduceRecord): Promise<unknown>;
+}
+
+/** A client that makes producers; a kafkajs Kafka satisfies it. */
+export interface KafkaClientLike {
+  producer(config: { idempotent: boolean; maxInFlightRequests: number; allowAutoTopicCreation: boolean }): KafkaProducerLike & { connect(): Promise<void>; disconnect(): Promise<void> };
+}
+
+/** The Kafka protocol's code for gzip (record batch attributes), the same in every client. */
+const GZIP = 1;
 
 export interface KafkaTransportOptions {
   /** Project every item belongs to: direct producers are trusted with it (protect the topics with Kafka ACLs). */
   projectId: string;
-  /** A kafkajs client you configured (SSL, SASL, ...). Or give `brokers`. */
-  kafka?: Kafka;
-  /** Bootstrap brokers, "host:port,host:port" or a list; a plain kafkajs client is made for them. */
+  /** A client you configured (SSL, SASL, ...), e.g. a kafkajs Kafka: the transport makes an idempotent producer with it. Or give `producer` or `brokers`. */
+  kafka?: KafkaClientLike;
+  /** A connected producer you own (make it idempotent): the transport sends with it and neither connects nor disconnects it. */
+  producer?: KafkaProducerLike;
+  /** Bootstrap brokers, "host:port,host:port" or a list; a plain kafkajs client is made for them (needs the kafkajs package). */
   brokers?: string | string[];
   clientId?: string;
   /** KAFKA_TOPIC_PREFIX of the platform (default "tidemark."). */
@@ -24,7 +53,7 @@ class MissingKafkaJs extends Error {
   }
 }
 
-/** kafkajs error fields the outcome depends on. */
+/** Error fields the outcome depends on (kafkajs names; another client's adapter can set the same). */
 interface KafkaLikeError extends Error {
   retriable?: boolean;
   type?: string;
@@ -38,26 +67,29 @@ interface KafkaLikeError extends Error {
  * in one message (one user's events stay in order). Sent with acks=all by an
  * idempotent producer; the consumer group validates and lands them.
  *
- * kafkajs is an optional peer dependency, loaded only when this transport is
- * used, so HTTP-only producers do not install it.
+ * kafkajs is an optional peer dependency, loaded only when this transport
+ * makes its own client (`brokers`), so HTTP-only producers, and producers
+ * that bring their own client, do not install it.
  */
 export class KafkaTransport implements Transport {
   readonly name = 'kafka';
   readonly keyed = true;
-  private producer: Promise<{ producer: Producer; gzip: CompressionTypes }> | undefined;
+  /** The producer the transport made (and so disconnects); the caller's `producer` is used as it is. */
+  private producer: Promise<KafkaProducerLike & { disconnect(): Promise<void> }> | undefined;
   private readonly prefix: string;
   private readonly projectPrefix: string;
   private readonly maxMessageBytes: number;
 
   constructor(private readonly opts: KafkaTransportOptions) {
     if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(opts.projectId)) throw new Error(`kafka.projectId must be a project id (lower-case letters, digits, _ and -), got ${JSON.stringify(opts.projectId)}`);
-    if (!opts.kafka && !opts.brokers) throw new Error('kafka: give a kafkajs client (kafka) or brokers');
+    if (!opts.kafka && !opts.producer && !opts.brokers) throw new Error('kafka: give a client (kafka), a producer or brokers');
     this.prefix = opts.topicPrefix ?? 'tidemark.';
     this.projectPrefix = `{"project_id":${JSON.stringify(opts.projectId)},`;
     this.maxMessageBytes = opts.maxMessageBytes ?? 1024 * 1024;
   }
 
-  private async makeKafka(): Promise<{ kafka: Kafka; gzip: CompressionTypes }> {
+  private async makeKafka(): Promise<KafkaClientLike> {
+    if (this.opts.kafka) return this.opts.kafka;
     let loaded: typeof import('kafkajs');
     try {
       loaded = await import('kafkajs');
@@ -66,23 +98,21 @@ export class KafkaTransport implements Transport {
     }
     // Loaded as CommonJS through import(): the names may sit on `default`.
     const mod = loaded.Kafka ? loaded : (loaded as unknown as { default: typeof import('kafkajs') }).default;
-    const gzip = mod.CompressionTypes.GZIP;
-    if (this.opts.kafka) return { kafka: this.opts.kafka, gzip };
     const KafkaClass = mod.Kafka;
     const logLevel = mod.logLevel;
     const brokers = Array.isArray(this.opts.brokers) ? this.opts.brokers : String(this.opts.brokers).split(',').map((b) => b.trim()).filter(Boolean);
     // kafkajs logs to the console by default; a library must stay quiet (failures reach onError instead).
-    const kafka = new KafkaClass({ clientId: this.opts.clientId ?? 'tidemark-sdk', brokers, logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2_000 } });
-    return { kafka, gzip };
+    return new KafkaClass({ clientId: this.opts.clientId ?? 'tidemark-sdk', brokers, logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2_000 } });
   }
 
-  private connect(): Promise<{ producer: Producer; gzip: CompressionTypes }> {
+  private connect(): Promise<KafkaProducerLike> {
+    if (this.opts.producer) return Promise.resolve(this.opts.producer);
     this.producer ??= (async () => {
-      const { kafka, gzip } = await this.makeKafka();
+      const kafka = await this.makeKafka();
       // Idempotent with acks=all: the broker drops a produce kafkajs retried internally.
       const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
       await producer.connect();
-      return { producer, gzip };
+      return producer;
     })();
     // A failed connect is forgotten so the next attempt tries again.
     this.producer.catch(() => {
@@ -96,7 +126,7 @@ export class KafkaTransport implements Transport {
     return json === '{}' ? `${this.projectPrefix.slice(0, -1)}}` : this.projectPrefix + json.slice(1);
   }
 
-  private messages(batch: readonly QueueEntry[]): Message[] {
+  private messages(batch: readonly QueueEntry[]): KafkaProduceRecord['messages'] {
     const byKey = new Map<string, string[]>();
     for (const e of batch) {
       const list = byKey.get(e.key);
@@ -104,7 +134,7 @@ export class KafkaTransport implements Transport {
       if (list) list.push(json);
       else byKey.set(e.key, [json]);
     }
-    const out: Message[] = [];
+    const out: KafkaProduceRecord['messages'] = [];
     for (const [key, list] of byKey) {
       let chunk: string[] = [];
       let size = 2;
@@ -125,8 +155,8 @@ export class KafkaTransport implements Transport {
   async send(signal: SignalName, batch: readonly QueueEntry[], abort: AbortSignal): Promise<SendOutcome> {
     const topic = `${this.prefix}${signal}.v1`;
     try {
-      const { producer, gzip } = await this.connect();
-      const sending = producer.send({ topic, acks: -1, ...(this.opts.compression === 'none' ? {} : { compression: gzip }), messages: this.messages(batch) });
+      const producer = await this.connect();
+      const sending = producer.send({ topic, acks: -1, ...(this.opts.compression === 'none' ? {} : { compression: GZIP }), messages: this.messages(batch) });
       // kafkajs cannot cancel a produce: on abort the outcome is unknown and the batch is resent
       // (the same event ids, so raw counts by uniqExact(event_id) stay right).
       await new Promise<void>((resolve, reject) => {
@@ -164,6 +194,6 @@ export class KafkaTransport implements Transport {
   async close(): Promise<void> {
     const p = this.producer;
     this.producer = undefined;
-    if (p) await p.then(({ producer }) => producer.disconnect()).catch(() => undefined);
+    if (p) await p.then((producer) => producer.disconnect()).catch(() => undefined);
   }
 }
