@@ -74,6 +74,9 @@ describe('events', () => {
     let deep: Record<string, unknown> = { v: 1 };
     for (let i = 0; i < 30; i++) deep = { d: deep };
     expect(normalizeEvent({ name: 'x', properties: deep }, ctx)).toMatchObject({ ok: false, reason: expect.stringMatching(/nested deeper/) });
+    // 1e400 parses to Infinity, which JSON.stringify would store as null: refused, naming where.
+    expect(normalizeEvent(JSON.parse('{"name":"x","properties":{"a":{"b":[0,1e400]}}}'), ctx)).toMatchObject({ ok: false, reason: expect.stringMatching(/^properties\.a\.b\[1\]: number out of range/) });
+    expect(normalizeEvent(JSON.parse('{"name":"x","properties":{"a":1.7976931348623157e308}}'), ctx)).toMatchObject({ ok: true });
     expect(normalizeEvent({ name: 42 }, ctx)).toMatchObject({ ok: false, reason: expect.stringMatching(/^name: /) });
     expect(normalizeEvent(null, ctx)).toMatchObject({ ok: false });
   });

@@ -97,6 +97,32 @@ export function jsonDepth(v: unknown, limit: number, depth = 0): number {
   return max;
 }
 
+/**
+ * The path of the first number JSON.parse could not hold (a literal such as
+ * 1e400 parses to Infinity), or undefined. Such a value would be stored as
+ * null by JSON.stringify, silently; the item is refused instead, naming it.
+ * Called after jsonDepth bounded the nesting.
+ */
+export function nonFinitePath(v: unknown, path: string): string | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? undefined : path;
+  if (v === null || typeof v !== 'object') return undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const p = nonFinitePath(v[i], `${path}[${i}]`);
+      if (p !== undefined) return p;
+    }
+    return undefined;
+  }
+  for (const k in v as Record<string, unknown>) {
+    const p = nonFinitePath((v as Record<string, unknown>)[k], `${path}.${k}`);
+    if (p !== undefined) return p;
+  }
+  return undefined;
+}
+
+/** The refusal reason for a number out of the double range. */
+export const outOfRange = (path: string): string => `${path}: number out of range (larger than a 64-bit float can hold, e.g. 1e400); send it as a string`;
+
 /** First zod issue as "path: message", for row-level errors. */
 export function firstIssue(err: z.ZodError): string {
   const i = err.issues[0];

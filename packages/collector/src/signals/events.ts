@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
-import { chTime, correctTime, firstIssue, isDurationName, jsonDepth, timestampInput, type Normalized, type NormalizeContext } from './common';
+import { chTime, correctTime, firstIssue, isDurationName, jsonDepth, nonFinitePath, outOfRange, timestampInput, type Normalized, type NormalizeContext } from './common';
 
 const MAX_DEPTH = 16;
 const MAX_MEASURES = 64;
@@ -102,6 +102,8 @@ export function normalizeEvent(input: unknown, ctx: NormalizeContext): Normalize
       n++;
     }
   }
+  const bad = nonFinitePath(props, 'properties');
+  if (bad !== undefined) return { ok: false, reason: outOfRange(bad) };
   const c = e.context ?? {};
   return {
     ok: true,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { chTime, correctTime, firstIssue, jsonDepth, type Normalized, type NormalizeContext } from './common';
+import { chTime, correctTime, firstIssue, jsonDepth, nonFinitePath, outOfRange, type Normalized, type NormalizeContext } from './common';
 
 const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
 /** pino's numeric levels, so a pino transport can send its lines as they are. */
@@ -73,6 +73,8 @@ export function normalizeLog(input: unknown, ctx: NormalizeContext): Normalized<
   for (const [k, v] of [...Object.entries(l.attributes ?? {}), ...extra]) {
     if (Object.keys(attributes).length >= MAX_ATTRIBUTES) break;
     if (jsonDepth(v, 8) > 8) return { ok: false, reason: `attributes.${k}: nested deeper than 8 levels` };
+    const bad = nonFinitePath(v, `attributes.${k}`);
+    if (bad !== undefined) return { ok: false, reason: outOfRange(bad) };
     attributes[k] = attributeValue(v);
   }
   return {
