@@ -225,6 +225,7 @@ export async function startPlatform(opts: { config: Config; logger: Logger; role
       metrics,
       logger: logger.child({ component: 'ops' }),
       ready: storeReadyChecks({ clickhouse, meta, kv, ...(config.KAFKA_BROKERS ? { kafkaBrokers: config.KAFKA_BROKERS } : {}) }),
+      stopping: () => lifecycle.isStopping,
     });
     lifecycle.onStop('ops-server', () => ops.close());
     endpoints.push({ name: 'Ops (/health, /ready, /metrics)', url: ops.url });

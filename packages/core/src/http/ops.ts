@@ -21,6 +21,13 @@ export interface OpsServerOptions {
   logger: Logger;
   /** Longest one ready check may take before it counts as failed (ms, default 2000): Kubernetes probes time out too. */
   checkTimeoutMs?: number;
+  /**
+   * True once the process began stopping (Lifecycle.isStopping): /ready then
+   * answers 503 at once, so a load balancer stops sending before the HTTP
+   * servers refuse; /health stays 200 (the process is alive, draining) and
+   * /metrics keeps being served until the ops server itself closes, last.
+   */
+  stopping?: () => boolean;
 }
 
 export interface OpsServer {
@@ -67,7 +74,8 @@ function send(res: http.ServerResponse, status: number, body: unknown, head: boo
  *
  * - GET /health: liveness. 200 while the event loop turns; it checks no
  *   dependency on purpose (a restart does not fix a database outage).
- * - GET /ready: readiness. 200 when every check answered in time, else 503;
+ * - GET /ready: readiness. 503 `stopping` once the process began stopping;
+ *   otherwise 200 when every check answered in time, else 503;
  *   the body names each check with its time and error.
  * - GET /metrics: the process's Prometheus registry.
  *
@@ -89,6 +97,10 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
       return;
     }
     if (path === '/ready') {
+      if (opts.stopping?.()) {
+        send(res, 503, { status: 'stopping', checks: {} }, head);
+        return;
+      }
       const checks = Object.entries(opts.ready ?? {});
       void Promise.all(checks.map(async ([name, check]) => [name, await runCheck(check, checkTimeoutMs)] as const)).then((results) => {
         const ready = results.every(([, r]) => r.ok);
