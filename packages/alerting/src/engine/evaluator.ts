@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
-import type { ClickHouse, Logger } from '@tidemark/core';
-import { classifyError } from '@tidemark/core';
+import { z } from 'zod';
+import { classifyError, pgExec, pgRows, rollback, withTransaction, type ClickHouse, type Logger } from '@tidemark/core';
 import type { Clock } from '../clock';
 import { parseStoredSpec } from '../rules/store';
 import { applySteps, loadInstances } from '../state/store';
@@ -25,14 +25,37 @@ export interface EvaluatorOptions {
   spread: boolean;
 }
 
-interface Claim {
-  project_id: string;
-  rule_name: string;
-  lease_token: string;
-  next_eval_at: Date;
-  spec: unknown;
-  spec_hash: string;
-}
+/** A claimed rule: its lease token fences the evaluation's commit. */
+const claimRow = z.object({
+  project_id: z.string(),
+  rule_name: z.string(),
+  lease_token: z.string(),
+  next_eval_at: z.date(),
+  spec: z.unknown(),
+  spec_hash: z.string(),
+});
+type Claim = z.output<typeof claimRow>;
+
+const CLAIM_DUE = {
+  name: 'claimDueRules',
+  sql: `WITH due AS (
+         SELECT s.project_id, s.rule_name FROM alert_rule_schedule s
+         JOIN alert_rules r ON r.project_id = s.project_id AND r.name = s.rule_name AND r.enabled
+         WHERE s.next_eval_at <= $1 AND (s.lease_until IS NULL OR s.lease_until < $1)
+         ORDER BY s.next_eval_at
+         LIMIT $2
+         FOR UPDATE OF s SKIP LOCKED)
+       UPDATE alert_rule_schedule s SET lease_owner = $3, lease_token = gen_random_uuid(), lease_until = $4
+       FROM due, alert_rules r
+       WHERE s.project_id = due.project_id AND s.rule_name = due.rule_name AND r.project_id = s.project_id AND r.name = s.rule_name
+       RETURNING s.project_id, s.rule_name, s.lease_token, s.next_eval_at, r.spec, r.spec_hash`,
+  row: claimRow,
+};
+
+/** Records a run on the schedule and frees the lease, only while the lease is still this evaluation's (the fence). */
+const FENCE_SQL = `UPDATE alert_rule_schedule SET next_eval_at = $4, lease_owner = NULL, lease_token = NULL, lease_until = NULL,
+           last_eval_at = $5, last_duration_ms = $6, last_rows = $7, last_error = $8, evaluations = evaluations + 1, last_owner = $9
+         WHERE project_id = $1 AND rule_name = $2 AND lease_token = $3`;
 
 export interface EvaluationReport {
   evaluated: number;
@@ -56,21 +79,7 @@ export class Evaluator {
 
   private async claim(limit: number): Promise<Claim[]> {
     const now = this.o.clock.now();
-    const { rows } = await this.o.meta.query<Claim>(
-      `WITH due AS (
-         SELECT s.project_id, s.rule_name FROM alert_rule_schedule s
-         JOIN alert_rules r ON r.project_id = s.project_id AND r.name = s.rule_name AND r.enabled
-         WHERE s.next_eval_at <= $1 AND (s.lease_until IS NULL OR s.lease_until < $1)
-         ORDER BY s.next_eval_at
-         LIMIT $2
-         FOR UPDATE OF s SKIP LOCKED)
-       UPDATE alert_rule_schedule s SET lease_owner = $3, lease_token = gen_random_uuid(), lease_until = $4
-       FROM due, alert_rules r
-       WHERE s.project_id = due.project_id AND s.rule_name = due.rule_name AND r.project_id = s.project_id AND r.name = s.rule_name
-       RETURNING s.project_id, s.rule_name, s.lease_token, s.next_eval_at, r.spec, r.spec_hash`,
-      [new Date(now).toISOString(), limit, this.o.owner, new Date(now + this.o.leaseMs).toISOString()],
-    );
-    return rows;
+    return pgRows(this.o.meta, CLAIM_DUE, [new Date(now).toISOString(), limit, this.o.owner, new Date(now + this.o.leaseMs).toISOString()]);
   }
 
   /**
@@ -152,9 +161,6 @@ export class Evaluator {
     const durationMs = Math.round(performance.now() - started);
     // The next slot of the rule's fixed cadence after this run (a late run does not shift it).
     const nextEval = nextSlot(t0, rule.interval, evaluationPhase(c.project_id, c.rule_name, rule.interval, this.o.spread), false);
-    const fenceSql = `UPDATE alert_rule_schedule SET next_eval_at = $4, lease_owner = NULL, lease_token = NULL, lease_until = NULL,
-           last_eval_at = $5, last_duration_ms = $6, last_rows = $7, last_error = $8, evaluations = evaluations + 1, last_owner = $9
-         WHERE project_id = $1 AND rule_name = $2 AND lease_token = $3`;
     const fenceParams = [
       c.project_id,
       c.rule_name,
@@ -171,44 +177,42 @@ export class Evaluator {
     // changes no state. Holding the lease, no one else can make an instance of this rule
     // active meanwhile, so the check and the schedule update need no transaction.
     if (outcome.ok && (outcome.rows.length > 0 || rule.no_data.state === 'ok') && quiet(rule, outcome.rows)) {
-      const r = await this.o.meta.query(
-        `${fenceSql} AND NOT EXISTS (SELECT 1 FROM alert_instances
+      const fenced = await pgExec(
+        this.o.meta,
+        `${FENCE_SQL} AND NOT EXISTS (SELECT 1 FROM alert_instances
            WHERE project_id = $1 AND rule_name = $2 AND state IN ('pending', 'firing', 'recovering'))`,
         fenceParams,
       );
-      if (r.rowCount === 1) {
+      if (fenced === 1) {
         report.evaluated++;
         return;
       }
       // Active instances to update (or a lost lease): the full transaction below decides.
     }
-    const client = await this.o.meta.connect();
-    let broken = false;
+    // A failure before the body runs (no connection: the database is unreachable) ends the pass;
+    // a failure inside the transaction is this evaluation's alone and leaves its lease to expire.
+    let begun = false;
     try {
-      await client.query('BEGIN');
-      const fence = await client.query(fenceSql, fenceParams);
-      if (fence.rowCount !== 1) {
-        await client.query('ROLLBACK');
+      const written = await withTransaction(this.o.meta, async (client) => {
+        begun = true;
+        if ((await pgExec(client, FENCE_SQL, fenceParams)) !== 1) return rollback(null);
+        const prev = await loadInstances(client, c.project_id, c.rule_name);
+        const results = decide(rule, prev, outcome, t0);
+        return applySteps(client, c.project_id, c.rule_name, results, t0);
+      });
+      if (written === null) {
         report.lostLeases++;
         log.warn({ project: c.project_id, rule: c.rule_name }, 'evaluation lost its lease (taken over or rule deleted); its result is discarded');
         return;
       }
-      const prev = await loadInstances(client, c.project_id, c.rule_name);
-      const results = decide(rule, prev, outcome, t0);
-      const written = await applySteps(client, c.project_id, c.rule_name, results, t0);
-      await client.query('COMMIT');
       report.evaluated++;
       report.events += written.events;
       if (!outcome.ok) log.warn({ project: c.project_id, rule: c.rule_name, err: outcome.error }, 'rule evaluation failed');
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
+      if (!begun) throw err;
       report.failed++;
       // The lease stays; it expires and the rule is evaluated again (by any replica).
       log.error({ err, project: c.project_id, rule: c.rule_name }, 'could not store evaluation result');
-    } finally {
-      client.release(broken);
     }
   }
 }
@@ -226,15 +230,17 @@ function quiet(rule: RuleSpec, rows: RuleRow[]): boolean {
  */
 export async function releaseOwnLeases(meta: Pool, replicaId: string, owner: string): Promise<{ rules: number; notifications: number }> {
   const prefix = `${replicaId}/`;
-  const r = await meta.query(
+  const rules = await pgExec(
+    meta,
     `UPDATE alert_rule_schedule SET lease_owner = NULL, lease_token = NULL, lease_until = NULL
      WHERE left(lease_owner, length($1)) = $1 AND lease_owner <> $2`,
     [prefix, owner],
   );
-  const n = await meta.query(
+  const notifications = await pgExec(
+    meta,
     `UPDATE alert_notifications SET status = 'pending', lease_owner = NULL, lease_until = NULL
      WHERE status = 'sending' AND left(lease_owner, length($1)) = $1 AND lease_owner <> $2`,
     [prefix, owner],
   );
-  return { rules: r.rowCount ?? 0, notifications: n.rowCount ?? 0 };
+  return { rules, notifications };
 }

@@ -8,6 +8,7 @@ import type { InstanceKind } from '../state/types';
 import { hashParts, stableJson } from '../util/hash';
 import { loadMutes } from './mute';
 import { groupLabelsOf, loadPolicy, matchRoutes, type EffectivePolicy } from './policy';
+import { insertNotification } from './records';
 
 /** Advisory lock key: one replica routes the outbox at a time, in event order. */
 const ROUTING_LOCK = 7_316_102;
@@ -414,12 +415,21 @@ export class Dispatcher {
         // A channel missing from the policy still gets a delivery: it fails permanently and visibly.
         for (const recipient of config ? recipientsOf(config) : [undefined]) {
           const key = hashParts(projectId, groupKey, channel, recipient ?? '', basis).slice(0, 40);
-          const r = await client.query(
-            `INSERT INTO alert_notifications (project_id, group_key, channel, channel_type, recipient, idempotency_key, dedup_keys, payload, status, next_attempt_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9) ON CONFLICT (project_id, idempotency_key) DO NOTHING`,
-            [projectId, groupKey, channel, config?.type ?? 'unknown', recipient ?? null, key, [...changeKeys], JSON.stringify(payload), nowIso],
-          );
-          queued += r.rowCount ?? 0;
+          const id = await insertNotification(client, {
+            projectId,
+            groupKey,
+            channel,
+            channelType: config?.type ?? 'unknown',
+            recipient: recipient ?? null,
+            idempotencyKey: key,
+            dedupKeys: [...changeKeys],
+            payload,
+            status: 'pending',
+            at: nowIso,
+            isTest: false,
+            leaseOwner: null,
+          });
+          if (id !== undefined) queued++;
         }
       }
       for (const m of changes) {

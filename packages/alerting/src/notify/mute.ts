@@ -1,6 +1,6 @@
-import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
-import { matcherSchema, matchesAll, type Matcher } from '../util/matchers';
+import { pgRows, type Queryable } from '@tidemark/core';
+import { matcherSchema, matchesAll, storedMatcherSchema, type Matcher } from '../util/matchers';
 
 /**
  * Silences and maintenance windows. Both mute notifications of matching
@@ -102,17 +102,23 @@ export interface Mutes {
   mutedBy(labels: Record<string, string>): string | null;
 }
 
+const storedMatchers = z.array(storedMatcherSchema);
+const ACTIVE_SILENCES = {
+  name: 'activeSilences',
+  sql: `SELECT id, matchers FROM alert_silences WHERE project_id = $1 AND starts_at <= $2 AND ends_at > $2`,
+  row: z.object({ id: z.string(), matchers: storedMatchers }),
+};
+const CURRENT_WINDOWS = {
+  name: 'currentMaintenanceWindows',
+  sql: `SELECT id, name, matchers, starts_at, ends_at, recurrence FROM alert_maintenance_windows WHERE project_id = $1 AND starts_at <= $2 AND (ends_at IS NULL OR ends_at > $2)`,
+  row: z.object({ id: z.string(), name: z.string(), matchers: storedMatchers, starts_at: z.date(), ends_at: z.date().nullable(), recurrence: recurrenceSchema.nullable() }),
+};
+
 /** Silences and windows of a project in effect at `now`. */
-export async function loadMutes(db: Pool | PoolClient, projectId: string, now: number): Promise<Mutes> {
+export async function loadMutes(db: Queryable, projectId: string, now: number): Promise<Mutes> {
   const at = new Date(now).toISOString();
-  const [s, w] = await Promise.all([
-    db.query<{ id: string; matchers: Matcher[] }>(`SELECT id, matchers FROM alert_silences WHERE project_id = $1 AND starts_at <= $2 AND ends_at > $2`, [projectId, at]),
-    db.query<{ id: string; name: string; matchers: Matcher[]; starts_at: Date; ends_at: Date | null; recurrence: Recurrence | null }>(
-      `SELECT id, name, matchers, starts_at, ends_at, recurrence FROM alert_maintenance_windows WHERE project_id = $1 AND starts_at <= $2 AND (ends_at IS NULL OR ends_at > $2)`,
-      [projectId, at],
-    ),
-  ]);
-  const windows: MaintenanceWindow[] = w.rows.map((r) => ({
+  const [silences, w] = await Promise.all([pgRows(db, ACTIVE_SILENCES, [projectId, at]), pgRows(db, CURRENT_WINDOWS, [projectId, at])]);
+  const windows: MaintenanceWindow[] = w.map((r) => ({
     id: r.id,
     name: r.name,
     matchers: r.matchers,
@@ -122,7 +128,7 @@ export async function loadMutes(db: Pool | PoolClient, projectId: string, now: n
   }));
   return {
     mutedBy(labels) {
-      for (const sil of s.rows) if (matchesAll(sil.matchers, labels)) return `silence ${sil.id}`;
+      for (const sil of silences) if (matchesAll(sil.matchers, labels)) return `silence ${sil.id}`;
       for (const win of windows) if (inWindow(win, now) && matchesAll(win.matchers, labels)) return `maintenance ${win.name}`;
       return null;
     },

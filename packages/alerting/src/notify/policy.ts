@@ -1,6 +1,5 @@
-import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
-import type { Config } from '@tidemark/core';
+import { pgRows, type Config, type Queryable } from '@tidemark/core';
 import { BUILTIN_LOG_CHANNEL, channelConfigSchema, secretRefsOf, type ChannelConfig } from '../channels';
 import { labelNameSchema } from '../rules/schema';
 import { duration } from '../util/duration';
@@ -95,11 +94,14 @@ export function resolveSecret(config: Config, ref: string): string {
  * The policy in effect for a project: file policy first, then API policy
  * (a channel name defined by both is the file's), then the default route.
  */
-export async function loadPolicy(db: Pool | PoolClient, projectId: string): Promise<EffectivePolicy> {
-  const { rows } = await db.query<{ source: string; spec: PolicySpec }>(
-    `SELECT source, spec FROM alert_policies WHERE project_id = $1 ORDER BY CASE source WHEN 'file' THEN 0 WHEN 'builtin' THEN 1 ELSE 2 END`,
-    [projectId],
-  );
+const POLICIES = {
+  name: 'projectPolicies',
+  sql: `SELECT source, spec FROM alert_policies WHERE project_id = $1 ORDER BY CASE source WHEN 'file' THEN 0 WHEN 'builtin' THEN 1 ELSE 2 END`,
+  row: z.object({ source: z.string(), spec: z.unknown() }),
+};
+
+export async function loadPolicy(db: Queryable, projectId: string): Promise<EffectivePolicy> {
+  const rows = await pgRows(db, POLICIES, [projectId]);
   const channels = new Map<string, ChannelConfig>([['log', BUILTIN_LOG_CHANNEL]]);
   const routes: EffectivePolicy['routes'] = [];
   const defined = new Set<string>();

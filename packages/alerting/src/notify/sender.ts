@@ -6,6 +6,7 @@ import { NotificationMetrics } from './metrics';
 import { ChannelConfigError, sendVia, type ChannelConfig, type ChannelContext, type Notification, type SendResult } from '../channels';
 import type { Clock } from '../clock';
 import { loadPolicy, resolveSecret, type EffectivePolicy } from './policy';
+import { finishAttempt, insertAttempt } from './records';
 
 export interface SenderOptions {
   meta: Pool;
@@ -34,6 +35,15 @@ export interface SenderOptions {
   metrics?: Registry;
 }
 
+/** One finished try of a send, as sendRecorded reports it. */
+export interface AttemptOutcome {
+  startedAt: number;
+  durationMs: number;
+  outcome: 'ok' | 'retriable' | 'permanent';
+  httpStatus: number | null;
+  error: string | null;
+}
+
 interface DeliveryRow {
   id: string;
   project_id: string;
@@ -47,7 +57,6 @@ interface DeliveryRow {
   created_at: Date;
 }
 
-const attemptIdRow = z.object({ id: z.string() });
 const existsRow = z.object({ later: z.boolean() });
 
 /**
@@ -157,7 +166,7 @@ export class Sender {
   async sendRecorded(
     notification: Notification,
     config: ChannelConfig,
-    record: (a: { startedAt: number; durationMs: number; outcome: 'ok' | 'retriable' | 'permanent'; httpStatus: number | null; error: string | null }) => Promise<void>,
+    record: (a: AttemptOutcome) => Promise<void>,
     /** Called before each try, so the attempt is on record even if the process dies during the send. */
     onStart?: (startedAt: number) => Promise<void>,
   ): Promise<{ ok: true; result: SendResult } | { ok: false; error: TidemarkError; message: string }> {
@@ -233,20 +242,14 @@ export class Sender {
     // Each try is recorded as 'started' before the send and completed after it: a send cut off
     // by kill -9 leaves its 'started' row (no finished_at).
     let attemptId: string | null = null;
+    const start = (startedAt: number): Promise<string> =>
+      insertAttempt(this.o.meta, { notificationId: d.id, projectId: d.project_id, replica: this.o.owner, startedAt, durationMs: 0, outcome: 'started', httpStatus: null, error: null });
     const begin = async (startedAt: number): Promise<void> => {
-      const { rows } = await this.o.meta.query(
-        `INSERT INTO alert_notification_attempts (notification_id, project_id, attempt, replica, started_at, duration_ms, outcome)
-         VALUES ($1, $2, (SELECT COALESCE(max(attempt), 0) + 1 FROM alert_notification_attempts WHERE notification_id = $1), $3, $4, 0, 'started') RETURNING id`,
-        [d.id, d.project_id, this.o.owner, new Date(startedAt).toISOString()],
-      );
-      attemptId = attemptIdRow.parse(rows[0]).id;
+      attemptId = await start(startedAt);
     };
-    const record = async (a: { startedAt: number; durationMs: number; outcome: string; httpStatus: number | null; error: string | null }): Promise<void> => {
-      if (attemptId === null) await begin(a.startedAt);
-      await this.o.meta.query(
-        `UPDATE alert_notification_attempts SET duration_ms = $2, outcome = $3, http_status = $4, error = $5, finished_at = $6 WHERE id = $1`,
-        [attemptId, a.durationMs, a.outcome, a.httpStatus, a.error, new Date(this.o.clock.now()).toISOString()],
-      );
+    const record = async (a: AttemptOutcome): Promise<void> => {
+      const id = attemptId ?? (await start(a.startedAt));
+      await finishAttempt(this.o.meta, id, { ...a, finishedAt: this.o.clock.now() });
       attemptId = null;
     };
     if (!config) {

@@ -3,11 +3,11 @@ import path from 'node:path';
 import type { Pool } from 'pg';
 import YAML from 'yaml';
 import { z } from 'zod';
-import type { ClickHouse, Config, Logger } from '@tidemark/core';
+import { pgExec, pgRows, withTransaction, type ClickHouse, type Config, type Logger } from '@tidemark/core';
 import { checkPolicy, policySchema, type PolicySpec } from '../notify/policy';
 import { hashParts, stableJson } from '../util/hash';
 import { projectIdSchema, ruleSchema, zodProblems, type RuleInput, type RuleProblem, type RuleSpec } from './schema';
-import { deleteRule, inTransaction, projectExists, upsertRule, type RuleSource } from './store';
+import { deleteRule, projectExists, upsertRule, type RuleSource } from './store';
 import { checkRuleSql } from './validate';
 
 /**
@@ -146,6 +146,13 @@ function mergePolicies(files: ParsedFile[]): { spec: PolicySpec; input: { channe
   };
 }
 
+const PROJECTS_OF_SOURCE = { name: 'projectsOfSource', sql: 'SELECT DISTINCT project_id FROM alert_rules WHERE source = $1', row: z.object({ project_id: z.string() }) };
+const RULES_OF_SOURCE = {
+  name: 'rulesOfSource',
+  sql: 'SELECT name, source_file FROM alert_rules WHERE project_id = $1 AND source = $2',
+  row: z.object({ name: z.string(), source_file: z.string().nullable() }),
+};
+
 /**
  * Makes the stored rules of one source ('file' or 'builtin') match the
  * parsed files, per project, in one transaction per project:
@@ -169,7 +176,7 @@ export async function syncRuleFiles(
     if (f.project) byProject.set(f.project, [...(byProject.get(f.project) ?? []), f]);
   }
   // Projects that had rules of this source before but have no file now: their rules go.
-  const { rows: known } = await deps.meta.query<{ project_id: string }>('SELECT DISTINCT project_id FROM alert_rules WHERE source = $1', [source]);
+  const known = await pgRows(deps.meta, PROJECTS_OF_SOURCE, [source]);
   for (const k of known) if (!byProject.has(k.project_id)) byProject.set(k.project_id, []);
 
   for (const [project, pfiles] of byProject) {
@@ -211,18 +218,15 @@ export async function syncRuleFiles(
       report.problems.push(...pp);
     }
     const policyOk = policy !== undefined && !problems.some((p) => !p.rule && (p.field?.startsWith('channels') || p.field?.startsWith('routes')));
-    await inTransaction(deps.meta, async (client) => {
+    await withTransaction(deps.meta, async (client) => {
       // One writer per project and source: replicas loading the same files at once queue here.
-      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [7_316_101, `${source}:${project}`]);
+      await pgExec(client, 'SELECT pg_advisory_xact_lock($1, hashtext($2))', [7_316_101, `${source}:${project}`]);
       for (const { file, rule } of valid) {
         const r = await upsertRule(client, project, rule.input, source, file, deps.now, deps.config.ALERTING_SPREAD_EVALUATIONS);
         report[r]++;
       }
       const names = new Set(valid.map((v) => v.rule.spec.name));
-      const { rows } = await client.query<{ name: string; source_file: string | null }>('SELECT name, source_file FROM alert_rules WHERE project_id = $1 AND source = $2', [
-        project,
-        source,
-      ]);
+      const rows = await pgRows(client, RULES_OF_SOURCE, [project, source]);
       for (const r of rows) {
         if (folderUnreadable || (r.source_file !== null && unreadable.has(r.source_file))) continue;
         if (!names.has(r.name) && !keep.has(r.name)) {
@@ -231,7 +235,8 @@ export async function syncRuleFiles(
         }
       }
       if (policyOk && policy) {
-        await client.query(
+        await pgExec(
+          client,
           `INSERT INTO alert_policies (project_id, source, spec) VALUES ($1, $2, $3)
            ON CONFLICT (project_id, source) DO UPDATE SET spec = EXCLUDED.spec, updated_at = now() WHERE alert_policies.spec::text <> EXCLUDED.spec::text`,
           [project, source, stableJson(policy.input)],
@@ -239,11 +244,11 @@ export async function syncRuleFiles(
       } else if (!policy && !pfiles.some((f) => f.problems.length > 0)) {
         // No file defines a policy any more: the file policy goes (the API policy and the default route remain).
         // A file that failed to parse might have held it, so then the stored one is kept.
-        await client.query('DELETE FROM alert_policies WHERE project_id = $1 AND source = $2', [project, source]);
+        await pgExec(client, 'DELETE FROM alert_policies WHERE project_id = $1 AND source = $2', [project, source]);
       }
-      await client.query('DELETE FROM alert_rule_problems WHERE project_id = $1 AND source = $2', [project, source]);
+      await pgExec(client, 'DELETE FROM alert_rule_problems WHERE project_id = $1 AND source = $2', [project, source]);
       for (const p of problems) {
-        await client.query('INSERT INTO alert_rule_problems (project_id, source, source_file, rule_name, field, message) VALUES ($1, $2, $3, $4, $5, $6)', [
+        await pgExec(client, 'INSERT INTO alert_rule_problems (project_id, source, source_file, rule_name, field, message) VALUES ($1, $2, $3, $4, $5, $6)', [
           project,
           source,
           p.file,

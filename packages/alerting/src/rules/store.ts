@@ -1,7 +1,8 @@
-import type { Pool, PoolClient } from 'pg';
+import { z } from 'zod';
+import { pgExec, pgMaybeOne, pgRows, type Queryable } from '@tidemark/core';
 import { retire } from '../engine/state-machine';
 import { evaluationPhase, nextSlot } from '../engine/schedule';
-import { applySteps, INSTANCE_COLUMNS, rowToInstance } from '../state/store';
+import { applySteps, loadActiveInstances } from '../state/store';
 import type { StepResult } from '../state/types';
 import { hashParts, stableJson } from '../util/hash';
 import { ruleSchema, type RuleInput, type RuleSpec } from './schema';
@@ -21,20 +22,26 @@ export interface StoredRule {
   updatedAt: string;
 }
 
-interface RuleRow {
-  project_id: string;
-  name: string;
-  source: RuleSource;
-  source_file: string | null;
-  spec: RuleInput;
-  spec_hash: string;
-  enabled: boolean;
-  version: number;
-  created_at: Date;
-  updated_at: Date;
-}
+/**
+ * Stored specs were validated when written; the row schema checks only that
+ * one is an object (parseStoredSpec restores the full spec where it is run).
+ */
+const storedSpec = z.custom<RuleInput>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'stored rule spec must be an object');
 
-export function rowToRule(r: RuleRow): StoredRule {
+const ruleRow = z.object({
+  project_id: z.string(),
+  name: z.string(),
+  source: z.enum(['file', 'builtin', 'api']),
+  source_file: z.string().nullable(),
+  spec: storedSpec,
+  enabled: z.boolean(),
+  version: z.number(),
+  created_at: z.date(),
+  updated_at: z.date(),
+});
+const RULE_COLUMNS = 'project_id, name, source, source_file, spec, enabled, version, created_at, updated_at';
+
+function rowToRule(r: z.output<typeof ruleRow>): StoredRule {
   return {
     projectId: r.project_id,
     name: r.name,
@@ -74,8 +81,14 @@ export const specHash = (spec: unknown): string => hashParts(stableJson(spec));
  * instances (an annotation-only edit changes nothing but the text).
  * Disabling a rule resolves its instances (with notifications).
  */
+const LOCK_RULE_HEAD = {
+  name: 'lockRuleHead',
+  sql: 'SELECT spec_hash, source, enabled, source_file FROM alert_rules WHERE project_id = $1 AND name = $2 FOR UPDATE',
+  row: z.object({ spec_hash: z.string(), source: z.string(), enabled: z.boolean(), source_file: z.string().nullable() }),
+};
+
 export async function upsertRule(
-  client: PoolClient,
+  client: Queryable,
   projectId: string,
   input: RuleInput,
   source: RuleSource,
@@ -86,19 +99,17 @@ export async function upsertRule(
 ): Promise<'created' | 'updated' | 'unchanged'> {
   const spec = ruleSchema.parse(input);
   const hash = specHash(input);
-  const { rows } = await client.query<{ spec_hash: string; source: string; enabled: boolean; source_file: string | null }>(
-    'SELECT spec_hash, source, enabled, source_file FROM alert_rules WHERE project_id = $1 AND name = $2 FOR UPDATE',
-    [projectId, spec.name],
-  );
-  const prev = rows[0];
+  const prev = await pgMaybeOne(client, LOCK_RULE_HEAD, [projectId, spec.name]);
   if (prev && prev.spec_hash === hash && prev.source === source && prev.source_file === sourceFile) return 'unchanged';
   if (!prev) {
-    await client.query(
+    await pgExec(
+      client,
       `INSERT INTO alert_rules (project_id, name, source, source_file, spec, spec_hash, enabled) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [projectId, spec.name, source, sourceFile, JSON.stringify(input), hash, spec.enabled],
     );
   } else {
-    await client.query(
+    await pgExec(
+      client,
       `UPDATE alert_rules SET source = $3, source_file = $4, spec = $5, spec_hash = $6, enabled = $7, version = version + 1, updated_at = now()
        WHERE project_id = $1 AND name = $2`,
       [projectId, spec.name, source, sourceFile, JSON.stringify(input), hash, spec.enabled],
@@ -106,7 +117,8 @@ export async function upsertRule(
   }
   // New: due at its first slot (now, when not spread). An edit never delays the next evaluation past one new interval.
   const phase = evaluationPhase(projectId, spec.name, spec.interval, spread);
-  await client.query(
+  await pgExec(
+    client,
     `INSERT INTO alert_rule_schedule (project_id, rule_name, next_eval_at) VALUES ($1, $2, $3)
      ON CONFLICT (project_id, rule_name) DO UPDATE SET next_eval_at = LEAST(alert_rule_schedule.next_eval_at, $4::timestamptz)`,
     [projectId, spec.name, new Date(nextSlot(now, spec.interval, phase, true)).toISOString(), new Date(nextSlot(now, spec.interval, phase, false)).toISOString()],
@@ -121,57 +133,37 @@ export async function upsertRule(
  * Instance rows are kept, so the episode numbers of a re-created rule keep
  * counting and dedup keys never repeat.
  */
-export async function retireInstances(client: PoolClient, projectId: string, ruleName: string, now: number, why: string): Promise<number> {
-  const { rows } = await client.query(
-    `SELECT ${INSTANCE_COLUMNS} FROM alert_instances WHERE project_id = $1 AND rule_name = $2 AND state IN ('pending', 'firing', 'recovering') FOR UPDATE`,
-    [projectId, ruleName],
-  );
-  const results = rows.map((r) => retire(rowToInstance(r), now)).filter((r): r is StepResult => r !== undefined);
+export async function retireInstances(client: Queryable, projectId: string, ruleName: string, now: number, why: string): Promise<number> {
+  const active = await loadActiveInstances(client, projectId, ruleName);
+  const results = active.map((i) => retire(i, now)).filter((r): r is StepResult => r !== undefined);
   await applySteps(client, projectId, ruleName, results, now, why);
   return results.length;
 }
 
 /** Deletes a rule after retiring its instances. */
-export async function deleteRule(client: PoolClient, projectId: string, name: string, now: number, why = 'rule deleted'): Promise<boolean> {
-  const { rows } = await client.query('SELECT 1 FROM alert_rules WHERE project_id = $1 AND name = $2 FOR UPDATE', [projectId, name]);
-  if (rows.length === 0) return false;
+const LOCK_RULE = { name: 'lockRule', sql: 'SELECT 1 AS one FROM alert_rules WHERE project_id = $1 AND name = $2 FOR UPDATE', row: z.object({ one: z.number() }) };
+
+export async function deleteRule(client: Queryable, projectId: string, name: string, now: number, why = 'rule deleted'): Promise<boolean> {
+  if (!(await pgMaybeOne(client, LOCK_RULE, [projectId, name]))) return false;
   await retireInstances(client, projectId, name, now, why);
   // The schedule row goes with the rule (ON DELETE CASCADE): an evaluation in flight loses its lease and writes nothing.
-  await client.query('DELETE FROM alert_rules WHERE project_id = $1 AND name = $2', [projectId, name]);
+  await pgExec(client, 'DELETE FROM alert_rules WHERE project_id = $1 AND name = $2', [projectId, name]);
   return true;
 }
 
-export async function getRule(db: Pool | PoolClient, projectId: string, name: string): Promise<StoredRule | undefined> {
-  const { rows } = await db.query<RuleRow>('SELECT * FROM alert_rules WHERE project_id = $1 AND name = $2', [projectId, name]);
-  return rows[0] ? rowToRule(rows[0]) : undefined;
+const GET_RULE = { name: 'getRule', sql: `SELECT ${RULE_COLUMNS} FROM alert_rules WHERE project_id = $1 AND name = $2`, row: ruleRow };
+const LIST_RULES = { name: 'listRules', sql: `SELECT ${RULE_COLUMNS} FROM alert_rules WHERE project_id = $1 ORDER BY name`, row: ruleRow };
+const PROJECT_EXISTS = { name: 'projectExists', sql: 'SELECT 1 AS one FROM projects WHERE id = $1', row: z.object({ one: z.number() }) };
+
+export async function getRule(db: Queryable, projectId: string, name: string): Promise<StoredRule | undefined> {
+  const r = await pgMaybeOne(db, GET_RULE, [projectId, name]);
+  return r ? rowToRule(r) : undefined;
 }
 
-export async function listRules(db: Pool | PoolClient, projectId: string): Promise<StoredRule[]> {
-  const { rows } = await db.query<RuleRow>('SELECT * FROM alert_rules WHERE project_id = $1 ORDER BY name', [projectId]);
-  return rows.map(rowToRule);
+export async function listRules(db: Queryable, projectId: string): Promise<StoredRule[]> {
+  return (await pgRows(db, LIST_RULES, [projectId])).map(rowToRule);
 }
 
-export async function projectExists(db: Pool | PoolClient, projectId: string): Promise<boolean> {
-  const { rows } = await db.query('SELECT 1 FROM projects WHERE id = $1', [projectId]);
-  return rows.length > 0;
-}
-
-/** Runs fn in a transaction on its own client. */
-export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  // A client whose ROLLBACK failed is in an unknown state: it is destroyed, not returned to the pool.
-  let broken = false;
-  try {
-    await client.query('BEGIN');
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {
-      broken = true;
-    });
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+export async function projectExists(db: Queryable, projectId: string): Promise<boolean> {
+  return (await pgMaybeOne(db, PROJECT_EXISTS, [projectId])) !== undefined;
 }

@@ -1,7 +1,8 @@
-import type { PoolClient } from 'pg';
-import type { Severity } from '../rules/schema';
+import { z } from 'zod';
+import { pgExec, pgRows, type Queryable } from '@tidemark/core';
 import { hashParts } from '../util/hash';
-import type { AlertState, Instance, InstanceKind, StepResult } from './types';
+import { kindColumn, severityColumn, stateColumn, stringMapColumn } from './columns';
+import type { Instance, StepResult } from './types';
 
 /**
  * Reads and writes of alert state, history and the outbox. Every function
@@ -9,32 +10,34 @@ import type { AlertState, Instance, InstanceKind, StepResult } from './types';
  * history row and its pending notification commit together or not at all.
  */
 
-interface InstanceRow {
-  fingerprint: string;
-  kind: InstanceKind;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  state: AlertState;
-  severity: Severity;
-  peak_severity: Severity;
-  value: number | null;
-  episode: number;
-  active_since: Date | null;
-  fired_at: Date | null;
-  last_true_at: Date | null;
-  recovering_since: Date | null;
-  resolved_at: Date | null;
-  last_eval_at: Date;
-  last_sent_at: Date | null;
-  acknowledged_at: Date | null;
-  acknowledged_by: string | null;
-  ack_comment: string | null;
-}
+/** A row of alert_instances as INSTANCE_COLUMNS reads it. */
+const instanceRow = z.object({
+  fingerprint: z.string(),
+  kind: kindColumn,
+  labels: stringMapColumn,
+  annotations: stringMapColumn,
+  state: stateColumn,
+  severity: severityColumn,
+  peak_severity: severityColumn,
+  value: z.number().nullable(),
+  episode: z.number(),
+  active_since: z.date().nullable(),
+  fired_at: z.date().nullable(),
+  last_true_at: z.date().nullable(),
+  recovering_since: z.date().nullable(),
+  resolved_at: z.date().nullable(),
+  last_eval_at: z.date(),
+  last_sent_at: z.date().nullable(),
+  acknowledged_at: z.date().nullable(),
+  acknowledged_by: z.string().nullable(),
+  ack_comment: z.string().nullable(),
+});
+type InstanceRow = z.output<typeof instanceRow>;
 
 const ms = (d: Date | null): number | null => (d === null ? null : d.getTime());
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
-export function rowToInstance(r: InstanceRow): Instance {
+function rowToInstance(r: InstanceRow): Instance {
   return {
     fingerprint: r.fingerprint,
     kind: r.kind,
@@ -58,16 +61,31 @@ export function rowToInstance(r: InstanceRow): Instance {
   };
 }
 
-export const INSTANCE_COLUMNS = `fingerprint, kind, labels, annotations, state, severity, peak_severity, value, episode, active_since, fired_at,
+const INSTANCE_COLUMNS = `fingerprint, kind, labels, annotations, state, severity, peak_severity, value, episode, active_since, fired_at,
   last_true_at, recovering_since, resolved_at, last_eval_at, last_sent_at, acknowledged_at, acknowledged_by, ack_comment`;
 
 /** The rule's instances, locked for this transaction. */
-export async function loadInstances(client: PoolClient, projectId: string, ruleName: string): Promise<Map<string, Instance>> {
-  const { rows } = await client.query<InstanceRow>(
-    `SELECT ${INSTANCE_COLUMNS} FROM alert_instances WHERE project_id = $1 AND rule_name = $2 FOR UPDATE`,
-    [projectId, ruleName],
-  );
+const LOCK_INSTANCES = {
+  name: 'lockInstances',
+  sql: `SELECT ${INSTANCE_COLUMNS} FROM alert_instances WHERE project_id = $1 AND rule_name = $2 FOR UPDATE`,
+  row: instanceRow,
+};
+
+export async function loadInstances(client: Queryable, projectId: string, ruleName: string): Promise<Map<string, Instance>> {
+  const rows = await pgRows(client, LOCK_INSTANCES, [projectId, ruleName]);
   return new Map(rows.map((r) => [r.fingerprint, rowToInstance(r)]));
+}
+
+const LOCK_ACTIVE_INSTANCES = {
+  name: 'lockActiveInstances',
+  sql: `SELECT ${INSTANCE_COLUMNS} FROM alert_instances WHERE project_id = $1 AND rule_name = $2 AND state IN ('pending', 'firing', 'recovering') FOR UPDATE`,
+  row: instanceRow,
+};
+
+/** The rule's active (pending, firing, recovering) instances, locked for this transaction. */
+export async function loadActiveInstances(client: Queryable, projectId: string, ruleName: string): Promise<Instance[]> {
+  const rows = await pgRows(client, LOCK_ACTIVE_INSTANCES, [projectId, ruleName]);
+  return rows.map(rowToInstance);
 }
 
 /** hash(project, rule, fingerprint, state, episode): the key a receiver deduplicates on. */
@@ -80,7 +98,7 @@ export function dedupKey(projectId: string, ruleName: string, fingerprint: strin
  * history rows for transitions, and outbox events for notifications, as
  * three statements in the caller's transaction.
  */
-export async function applySteps(client: PoolClient, projectId: string, ruleName: string, results: StepResult[], now: number, detail?: string): Promise<{ transitions: number; events: number }> {
+export async function applySteps(client: Queryable, projectId: string, ruleName: string, results: StepResult[], now: number, detail?: string): Promise<{ transitions: number; events: number }> {
   if (results.length === 0) return { transitions: 0, events: 0 };
   const nowIso = new Date(now).toISOString();
   const inst = results.map(({ next: i }) => ({
@@ -107,7 +125,8 @@ export async function applySteps(client: PoolClient, projectId: string, ruleName
     ack_comment: i.ackComment,
     updated_at: nowIso,
   }));
-  await client.query(
+  await pgExec(
+    client,
     `INSERT INTO alert_instances (project_id, rule_name, ${INSTANCE_COLUMNS}, updated_at)
      SELECT project_id, rule_name, ${INSTANCE_COLUMNS}, updated_at FROM jsonb_to_recordset($1::jsonb) AS x(
        project_id text, rule_name text, fingerprint text, kind text, labels jsonb, annotations jsonb, state text, severity text,
@@ -140,7 +159,8 @@ export async function applySteps(client: PoolClient, projectId: string, ruleName
       detail: detail ?? (r.next.kind === 'error' ? (r.next.annotations.error ?? null) : null),
     }));
   if (hist.length > 0) {
-    await client.query(
+    await pgExec(
+      client,
       `INSERT INTO alert_history (project_id, rule_name, fingerprint, kind, labels, from_state, to_state, severity, value, episode, at, detail)
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(project_id text, rule_name text, fingerprint text, kind text, labels jsonb,
          from_state text, to_state text, severity text, value double precision, episode integer, at timestamptz, detail text)`,
@@ -167,7 +187,8 @@ export async function applySteps(client: PoolClient, projectId: string, ruleName
     }));
   if (events.length > 0) {
     // ON CONFLICT: the same change can never be queued twice, whoever evaluates.
-    await client.query(
+    await pgExec(
+      client,
       `INSERT INTO alert_events (project_id, rule_name, fingerprint, kind, status, severity, episode, dedup_key, labels, annotations, value, starts_at, ends_at, created_at)
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(project_id text, rule_name text, fingerprint text, kind text, status text,
          severity text, episode integer, dedup_key text, labels jsonb, annotations jsonb, value double precision,

@@ -6,10 +6,12 @@ import type { Severity } from '../rules/schema';
  * recovering: firing, condition false, held by keep_firing_for.
  * resolved: the episode is over; the next activation starts episode + 1.
  */
-export type AlertState = 'inactive' | 'pending' | 'firing' | 'recovering' | 'resolved';
+export const ALERT_STATES = ['inactive', 'pending', 'firing', 'recovering', 'resolved'] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
 
 /** alert: a row of the rule's result; nodata/error: the rule's own NoData and Error instances. */
-export type InstanceKind = 'alert' | 'nodata' | 'error';
+export const INSTANCE_KINDS = ['alert', 'nodata', 'error'] as const;
+export type InstanceKind = (typeof INSTANCE_KINDS)[number];
 
 export interface Instance {
   fingerprint: string;

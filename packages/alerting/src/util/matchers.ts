@@ -69,6 +69,12 @@ const matcherObject = z.strictObject({
 });
 
 /**
+ * A matcher as stored (jsonb of a validated silence, window or policy): the
+ * object form only, no regex compiled here (matching compiles and caches).
+ */
+export const storedMatcherSchema = z.object({ name: z.string(), op: z.enum(['=', '!=', '=~', '!~']), value: z.string() });
+
+/**
  * A matcher written as text (`severity="CRITICAL"`) or as an object; regexes
  * are compiled here so a bad one is reported where it is written.
  */
