@@ -7,6 +7,7 @@
  * (distinct_id, tidemark_version, context). The other project's installs
  * never show.
  */
+import { createApiKey, ensureProject } from '@tidemark/core';
 import { DAY, rng } from './fixtures/biz';
 import { localDate, pct, shiftDate, startApi, type ApiEnv } from './helpers';
 
@@ -99,4 +100,38 @@ test('OS and version distribution of installs active in the window, by their lat
   const theirs = await env.get(`${U}/distribution`, env.other.read);
   expect(theirs.json.os).toEqual([{ value: 'secret_b_os', installs: 1, percent: 100 }]);
   expect((await env.get(`${U}/distribution?days=abc`)).json.error.context.issues[0].path).toBe('query.days');
+});
+
+// Moved from packages/monitor (its own usage-stats queries were a second definition of an install, now removed):
+// the summary the requirements' stats page shows, over heartbeats exactly as the monitor's UsageReporter sends them.
+test('usage stats of monitor heartbeats: total installs, daily and weekly active, OS and version distribution, daily series', async () => {
+  const project = `${env.stack.project}-stats`;
+  await ensureProject(env.stack.meta, project);
+  const read = (await createApiKey(env.stack.meta, { projectId: project, role: 'read' })).key;
+  const now = Date.now();
+  const beat = (id: string, os: string, version: string, agoMs: number) => ({
+    name: 'tidemark.install.heartbeat',
+    timestamp: now - agoMs,
+    distinct_id: id,
+    properties: { os, arch: 'x64', tidemark_version: version, node_version: process.versions.node, deployment: 'embedded' },
+    context: { os, app_version: version },
+  });
+  await env.ingest(project, [
+    beat('11111111-1111-4111-8111-111111111111', 'linux', '0.1.0', 120_000), // today
+    beat('11111111-1111-4111-8111-111111111111', 'linux', '0.2.0', 60_000), // upgraded today
+    beat('22222222-2222-4222-8222-222222222222', 'darwin', '0.1.0', 3 * DAY), // this week
+    beat('33333333-3333-4333-8333-333333333333', 'win32', '0.1.0', 20 * DAY), // this month
+    beat('44444444-4444-4444-8444-444444444444', 'linux', '0.0.9', 60 * DAY), // long ago
+    beat('55555555-5555-4555-8555-555555555555', 'linux', '0.1.0', 30_000), // today (the monitor test's own install)
+  ]);
+  const installs = await env.get(`${U}/installs?days=61&timezone=UTC`, read);
+  expect(installs.status).toBe(200);
+  expect(installs.json).toMatchObject({ total_installs: 5, daily_active: 2, weekly_active: 3 });
+  const daily = installs.json.daily as { date: string; active_installs: number }[];
+  expect(daily.reduce((n, d) => n + d.active_installs, 0)).toBeGreaterThanOrEqual(5);
+  expect(daily.at(-1)).toMatchObject({ date: localDate(now, 'UTC'), active_installs: 2 });
+  const dist = await env.get(`${U}/distribution?days=30`, read);
+  const counts = (list: { value: string; installs: number }[]) => Object.fromEntries(list.map((x) => [x.value, x.installs]));
+  expect(counts(dist.json.os)).toEqual({ linux: 2, darwin: 1, win32: 1 });
+  expect(counts(dist.json.version)).toEqual({ '0.1.0': 3, '0.2.0': 1 });
 });

@@ -15,4 +15,3 @@ export { ScrapeProbe, tidemarkType } from './scrape/probe';
 export { parsePrometheusText, type PromSample, type PromType, type ParseResult } from './scrape/parse';
 export { readOrCreateInstallId, INSTALL_ID_FILE } from './usage/install-id';
 export { buildHeartbeat, UsageReporter, HEARTBEAT_EVENT, HEARTBEAT_INTERVAL_MS, type Heartbeat, type UsageReporterOptions } from './usage/heartbeat';
-export { usageStatsQueries, usageSummary, chNow, type UsageStatsQueries, type UsageSummary } from './usage/queries';

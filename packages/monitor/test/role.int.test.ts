@@ -2,15 +2,16 @@
  * The monitor role as `tidemark start` runs it: a real RoleContext (config
  * parsed by the platform's schema, the stack's ClickHouse and Postgres),
  * samples through the real collector, its own ingest key made and reused,
- * the platform's stores watched, and the opt-in usage heartbeat queryable
- * with the stats queries.
+ * the platform's stores watched, and the opt-in usage heartbeat landed in
+ * the stats project (the statistics over heartbeats are the query API's
+ * usage routes, tested in packages/api/test/usage.int.test.ts).
  */
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createApiKey, createMetricsRegistry, ensureProject, Lifecycle, loadConfig, MemoryStore, type RoleContext } from '@tidemark/core';
-import { buildHeartbeat, chNow, HEARTBEAT_EVENT, INSTALL_ID_FILE, MONITOR_KEY_FILE, monitorRole, resolveMonitorKey, tidemarkVersion, usageStatsQueries, usageSummary } from '../src';
+import { HEARTBEAT_EVENT, INSTALL_ID_FILE, MONITOR_KEY_FILE, monitorRole, resolveMonitorKey, tidemarkVersion } from '../src';
 import { kafkaBrokers, latest, logger, redisUrl, sleep, startStack, unique, type Stack } from './harness';
 
 let stack: Stack;
@@ -87,36 +88,6 @@ test('the role samples the system, health-checks, watches the platform stores, r
   expect(beats).toEqual([{ distinct_id: installId, os: process.platform, app_version: tidemarkVersion(), properties: expect.any(String) }]);
   expect(JSON.parse(beats[0]!.properties)).toEqual({ os: process.platform, arch: process.arch, tidemark_version: tidemarkVersion(), node_version: process.versions.node, deployment: 'cluster' });
 }, 60_000);
-
-test('usage stats: total installs, daily and weekly active, OS and version distribution', async () => {
-  // Installs seen at different times: the stats project as a central Tidemark would hold it.
-  const now = Date.now();
-  const day = 86_400_000;
-  const client = stack.client({ apiKey: statsKey });
-  const beat = (id: string, os: string, version: string, agoMs: number): void => {
-    const hb = buildHeartbeat(id, version, 'embedded');
-    client.track(hb.name, { ...hb.properties, os }, { distinctId: id, timestamp: now - agoMs, context: { os, app_version: version } });
-  };
-  beat('11111111-1111-4111-8111-111111111111', 'linux', '0.1.0', 120_000); // today
-  beat('11111111-1111-4111-8111-111111111111', 'linux', '0.2.0', 60_000); // upgraded today
-  beat('22222222-2222-4222-8222-222222222222', 'darwin', '0.1.0', 3 * day); // this week
-  beat('33333333-3333-4333-8333-333333333333', 'win32', '0.1.0', 20 * day); // this month
-  beat('44444444-4444-4444-8444-444444444444', 'linux', '0.0.9', 60 * day); // long ago
-  expect(await client.flush({ timeoutMs: 10_000 })).toBe(true);
-  const q = usageStatsQueries(stack.ch);
-  const summary = await usageSummary(q, statsProject, now);
-  // Plus the one install of the role test above (today, linux, this version).
-  expect(summary).toEqual({
-    total_installs: 5,
-    daily_active: 2,
-    weekly_active: 3,
-    os_distribution: { linux: 2, darwin: 1, win32: 1 },
-    version_distribution: { '0.1.0': 3, '0.2.0': 1 },
-  });
-  const days = await q.dailyActive({ project_id: statsProject, from: chNow(now - 61 * day).slice(0, 10), to: chNow(now).slice(0, 10) });
-  expect(days.reduce((n, d) => n + d.installs, 0)).toBeGreaterThanOrEqual(5);
-  expect(days.at(-1)).toEqual({ day: chNow(now).slice(0, 10), installs: 2 });
-});
 
 test('with the collector on "any free port" and no MONITOR_COLLECTOR_URL the role does not start (nowhere to send)', async () => {
   const dataDir = path.join(stack.dataDir, 'idle');

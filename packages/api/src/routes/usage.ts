@@ -12,7 +12,8 @@ import type { QueryCache } from '../query/cache';
  * install_id or else distinct_id (the monitor's heartbeat sends distinct_id),
  * the OS property os or else context.os, the version property version, else
  * tidemark_version, else context.app_version. Read from the raw events
- * table, so they reach back RAW_RETENTION_DAYS.
+ * table, so they reach back RAW_RETENTION_DAYS. The only implementation of these
+ * statistics (the monitor only sends heartbeats); docs/api.md states the definition.
  */
 
 const num = z.coerce.number();

@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Logger } from '@tidemark/core';
 import { TidemarkClient, type TidemarkSdkError } from '@tidemark/sdk';
 
-/** Event name of usage heartbeats; the stats queries count it. */
+/** Event name of usage heartbeats; the query API's usage statistics (packages/api, usage routes) count it. */
 export const HEARTBEAT_EVENT = 'tidemark.install.heartbeat';
 /** One heartbeat a day: daily and weekly actives need no more. */
 export const HEARTBEAT_INTERVAL_MS = 86_400_000;
