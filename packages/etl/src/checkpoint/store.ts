@@ -12,7 +12,7 @@
  */
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { pgExec, pgMaybeOne, pgOne, pgRows, withTransaction, type Queryable } from '@tidemark/core';
+import { InternalError, pgExec, pgMaybeOne, pgOne, pgRows, withTransaction, type Queryable } from '@tidemark/core';
 import { CheckpointConflictError } from '../errors';
 import type { TableConfig } from '../config/schema';
 import { chunkRow, sourceRow, tableRow, toSourceState, toTableState, type LandedColumn, type SourceState, type TableState } from './rows';
@@ -60,6 +60,13 @@ export async function ensureTableState(meta: Queryable, cfg: TableConfig): Promi
 export async function getTableState(meta: Queryable, key: string): Promise<TableState | undefined> {
   const row = await pgMaybeOne(meta, tableByKey, [key]);
   return row ? toTableState(row) : undefined;
+}
+
+/** The state of a table registered earlier in this run (ensureTableState); its absence is a bug. */
+export async function requireTableState(meta: Queryable, key: string): Promise<TableState> {
+  const state = await getTableState(meta, key);
+  if (!state) throw new InternalError(`${key}: no etl_tables row (the table was not registered)`, { context: { table: key } });
+  return state;
 }
 
 export async function listTableStates(meta: Queryable): Promise<TableState[]> {

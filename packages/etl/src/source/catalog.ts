@@ -3,8 +3,8 @@
  * resolved types (domains unwrapped, arrays' element types, numeric
  * precision/scale), the primary key, and a row estimate.
  */
-import type { Pool, PoolClient } from 'pg';
-import { NotFoundError, ValidationError } from '@tidemark/core';
+import { z } from 'zod';
+import { NotFoundError, pgMaybeOne, pgRows, ValidationError, type Queryable } from '@tidemark/core';
 import type { SourceColumn } from '../target/types';
 
 export interface SourceTable {
@@ -20,36 +20,68 @@ export interface SourceTable {
   replicaIdentity: string;
 }
 
-interface TypeRow {
-  oid: number;
-  typname: string;
-  typtype: string;
-  typcategory: string;
-  typelem: number;
-  typbasetype: number;
-  typtypmod: number;
-}
+// oids are read as int8 (text in node-postgres) and fit a double.
+const typeQuery = {
+  name: 'etl.catalog_type',
+  sql: `SELECT oid::int8 AS oid, typname, typtype, typcategory, typelem::int8 AS typelem, typbasetype::int8 AS typbasetype, typtypmod FROM pg_type WHERE oid = $1`,
+  row: z.object({
+    oid: z.coerce.number(),
+    typname: z.string(),
+    typtype: z.string(),
+    typcategory: z.string(),
+    typelem: z.coerce.number(),
+    typbasetype: z.coerce.number(),
+    typtypmod: z.coerce.number(),
+  }),
+};
+type TypeRow = z.output<typeof typeQuery.row>;
 
-async function typeInfo(db: Pool | PoolClient, oid: number): Promise<TypeRow> {
-  const { rows } = await db.query(
-    `SELECT oid::int8 AS oid, typname, typtype, typcategory, typelem::int8 AS typelem, typbasetype::int8 AS typbasetype, typtypmod FROM pg_type WHERE oid = $1`,
-    [oid],
-  );
-  const r = rows[0] as Record<string, unknown> | undefined;
+const relationQuery = {
+  name: 'etl.catalog_relation',
+  sql: `SELECT c.oid::int8 AS oid, c.relkind, c.reltuples::float8 AS reltuples, c.relreplident
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = $1 AND c.relname = $2`,
+  row: z.object({ oid: z.coerce.number(), relkind: z.string(), reltuples: z.number(), relreplident: z.string() }),
+};
+
+const columnsQuery = {
+  name: 'etl.catalog_columns',
+  sql: `SELECT a.attnum, a.attname, a.attnotnull, a.atttypid::int8 AS atttypid, a.atttypmod, (a.atthasdef OR a.atthasmissing) AS has_default,
+               format_type(a.atttypid, a.atttypmod) AS type_sql, format_type(a.atttypid, NULL) AS cast_sql
+          FROM pg_attribute a
+         WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+         ORDER BY a.attnum`,
+  row: z.object({
+    attnum: z.coerce.number(),
+    attname: z.string(),
+    attnotnull: z.boolean(),
+    atttypid: z.coerce.number(),
+    atttypmod: z.coerce.number(),
+    has_default: z.boolean(),
+    type_sql: z.string(),
+    cast_sql: z.string(),
+  }),
+};
+
+const primaryKeyQuery = {
+  name: 'etl.catalog_primary_key',
+  sql: `SELECT a.attname
+          FROM pg_index i
+          CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+          JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+         WHERE i.indrelid = $1 AND i.indisprimary
+         ORDER BY k.ord`,
+  row: z.object({ attname: z.string() }),
+};
+
+async function typeInfo(db: Queryable, oid: number): Promise<TypeRow> {
+  const r = await pgMaybeOne(db, typeQuery, [oid]);
   if (!r) throw new NotFoundError(`type oid ${oid} not found`);
-  return {
-    oid: Number(r.oid),
-    typname: r.typname as string,
-    typtype: r.typtype as string,
-    typcategory: r.typcategory as string,
-    typelem: Number(r.typelem),
-    typbasetype: Number(r.typbasetype),
-    typtypmod: Number(r.typtypmod),
-  };
+  return r;
 }
 
 /** Follows domains down to their base type, keeping the innermost type modifier. */
-async function resolveDomain(db: Pool | PoolClient, oid: number, typmod: number): Promise<{ t: TypeRow; typmod: number }> {
+async function resolveDomain(db: Queryable, oid: number, typmod: number): Promise<{ t: TypeRow; typmod: number }> {
   let t = await typeInfo(db, oid);
   let mod = typmod;
   for (let depth = 0; t.typtype === 'd' && depth < 16; depth++) {
@@ -69,38 +101,24 @@ function numericMod(typmod: number): { precision: number; scale: number } | unde
   return { precision, scale };
 }
 
-export async function readSourceTable(db: Pool | PoolClient, schema: string, name: string): Promise<SourceTable> {
-  const rel = await db.query(
-    `SELECT c.oid::int8 AS oid, c.relkind, c.reltuples::float8 AS reltuples, c.relreplident
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relname = $2`,
-    [schema, name],
-  );
-  const r = rel.rows[0] as Record<string, unknown> | undefined;
+export async function readSourceTable(db: Queryable, schema: string, name: string): Promise<SourceTable> {
+  const r = await pgMaybeOne(db, relationQuery, [schema, name]);
   if (!r) throw new NotFoundError(`source table ${schema}.${name} does not exist`);
-  if (!['r', 'p'].includes(r.relkind as string)) throw new ValidationError(`source ${schema}.${name} is not a table (relkind ${String(r.relkind)})`);
-  const oid = Number(r.oid);
-  const cols = await db.query(
-    `SELECT a.attnum, a.attname, a.attnotnull, a.atttypid::int8 AS atttypid, a.atttypmod, (a.atthasdef OR a.atthasmissing) AS has_default,
-            format_type(a.atttypid, a.atttypmod) AS type_sql, format_type(a.atttypid, NULL) AS cast_sql
-       FROM pg_attribute a
-      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
-      ORDER BY a.attnum`,
-    [oid],
-  );
+  if (!['r', 'p'].includes(r.relkind)) throw new ValidationError(`source ${schema}.${name} is not a table (relkind ${r.relkind})`);
+  const oid = r.oid;
   const columns: SourceColumn[] = [];
-  for (const c of cols.rows as Record<string, unknown>[]) {
-    const { t, typmod } = await resolveDomain(db, Number(c.atttypid), Number(c.atttypmod));
+  for (const c of await pgRows(db, columnsQuery, [oid])) {
+    const { t, typmod } = await resolveDomain(db, c.atttypid, c.atttypmod);
     const col: SourceColumn = {
-      name: c.attname as string,
-      attnum: Number(c.attnum),
-      notNull: c.attnotnull as boolean,
+      name: c.attname,
+      attnum: c.attnum,
+      notNull: c.attnotnull,
       typeName: t.typname,
       typeKind: t.typtype,
       category: t.typcategory,
-      typeSql: c.type_sql as string,
-      castSql: c.cast_sql as string,
-      hasDefault: (c.has_default as boolean) || (c.attnotnull as boolean),
+      typeSql: c.type_sql,
+      castSql: c.cast_sql,
+      hasDefault: c.has_default || c.attnotnull,
     };
     let numericOwner = t;
     if (t.typcategory === 'A' && t.typelem) {
@@ -117,22 +135,14 @@ export async function readSourceTable(db: Pool | PoolClient, schema: string, nam
     }
     columns.push(col);
   }
-  const pk = await db.query(
-    `SELECT a.attname
-       FROM pg_index i
-       CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-      WHERE i.indrelid = $1 AND i.indisprimary
-      ORDER BY k.ord`,
-    [oid],
-  );
+  const pk = await pgRows(db, primaryKeyQuery, [oid]);
   return {
     schema,
     name,
     oid,
     columns,
-    primaryKey: (pk.rows as { attname: string }[]).map((x) => x.attname),
-    estimatedRows: Math.max(0, Math.round(Number(r.reltuples))),
-    replicaIdentity: r.relreplident as string,
+    primaryKey: pk.map((x) => x.attname),
+    estimatedRows: Math.max(0, Math.round(r.reltuples)),
+    replicaIdentity: r.relreplident,
   };
 }

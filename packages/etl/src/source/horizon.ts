@@ -22,8 +22,8 @@
  * clocks are covered only up to the configured overlap; prepared (two-phase)
  * transactions count from their PREPARE time.
  */
-import type { Pool, PoolClient } from 'pg';
-import { TidemarkError } from '@tidemark/core';
+import { z } from 'zod';
+import { pgOne, TidemarkError, type Queryable } from '@tidemark/core';
 import { ETL_APPLICATION_NAME } from './session';
 
 export interface Horizon {
@@ -50,10 +50,20 @@ export class HorizonUnprovableError extends TidemarkError<{ hidden: number }> {
 
 const FMT = `'YYYY-MM-DD HH24:MI:SS.US"+00"'`;
 
-export async function readHorizon(db: Pool | PoolClient): Promise<Horizon> {
+const horizonRow = z.object({
+  horizon: z.string(),
+  now: z.string(),
+  behind: z.number(),
+  hidden: z.number(),
+  pid: z.number().nullable(),
+  xact_start: z.string().nullable(),
+  app: z.string().nullable(),
+  state: z.string().nullable(),
+});
+
+export async function readHorizon(db: Queryable): Promise<Horizon> {
   // One autocommit statement, outside any read transaction (see the invariant).
-  const { rows } = await db.query(
-    `WITH open AS (
+  const sql = `WITH open AS (
        SELECT pid, xact_start, coalesce(application_name, '') AS app, coalesce(state, '') AS state, query
          FROM pg_stat_activity
         WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
@@ -69,15 +79,14 @@ export async function readHorizon(db: Pool | PoolClient): Promise<Horizon> {
             (SELECT pid FROM oldest) AS pid,
             (SELECT to_char(xact_start AT TIME ZONE 'UTC', ${FMT}) FROM oldest) AS xact_start,
             (SELECT app FROM oldest) AS app,
-            (SELECT state FROM oldest) AS state`,
-    [`${ETL_APPLICATION_NAME}%`],
-  );
-  const r = rows[0] as Record<string, unknown>;
-  if (Number(r.hidden) > 0) throw new HorizonUnprovableError(Number(r.hidden));
+            (SELECT state FROM oldest) AS state`;
+  const r = await pgOne(db, { name: 'etl.horizon', sql, row: horizonRow }, [`${ETL_APPLICATION_NAME}%`]);
+  if (r.hidden > 0) throw new HorizonUnprovableError(r.hidden);
   return {
-    at: r.horizon as string,
-    now: r.now as string,
-    behindSeconds: Number(r.behind),
-    oldest: r.pid === null || r.pid === undefined ? null : { pid: Number(r.pid), xactStart: r.xact_start as string, applicationName: r.app as string, state: r.state as string },
+    at: r.horizon,
+    now: r.now,
+    behindSeconds: r.behind,
+    // pid set means the oldest row exists: its other columns are set too (coalesced to '').
+    oldest: r.pid === null ? null : { pid: r.pid, xactStart: r.xact_start ?? '', applicationName: r.app ?? '', state: r.state ?? '' },
   };
 }

@@ -18,7 +18,8 @@
  * wrote its commit record after v.
  */
 import type { Pool } from 'pg';
-import { TimeoutError } from '@tidemark/core';
+import { z } from 'zod';
+import { pgOne, TimeoutError } from '@tidemark/core';
 
 /** '16/B374D848' → 97500059720 (as a decimal string). */
 export function lsnToDecimal(lsn: string): string {
@@ -37,23 +38,23 @@ export function compareLsn(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+const olderWriters = {
+  name: 'etl.older_writers',
+  sql: `SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::xid8 AS ok,
+               (SELECT pid || ' (' || coalesce(application_name, '') || ', since ' || xact_start || ')' FROM pg_stat_activity
+                 WHERE backend_xid IS NOT NULL ORDER BY xact_start LIMIT 1) AS oldest`,
+  row: z.object({ ok: z.boolean(), oldest: z.string().nullable() }),
+};
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** See the module comment. Waits at most `timeoutMs` for older transactions to end. */
 export async function safeSnapshotLsn(pool: Pool, opts: { timeoutMs?: number } = {}): Promise<{ version: string; lsn: string }> {
-  const a = await pool.query<{ lsn: string }>(`SELECT pg_current_wal_insert_lsn()::text AS lsn`);
-  const lsn = (a.rows[0] as { lsn: string }).lsn;
-  const b = await pool.query<{ xmax: string }>(`SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax`);
-  const xmax = (b.rows[0] as { xmax: string }).xmax;
+  const { lsn } = await pgOne(pool, { name: 'etl.insert_lsn', sql: `SELECT pg_current_wal_insert_lsn()::text AS lsn`, row: z.object({ lsn: z.string() }) });
+  const { xmax } = await pgOne(pool, { name: 'etl.current_xmax', sql: `SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax`, row: z.object({ xmax: z.string() }) });
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   for (;;) {
-    const c = await pool.query<{ ok: boolean; oldest: string | null }>(
-      `SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::xid8 AS ok,
-              (SELECT pid || ' (' || coalesce(application_name, '') || ', since ' || xact_start || ')' FROM pg_stat_activity
-                WHERE backend_xid IS NOT NULL ORDER BY xact_start LIMIT 1) AS oldest`,
-      [xmax],
-    );
-    const row = c.rows[0] as { ok: boolean; oldest: string | null };
+    const row = await pgOne(pool, olderWriters, [xmax]);
     if (row.ok) break;
     if (Date.now() > deadline) {
       throw new TimeoutError(`waited ${opts.timeoutMs ?? 120_000} ms for transactions older than the snapshot to finish (oldest writer: ${row.oldest ?? 'unknown'})`);

@@ -9,8 +9,8 @@
  * them) and plain SET would leak into other sessions there.
  */
 import { Pool, type PoolClient } from 'pg';
-import type { Logger } from '@tidemark/core';
-import { InternalError } from '@tidemark/core';
+import { z } from 'zod';
+import { InternalError, pgOne, type Logger } from '@tidemark/core';
 
 /** application_name prefix of every ETL connection; the horizon query ignores these read-only sessions. */
 export const ETL_APPLICATION_NAME = 'tidemark-etl';
@@ -70,8 +70,9 @@ export async function withRead<T>(pool: Pool, fn: (client: PoolClient) => Promis
   }
 }
 
+const xmaxQuery = { name: 'etl.snapshot_xmax', sql: `SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS v`, row: z.object({ v: z.string() }) };
+
 /** The snapshot's xmax (xid8 as text): a version that only grows, taken from the source, never from our clock. */
 export async function snapshotXmax(client: PoolClient): Promise<string> {
-  const { rows } = await client.query<{ v: string }>(`SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS v`);
-  return (rows[0] as { v: string }).v;
+  return (await pgOne(client, xmaxQuery)).v;
 }

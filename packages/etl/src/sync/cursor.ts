@@ -19,6 +19,8 @@
  * - Deletes are invisible to a cursor: reconciliation finds them (reconcile.ts).
  */
 import type { PoolClient } from 'pg';
+import { z } from 'zod';
+import { pgMaybeOne } from '@tidemark/core';
 import { advanceCursor, recordSuccess, type TableState } from '../checkpoint/store';
 import { classifySourceError } from '../errors';
 import { Progress } from '../progress/progress';
@@ -29,6 +31,7 @@ import { BindParams, SettingParams, type ParamSink } from '../sql/bind';
 import { pgIdent } from '../sql/quote';
 import { landBlock } from '../target/land';
 import type { SyncDeps } from './deps';
+import { keyFromRow } from './keys';
 import { horizonAsCursor } from './snapshot';
 import { landingColumns, selectList, type TablePlan } from './plan';
 import { landOrQuarantine } from './quarantine';
@@ -63,6 +66,10 @@ function afterPredicate(plan: TablePlan, pos: Position, overlapMs: number, param
   return `${tupleOf(plan, 't')} > ${valuesOf(plan, { value: pos.value, key: pos.key }, params)}`;
 }
 
+// The page's last row: the cursor value and the key (k0, ...), all as text. A cursor column is
+// NOT NULL in every row a page reads (the predicate compares it), so c is never NULL.
+const pageEndRow = z.object({ c: z.string() }).catchall(z.string());
+
 /** Is `b` strictly ahead of `a`? Decided by Postgres in the column's type. */
 async function isAhead(client: PoolClient, plan: TablePlan, a: Position, b: Position): Promise<boolean> {
   const p = new BindParams();
@@ -77,8 +84,8 @@ async function isAhead(client: PoolClient, plan: TablePlan, a: Position, b: Posi
     // (v, null) is before every row with cursor v.
     sql = `SELECT ${bv} >= ${av} AS ahead`;
   }
-  const { rows } = await client.query<{ ahead: boolean }>(sql, p.values);
-  return rows[0]?.ahead === true;
+  const row = await pgMaybeOne(client, { name: 'etl.cursor_ahead', sql, row: z.object({ ahead: z.boolean().nullable() }) }, p.values);
+  return row?.ahead === true;
 }
 
 interface PageResult {
@@ -114,11 +121,11 @@ async function readPage(
     const endSql = `SELECT (${c})::text AS c, ${plan.key.map((k, i) => `(t.${pgIdent(k.name)})::text AS k${i}`).join(', ')}
       FROM ${plan.pgTable} AS t WHERE ${afterPredicate(plan, start, overlapMs, q)} AND ${c} < ${q.ref(bound, cursorCast(plan))}
       ORDER BY ${order} OFFSET ${plan.cfg.pageRows - 1} LIMIT 1`;
-    const endRow = (await client.query(endSql, q.values)).rows[0] as Record<string, string> | undefined;
-    const end: Position | null = endRow ? { value: endRow.c as string, key: plan.key.map((_k, i) => endRow[`k${i}`] as string) } : null;
+    const endRow = await pgMaybeOne(client, { name: 'etl.page_end', sql: endSql, row: pageEndRow }, q.values);
+    const end: { value: string; key: string[] } | null = endRow ? { value: endRow.c, key: keyFromRow(plan.key, endRow) } : null;
 
     const s = new SettingParams();
-    const upper = end ? `${tupleOf(plan, 't')} <= ${valuesOf(plan, end as { value: string; key: string[] }, s)}` : `${c} < ${s.ref(bound, cursorCast(plan))}`;
+    const upper = end ? `${tupleOf(plan, 't')} <= ${valuesOf(plan, end, s)}` : `${c} < ${s.ref(bound, cursorCast(plan))}`;
     const where = `${afterPredicate(plan, start, overlapMs, s)} AND ${upper}`;
     const v = s.ref(version, 'numeric');
     const project = s.ref(plan.cfg.project);

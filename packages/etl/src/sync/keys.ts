@@ -4,6 +4,8 @@
  * JSON, TSV field decoding and a comparator that orders keys exactly as both
  * Postgres (ORDER BY pgKeyOrder) and ClickHouse (ORDER BY chKeyExpr) do.
  */
+import { z } from 'zod';
+import { InternalError } from '@tidemark/core';
 import type { ParamSink } from '../sql/bind';
 import { pgIdent } from '../sql/quote';
 import type { KeyKind, MappedColumn } from '../target/types';
@@ -36,6 +38,21 @@ export function keyOrder(key: MappedColumn[], alias: string): string {
 /** SELECT list giving each key column as text (castable back with ::castSql). */
 export function keyTextList(key: MappedColumn[], alias: string): string {
   return key.map((k, i) => `(${alias}.${pgIdent(k.name)})::text AS k${i}`).join(', ');
+}
+
+/**
+ * Row schema of a SELECT of keyTextList columns (k0, k1, ...: primary-key
+ * columns as text, never NULL) and other text columns.
+ */
+export const keyTextRow = z.record(z.string(), z.string());
+
+/** The key (k0, k1, ...) of a row read with keyTextList; a missing column is a bug in the SQL. */
+export function keyFromRow(key: readonly unknown[], row: Readonly<Record<string, unknown>>): string[] {
+  return key.map((_k, i) => {
+    const v = row[`k${i}`];
+    if (typeof v !== 'string') throw new InternalError(`key column k${i} missing from a key row`);
+    return v;
+  });
 }
 
 /**

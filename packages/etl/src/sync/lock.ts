@@ -14,11 +14,15 @@
  */
 import crypto from 'node:crypto';
 import type { Pool } from 'pg';
+import { z } from 'zod';
+import { pgOne } from '@tidemark/core';
 
 /** First key of every Tidemark ETL advisory lock ("TM" + ETL), so they are recognisable in pg_locks. */
 export const LOCK_CLASS = 0x544d_0e71 | 0;
 
 const held = new Set<string>();
+
+const tryLock = { name: 'etl.try_table_lock', sql: 'SELECT pg_try_advisory_lock($1, $2) AS ok', row: z.object({ ok: z.boolean() }) };
 
 export function lockKey(name: string): [number, number] {
   const h = crypto.createHash('sha256').update(name).digest();
@@ -41,8 +45,7 @@ export async function withTableLock<T>(pool: Pool, name: string, fn: () => Promi
   const [a, b] = lockKey(name);
   let locked = false;
   try {
-    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [a, b]);
-    locked = rows[0]?.ok === true;
+    locked = (await pgOne(client, tryLock, [a, b])).ok;
     if (!locked) return { acquired: false };
     return { acquired: true, value: await fn() };
   } finally {

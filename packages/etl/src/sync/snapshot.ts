@@ -15,7 +15,9 @@
  * same blocks, so their dedup tokens match and ClickHouse drops the repeat.
  */
 import type { PoolClient } from 'pg';
-import { beginSnapshot, completeChunk, getTableState, listChunks, type Chunk, type ChunkPlan, type TableState } from '../checkpoint/store';
+import { z } from 'zod';
+import { pgMaybeOne, pgOne } from '@tidemark/core';
+import { beginSnapshot, completeChunk, listChunks, requireTableState, type Chunk, type ChunkPlan, type TableState } from '../checkpoint/store';
 import { classifySourceError } from '../errors';
 import { Progress } from '../progress/progress';
 import { copyBlocks, prefetch } from '../source/copy';
@@ -25,9 +27,11 @@ import { snapshotXmax, withRead } from '../source/session';
 import { BindParams, SettingParams } from '../sql/bind';
 import { landBlock } from '../target/land';
 import type { SyncDeps } from './deps';
-import { keyOrder, keyTextList, keyTuple, rangePredicate, valueTuple } from './keys';
+import { keyFromRow, keyOrder, keyTextList, keyTextRow, keyTuple, rangePredicate, valueTuple } from './keys';
 import { landedColumns, landingColumns, selectList, type TablePlan } from './plan';
 import { landOrQuarantine } from './quarantine';
+
+const textValue = z.object({ v: z.string() });
 
 /**
  * Chunk boundaries: every `chunkRows`-th key in key order, found by walking
@@ -42,15 +46,14 @@ export async function planChunks(client: PoolClient, plan: TablePlan, chunkRows:
     const params = new BindParams();
     const where: string = prev ? `WHERE ${keyTuple(plan.key, 't')} >= ${valueTuple(plan.key, prev, params)}` : '';
     const sql = `SELECT ${keyTextList(plan.key, 't')} FROM ${plan.pgTable} AS t ${where} ORDER BY ${keyOrder(plan.key, 't')} OFFSET ${Number(chunkRows)} LIMIT 1`;
-    const { rows } = await client.query(sql, params.values);
-    const row = rows[0] as Record<string, string> | undefined;
+    const row = await pgMaybeOne(client, { name: 'etl.chunk_bound', sql, row: keyTextRow }, params.values);
     if (!row) break;
-    const next: string[] = plan.key.map((_k, i) => row[`k${i}`] as string);
+    const next = keyFromRow(plan.key, row);
     bounds.push(next);
     prev = next;
   }
   const chunks: ChunkPlan[] = [];
-  for (let i = 0; i <= bounds.length; i++) chunks.push({ lo: i === 0 ? null : (bounds[i - 1] as string[]), hi: i === bounds.length ? null : (bounds[i] as string[]) });
+  for (let i = 0; i <= bounds.length; i++) chunks.push({ lo: bounds[i - 1] ?? null, hi: bounds[i] ?? null });
   return chunks;
 }
 
@@ -58,16 +61,12 @@ export async function planChunks(client: PoolClient, plan: TablePlan, chunkRows:
 export async function horizonAsCursor(client: PoolClient, plan: TablePlan, at: string): Promise<string> {
   if (plan.cursor?.typeName === 'timestamp') {
     const zone = plan.cfg.cursor?.timeZone;
-    const { rows } = await client.query<{ v: string }>(
-      zone
-        ? `SELECT (($1::timestamptz) AT TIME ZONE $2)::text AS v`
-        : `SELECT (($1::timestamptz) AT TIME ZONE (SELECT reset_val FROM pg_settings WHERE name = 'TimeZone'))::text AS v`,
-      zone ? [at, zone] : [at],
-    );
-    return (rows[0] as { v: string }).v;
+    const sql = zone
+      ? `SELECT (($1::timestamptz) AT TIME ZONE $2)::text AS v`
+      : `SELECT (($1::timestamptz) AT TIME ZONE (SELECT reset_val FROM pg_settings WHERE name = 'TimeZone'))::text AS v`;
+    return (await pgOne(client, { name: 'etl.horizon_as_cursor', sql, row: textValue }, zone ? [at, zone] : [at])).v;
   }
-  const { rows } = await client.query<{ v: string }>(`SELECT ($1::timestamptz)::text AS v`, [at]);
-  return (rows[0] as { v: string }).v;
+  return (await pgOne(client, { name: 'etl.horizon_as_cursor', sql: `SELECT ($1::timestamptz)::text AS v`, row: textValue }, [at])).v;
 }
 
 /** Starts a new snapshot of the table's current generation: version, horizon, chunk plan. */
@@ -85,7 +84,7 @@ export async function startSnapshot(deps: SyncDeps, plan: TablePlan, state: Tabl
     // full: every commit before the snapshot's start is in it; that start is the run's watermark.
     const r = await withRead(sourcePool, async (c) => ({
       v: await snapshotXmax(c),
-      now: ((await c.query<{ now: string }>(`SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US"+00"') AS now`)).rows[0] as { now: string }).now,
+      now: (await pgOne(c, { name: 'etl.source_now', sql: `SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US"+00"') AS v`, row: textValue })).v,
     }));
     version = r.v;
     horizon = { at: r.now, now: r.now, behindSeconds: 0, oldest: null };
@@ -99,7 +98,7 @@ export async function startSnapshot(deps: SyncDeps, plan: TablePlan, state: Tabl
     chunks,
   });
   deps.logger.info({ table: plan.cfg.key, chunks: chunks.length, version, horizon: horizon?.at }, 'snapshot planned');
-  return (await getTableState(meta, plan.cfg.key)) as TableState;
+  return requireTableState(meta, plan.cfg.key);
 }
 
 async function landChunk(deps: SyncDeps, plan: TablePlan, state: TableState, chunk: Chunk, progress: Progress): Promise<number> {

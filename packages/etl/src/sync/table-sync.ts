@@ -13,7 +13,7 @@ import {
   ensureTableState,
   finishRun,
   finishSnapshot,
-  getTableState,
+  requireTableState,
   quarantine,
   recordFailure,
   recordSuccess,
@@ -99,7 +99,7 @@ export function backoffMs(everyMs: number, consecutiveFailures: number): number 
 }
 
 async function reload(deps: SyncDeps, key: string): Promise<TableState> {
-  return (await getTableState(deps.meta, key)) as TableState;
+  return requireTableState(deps.meta, key);
 }
 
 /** Builds the plan and brings the target in line; problems here quarantine the table. */
