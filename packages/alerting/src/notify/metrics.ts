@@ -1,7 +1,15 @@
 import type { Pool } from 'pg';
-import { Gauge, counter, type Counter, type Registry } from '@tidemark/core';
+import { z } from 'zod';
+import { Gauge, counter, pgRows, type Counter, type Registry } from '@tidemark/core';
 
 const PENDING_AGE = 'tidemark_alerting_notification_pending_age_seconds';
+
+const PENDING_AGES = {
+  name: 'pendingDeliveryAges',
+  sql: `SELECT channel_type AS type, channel, EXTRACT(EPOCH FROM (now() - min(created_at)))::float8 AS age
+               FROM alert_notifications WHERE status IN ('pending', 'sending') AND NOT is_test GROUP BY channel_type, channel`,
+  row: z.object({ type: z.string(), channel: z.string(), age: z.number() }),
+};
 
 /**
  * Notification metrics per channel (labels: channel type and channel name):
@@ -28,10 +36,7 @@ export class NotificationMetrics {
         registers: [registry],
         async collect() {
           try {
-            const { rows } = await meta.query<{ type: string; channel: string; age: number }>(
-              `SELECT channel_type AS type, channel, EXTRACT(EPOCH FROM (now() - min(created_at)))::float8 AS age
-               FROM alert_notifications WHERE status IN ('pending', 'sending') AND NOT is_test GROUP BY channel_type, channel`,
-            );
+            const rows = await pgRows(meta, PENDING_AGES);
             this.reset();
             for (const r of rows) this.set({ type: r.type, channel: r.channel }, Math.max(0, Number(r.age)));
           } catch {

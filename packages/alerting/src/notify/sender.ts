@@ -1,11 +1,11 @@
 import type { Pool } from 'pg';
-import { z } from 'zod';
 import type { Config, Logger, Registry, TidemarkError } from '@tidemark/core';
 import { backoffDelay, classifyError, retry } from '@tidemark/core';
 import { NotificationMetrics } from './metrics';
 import { ChannelConfigError, sendVia, type ChannelConfig, type ChannelContext, type Notification, type SendResult } from '../channels';
 import type { Clock } from '../clock';
 import { loadPolicy, resolveSecret, type EffectivePolicy } from './policy';
+import { claimDue, hasLaterInGroup, markFailed, markInstancesSent, markSent, markSuperseded, reschedule, resetQueueBackoff, type DeliveryRow } from './deliveries';
 import { finishAttempt, insertAttempt } from './records';
 
 export interface SenderOptions {
@@ -43,30 +43,6 @@ export interface AttemptOutcome {
   httpStatus: number | null;
   error: string | null;
 }
-
-interface DeliveryRow {
-  id: string;
-  project_id: string;
-  group_key: string;
-  channel: string;
-  channel_type: string;
-  recipient: string | null;
-  idempotency_key: string;
-  payload: Omit<Notification, 'id' | 'idempotencyKey' | 'recipient'>;
-  attempts: number;
-  created_at: Date;
-}
-
-const existsRow = z.object({ later: z.boolean() });
-
-/**
- * A receiver's queue: deliveries of one project to one channel and recipient.
- * Only the oldest unfinished one (pending or sending) of a queue may be
- * claimed; test sends are outside the queues.
- */
-const RECEIVER_QUEUE_HEAD = `NOT EXISTS (SELECT 1 FROM alert_notifications e
-  WHERE e.project_id = c.project_id AND e.channel = c.channel AND COALESCE(e.recipient, '') = COALESCE(c.recipient, '')
-    AND e.status IN ('pending', 'sending') AND e.id < c.id AND NOT e.is_test)`;
 
 /** Longest in-round wait for a Retry-After; longer ones become the durable delay. */
 const MAX_INLINE_RETRY_AFTER_MS = 5_000;
@@ -116,18 +92,7 @@ export class Sender {
     // failed or superseded, whichever replica holds it. That is what keeps one alert's states
     // in order at the receiver after an outage (a resolve never overtakes its firing, a repeat
     // never precedes the first send): each queue has at most one send in flight, everywhere.
-    const { rows } = await this.o.meta.query<DeliveryRow>(
-      `UPDATE alert_notifications n SET status = 'sending', lease_owner = $1, lease_until = $2, attempts = n.attempts + 1
-       FROM (SELECT c.id FROM alert_notifications c
-             WHERE ((c.status = 'pending' AND c.next_attempt_at <= $3) OR (c.status = 'sending' AND c.lease_until < $3))
-               AND NOT (c.id = ANY($4::bigint[]))
-               AND NOT ((c.project_id || '/' || c.channel) = ANY($5::text[]))
-               AND (c.is_test OR ${RECEIVER_QUEUE_HEAD})
-             ORDER BY c.next_attempt_at, c.id LIMIT $6 FOR UPDATE SKIP LOCKED) d
-       WHERE n.id = d.id
-       RETURNING n.id, n.project_id, n.group_key, n.channel, n.channel_type, n.recipient, n.idempotency_key, n.payload, n.attempts, n.created_at`,
-      [this.o.owner, new Date(now + this.o.leaseMs).toISOString(), new Date(now).toISOString(), [...this.inFlight.keys()], saturated, limit],
-    );
+    const rows = await claimDue(this.o.meta, { owner: this.o.owner, now, leaseMs: this.o.leaseMs, inFlight: [...this.inFlight.keys()], saturated, limit });
     const policies = new Map<string, Promise<EffectivePolicy>>();
     for (const d of rows) {
       const chKey = `${d.project_id}/${d.channel}`;
@@ -230,12 +195,8 @@ export class Sender {
     // A repeat with a later notification of the same group queued behind it is stale: the later
     // one lists the group's current state. Dropping it keeps a recovering receiver from getting
     // old "still firing" pages after the news.
-    if (d.payload.isRepeat && (await this.hasLaterInGroup(d))) {
-      await this.o.meta.query(
-        `UPDATE alert_notifications SET status = 'superseded', lease_owner = NULL, lease_until = NULL, last_error = 'superseded by a later notification of the group'
-         WHERE id = $1 AND status = 'sending' AND lease_owner = $2`,
-        [d.id, this.o.owner],
-      );
+    if (d.payload.isRepeat && (await hasLaterInGroup(this.o.meta, d))) {
+      await markSuperseded(this.o.meta, d.id, this.o.owner);
       await this.next();
       return;
     }
@@ -263,39 +224,16 @@ export class Sender {
     const now = this.o.clock.now();
     if (out.ok) {
       // Sent is final whoever else holds the row: guarded updates of other replicas then match nothing.
-      // A partial acceptance (some recipients refused) is recorded as such; a provider verdict that
-      // arrived before this record (a Twilio status callback racing the send) is applied here.
       const r = out.result;
-      const { rows: done } = await this.o.meta.query<{ status: string }>(
-        `UPDATE alert_notifications SET
-           status = CASE WHEN provider_status IN ('failed', 'undelivered', 'canceled') THEN 'failed'
-                         WHEN $3::text IS NOT NULL THEN 'partial'
-                         WHEN provider_status IN ('delivered', 'read') THEN 'delivered' ELSE 'sent' END,
-           last_error = CASE WHEN provider_status IN ('failed', 'undelivered', 'canceled') THEN provider_error ELSE $3 END,
-           sent_at = $2, lease_owner = NULL, lease_until = NULL, provider_id = COALESCE($4, provider_id), recipient_results = $5
-         WHERE id = $1 RETURNING status`,
-        [d.id, new Date(now).toISOString(), r.partial ?? null, r.providerId ?? null, r.recipientResults ? JSON.stringify(r.recipientResults) : null],
-      );
-      const final = done[0]?.status ?? 'sent';
+      const final = await markSent(this.o.meta, d.id, now, r);
       (final === 'sent' || final === 'delivered' ? this.m?.sent : this.m?.failed)?.inc({ type: d.channel_type, channel: d.channel });
       if (r.partial) this.o.logger.error({ notification: d.id, channel: d.channel, err: r.partial }, 'notification partially delivered');
-      const alerts = d.payload.alerts;
-      await this.o.meta.query(
-        `UPDATE alert_instances SET last_sent_at = $2
-         WHERE project_id = $1 AND (rule_name, fingerprint) IN (SELECT * FROM unnest($3::text[], $4::text[]))`,
-        [d.project_id, new Date(now).toISOString(), alerts.map((a) => a.rule), alerts.map((a) => a.fingerprint)],
-      );
+      await markInstancesSent(this.o.meta, d.project_id, now, d.payload.alerts);
       // The receiver answers again: whatever waits in its queue is due now (its backoff is reset),
       // and the next one is started at once. One send at a time per queue bounds the load on a
       // receiver that just recovered. A first-try success had nothing backed off behind it that
       // an earlier success did not already reset, so only a recovery pays for the statement.
-      if (d.attempts > 1) {
-        await this.o.meta.query(
-          `UPDATE alert_notifications SET next_attempt_at = $4
-           WHERE project_id = $1 AND channel = $2 AND COALESCE(recipient, '') = $3 AND status = 'pending' AND next_attempt_at > $4 AND NOT is_test`,
-          [d.project_id, d.channel, d.recipient ?? '', new Date(now).toISOString()],
-        );
-      }
+      if (d.attempts > 1) await resetQueueBackoff(this.o.meta, d, now);
       await this.next();
       return;
     }
@@ -315,22 +253,8 @@ export class Sender {
     // Retry-After the receiver asked for is still honoured.
     const cap = Math.min(this.o.retryMaxDelayMs, this.o.probeMs ?? this.o.retryMaxDelayMs);
     const delay = Math.max(backoffDelay(d.attempts - 1, { initialDelayMs: Math.min(1_000, cap), maxDelayMs: cap, factor: 2, jitter: 0.5 }), err.retryAfterMs ?? 0);
-    await this.o.meta.query(
-      `UPDATE alert_notifications SET status = 'pending', next_attempt_at = $3, lease_owner = NULL, lease_until = NULL, last_error = $4
-       WHERE id = $1 AND status = 'sending' AND lease_owner = $2`,
-      [d.id, this.o.owner, new Date(now + delay).toISOString(), out.message.slice(0, 2000)],
-    );
+    await reschedule(this.o.meta, d.id, this.o.owner, now + delay, out.message);
     this.o.logger.warn({ notification: d.id, channel: d.channel, retryInMs: delay, err: out.message }, 'notification send failed; retrying later');
-  }
-
-  /** A later notification of the same group waits in the same receiver queue. */
-  private async hasLaterInGroup(d: DeliveryRow): Promise<boolean> {
-    const { rows } = await this.o.meta.query(
-      `SELECT EXISTS (SELECT 1 FROM alert_notifications WHERE project_id = $1 AND channel = $2 AND COALESCE(recipient, '') = $3 AND group_key = $4
-         AND id > $5 AND status IN ('pending', 'sending') AND NOT is_test) AS later`,
-      [d.project_id, d.channel, d.recipient ?? '', d.group_key, d.id],
-    );
-    return existsRow.parse(rows[0]).later;
   }
 
   /**
@@ -344,11 +268,7 @@ export class Sender {
 
   private async finishFailed(d: DeliveryRow, message: string): Promise<void> {
     this.m?.failed.inc({ type: d.channel_type, channel: d.channel });
-    await this.o.meta.query(
-      `UPDATE alert_notifications SET status = 'failed', lease_owner = NULL, lease_until = NULL, last_error = $3
-       WHERE id = $1 AND status = 'sending' AND lease_owner = $2`,
-      [d.id, this.o.owner, message.slice(0, 2000)],
-    );
+    await markFailed(this.o.meta, d.id, this.o.owner, message);
     this.o.logger.error({ notification: d.id, channel: d.channel, err: message }, 'notification failed permanently');
   }
 }
