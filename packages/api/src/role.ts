@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { ClickHouse, componentLogger, createGracefulServer, type Role } from '@tidemark/core';
+import { ClickHouse, componentLogger, createGracefulServer, pgExec, type Role } from '@tidemark/core';
 import { AlertingService, readonlyClickHouse } from '@tidemark/alerting';
 import { analyticsOptionsFromConfig } from './analytics/options';
 import { createApiApp } from './app';
@@ -38,7 +38,7 @@ export const apiRole: Role<'api'> = {
       analytics: analyticsOptionsFromConfig(config),
       ready: async () => {
         if (!(await ctx.clickhouse.ping())) throw new Error('ClickHouse does not answer');
-        await ctx.meta.query('SELECT 1');
+        await pgExec(ctx.meta, 'SELECT 1');
       },
     });
     // Stops taking requests at the signal (503, Connection: close); in-flight ones finish.

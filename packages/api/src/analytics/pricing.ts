@@ -1,4 +1,5 @@
-import type { Pool } from 'pg';
+import { z } from 'zod';
+import { pgExec, pgMaybeOne, pgRows, type Queryable } from '@tidemark/core';
 import { BUILTIN_TOKEN_PRICES, type AnalyticsOptions, type TokenPrice } from './options';
 
 export type PriceSource = 'builtin' | 'config' | 'project';
@@ -52,15 +53,15 @@ export class PriceBook {
   }
 }
 
-export async function loadPriceBook(meta: Pool, projectId: string, opts: AnalyticsOptions): Promise<PriceBook> {
-  const r = await meta.query<{ model: string; input_per_million: string; output_per_million: string }>(
-    'SELECT model, input_per_million, output_per_million FROM ai_model_prices WHERE project_id = $1',
-    [projectId],
-  );
-  return new PriceBook(
-    opts.tokenPrices,
-    r.rows.map((x) => ({ model: x.model, input_per_million: Number(x.input_per_million), output_per_million: Number(x.output_per_million) })),
-  );
+const PRICES = {
+  name: 'ai.prices',
+  sql: 'SELECT model, input_per_million, output_per_million FROM ai_model_prices WHERE project_id = $1',
+  // numeric columns arrive as text.
+  row: z.object({ model: z.string(), input_per_million: z.coerce.number(), output_per_million: z.coerce.number() }),
+};
+
+export async function loadPriceBook(meta: Queryable, projectId: string, opts: AnalyticsOptions): Promise<PriceBook> {
+  return new PriceBook(opts.tokenPrices, await pgRows(meta, PRICES, [projectId]));
 }
 
 /** A project's settings row; null columns fall back to the config. */
@@ -74,20 +75,48 @@ export interface ProjectSettingsRow {
 
 export const SETTING_COLUMNS = ['monthly_token_quota', 'quota_reset_day', 'quota_timezone', 'cost_per_human_conversation', 'agent_monthly_cost'] as const;
 
-export async function loadProjectSettings(meta: Pool, projectId: string): Promise<ProjectSettingsRow> {
-  const r = await meta.query<Record<(typeof SETTING_COLUMNS)[number], string | number | null>>(
-    `SELECT ${SETTING_COLUMNS.join(', ')} FROM ai_project_settings WHERE project_id = $1`,
-    [projectId],
+const nullableNumber = z.union([z.number(), z.string(), z.null()]).transform((v) => (v === null ? null : Number(v)));
+const SETTINGS = {
+  name: 'ai.project_settings',
+  sql: `SELECT ${SETTING_COLUMNS.join(', ')} FROM ai_project_settings WHERE project_id = $1`,
+  row: z.object({
+    monthly_token_quota: nullableNumber,
+    quota_reset_day: nullableNumber,
+    quota_timezone: z.string().nullable(),
+    cost_per_human_conversation: nullableNumber,
+    agent_monthly_cost: nullableNumber,
+  }),
+};
+const NO_SETTINGS: ProjectSettingsRow = { monthly_token_quota: null, quota_reset_day: null, quota_timezone: null, cost_per_human_conversation: null, agent_monthly_cost: null };
+
+/** The project's settings row; all null when it has none. */
+export async function loadProjectSettings(meta: Queryable, projectId: string): Promise<ProjectSettingsRow> {
+  return (await pgMaybeOne(meta, SETTINGS, [projectId])) ?? { ...NO_SETTINGS };
+}
+
+/** Writes every setting column of the project (null: the platform default). */
+export async function saveProjectSettings(meta: Queryable, projectId: string, row: ProjectSettingsRow): Promise<void> {
+  await pgExec(
+    meta,
+    `INSERT INTO ai_project_settings (project_id, ${SETTING_COLUMNS.join(', ')}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, now())
+     ON CONFLICT (project_id) DO UPDATE SET ${SETTING_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, updated_at = now()`,
+    [projectId, ...SETTING_COLUMNS.map((c) => row[c])],
   );
-  const row = r.rows[0];
-  const n = (v: string | number | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
-  return {
-    monthly_token_quota: n(row?.monthly_token_quota),
-    quota_reset_day: n(row?.quota_reset_day),
-    quota_timezone: (row?.quota_timezone as string | null | undefined) ?? null,
-    cost_per_human_conversation: n(row?.cost_per_human_conversation),
-    agent_monthly_cost: n(row?.agent_monthly_cost),
-  };
+}
+
+/** Sets the project's own price of a model. */
+export async function saveModelPrice(meta: Queryable, projectId: string, p: { model: string; input_per_million: number; output_per_million: number }): Promise<void> {
+  await pgExec(
+    meta,
+    `INSERT INTO ai_model_prices (project_id, model, input_per_million, output_per_million) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (project_id, model) DO UPDATE SET input_per_million = EXCLUDED.input_per_million, output_per_million = EXCLUDED.output_per_million, updated_at = now()`,
+    [projectId, p.model, p.input_per_million, p.output_per_million],
+  );
+}
+
+/** Removes the project's own price of a model; whether there was one. */
+export async function deleteModelPrice(meta: Queryable, projectId: string, model: string): Promise<boolean> {
+  return (await pgExec(meta, 'DELETE FROM ai_model_prices WHERE project_id = $1 AND model = $2', [projectId, model])) > 0;
 }
 
 /** The values in force for a project: its own where set, else the config's. */

@@ -6,7 +6,7 @@ import { cached, TTL } from '../analytics/cached';
 import { addMonths, dateParam, percent, resolveRange, round, timezoneParam, todayIn, type DateRange } from '../analytics/dates';
 import { dailyEvents, tokenUsage, type TokenRow } from '../analytics/events';
 import type { AnalyticsOptions } from '../analytics/options';
-import { effectiveSettings, loadPriceBook, loadProjectSettings, SETTING_COLUMNS, type PriceBook } from '../analytics/pricing';
+import { deleteModelPrice, effectiveSettings, loadPriceBook, loadProjectSettings, saveModelPrice, saveProjectSettings, SETTING_COLUMNS, type PriceBook, type ProjectSettingsRow } from '../analytics/pricing';
 import { route, type AnyRoute } from '../http/route';
 import type { QueryCache } from '../query/cache';
 
@@ -294,13 +294,9 @@ export function aiRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cache: Quer
       body: settingsBody,
       async handler({ body, principal }) {
         const row = await loadProjectSettings(deps.meta, principal.projectId);
-        const next = { ...row };
-        for (const k of SETTING_COLUMNS) if (body[k] !== undefined) (next as Record<string, unknown>)[k] = body[k];
-        await deps.meta.query(
-          `INSERT INTO ai_project_settings (project_id, ${SETTING_COLUMNS.join(', ')}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, now())
-           ON CONFLICT (project_id) DO UPDATE SET ${SETTING_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, updated_at = now()`,
-          [principal.projectId, ...SETTING_COLUMNS.map((c) => next[c])],
-        );
+        const next: ProjectSettingsRow = { ...row };
+        for (const k of SETTING_COLUMNS) if (body[k] !== undefined) Object.assign(next, { [k]: body[k] });
+        await saveProjectSettings(deps.meta, principal.projectId, next);
         return settingsOut(principal.projectId);
       },
     }),
@@ -325,13 +321,7 @@ export function aiRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cache: Quer
       response: pricesResponse,
       body: z.object({ prices: z.array(priceItem).min(1).max(100) }),
       async handler({ body, principal }) {
-        for (const p of body.prices) {
-          await deps.meta.query(
-            `INSERT INTO ai_model_prices (project_id, model, input_per_million, output_per_million) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (project_id, model) DO UPDATE SET input_per_million = EXCLUDED.input_per_million, output_per_million = EXCLUDED.output_per_million, updated_at = now()`,
-            [principal.projectId, p.model, p.input_per_million, p.output_per_million],
-          );
-        }
+        for (const p of body.prices) await saveModelPrice(deps.meta, principal.projectId, p);
         const book = await loadPriceBook(deps.meta, principal.projectId, deps.options);
         return { currency: deps.options.currency, prices: book.list() };
       },
@@ -345,8 +335,7 @@ export function aiRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cache: Quer
       response: z.object({ deleted: z.string() }),
       query: z.object({ model: z.string().min(1).max(200) }),
       async handler({ query, principal }) {
-        const r = await deps.meta.query('DELETE FROM ai_model_prices WHERE project_id = $1 AND model = $2', [principal.projectId, query.model]);
-        if (!r.rowCount) throw new NotFoundError(`the project has no price of its own for model ${JSON.stringify(query.model)}`);
+        if (!(await deleteModelPrice(deps.meta, principal.projectId, query.model))) throw new NotFoundError(`the project has no price of its own for model ${JSON.stringify(query.model)}`);
         return { deleted: query.model };
       },
     }),

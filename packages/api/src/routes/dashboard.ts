@@ -1,4 +1,4 @@
-import type { ClickHouse } from '@tidemark/core';
+import { pgOne, type ClickHouse } from '@tidemark/core';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { cached, TTL } from '../analytics/cached';
@@ -73,6 +73,14 @@ const avg = (sum: number, count: number): number | null => (count > 0 ? round(su
 const diff = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : round(a - b));
 const change = (a: number, b: number): number | null => (b > 0 ? round(((a - b) / b) * 100) : null);
 
+/** Audits passed and failed between two instants (the quality rating of the day so far); count(*) is bigint, sent as text. */
+const AUDITS_BETWEEN = {
+  name: 'dashboard.audits_between',
+  sql: `SELECT count(*) FILTER (WHERE status = 'passed') AS passed, count(*) FILTER (WHERE status = 'failed') AS failed
+        FROM quality_audits WHERE project_id = $1 AND audited_at >= $2 AND audited_at <= $3`,
+  row: z.object({ passed: z.coerce.number(), failed: z.coerce.number() }),
+};
+
 export function dashboardRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cache: QueryCache }): AnyRoute[] {
   const base = '/api/analytics-monitoring/dashboard';
   const today = todayVersusYesterday(deps.clickhouse);
@@ -91,13 +99,9 @@ export function dashboardRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cach
         return cached(deps.cache, ctx, principal.projectId, 'dashboard.today', query, TTL.dashboard, async () => {
           const now = Date.now();
           const { counts: c, responseTimes: rt, ratings: s } = await today({ project: principal.projectId, tz: query.timezone, now });
-          const audits = await deps.meta.query<{ passed: string; failed: string }>(
-            `SELECT count(*) FILTER (WHERE status = 'passed') AS passed, count(*) FILTER (WHERE status = 'failed') AS failed
-             FROM quality_audits WHERE project_id = $1 AND audited_at >= $2 AND audited_at <= $3`,
-            [principal.projectId, new Date(c.day_start), new Date(now)],
-          );
-          const passed = Number(audits.rows[0]?.passed ?? 0);
-          const decided = passed + Number(audits.rows[0]?.failed ?? 0);
+          const audits = await pgOne(deps.meta, AUDITS_BETWEEN, [principal.projectId, new Date(c.day_start), new Date(now)]);
+          const passed = audits.passed;
+          const decided = passed + audits.failed;
           const passRate = percent(passed, decided);
           const satisfaction = percent(s.satisfied, s.ratings);
           const satisfactionY = percent(s.satisfied_y, s.ratings_y);

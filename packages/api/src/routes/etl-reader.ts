@@ -14,7 +14,7 @@
  * as null. The stall rule is the etl role's (status/status.ts): the same
  * SQL, so the API and the etl role's own gauges agree.
  */
-import type { Pool } from 'pg';
+import { pgOne, pgRows, type Queryable } from '@tidemark/core';
 import { z } from 'zod';
 
 const ts = z.date().nullable();
@@ -196,15 +196,74 @@ export function reasonColumn(reason: string): string | null {
   return /\): column (.+?) \(.*\) holds a value/.exec(reason)?.[1] ?? null;
 }
 
+/** The answer of one synced table: its state, the quarantine `q` and the last content reconciliation `c`. */
+function tableStatus(r: z.infer<typeof tableRow>, q: z.infer<typeof heldRow> | undefined, c: z.infer<typeof contentRow> | undefined): TableStatus {
+    const state: TableStatus['state'] =
+      r.phase === 'quarantined' ? 'quarantined' : r.stalled ? 'stalled' : r.consecutive_failures > 0 ? 'error' : r.phase === 'incremental' ? 'ok' : r.phase === 'snapshot' ? 'snapshot' : 'pending';
+    return {
+      table: r.table_key,
+      source: r.source,
+      project: r.project,
+      schema: r.source_schema,
+      name: r.source_table,
+      target: r.target_table,
+      mode: r.mode,
+      phase: r.phase,
+      state,
+      generation: r.generation,
+      rowsSynced: r.rows_synced,
+      snapshotRows: r.snapshot_rows,
+      lastRunAt: iso(r.last_run_at),
+      lastSuccessAt: iso(r.last_success_at),
+      lagSeconds: r.watermark_age,
+      lastRunLagSeconds: r.lag_seconds,
+      quarantinedRows: q?.n ?? 0,
+      quarantinedSince: q ? q.oldest.toISOString() : null,
+      watermark: r.watermark,
+      stallAfterSeconds: r.stall_after_seconds,
+      stalled: r.stalled,
+      lastError: r.last_error,
+      consecutiveFailures: r.consecutive_failures,
+      quarantineReason: r.quarantine_reason,
+      reconciliation:
+        r.recon_at === null
+          ? null
+          : {
+              at: r.recon_at.toISOString(),
+              sourceRows: r.recon_source_rows,
+              targetRows: r.recon_target_rows,
+              missing: r.recon_missing,
+              extra: r.recon_extra,
+              repaired: r.recon_repaired,
+              ok: r.recon_ok,
+            },
+      content: c
+        ? {
+            at: c.at.toISOString(),
+            rowsCompared: c.rows_compared,
+            differingRanges: c.differing_ranges,
+            changed: c.changed,
+            repaired: c.repaired,
+            remaining: c.remaining,
+            seconds: c.seconds,
+            skipped: c.skipped,
+            changedTotal: c.changed_total,
+            repairedTotal: c.repaired_total,
+          }
+        : null,
+    };
+}
+
 export class EtlMetadataReader {
-  constructor(private readonly meta: Pool) {}
+  constructor(private readonly meta: Queryable) {}
 
   /** Which of the tables the etl role creates lazily exist yet. */
   private async present(): Promise<z.infer<typeof presentRow>> {
-    const { rows } = await this.meta.query(
-      `SELECT to_regclass('etl_reconcile_content') IS NOT NULL AS content, to_regclass('etl_row_quarantine') IS NOT NULL AS quarantine`,
-    );
-    return presentRow.parse(rows[0]);
+    return pgOne(this.meta, {
+      name: 'etl.tables_present',
+      sql: `SELECT to_regclass('etl_reconcile_content') IS NOT NULL AS content, to_regclass('etl_row_quarantine') IS NOT NULL AS quarantine`,
+      row: presentRow,
+    });
   }
 
   /**
@@ -215,8 +274,12 @@ export class EtlMetadataReader {
    */
   async syncStatus(project: string): Promise<{ generatedAt: string; tables: TableStatus[]; sources: SourceStatus[] }> {
     const present = await this.present();
-    const { rows } = await this.meta.query(
-      `SELECT t.table_key, t.source, t.project, t.source_schema, t.source_table, t.target_table, t.mode, t.phase, t.generation,
+    const tables = await pgRows(
+      this.meta,
+      {
+        name: 'etl.tables',
+        row: tableRow,
+        sql: `SELECT t.table_key, t.source, t.project, t.source_schema, t.source_table, t.target_table, t.mode, t.phase, t.generation,
               t.rows_synced, t.snapshot_rows, t.last_run_at, t.last_success_at, t.lag_seconds, t.watermark, t.stall_after_seconds,
               t.last_error, t.consecutive_failures, t.quarantine_reason,
               t.recon_at, t.recon_source_rows, t.recon_target_rows, t.recon_missing, t.recon_extra, t.recon_repaired, t.recon_ok,
@@ -229,98 +292,49 @@ export class EtlMetadataReader {
                             WHEN t.phase IN ('snapshot', 'pending') THEN now() - t.updated_at > t.stall_after_seconds * interval '1 second'
                             ELSE false END, false) AS stalled
          FROM etl_tables t WHERE t.project = $1 ORDER BY t.table_key`,
+      },
       [project],
     );
-    const tables = rows.map((r: unknown) => tableRow.parse(r));
     const keys = tables.map((t) => t.table_key);
     const contents = new Map<string, z.infer<typeof contentRow>>();
     const held = new Map<string, z.infer<typeof heldRow>>();
     if (keys.length > 0 && present.content) {
-      const c = await this.meta.query(
-        `SELECT table_key, at, rows_compared, differing_ranges, changed, repaired, remaining, seconds, skipped, changed_total, repaired_total
+      const c = await pgRows(
+        this.meta,
+        {
+          name: 'etl.reconcile_content',
+          row: contentRow,
+          sql: `SELECT table_key, at, rows_compared, differing_ranges, changed, repaired, remaining, seconds, skipped, changed_total, repaired_total
            FROM etl_reconcile_content WHERE table_key = ANY($1::text[])`,
+        },
         [keys],
       );
-      for (const r of c.rows as unknown[]) {
-        const x = contentRow.parse(r);
-        contents.set(x.table_key, x);
-      }
+      for (const x of c) contents.set(x.table_key, x);
     }
     if (keys.length > 0 && present.quarantine) {
-      const q = await this.meta.query(
-        `SELECT table_key, count(*)::int8 AS n, min(first_seen_at) AS oldest FROM etl_row_quarantine WHERE table_key = ANY($1::text[]) GROUP BY table_key`,
+      const q = await pgRows(
+        this.meta,
+        {
+          name: 'etl.quarantine_counts',
+          sql: `SELECT table_key, count(*)::int8 AS n, min(first_seen_at) AS oldest FROM etl_row_quarantine WHERE table_key = ANY($1::text[]) GROUP BY table_key`,
+          row: heldRow,
+        },
         [keys],
       );
-      for (const r of q.rows as unknown[]) {
-        const x = heldRow.parse(r);
-        held.set(x.table_key, x);
-      }
+      for (const x of q) held.set(x.table_key, x);
     }
-    const out: TableStatus[] = tables.map((r) => {
-      const q = held.get(r.table_key);
-      const c = contents.get(r.table_key);
-      const state: TableStatus['state'] =
-        r.phase === 'quarantined' ? 'quarantined' : r.stalled ? 'stalled' : r.consecutive_failures > 0 ? 'error' : r.phase === 'incremental' ? 'ok' : r.phase === 'snapshot' ? 'snapshot' : 'pending';
-      return {
-        table: r.table_key,
-        source: r.source,
-        project: r.project,
-        schema: r.source_schema,
-        name: r.source_table,
-        target: r.target_table,
-        mode: r.mode,
-        phase: r.phase,
-        state,
-        generation: r.generation,
-        rowsSynced: r.rows_synced,
-        snapshotRows: r.snapshot_rows,
-        lastRunAt: iso(r.last_run_at),
-        lastSuccessAt: iso(r.last_success_at),
-        lagSeconds: r.watermark_age,
-        lastRunLagSeconds: r.lag_seconds,
-        quarantinedRows: q?.n ?? 0,
-        quarantinedSince: q ? q.oldest.toISOString() : null,
-        watermark: r.watermark,
-        stallAfterSeconds: r.stall_after_seconds,
-        stalled: r.stalled,
-        lastError: r.last_error,
-        consecutiveFailures: r.consecutive_failures,
-        quarantineReason: r.quarantine_reason,
-        reconciliation:
-          r.recon_at === null
-            ? null
-            : {
-                at: r.recon_at.toISOString(),
-                sourceRows: r.recon_source_rows,
-                targetRows: r.recon_target_rows,
-                missing: r.recon_missing,
-                extra: r.recon_extra,
-                repaired: r.recon_repaired,
-                ok: r.recon_ok,
-              },
-        content: c
-          ? {
-              at: c.at.toISOString(),
-              rowsCompared: c.rows_compared,
-              differingRanges: c.differing_ranges,
-              changed: c.changed,
-              repaired: c.repaired,
-              remaining: c.remaining,
-              seconds: c.seconds,
-              skipped: c.skipped,
-              changedTotal: c.changed_total,
-              repairedTotal: c.repaired_total,
-            }
-          : null,
-      };
-    });
-    const src = await this.meta.query(
-      `SELECT s.source, s.slot_name, s.publication, s.slot_status, s.slot_lag_bytes, s.confirmed_lsn, s.last_commit_at, s.slot_lost_at, s.last_error
+    const out = tables.map((r) => tableStatus(r, held.get(r.table_key), contents.get(r.table_key)));
+    const src = await pgRows(
+      this.meta,
+      {
+        name: 'etl.sources',
+        row: sourceRow,
+        sql: `SELECT s.source, s.slot_name, s.publication, s.slot_status, s.slot_lag_bytes, s.confirmed_lsn, s.last_commit_at, s.slot_lost_at, s.last_error
          FROM etl_sources s WHERE EXISTS (SELECT 1 FROM etl_tables t WHERE t.source = s.source AND t.project = $1) ORDER BY s.source`,
+      },
       [project],
     );
-    const sources = src.rows.map((raw: unknown) => {
-      const s = sourceRow.parse(raw);
+    const sources = src.map((s) => {
       return {
         source: s.source,
         slot: s.slot_name,
@@ -339,15 +353,19 @@ export class EtlMetadataReader {
   /** A project's quarantined rows, most recently seen first; `table` narrows to one synced table. */
   async quarantinedRows(project: string, opts: { table?: string | undefined; limit: number }): Promise<QuarantinedRow[]> {
     if (!(await this.present()).quarantine) return [];
-    const { rows } = await this.meta.query(
-      `SELECT q.table_key, t.target_table, q.key_values, q.reason, q.first_seen_at, q.last_seen_at, q.attempts
+    const rows = await pgRows(
+      this.meta,
+      {
+        name: 'etl.quarantined_rows',
+        row: quarantineRow,
+        sql: `SELECT q.table_key, t.target_table, q.key_values, q.reason, q.first_seen_at, q.last_seen_at, q.attempts
          FROM etl_row_quarantine q JOIN etl_tables t ON t.table_key = q.table_key
         WHERE t.project = $1 AND ($2::text IS NULL OR q.table_key = $2)
         ORDER BY q.last_seen_at DESC, q.table_key, q.row_key LIMIT $3`,
+      },
       [project, opts.table ?? null, opts.limit],
     );
-    return rows.map((raw: unknown) => {
-      const q = quarantineRow.parse(raw);
+    return rows.map((q) => {
       return {
         table: q.table_key,
         target: q.target_table,

@@ -1,9 +1,16 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { API_KEY_ROLES, createApiKey, NotFoundError, revokeApiKey } from '@tidemark/core';
+import { API_KEY_ROLES, createApiKey, NotFoundError, pgRows, revokeApiKey } from '@tidemark/core';
 import { route, type AnyRoute } from '../http/route';
 
 const keyRow = z.object({ id: z.string(), role: z.enum(API_KEY_ROLES), key_prefix: z.string(), description: z.string(), created_at: z.string(), revoked_at: z.string().nullable() });
+const LIST_KEYS = {
+  name: 'keys.list',
+  sql: `SELECT id, role, key_prefix, description, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
+               to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS revoked_at
+        FROM api_keys WHERE project_id = $1 ORDER BY created_at`,
+  row: keyRow,
+};
 
 /** Key management for admins; every operation is confined to the admin key's own project. */
 export function keyRoutes(deps: { meta: Pool }): AnyRoute[] {
@@ -16,13 +23,7 @@ export function keyRoutes(deps: { meta: Pool }): AnyRoute[] {
       auth: 'admin',
       response: z.object({ items: z.array(keyRow) }),
       async handler({ principal }) {
-        const r = await deps.meta.query(
-          `SELECT id, role, key_prefix, description, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
-                  to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS revoked_at
-           FROM api_keys WHERE project_id = $1 ORDER BY created_at`,
-          [principal.projectId],
-        );
-        return { items: z.array(keyRow).parse(r.rows) };
+        return { items: await pgRows(deps.meta, LIST_KEYS, [principal.projectId]) };
       },
     }),
     route({

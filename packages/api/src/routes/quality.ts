@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { NotFoundError } from '@tidemark/core';
+import { NotFoundError, pgMaybeOne, pgOne, pgRows } from '@tidemark/core';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { dateParam, intParam, invalidQuery, percent, round, timezoneParam } from '../analytics/dates';
@@ -44,23 +44,25 @@ const reviewBody = z
   })
   .strict();
 
-interface AuditRow {
-  id: string;
-  session_id: string;
-  agent_id: string | null;
-  agent_name: string | null;
-  customer_name: string | null;
-  session_type: string | null;
-  score: number;
-  final_score: number | null;
-  status: string;
-  audit_type: string;
-  issues: unknown;
-  audited_at: Date;
-  reviewed_by: string | null;
-  reviewed_at: Date | null;
-  review_comment: string | null;
-}
+/** A quality_audits row as node-postgres returns it (jsonb parsed, timestamptz as Date). */
+const auditRow = z.object({
+  id: z.string(),
+  session_id: z.string(),
+  agent_id: z.string().nullable(),
+  agent_name: z.string().nullable(),
+  customer_name: z.string().nullable(),
+  session_type: z.string().nullable(),
+  score: z.number(),
+  final_score: z.number().nullable(),
+  status: z.string(),
+  audit_type: z.string(),
+  issues: z.unknown(),
+  audited_at: z.date(),
+  reviewed_by: z.string().nullable(),
+  reviewed_at: z.date().nullable(),
+  review_comment: z.string().nullable(),
+});
+type AuditRow = z.output<typeof auditRow>;
 
 const COLUMNS = 'id, session_id, agent_id, agent_name, customer_name, session_type, score, final_score, status, audit_type, issues, audited_at, reviewed_by, reviewed_at, review_comment';
 
@@ -123,6 +125,34 @@ function where(projectId: string, q: { start_date?: string | undefined; end_date
   return { sql: conds.join(' AND '), params };
 }
 
+const INSERT_AUDIT = {
+  name: 'quality.insert',
+  row: auditRow,
+  sql: `INSERT INTO quality_audits (id, project_id, session_id, agent_id, agent_name, customer_name, session_type, score, status, audit_type, issues, audited_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, coalesce($12::timestamptz, now()))
+        RETURNING ${COLUMNS}`,
+};
+const REVIEW_AUDIT = {
+  name: 'quality.review',
+  row: auditRow,
+  sql: `UPDATE quality_audits SET final_score = $3, status = $4, reviewed_by = $5, review_comment = $6, reviewed_at = now()
+        WHERE project_id = $1 AND id = $2
+        RETURNING ${COLUMNS}`,
+};
+
+const count = z.coerce.number();
+/** count(*) is bigint (text); avg of no rows is null. */
+const summaryRow = z.object({ audited: count, passed: count, failed: count, pending_review: count, reviewed: count, auto: count, manual: count, avg_score: z.string().nullable() });
+const SUMMARY_SQL = `SELECT count(*) AS audited,
+       count(*) FILTER (WHERE status = 'passed') AS passed,
+       count(*) FILTER (WHERE status = 'failed') AS failed,
+       count(*) FILTER (WHERE status = 'pending_review') AS pending_review,
+       count(*) FILTER (WHERE reviewed_at IS NOT NULL) AS reviewed,
+       count(*) FILTER (WHERE audit_type = 'auto') AS auto,
+       count(*) FILTER (WHERE audit_type = 'manual') AS manual,
+       avg(coalesce(final_score, score)) AS avg_score
+FROM quality_audits`;
+
 const rangeQuery = {
   start_date: dateParam.optional().describe('audited from this day (YYYY-MM-DD, in timezone); default: no lower bound'),
   end_date: dateParam.optional().describe('audited up to this day, inclusive; default: no upper bound'),
@@ -153,40 +183,32 @@ export function qualityRoutes(deps: { meta: Pool; passScore: number }): AnyRoute
       query: z.object({ ...rangeQuery, agent_id: z.string().max(200).optional(), top: intParam(1, 100, 10).describe('issue types listed (default 10)') }),
       async handler({ query, principal }) {
         const w = where(principal.projectId, query);
-        const [counts, issues] = await Promise.all([
-          deps.meta.query<Record<string, string | null>>(
-            `SELECT count(*) AS audited,
-                    count(*) FILTER (WHERE status = 'passed') AS passed,
-                    count(*) FILTER (WHERE status = 'failed') AS failed,
-                    count(*) FILTER (WHERE status = 'pending_review') AS pending_review,
-                    count(*) FILTER (WHERE reviewed_at IS NOT NULL) AS reviewed,
-                    count(*) FILTER (WHERE audit_type = 'auto') AS auto,
-                    count(*) FILTER (WHERE audit_type = 'manual') AS manual,
-                    avg(coalesce(final_score, score)) AS avg_score
-             FROM quality_audits WHERE ${w.sql}`,
-            w.params,
-          ),
-          deps.meta.query<{ type: string; count: string }>(
-            `SELECT i->>'type' AS type, count(*) AS count
-             FROM quality_audits, jsonb_array_elements(issues) AS i
-             WHERE ${w.sql}
-             GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ${Number(query.top)}`,
+        const [c, issues] = await Promise.all([
+          pgOne(deps.meta, { name: 'quality.summary', sql: `${SUMMARY_SQL} WHERE ${w.sql}`, row: summaryRow }, w.params),
+          pgRows(
+            deps.meta,
+            {
+              name: 'quality.top_issues',
+              sql: `SELECT i->>'type' AS type, count(*) AS count
+                    FROM quality_audits, jsonb_array_elements(issues) AS i
+                    WHERE ${w.sql}
+                    GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ${Number(query.top)}`,
+              row: z.object({ type: z.string(), count: z.coerce.number() }),
+            },
             w.params,
           ),
         ]);
-        const c = counts.rows[0] ?? {};
-        const n = (k: string) => Number(c[k] ?? 0);
         return {
-          audited_count: n('audited'),
-          passed: n('passed'),
-          failed: n('failed'),
-          pending_review: n('pending_review'),
-          reviewed: n('reviewed'),
-          by_audit_type: { auto: n('auto'), manual: n('manual') },
-          pass_rate: percent(n('passed'), n('passed') + n('failed')),
-          avg_score: c.avg_score === null || c.avg_score === undefined ? null : round(Number(c.avg_score)),
+          audited_count: c.audited,
+          passed: c.passed,
+          failed: c.failed,
+          pending_review: c.pending_review,
+          reviewed: c.reviewed,
+          by_audit_type: { auto: c.auto, manual: c.manual },
+          pass_rate: percent(c.passed, c.passed + c.failed),
+          avg_score: c.avg_score === null ? null : round(Number(c.avg_score)),
           pass_score: deps.passScore,
-          top_issues: issues.rows.map((r) => ({ type: r.type, count: Number(r.count) })),
+          top_issues: issues,
         };
       },
     }),
@@ -208,14 +230,19 @@ export function qualityRoutes(deps: { meta: Pool; passScore: number }): AnyRoute
       async handler({ query, principal }) {
         const w = where(principal.projectId, query);
         const [total, rows] = await Promise.all([
-          deps.meta.query<{ n: string }>(`SELECT count(*) AS n FROM quality_audits WHERE ${w.sql}`, w.params),
-          deps.meta.query<AuditRow>(
-            `SELECT ${COLUMNS} FROM quality_audits WHERE ${w.sql} ORDER BY audited_at DESC, id LIMIT ${Number(query.size)} OFFSET ${(Number(query.page) - 1) * Number(query.size)}`,
+          pgOne(deps.meta, { name: 'quality.count', sql: `SELECT count(*) AS n FROM quality_audits WHERE ${w.sql}`, row: z.object({ n: z.coerce.number() }) }, w.params),
+          pgRows(
+            deps.meta,
+            {
+              name: 'quality.records',
+              sql: `SELECT ${COLUMNS} FROM quality_audits WHERE ${w.sql} ORDER BY audited_at DESC, id LIMIT ${Number(query.size)} OFFSET ${(Number(query.page) - 1) * Number(query.size)}`,
+              row: auditRow,
+            },
             w.params,
           ),
         ]);
-        const n = Number(total.rows[0]?.n ?? 0);
-        return { items: rows.rows.map(present), total: n, page: query.page, size: query.size, pages: Math.ceil(n / query.size) };
+        const n = total.n;
+        return { items: rows.map(present), total: n, page: query.page, size: query.size, pages: Math.ceil(n / query.size) };
       },
     }),
     route({
@@ -229,10 +256,9 @@ export function qualityRoutes(deps: { meta: Pool; passScore: number }): AnyRoute
       body: createBody,
       async handler({ body, principal, ctx }) {
         const status = body.status ?? (body.score >= deps.passScore ? 'passed' : 'pending_review');
-        const r = await deps.meta.query<AuditRow>(
-          `INSERT INTO quality_audits (id, project_id, session_id, agent_id, agent_name, customer_name, session_type, score, status, audit_type, issues, audited_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, coalesce($12::timestamptz, now()))
-           RETURNING ${COLUMNS}`,
+        const r = await pgOne(
+          deps.meta,
+          INSERT_AUDIT,
           [
             crypto.randomUUID(),
             principal.projectId,
@@ -249,7 +275,7 @@ export function qualityRoutes(deps: { meta: Pool; passScore: number }): AnyRoute
           ],
         );
         ctx.status = 201;
-        return present(r.rows[0]!);
+        return present(r);
       },
     }),
     route({
@@ -263,14 +289,9 @@ export function qualityRoutes(deps: { meta: Pool; passScore: number }): AnyRoute
       body: reviewBody,
       async handler({ params, body, principal }) {
         const status = body.status ?? (body.final_score >= deps.passScore ? 'passed' : 'failed');
-        const r = await deps.meta.query<AuditRow>(
-          `UPDATE quality_audits SET final_score = $3, status = $4, reviewed_by = $5, review_comment = $6, reviewed_at = now()
-           WHERE project_id = $1 AND id = $2
-           RETURNING ${COLUMNS}`,
-          [principal.projectId, params.id, body.final_score, status, body.reviewer_id, body.comment ?? null],
-        );
-        if (!r.rows[0]) throw new NotFoundError(`no quality audit ${params.id} in this project`);
-        return present(r.rows[0]);
+        const r = await pgMaybeOne(deps.meta, REVIEW_AUDIT, [principal.projectId, params.id, body.final_score, status, body.reviewer_id, body.comment ?? null]);
+        if (!r) throw new NotFoundError(`no quality audit ${params.id} in this project`);
+        return present(r);
       },
     }),
   ];
