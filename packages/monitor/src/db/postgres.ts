@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { Pool } from 'pg';
-import type { Logger } from '@tidemark/core';
+import { z } from 'zod';
+import { pgRows, type Logger, type PgQueryDef } from '@tidemark/core';
 import type { Probe } from '../schedule/runner';
 import type { MetricSink } from '../sink';
 import { DbStatus, since, withTimeout } from './common';
@@ -19,14 +20,32 @@ export interface PostgresProbeOptions {
   logger: Logger;
 }
 
-interface StatementRow {
-  key: string;
-  queryid: string;
-  database: string | null;
-  calls: string;
-  total_ms: number;
-  query: string;
-}
+// The probe's statements, each with the schema of its rows (count(*) and ::text columns arrive as text).
+const SERVER = {
+  name: 'monitor.postgres.server',
+  sql: "SELECT current_setting('server_version') AS version, current_setting('max_connections') AS max",
+  row: z.object({ version: z.string(), max: z.string() }),
+};
+const CONNECTIONS = {
+  name: 'monitor.postgres.connections',
+  sql: "SELECT coalesce(state, 'unknown') AS state, count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1",
+  row: z.object({ state: z.string(), n: z.coerce.number() }),
+};
+const STAT_STATEMENTS_INSTALLED = {
+  name: 'monitor.postgres.stat_statements_installed',
+  sql: "SELECT count(*) AS n FROM pg_extension WHERE extname = 'pg_stat_statements'",
+  row: z.object({ n: z.coerce.number() }),
+};
+/** The busiest statements by total time: bounded work however many statements the server has seen. */
+const STATEMENTS = {
+  name: 'monitor.postgres.statements',
+  sql: `SELECT s.dbid::text || ':' || s.queryid::text AS key, s.queryid::text AS queryid, d.datname AS database, s.calls::text AS calls,
+               s.total_exec_time AS total_ms, left(s.query, 2000) AS query
+        FROM pg_stat_statements s LEFT JOIN pg_database d ON d.oid = s.dbid
+        WHERE s.calls > 0 ORDER BY s.total_exec_time DESC LIMIT 1000`,
+  row: z.object({ key: z.string(), queryid: z.string(), database: z.string().nullable(), calls: z.coerce.number(), total_ms: z.coerce.number(), query: z.string() }),
+};
+type StatementRow = z.output<typeof STATEMENTS.row>;
 
 /**
  * Established TCP connections whose local port is `port` — the server side of
@@ -57,7 +76,7 @@ export function countTcpConnections(port: number, read: (file: string) => string
 
 /** Host and port of a pool's server, when it is on this machine (loopback or localhost). */
 function localServerPort(pool: Pool): number | null {
-  const o = pool.options as { host?: string; port?: number; connectionString?: string };
+  const o = pool.options;
   let host = o.host;
   let port = o.port;
   if (o.connectionString) {
@@ -118,8 +137,8 @@ export class PostgresProbe implements Probe {
     }
   }
 
-  private q<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
-    return withTimeout(`postgres ${this.opts.name}`, this.opts.timeoutMs, async () => (await this.pool.query<R>(sql, params)).rows);
+  private q<R extends z.ZodType>(def: PgQueryDef<R>): Promise<z.output<R>[]> {
+    return withTimeout(`postgres ${this.opts.name}`, this.opts.timeoutMs, () => pgRows(this.pool, def));
   }
 
   async run(): Promise<void> {
@@ -128,7 +147,7 @@ export class PostgresProbe implements Probe {
     const start = process.hrtime.bigint();
     let version: string | undefined;
     try {
-      const r = await this.q<{ version: string; max: string }>("SELECT current_setting('server_version') AS version, current_setting('max_connections') AS max");
+      const r = await this.q(SERVER);
       version = r[0]?.version;
       this.status.up(timestamp, since(start), version);
       if (r[0]?.max) this.sink.metric('postgres_connections_max', Number(r[0].max), { labels: { db }, timestamp });
@@ -137,8 +156,8 @@ export class PostgresProbe implements Probe {
       return;
     }
     try {
-      const rows = await this.q<{ state: string; n: string }>("SELECT coalesce(state, 'unknown') AS state, count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1");
-      if (rows.reduce((n, r) => n + Number(r.n), 0) === 0) {
+      const rows = await this.q(CONNECTIONS);
+      if (rows.reduce((n, r) => n + r.n, 0) === 0) {
         // Not even this check's own session is listed: the server does not track its clients there. The embedded
         // Postgres is one PGlite backend that every wire connection shares, so pg_stat_activity showed 0 connections
         // while the platform had a pool open. Count the server's established TCP connections instead (the server is
@@ -152,7 +171,7 @@ export class PostgresProbe implements Probe {
           ['active', 0],
           ['idle', 0],
         ]);
-        for (const r of rows) byState.set(r.state, Number(r.n));
+        for (const r of rows) byState.set(r.state, r.n);
         for (const [state, n] of byState) this.sink.metric('postgres_connections', n, { labels: { db, state }, timestamp });
       }
     } catch (err) {
@@ -165,15 +184,9 @@ export class PostgresProbe implements Probe {
     const db = this.opts.name;
     let rows: StatementRow[];
     try {
-      const installed = await this.q<{ n: string }>("SELECT count(*) AS n FROM pg_extension WHERE extname = 'pg_stat_statements'");
-      if (Number(installed[0]?.n ?? 0) === 0) throw new Error('extension not installed');
-      // The busiest statements by total time: bounded work however many statements the server has seen.
-      rows = await this.q<StatementRow>(
-        `SELECT s.dbid::text || ':' || s.queryid::text AS key, s.queryid::text AS queryid, d.datname AS database, s.calls::text AS calls,
-                s.total_exec_time AS total_ms, left(s.query, 2000) AS query
-         FROM pg_stat_statements s LEFT JOIN pg_database d ON d.oid = s.dbid
-         WHERE s.calls > 0 ORDER BY s.total_exec_time DESC LIMIT 1000`,
-      );
+      const installed = await this.q(STAT_STATEMENTS_INSTALLED);
+      if ((installed[0]?.n ?? 0) === 0) throw new Error('extension not installed');
+      rows = await this.q(STATEMENTS);
     } catch (err) {
       // Not installed, or installed but not preloaded (shared_preload_libraries): no statement statistics.
       this.sink.metric('postgres_stat_statements_available', 0, { labels: { db }, timestamp });
@@ -182,7 +195,7 @@ export class PostgresProbe implements Probe {
       return;
     }
     this.sink.metric('postgres_stat_statements_available', 1, { labels: { db }, timestamp });
-    const current = new Map(rows.map((r) => [r.key, { calls: Number(r.calls), totalMs: Number(r.total_ms) }]));
+    const current = new Map(rows.map((r) => [r.key, { calls: r.calls, totalMs: r.total_ms }]));
     const previous = this.previous;
     this.previous = current;
     // The first check only takes the baseline: cumulative numbers since the last stats reset say nothing about now.
