@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { loadMutes } from '../notify/mute';
 import { ruleNameSchema, SEVERITIES } from '../rules/schema';
 import { bigintColumn, kindColumn, severityColumn, stateColumn, stringMapColumn } from '../state/columns';
+import { instanceRow } from '../state/store';
 import type { AlertState, InstanceKind } from '../state/types';
 import { isoOrNull } from './parse';
 
@@ -76,24 +77,25 @@ const LIST_ACTIVE = {
        WHERE project_id = $1 AND state = ANY($2::text[]) AND ($3::text IS NULL OR rule_name = $3) AND ($4::text IS NULL OR severity = $4)
        ORDER BY CASE state WHEN 'firing' THEN 0 WHEN 'recovering' THEN 1 ELSE 2 END, severity DESC, active_since, rule_name, fingerprint
        LIMIT $5`,
-  row: z.object({
-    rule_name: z.string(),
-    fingerprint: z.string(),
-    kind: kindColumn,
-    labels: stringMapColumn,
-    annotations: stringMapColumn,
-    state: stateColumn,
-    severity: z.string(),
-    value: z.number().nullable(),
-    episode: z.number(),
-    active_since: z.date().nullable(),
-    fired_at: z.date().nullable(),
-    last_eval_at: z.date(),
-    last_sent_at: z.date().nullable(),
-    acknowledged_at: z.date().nullable(),
-    acknowledged_by: z.string().nullable(),
-    ack_comment: z.string().nullable(),
-  }),
+  row: instanceRow
+    .pick({
+      fingerprint: true,
+      kind: true,
+      labels: true,
+      annotations: true,
+      state: true,
+      severity: true,
+      value: true,
+      episode: true,
+      active_since: true,
+      fired_at: true,
+      last_eval_at: true,
+      last_sent_at: true,
+      acknowledged_at: true,
+      acknowledged_by: true,
+      ack_comment: true,
+    })
+    .extend({ rule_name: z.string() }),
 };
 
 export async function listActiveAlerts(db: Queryable, projectId: string, q: z.output<typeof listActiveAlertsInput>, now: number): Promise<ActiveAlert[]> {

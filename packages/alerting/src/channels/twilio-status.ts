@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Pool } from 'pg';
+import { pgExec, type Queryable } from '@tidemark/core';
 
 /**
  * Twilio's request signature (X-Twilio-Signature): base64(HMAC-SHA1(auth token,
@@ -34,15 +34,16 @@ export type VerdictMatch = { projectId: string; notificationId: number } | { ide
  * never overwrites a final one. Returns false when no delivery matches.
  */
 export async function applyProviderVerdict(
-  meta: Pool,
+  meta: Queryable,
   v: { match: VerdictMatch; providerId: string; status: string; error: string | null; at: Date },
 ): Promise<boolean> {
-  const byId = 'notificationId' in v.match;
-  const where = byId
+  const m = v.match;
+  const where = 'notificationId' in m
     ? `project_id = $8 AND id = $9 AND (provider_id IS NULL OR provider_id = $1)`
     : `(provider_id = $1 OR (provider_id IS NULL AND $8::text IS NOT NULL AND idempotency_key = $8))`;
-  const params = byId ? [(v.match as { projectId: string }).projectId, (v.match as { notificationId: number }).notificationId] : [(v.match as { idempotencyKey?: string }).idempotencyKey ?? null];
-  const { rowCount } = await meta.query(
+  const params = 'notificationId' in m ? [m.projectId, m.notificationId] : [m.idempotencyKey ?? null];
+  const changed = await pgExec(
+    meta,
     `UPDATE alert_notifications SET
        provider_id = COALESCE(provider_id, $1),
        provider_status = $2,
@@ -56,7 +57,7 @@ export async function applyProviderVerdict(
        AND NOT (COALESCE(provider_status, '') = ANY($7::text[]) AND NOT ($2 = ANY($7::text[])))`,
     [v.providerId, v.status, v.error, v.at.toISOString(), FAILED, DELIVERED, FINAL, ...params],
   );
-  return (rowCount ?? 0) > 0;
+  return changed > 0;
 }
 
 export interface TwilioStatus {
@@ -72,7 +73,7 @@ export interface TwilioStatus {
  * 24-hour window without a template; 30003: unreachable handset). Returns false when no
  * delivery matches (unknown id, another message).
  */
-export async function recordTwilioStatus(meta: Pool, s: TwilioStatus): Promise<boolean> {
+export async function recordTwilioStatus(meta: Queryable, s: TwilioStatus): Promise<boolean> {
   const status = (s.params.MessageStatus ?? s.params.SmsStatus ?? '').toLowerCase();
   const sid = s.params.MessageSid ?? s.params.SmsSid ?? '';
   if (!status || !sid) return false;

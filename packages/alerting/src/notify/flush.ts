@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { pgExec, pgMaybeOne, pgRows, type Queryable } from '@tidemark/core';
 import { recipientsOf, type NotificationAlert } from '../channels';
 import { SEVERITY_RANK, type Severity } from '../rules/schema';
-import { bigintColumn, kindColumn, severityColumn, statusColumn, stringMapColumn } from '../state/columns';
+import { bigintColumn, routedAlertColumns, stringMapColumn } from '../state/columns';
 import { hashParts } from '../util/hash';
 import { loadMutes } from './mute';
 import { loadPolicy } from './policy';
@@ -41,22 +41,7 @@ const LOCK_DUE_GROUP = {
   }),
 };
 
-const memberRow = z.object({
-  rule_name: z.string(),
-  fingerprint: z.string(),
-  episode: z.number(),
-  kind: kindColumn,
-  status: statusColumn,
-  severity: severityColumn,
-  dedup_key: z.string(),
-  labels: stringMapColumn,
-  annotations: stringMapColumn,
-  value: z.number().nullable(),
-  starts_at: z.date(),
-  ends_at: z.date().nullable(),
-  notified: z.boolean(),
-  firing_notified: z.boolean(),
-});
+const memberRow = routedAlertColumns.extend({ notified: z.boolean(), firing_notified: z.boolean() });
 type MemberRow = z.output<typeof memberRow>;
 
 const LOCK_MEMBERS = {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pgExec, pgRows, type Queryable } from '@tidemark/core';
-import { bigintColumn, kindColumn, severityColumn, statusColumn, stringMapColumn } from '../state/columns';
+import { bigintColumn, routedAlertColumns } from '../state/columns';
 import { hashParts, stableJson } from '../util/hash';
 import { groupLabelsOf, matchRoutes, type EffectivePolicy } from './policy';
 
@@ -12,22 +12,7 @@ import { groupLabelsOf, matchRoutes, type EffectivePolicy } from './policy';
  */
 
 /** A row of alert_events (the outbox), as the router reads it. */
-export const eventRow = z.object({
-  id: bigintColumn,
-  project_id: z.string(),
-  rule_name: z.string(),
-  fingerprint: z.string(),
-  kind: kindColumn,
-  status: statusColumn,
-  severity: severityColumn,
-  episode: z.number(),
-  dedup_key: z.string(),
-  labels: stringMapColumn,
-  annotations: stringMapColumn,
-  value: z.number().nullable(),
-  starts_at: z.date(),
-  ends_at: z.date().nullable(),
-});
+export const eventRow = routedAlertColumns.extend({ id: bigintColumn, project_id: z.string() });
 export type EventRow = z.output<typeof eventRow>;
 
 const HOLDERS = {

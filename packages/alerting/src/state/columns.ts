@@ -16,3 +16,22 @@ export const statusColumn = z.enum(['firing', 'resolved']);
 export const stringMapColumn = z.record(z.string(), z.string());
 /** A bigint or bigserial: node-postgres returns it as a string. */
 export const bigintColumn = z.string();
+
+/**
+ * The columns alert_events (the outbox) and alert_group_alerts (group
+ * members) share: one instance's episode at one state, as routed.
+ */
+export const routedAlertColumns = z.object({
+  rule_name: z.string(),
+  fingerprint: z.string(),
+  episode: z.number(),
+  kind: kindColumn,
+  status: statusColumn,
+  severity: severityColumn,
+  dedup_key: z.string(),
+  labels: stringMapColumn,
+  annotations: stringMapColumn,
+  value: z.number().nullable(),
+  starts_at: z.date(),
+  ends_at: z.date().nullable(),
+});

@@ -11,7 +11,7 @@ import type { Instance, StepResult } from './types';
  */
 
 /** A row of alert_instances as INSTANCE_COLUMNS reads it. */
-const instanceRow = z.object({
+export const instanceRow = z.object({
   fingerprint: z.string(),
   kind: kindColumn,
   labels: stringMapColumn,
