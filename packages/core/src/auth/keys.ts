@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { AuthenticationError, ForbiddenError, ValidationError } from '../errors';
+import { pgExec, pgMaybeOne, pgOne } from '../postgres/typed';
 
 /** What a key may do. admin implies read and ingest. */
 export const API_KEY_ROLES = ['ingest', 'read', 'admin'] as const;
@@ -23,7 +24,7 @@ function hashKey(key: string): string {
 export async function ensureProject(pool: Pool, id: string, name = id): Promise<void> {
   const parsed = projectId.safeParse(id);
   if (!parsed.success) throw new ValidationError(`project id ${JSON.stringify(id)}: ${parsed.error.issues[0]?.message}`);
-  await pool.query('INSERT INTO projects (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [id, name]);
+  await pgExec(pool, 'INSERT INTO projects (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [id, name]);
 }
 
 /**
@@ -33,7 +34,7 @@ export async function ensureProject(pool: Pool, id: string, name = id): Promise<
 export async function createApiKey(pool: Pool, opts: { projectId: string; role: ApiKeyRole; description?: string }): Promise<{ id: string; key: string }> {
   const id = crypto.randomUUID();
   const key = `tm_${opts.role}_${crypto.randomBytes(24).toString('base64url')}`;
-  await pool.query('INSERT INTO api_keys (id, project_id, role, key_hash, key_prefix, description) VALUES ($1, $2, $3, $4, $5, $6)', [
+  await pgExec(pool, 'INSERT INTO api_keys (id, project_id, role, key_hash, key_prefix, description) VALUES ($1, $2, $3, $4, $5, $6)', [
     id,
     opts.projectId,
     opts.role,
@@ -45,13 +46,20 @@ export async function createApiKey(pool: Pool, opts: { projectId: string; role: 
 }
 
 export async function revokeApiKey(pool: Pool, projectIdValue: string, keyId: string): Promise<boolean> {
-  const r = await pool.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND project_id = $2 AND revoked_at IS NULL', [keyId, projectIdValue]);
-  return (r.rowCount ?? 0) > 0;
+  return (await pgExec(pool, 'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND project_id = $2 AND revoked_at IS NULL', [keyId, projectIdValue])) > 0;
 }
 
-/** Row of the revocation probe: changes whenever a key is revoked or deleted. */
-const revocationEpochRow = z.object({ keys: z.coerce.number(), revoked: z.coerce.number(), last: z.string().nullable() });
-const keyRow = z.object({ id: z.string(), project_id: z.string(), role: z.enum(API_KEY_ROLES) });
+/** The revocation probe: its row changes whenever a key is revoked or deleted. */
+const REVOCATION_EPOCH = {
+  name: 'auth.revocation_epoch',
+  sql: 'SELECT count(*) AS keys, count(revoked_at) AS revoked, max(revoked_at)::text AS last FROM api_keys',
+  row: z.object({ keys: z.coerce.number(), revoked: z.coerce.number(), last: z.string().nullable() }),
+};
+const ACTIVE_KEY = {
+  name: 'auth.active_key',
+  sql: 'SELECT id, project_id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+  row: z.object({ id: z.string(), project_id: z.string(), role: z.enum(API_KEY_ROLES) }),
+};
 
 /**
  * Resolves presented keys to their project and role, with an in-process cache
@@ -83,8 +91,7 @@ export class ApiKeyVerifier {
     if (now - this.epochCheckedAt < (this.opts.revocationCheckMs ?? 500)) return;
     this.epochCheck ??= (async () => {
       try {
-        const r = await this.pool.query('SELECT count(*) AS keys, count(revoked_at) AS revoked, max(revoked_at)::text AS last FROM api_keys');
-        const row = revocationEpochRow.parse(r.rows[0]);
+        const row = await pgOne(this.pool, REVOCATION_EPOCH);
         const epoch = `${row.keys}/${row.revoked}/${row.last ?? ''}`;
         if (epoch !== this.epoch) this.cache.clear();
         this.epoch = epoch;
@@ -104,8 +111,7 @@ export class ApiKeyVerifier {
     await this.checkRevocations(now);
     let hit = this.cache.get(hash);
     if (!hit || hit.until < now) {
-      const r = await this.pool.query('SELECT id, project_id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL', [hash]);
-      const row = r.rows[0] === undefined ? undefined : keyRow.parse(r.rows[0]);
+      const row = await pgMaybeOne(this.pool, ACTIVE_KEY, [hash]);
       hit = { principal: row ? { keyId: row.id, projectId: row.project_id, role: row.role } : null, until: now + (this.opts.ttlMs ?? 30_000) };
       if (this.cache.size >= (this.opts.maxEntries ?? 10_000)) this.cache.clear();
       this.cache.set(hash, hit);
