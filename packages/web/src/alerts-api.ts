@@ -3,21 +3,9 @@
  * which mount the alerting package's AlertingService. The shapes are the
  * API's response schemas, through the generated types: not copied by hand.
  */
-import type { paths } from './api-types.generated';
-import { AM, api, get } from './api';
+import { AM, api, get, type ApiAnswer } from './api';
 
-/**
- * The JSON body of an endpoint's success answer (200, or 201 for a creation), from
- * the types generated from the API's OpenAPI document (api-types.generated.ts):
- * ApiAnswer<'/api/v1/keys', 'get'>.
- */
-export type ApiAnswer<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { responses: infer R }
-  ? R extends { 200: { content: { 'application/json': infer T } } }
-    ? T
-    : R extends { 201: { content: { 'application/json': infer T } } }
-      ? T
-      : never
-  : never;
+export type { ApiAnswer };
 
 type Alerts = '/api/analytics-monitoring/alerts';
 
@@ -34,7 +22,6 @@ function list<T>(r: unknown): T[] {
   const items = (r as { items?: unknown } | null)?.items;
   return Array.isArray(items) ? (items as T[]) : [];
 }
-
 
 export async function activeAlerts(signal?: AbortSignal): Promise<ActiveAlert[]> {
   return list<ActiveAlert>(await get(`${BASE}/active`, {}, signal));

@@ -4,6 +4,7 @@
  * ({"error": {code, message, retriable, context}}) so pages can say what
  * went wrong and whether trying again helps.
  */
+import type { paths } from './api-types.generated';
 import { getKey } from './auth';
 
 export class ApiError extends Error {
@@ -67,39 +68,38 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
   return json as T;
 }
 
+// ------------------------------------------------------------ answer types
+
+/**
+ * The JSON body of an endpoint's success answer (200, or 201 for a creation), from
+ * the types generated from the API's OpenAPI document (api-types.generated.ts), so
+ * the dashboard's types cannot drift from the API's response schemas:
+ * ApiAnswer<'/api/v1/keys', 'get'>.
+ */
+export type ApiAnswer<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { responses: infer R }
+  ? R extends { 200: { content: { 'application/json': infer T } } }
+    ? T
+    : R extends { 201: { content: { 'application/json': infer T } } }
+      ? T
+      : never
+  : never;
+
+/** The JSON request body of an endpoint, from the generated types. */
+export type ApiBody<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+
+/** One item of a list answer ({items: [...]}, {metrics: [...]}...). */
+export type ApiItem<P extends keyof paths, K extends string> = ApiAnswer<P, 'get' & keyof paths[P]> extends { [k in K]: (infer T)[] } ? T : never;
+
 // ------------------------------------------------------------ time series
 
-export type Measure = { type: string; field?: string; alias?: string };
-export type Filter = { field: string; op: string; value: string | number | boolean | (string | number)[] } | { and: Filter[] } | { or: Filter[] };
-
-export interface TimeseriesRequest {
-  signal?: 'events' | 'metrics';
-  measures: Measure[];
-  dimensions?: string[];
-  filter?: Filter;
-  range: { last: string } | { from: string | number; to: string | number };
-  interval?: string;
-  timezone?: string;
-  compare?: 'previous_period';
-  limit?: number;
-}
-
-export interface Series {
-  dimensions: Record<string, string>;
-  /** A bucket still filling also carries `partial: true` (read it with isPartial). */
-  points: ({ t: number } & Record<string, number | null>)[];
-  /** Each measure over the whole range (percentiles from the merged sketches, uniques counted once). */
-  total?: Record<string, number | null>;
-}
+export type TimeseriesRequest = ApiBody<'/api/v1/query/timeseries', 'post'>;
+export type TimeseriesResult = ApiAnswer<'/api/v1/query/timeseries', 'post'>;
+export type Series = TimeseriesResult['series'][number];
+export type Measure = TimeseriesRequest['measures'][number];
+export type Filter = NonNullable<TimeseriesRequest['filter']>;
 
 /** The API marks a bucket that ends after now with `partial: true`. */
-export const isPartial = (p: object): boolean => (p as { partial?: unknown }).partial === true;
-
-export interface TimeseriesResult {
-  meta: { table: string; granularity: string; interval: string; timezone: string; from: number; to: number; approximate: string[]; cached: boolean };
-  series: Series[];
-  previous?: Series[];
-}
+export const isPartial = (p: { partial?: true }): boolean => p.partial === true;
 
 export function timeseries(req: TimeseriesRequest, signal?: AbortSignal): Promise<TimeseriesResult> {
   return api<TimeseriesResult>('/api/v1/query/timeseries', { method: 'POST', body: req, ...(signal ? { signal } : {}) });

@@ -4,7 +4,7 @@
  * statistics routes. Before the ETL has created a table those routes answer
  * 404 BUSINESS_DATA_MISSING: that is shown as "no data yet", not as a failure.
  */
-import { AM, get, type ApiError } from '../api';
+import { AM, get, type ApiAnswer, type ApiError } from '../api';
 import { hasValues, timeChart } from '../chart';
 import { barList, h, stat } from '../dom';
 import { fmtCompact, fmtInt, fmtMoney, fmtNum, fmtPct } from '../format';
@@ -15,65 +15,13 @@ const PERIODS = ['day', 'week', 'month'] as const;
 const DAYS = ['7', '30', '90', '365'] as const;
 const BASE = `${AM}/analytics`;
 
-interface Share {
-  value: string;
-  count: number;
-  percent: number | null;
-}
-interface CustomersSummary {
-  total: number;
-  new_customers: { days: number; count: number };
-  active_customers: { days: number; count: number; percent: number | null };
-  by_type: Share[];
-  by_channel: Share[];
-  by_region: Share[];
-}
-interface OrderShare {
-  value: string;
-  orders: number;
-  orders_percent: number | null;
-  amount: number;
-  amount_percent: number | null;
-}
-interface OrdersSummary {
-  start_date: string;
-  end_date: string;
-  currency: string;
-  net_statuses: string[];
-  total_orders: number;
-  total_amount: number;
-  avg_order_amount: number | null;
-  gross_revenue: number;
-  net_orders: number;
-  net_revenue: number;
-  by_status: OrderShare[];
-  by_service_type: OrderShare[];
-}
-interface Revenue {
-  currency: string;
-  statuses: string[];
-  total_orders: number;
-  total_revenue: number;
-  gross_orders: number;
-  gross_revenue: number;
-  points: { date: string; orders: number; revenue: number; partial?: true }[];
-}
-interface Trend {
-  customers_before: number;
-  points: { date: string; new_customers: number; total_customers: number; partial?: true }[];
-}
-interface Records {
-  total: number;
-  open: number;
-  resolved: number;
-  overdue: number;
-  resolution_rate: number | null;
-  avg_resolution_hours: number | null;
-  avg_satisfaction: number | null;
-  rated: number;
-  by_status: Share[];
-  by_priority: Share[];
-}
+// The answers' shapes, from the types generated from the API's OpenAPI document.
+type Analytics = '/api/analytics-monitoring/analytics';
+type CustomersSummary = ApiAnswer<`${Analytics}/customers/summary`, 'get'>;
+type OrdersSummary = ApiAnswer<`${Analytics}/orders/summary`, 'get'>;
+type Revenue = ApiAnswer<`${Analytics}/orders/revenue`, 'get'>;
+type Trend = ApiAnswer<`${Analytics}/customers/trend`, 'get'>;
+type Records = ApiAnswer<`${Analytics}/service-records/statistics`, 'get'>;
 
 /** A business day "YYYY-MM-DD" as local midnight (chart x values). */
 const dayMs = (d: string): number => {

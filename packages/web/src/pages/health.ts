@@ -6,71 +6,18 @@
  * ETL: each synced table's state and divergence (what its last
  * reconciliation found and repaired) and the rows held in its quarantine.
  */
-import { AM, get } from '../api';
+import { AM, get, type ApiItem } from '../api';
 import { badge, h, stat, table } from '../dom';
 import { fmtAgo, fmtBytes, fmtInt, fmtMs } from '../format';
 import type { View } from '../view';
 
-interface ServiceHealth {
-  target: string;
-  kind: string;
-  up: boolean | null;
-  latency_ms: number | null;
-  at: string;
-}
-interface DbHealth {
-  db: string;
-  kind: string;
-  up: boolean;
-  at: string;
-}
-interface MetricRow {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-  at: string;
-}
-
-interface EtlTable {
-  table: string;
-  target: string;
-  mode: string;
-  phase: string;
-  state: string;
-  rowsSynced: number;
-  /** Current rows in ClickHouse (null before the table exists). */
-  rows?: number | null;
-  lastSuccessAt: string | null;
-  lagSeconds: number | null;
-  lastError?: string | null;
-  quarantinedRows?: number;
-  reconciliation?: { at: string; missing: number | null; extra: number | null; repaired: number | null } | null;
-  content?: { at: string; changed: number; repaired: number; remaining: number } | null;
-}
-
-interface QuarantinedRow {
-  table: string;
-  target: string;
-  key: string[];
-  column: string | null;
-  reason: string;
-  firstSeenAt: string;
-  lastSeenAt: string;
-  attempts: number;
-}
-
-interface AuditSignal {
-  signal: string;
-  checkedAt: string;
-  from: string;
-  to: string;
-  graceSeconds: number;
-  acknowledged: number;
-  landed: number;
-  lost: number;
-  unacknowledged: number;
-  differingMinutes: number;
-}
+// The answers' shapes, from the types generated from the API's OpenAPI document.
+type ServiceHealth = ApiItem<'/api/analytics-monitoring/monitoring/health/services', 'services'>;
+type DbHealth = ApiItem<'/api/analytics-monitoring/monitoring/health/database', 'databases'>;
+type MetricRow = ApiItem<'/api/analytics-monitoring/monitoring/metrics/database', 'metrics'>;
+type EtlTable = ApiItem<'/api/analytics-monitoring/etl/status', 'tables'>;
+type QuarantinedRow = ApiItem<'/api/analytics-monitoring/etl/quarantine', 'rows'>;
+type AuditSignal = ApiItem<'/api/analytics-monitoring/monitoring/health/ingest-audit', 'signals'>;
 
 /**
  * Rows found different at the table's last reconciliation: keys missing and

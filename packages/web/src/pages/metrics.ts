@@ -4,7 +4,7 @@
  * (http_request_duration_ms, one sample per request, labels service, route,
  * method, status): requests, error rate (5xx), latency percentiles.
  */
-import { AM, get, sql, timeseries, type Filter } from '../api';
+import { AM, get, sql, timeseries, type ApiItem, type Filter } from '../api';
 import { hasValues, timeChart } from '../chart';
 import { h, stat, table } from '../dom';
 import { fmtBytes, fmtInt, fmtMs, fmtNum, fmtPct } from '../format';
@@ -15,12 +15,7 @@ const RANGES = ['15m', '1h', '6h', '24h', '7d'] as const;
 const RANGE_SQL: Record<(typeof RANGES)[number], string> = { '15m': '15 MINUTE', '1h': '1 HOUR', '6h': '6 HOUR', '24h': '24 HOUR', '7d': '7 DAY' };
 const REQUEST_METRIC = 'http_request_duration_ms';
 
-interface MetricRow {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-  at: string;
-}
+type MetricRow = ApiItem<'/api/analytics-monitoring/monitoring/metrics/system', 'metrics'>;
 
 interface ServiceRow {
   service: string;

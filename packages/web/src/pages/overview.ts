@@ -5,27 +5,15 @@
  * minute against the hour before, top events of 24 hours, active alerts.
  */
 import { activeAlerts } from '../alerts-api';
-import { AM, get, sql, timeseries } from '../api';
+import { AM, get, sql, timeseries, type ApiAnswer, type ApiItem } from '../api';
 import { hasValues, timeChart } from '../chart';
 import { badge, barList, h, stat } from '../dom';
 import { fmtAgo, fmtInt, fmtMs, fmtNum } from '../format';
 import { hrefOf } from '../router';
 import type { View } from '../view';
 
-interface Realtime {
-  events_last_minute: number;
-  events_this_minute: number;
-  active_sessions: number;
-  online_agents: number | null;
-  total_agents: number | null;
-}
-
-interface MetricRow {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-  at: string;
-}
+type Realtime = ApiAnswer<'/api/analytics-monitoring/realtime/overview', 'get'>;
+type MetricRow = ApiItem<'/api/analytics-monitoring/monitoring/metrics/database', 'metrics'>;
 
 export function overviewPage(v: View): void {
   const grid = h('div', { class: 'grid grid-stats' });
