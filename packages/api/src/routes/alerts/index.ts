@@ -2,8 +2,8 @@ import type { AlertingService } from '@tidemark/alerting';
 import type { AnyRoute } from '../../http/route';
 import { alertInstanceRoutes } from './instances';
 import { notificationRoutes } from './notifications';
-import { ruleRoutes } from './rules';
-import { silenceRoutes } from './silences';
+import { ruleCheckRoutes, ruleRoutes } from './rules';
+import { maintenanceWindowRoutes, silenceRoutes } from './silences';
 
 /**
  * Alerts on the query API (/api/analytics-monitoring/alerts/...): thin
@@ -22,5 +22,12 @@ import { silenceRoutes } from './silences';
  */
 export function alertRoutes(deps: { alerting: AlertingService }): AnyRoute[] {
   const svc = deps.alerting;
-  return [...alertInstanceRoutes(svc), ...silenceRoutes(svc), ...ruleRoutes(svc), ...notificationRoutes(svc)];
+  return [
+    ...alertInstanceRoutes(svc),
+    ...silenceRoutes(svc),
+    ...maintenanceWindowRoutes(svc),
+    ...ruleRoutes(svc),
+    ...ruleCheckRoutes(svc),
+    ...notificationRoutes(svc),
+  ];
 }

@@ -4,7 +4,7 @@ import { route, type AnyRoute } from '../../http/route';
 import { asWritten, BASE, inBody, ruleProblemsError, TAG } from './http';
 import { backtestResult, items, ruleName, ruleProblem, storedRule } from './schemas';
 
-/** Alert rules: read, create, replace, delete, validate, preview (backtest), and the problems of file and built-in rules. */
+/** Alert rules: list, read, create, replace, delete. */
 export function ruleRoutes(svc: AlertingService): AnyRoute[] {
   return [
     route({
@@ -71,6 +71,12 @@ export function ruleRoutes(svc: AlertingService): AnyRoute[] {
         return { deleted: params.name };
       },
     }),
+  ];
+}
+
+/** Checking rules without storing them (validate, preview as a backtest) and the problems of file and built-in rules. */
+export function ruleCheckRoutes(svc: AlertingService): AnyRoute[] {
+  return [
     route({
       method: 'post',
       path: `${BASE}/rules/validate`,

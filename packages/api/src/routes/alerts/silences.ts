@@ -4,10 +4,9 @@ import { route, type AnyRoute } from '../../http/route';
 import { BASE, inBody, TAG } from './http';
 import { items, maintenanceWindow, silence, uuidParam } from './schemas';
 
-/** Silences and maintenance windows: what mutes notifications. */
+/** Silences: mute the notifications of matching alerts for a while. */
 export function silenceRoutes(svc: AlertingService): AnyRoute[] {
   return [
-    // ------------------------------------------------------------ silences
     route({
       method: 'get',
       path: `${BASE}/silences`,
@@ -85,8 +84,12 @@ export function silenceRoutes(svc: AlertingService): AnyRoute[] {
         return { deleted: params.id };
       },
     }),
+  ];
+}
 
-    // ------------------------------------------------------------ maintenance windows
+/** Maintenance windows (one-off or recurring): mute matching alerts while in effect. */
+export function maintenanceWindowRoutes(svc: AlertingService): AnyRoute[] {
+  return [
     route({
       method: 'get',
       path: `${BASE}/maintenance-windows`,
