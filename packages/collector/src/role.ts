@@ -53,7 +53,7 @@ export const collectorRole: Role<'collector'> = {
     let sink: Sink;
     let lag: (() => Promise<unknown>) | undefined;
     if (config.KAFKA_BROKERS) {
-      const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-collector`, logger: logger.child({ component: 'kafka' }) });
+      const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-collector`, logger: logger.child({ component: 'kafka' }), producerClient: config.KAFKA_PRODUCER_CLIENT });
       await ensureTopics(kafka, topics, config.KAFKA_TOPIC_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
       sink = await KafkaSink.connect(kafka, { topics, compression: config.KAFKA_COMPRESSION, maxMessageBytes: 1024 * 1024 }, logger);
       lag = async () => {
@@ -145,7 +145,7 @@ export const consumerRole: Role<'consumer'> = {
       logger.info('no KAFKA_BROKERS: embedded mode, the collector writes to ClickHouse directly and this role has nothing to do');
       return [];
     }
-    const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-consumer`, logger: logger.child({ component: 'kafka' }) });
+    const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-consumer`, logger: logger.child({ component: 'kafka' }), producerClient: config.KAFKA_PRODUCER_CLIENT });
     const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
     await ensureTopics(kafka, topics, config.KAFKA_TOPIC_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
     const consumer = new IngestConsumer({

@@ -206,19 +206,44 @@ const KAFKA_UNAVAILABLE_TYPES = new Set([
 
 const KAFKA_UNAVAILABLE_TEXT = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|Connection (error|closed|timeout)|[Rr]equest timed out|producer is disconnected|[Cc]losed connection/;
 
+/** @platformatic/kafka's errors: `code` PLT_KFK_*; network failures and timeouts mean the cluster is away. */
+const PLATFORMATIC_PREFIX = 'PLT_KFK_';
+const PLATFORMATIC_UNAVAILABLE_CODES = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT']);
+// A topic missing from the metadata: also seen for a moment while a restarted broker loads its logs (as UNKNOWN_TOPIC_OR_PARTITION above).
+const PLATFORMATIC_UNAVAILABLE_TEXT = /Cannot connect to any broker|^Unknown topic /;
+
+function isPlatformaticError(err: unknown): boolean {
+  const code = errorField(err, 'code');
+  return typeof code === 'string' && code.startsWith(PLATFORMATIC_PREFIX);
+}
+
 /**
- * The reason a kafkajs error means "unavailable, retry", found anywhere in
- * its cause chain (kafkajs wraps the root cause in KafkaJSNonRetriableError
- * or KafkaJSNumberOfRetriesExceeded), or undefined when the write itself is
- * wrong (a message too large, an unknown topic name, an authorisation error).
+ * The reason a Kafka client's error means "unavailable, retry", found
+ * anywhere in its cause chain (kafkajs wraps the root cause in
+ * KafkaJSNonRetriableError or KafkaJSNumberOfRetriesExceeded;
+ * @platformatic/kafka gathers failed attempts in AggregateErrors), or
+ * undefined when the write itself is wrong (a message too large, an unknown
+ * topic name, an authorisation error).
  */
-export function kafkaUnavailable(err: unknown): string | undefined {
+export function kafkaUnavailable(err: unknown, depth = 0): string | undefined {
   let e: unknown = err;
-  for (let depth = 0; depth < 8 && e instanceof Error; depth++) {
+  for (; depth < 8 && e instanceof Error; depth++) {
     const type = errorField(e, 'type');
     const code = errorField(e, 'code');
+    // @platformatic/kafka: the broker's error name in apiId, the client's own verdict in canRetry.
+    const apiId = errorField(e, 'apiId');
     if (KAFKA_UNAVAILABLE_NAMES.has(e.name)) return e.name;
     if (typeof type === 'string' && KAFKA_UNAVAILABLE_TYPES.has(type)) return type;
+    if (typeof apiId === 'string' && KAFKA_UNAVAILABLE_TYPES.has(apiId)) return apiId;
+    if (typeof code === 'string' && code.startsWith(PLATFORMATIC_PREFIX)) {
+      if (PLATFORMATIC_UNAVAILABLE_CODES.has(code) || errorField(e, 'canRetry') === true || PLATFORMATIC_UNAVAILABLE_TEXT.test(e.message)) return code;
+    }
+    if (e instanceof AggregateError) {
+      for (const inner of e.errors as unknown[]) {
+        const found = kafkaUnavailable(inner, depth + 1);
+        if (found) return found;
+      }
+    }
     if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
     if (/^KafkaJS/.test(e.name) && errorField(e, 'retriable') === true) return e.name;
     if (KAFKA_UNAVAILABLE_TEXT.test(e.message)) return e.name;
@@ -242,15 +267,15 @@ export function classifyError(err: unknown, dependency = 'unknown'): TidemarkErr
   const message = err instanceof Error ? err.message : String(err);
   const code = errorField(err, 'code');
 
-  // kafkajs errors: a broker that cannot be reached or cannot take the write
+  // Kafka clients' errors (kafkajs, @platformatic/kafka): a broker that cannot be reached or cannot take the write
   // right now is retriable, however kafkajs wraps it (issue 12: a
   // KafkaJSNonRetriableError around "connect ECONNREFUSED" was answered 500
   // retriable:false, and a producer that honoured that dropped its data).
-  if (err instanceof Error && /^KafkaJS/.test(err.name)) {
+  if (err instanceof Error && (/^KafkaJS/.test(err.name) || isPlatformaticError(err))) {
     const unavailable = kafkaUnavailable(err);
     return unavailable
       ? new UnavailableError(`kafka: ${message}`, { cause: err, context: { dependency: 'kafka', kafkaError: unavailable }, retryAfterMs: KAFKA_RETRY_AFTER_MS })
-      : new InternalError(`kafka: ${message}`, { cause: err, context: { kafkaError: err.name } });
+      : new InternalError(`kafka: ${message}`, { cause: err, context: { kafkaError: isPlatformaticError(err) ? String(code) : err.name } });
   }
 
   // Socket-level failures from any client.

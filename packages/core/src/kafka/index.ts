@@ -1,13 +1,17 @@
 import { createKafkajsClient } from './kafkajs-adapter';
+import { PlatformaticProducer } from './platformatic-producer';
 import type { KafkaClient, KafkaClientOptions } from './types';
 
 export type * from './types';
 
 /**
  * The Kafka client of every Tidemark component: the narrow interface of
- * ./types, today on kafkajs (docs/benchmarks.md, "Kafka client", has the
- * measurement against @platformatic/kafka and what a switch takes).
+ * ./types on kafkajs, the producers optionally on @platformatic/kafka
+ * (docs/benchmarks.md, "Kafka client", has the measurement and what a full
+ * switch still takes).
  */
 export function createKafkaClient(opts: KafkaClientOptions): KafkaClient {
-  return createKafkajsClient(opts);
+  const kafkajs = createKafkajsClient(opts);
+  if (opts.producerClient !== 'platformatic') return kafkajs;
+  return { ...kafkajs, producer: (p = {}) => new PlatformaticProducer(opts, p, opts.logger) };
 }

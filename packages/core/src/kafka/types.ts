@@ -22,6 +22,8 @@ export interface KafkaClientOptions {
   retries?: number;
   /** Every client log line at debug (a probe reports down-ness itself); default: error/warn kept, info at debug. */
   quiet?: boolean;
+  /** The producers' client (KAFKA_PRODUCER_CLIENT): kafkajs (default) or @platformatic/kafka; consumers and admin are kafkajs. */
+  producerClient?: 'kafkajs' | 'platformatic';
 }
 
 /** One record to produce. Without `partition` the key picks it (murmur2, Kafka's default partitioner). */
