@@ -6,7 +6,7 @@ import { cached, TTL } from '../analytics/cached';
 import { addMonths, dateParam, percent, resolveRange, round, timezoneParam, todayIn, type DateRange } from '../analytics/dates';
 import { dailyEvents, tokenUsage, type TokenRow } from '../analytics/events';
 import type { AnalyticsOptions } from '../analytics/options';
-import { deleteModelPrice, effectiveSettings, loadPriceBook, loadProjectSettings, saveModelPrice, saveProjectSettings, SETTING_COLUMNS, type PriceBook, type ProjectSettingsRow } from '../analytics/pricing';
+import { deleteModelPrice, effectiveSettings, loadPriceBook, loadProjectSettings, saveModelPrice, saveProjectSettings, SETTING_COLUMNS, type EffectiveSettings, type PriceBook, type ProjectSettingsRow } from '../analytics/pricing';
 import { route, type AnyRoute } from '../http/route';
 import type { QueryCache } from '../query/cache';
 
@@ -149,8 +149,85 @@ const priceItem = z.object({
   output_per_million: z.number().min(0).max(1e6),
 });
 
-export function aiRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cache: QueryCache; options: AnalyticsOptions }): AnyRoute[] {
-  const base = '/api/analytics-monitoring/ai';
+const quotaResponse = z.object({
+  tokens_used: n,
+  tokens_total: nn.describe('null: no quota'),
+  usage_percent: nn,
+  remaining: nn,
+  over_quota: z.boolean(),
+  cycle_start: z.string(),
+  reset_date: z.string(),
+  reset_day: n,
+  timezone: z.string(),
+  estimated_cost: n,
+  currency: z.string(),
+});
+const roiResponse = z.object({
+  start_date: z.string(),
+  end_date: z.string(),
+  days: n,
+  timezone: z.string(),
+  currency: z.string(),
+  sessions: n,
+  transferred: n,
+  auto_resolved: n,
+  auto_resolve_rate: nn,
+  gross_saving: n,
+  ai_cost: n,
+  saved_cost: n,
+  equivalent_headcount: nn,
+  cost_model: z.object({ cost_per_human_conversation: n, agent_monthly_cost: n, agent_monthly_capacity: nn }),
+});
+
+/** Where the current quota cycle stands: tokens used against the quota (0 = none), and when it resets. */
+function quotaFigures(s: EffectiveSettings, cycle: { start: string; next: string }, used: { total_tokens: number; estimated_cost: number }) {
+  const quota = s.monthly_token_quota > 0 ? s.monthly_token_quota : null;
+  return {
+    tokens_used: used.total_tokens,
+    tokens_total: quota,
+    usage_percent: quota === null ? null : round((used.total_tokens / quota) * 100),
+    remaining: quota === null ? null : Math.max(0, quota - used.total_tokens),
+    over_quota: quota !== null && used.total_tokens > quota,
+    cycle_start: cycle.start,
+    reset_date: cycle.next,
+    reset_day: s.quota_reset_day,
+    timezone: s.quota_timezone,
+    estimated_cost: used.estimated_cost,
+    currency: s.currency,
+  };
+}
+
+/** The ROI estimate: sessions the AI resolved without a transfer, the human cost they saved net of the token cost, and the headcount that equals. */
+function roiFigures(i: { range: DateRange; timezone: string; activity: { sessions: number; transfers: number }[]; aiCost: number; settings: EffectiveSettings }) {
+  const { range: r, activity, aiCost, settings: s } = i;
+  const sessions = activity.reduce((n, d) => n + d.sessions, 0);
+  const transferred = activity.reduce((n, d) => n + d.transfers, 0);
+  const autoResolved = Math.max(0, sessions - transferred);
+  const gross = autoResolved * s.cost_per_human_conversation;
+  const capacity = s.cost_per_human_conversation > 0 ? s.agent_monthly_cost / s.cost_per_human_conversation : null;
+  return {
+    start_date: r.start,
+    end_date: r.end,
+    days: r.days,
+    timezone: i.timezone,
+    currency: s.currency,
+    sessions,
+    transferred,
+    auto_resolved: autoResolved,
+    auto_resolve_rate: percent(autoResolved, sessions),
+    gross_saving: money(gross),
+    ai_cost: aiCost,
+    saved_cost: money(gross - aiCost),
+    equivalent_headcount: capacity === null ? null : round((autoResolved / capacity) * (30 / r.days)),
+    cost_model: { cost_per_human_conversation: s.cost_per_human_conversation, agent_monthly_cost: s.agent_monthly_cost, agent_monthly_capacity: capacity === null ? null : round(capacity) },
+  };
+}
+
+type AiDeps = { clickhouse: ClickHouse; meta: Pool; cache: QueryCache; options: AnalyticsOptions };
+const base = '/api/analytics-monitoring/ai';
+
+/** What both groups of AI routes read: token rows (cached per window) and the project's settings. */
+function aiContext(deps: AiDeps) {
   const tokens = tokenUsage(deps.clickhouse);
   const daily = dailyEvents(deps.clickhouse);
   const tokenRows = (ctx: RouterContext, project: string, tz: string, start: string, end: string) =>
@@ -161,6 +238,16 @@ export function aiRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cache: Quer
     return { effective: effectiveSettings(row, deps.options), project: row };
   };
 
+  return { tokenRows, settingsOut, daily };
+}
+
+export function aiRoutes(deps: AiDeps): AnyRoute[] {
+  const c = aiContext(deps);
+  return [...aiStatisticsRoutes(deps, c), ...aiSettingsRoutes(deps, c)];
+}
+
+/** Token usage and cost, the quota of the current cycle, the ROI estimate. */
+function aiStatisticsRoutes(deps: AiDeps, { tokenRows, settingsOut, daily }: ReturnType<typeof aiContext>): AnyRoute[] {
   return [
     route({
       method: 'get',
@@ -182,39 +269,13 @@ export function aiRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cache: Quer
       summary: 'Token quota of the current cycle: used, total, usage percent, remaining, reset date',
       tag: 'ai',
       auth: 'read',
-      response: z.object({
-        tokens_used: n,
-        tokens_total: nn.describe('null: no quota'),
-        usage_percent: nn,
-        remaining: nn,
-        over_quota: z.boolean(),
-        cycle_start: z.string(),
-        reset_date: z.string(),
-        reset_day: n,
-        timezone: z.string(),
-        estimated_cost: n,
-        currency: z.string(),
-      }),
+      response: quotaResponse,
       async handler({ principal, ctx }) {
         const [{ effective: s }, book] = await Promise.all([settingsOut(principal.projectId), loadPriceBook(deps.meta, principal.projectId, deps.options)]);
         const today = todayIn(s.quota_timezone);
         const cycle = quotaCycle(today, s.quota_reset_day);
         const rows = await tokenRows(ctx, principal.projectId, s.quota_timezone, cycle.start, today);
-        const used = summarizeTokens(rows, book).totals;
-        const quota = s.monthly_token_quota > 0 ? s.monthly_token_quota : null;
-        return {
-          tokens_used: used.total_tokens,
-          tokens_total: quota,
-          usage_percent: quota === null ? null : round((used.total_tokens / quota) * 100),
-          remaining: quota === null ? null : Math.max(0, quota - used.total_tokens),
-          over_quota: quota !== null && used.total_tokens > quota,
-          cycle_start: cycle.start,
-          reset_date: cycle.next,
-          reset_day: s.quota_reset_day,
-          timezone: s.quota_timezone,
-          estimated_cost: used.estimated_cost,
-          currency: s.currency,
-        };
+        return quotaFigures(s, cycle, summarizeTokens(rows, book).totals);
       },
     }),
     route({
@@ -223,22 +284,7 @@ export function aiRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cache: Quer
       summary: 'ROI estimate: conversations the AI resolved without a human, saved cost net of token cost, equivalent headcount (configurable cost model)',
       tag: 'ai',
       auth: 'read',
-      response: z.object({
-        start_date: z.string(),
-        end_date: z.string(),
-        days: n,
-        timezone: z.string(),
-        currency: z.string(),
-        sessions: n,
-        transferred: n,
-        auto_resolved: n,
-        auto_resolve_rate: nn,
-        gross_saving: n,
-        ai_cost: n,
-        saved_cost: n,
-        equivalent_headcount: nn,
-        cost_model: z.object({ cost_per_human_conversation: n, agent_monthly_cost: n, agent_monthly_capacity: nn }),
-      }),
+      response: roiResponse,
       query: rangeQuery,
       async handler({ query, principal, ctx }) {
         const r = monthRange(query);
@@ -249,30 +295,15 @@ export function aiRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cache: Quer
           loadPriceBook(deps.meta, principal.projectId, deps.options),
           settingsOut(principal.projectId),
         ]);
-        const sessions = activity.reduce((n, d) => n + d.sessions, 0);
-        const transferred = activity.reduce((n, d) => n + d.transfers, 0);
-        const autoResolved = Math.max(0, sessions - transferred);
-        const aiCost = summarizeTokens(rows, book).totals.estimated_cost;
-        const gross = autoResolved * s.cost_per_human_conversation;
-        const capacity = s.cost_per_human_conversation > 0 ? s.agent_monthly_cost / s.cost_per_human_conversation : null;
-        return {
-          start_date: r.start,
-          end_date: r.end,
-          days: r.days,
-          timezone: query.timezone,
-          currency: s.currency,
-          sessions,
-          transferred,
-          auto_resolved: autoResolved,
-          auto_resolve_rate: percent(autoResolved, sessions),
-          gross_saving: money(gross),
-          ai_cost: aiCost,
-          saved_cost: money(gross - aiCost),
-          equivalent_headcount: capacity === null ? null : round((autoResolved / capacity) * (30 / r.days)),
-          cost_model: { cost_per_human_conversation: s.cost_per_human_conversation, agent_monthly_cost: s.agent_monthly_cost, agent_monthly_capacity: capacity === null ? null : round(capacity) },
-        };
+        return roiFigures({ range: r, timezone: query.timezone, activity, aiCost: summarizeTokens(rows, book).totals.estimated_cost, settings: s });
       },
     }),
+  ];
+}
+
+/** The project's quota and ROI settings and its own token prices. */
+function aiSettingsRoutes(deps: AiDeps, { settingsOut }: ReturnType<typeof aiContext>): AnyRoute[] {
+  return [
     route({
       method: 'get',
       path: `${base}/settings`,
