@@ -43,7 +43,10 @@ export class EtlEngine {
   private readonly ownPools = new Set<string>();
   private readonly streams = new Map<string, CdcStream>();
   private scheduler: Scheduler | undefined;
+  /** Set by stop(): from then on no table run starts (runTable answers 'skipped'). */
   private stopped = false;
+  /** Table runs started and not finished, whoever started them: stop() waits for them. */
+  private readonly inFlight = new Set<Promise<TableRunResult>>();
   private readonly abort = new AbortController();
   private readonly log: Logger;
 
@@ -131,9 +134,28 @@ export class EtlEngine {
     return s;
   }
 
-  /** One run of one table (snapshot, incremental, reconciliation as due). Never throws for the table's own problems. */
+  /**
+   * One run of one table (snapshot, incremental, reconciliation as due). Never throws for the table's own problems.
+   * Once stop() was called it starts nothing and answers 'skipped'; a run that started is waited for by stop().
+   */
   async runTable(key: string, opts: Pick<RunOptions, 'reconcile'> = {}): Promise<TableRunResult> {
     const cfg = this.table(key);
+    if (this.stopped) return this.skippedStopping(cfg);
+    const run = this.startRun(cfg, opts);
+    this.inFlight.add(run);
+    try {
+      return await run;
+    } finally {
+      this.inFlight.delete(run);
+    }
+  }
+
+  private skippedStopping(cfg: TableConfig): TableRunResult {
+    this.log.debug({ table: cfg.key }, 'ETL stopping; table run not started');
+    return { table: cfg.key, status: 'skipped', rows: 0 };
+  }
+
+  private async startRun(cfg: TableConfig, opts: Pick<RunOptions, 'reconcile'>): Promise<TableRunResult> {
     const source = this.sourceOf(cfg);
     const run: RunOptions = { ...opts };
     if (cfg.mode === 'cdc') {
@@ -143,7 +165,8 @@ export class EtlEngine {
     }
     const slot = this.slots.get(source.name) as Semaphore;
     try {
-      return await slot.run(() => runTable(this.deps(source), cfg, run));
+      // A run that waited for its slot while stop() was called does not start either.
+      return await slot.run(() => (this.stopped ? Promise.resolve(this.skippedStopping(cfg)) : runTable(this.deps(source), cfg, run)));
     } catch (raw) {
       // runTable records its table's own failures; what reaches here happened before it could
       // (the source unreachable for the lock): recorded too, so status and alerts show it.
@@ -221,6 +244,7 @@ export class EtlEngine {
   /** Starts everything: table registration, CDC streams, the schedule. */
   async start(): Promise<void> {
     for (const t of this.tables()) await ensureTableState(this.opts.meta, t);
+    if (this.stopped) return;
     await this.startCdc();
     const jobs: ScheduledJob[] = this.tables().map((t) => ({
       name: t.key,
@@ -244,17 +268,24 @@ export class EtlEngine {
         await pruneRuns(this.opts.meta);
       },
     });
+    // stop() during the awaits above: no schedule at all.
+    if (this.stopped) return;
     this.scheduler = new Scheduler(jobs, this.log.child({ component: 'etl-scheduler' }));
     await this.scheduler.start();
     this.log.info({ tables: this.tables().length, sources: this.opts.config.sources.length }, 'ETL started');
   }
 
-  /** Stops the schedule (waiting for runs in flight), the streams, and the pools it opened. */
+  /**
+   * Stops the schedule, waits for every table run in flight (scheduled or
+   * not; no new one starts from the moment stop() is called), then stops the
+   * streams and closes the pools it opened.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.abort.abort(new Error('ETL stopping'));
     await this.scheduler?.stop();
+    await Promise.allSettled([...this.inFlight]);
     for (const s of this.streams.values()) await s.stop();
     for (const name of this.ownPools) await this.pools.get(name)?.end();
   }
