@@ -57,35 +57,57 @@ const auditResponse = z.object({
 const metricValue = z.object({ name: z.string(), labels: z.record(z.string(), z.string()), value: z.number(), at: z.string() });
 const metricsResponse = z.object({ metrics: z.array(metricValue) });
 
-/** The requirements' monitoring endpoints (/api/analytics-monitoring/monitoring/...), from the monitor role's metrics. */
+const BASE = '/api/analytics-monitoring/monitoring';
+const sinceQuery = z.object({ minutes: z.coerce.number().int().min(1).max(1440).default(10) });
+type Latest = ReturnType<typeof latestMetrics>;
+
+function monitoringQueries(ch: ClickHouse) {
+  return {
+    live: ch.query({
+      name: 'realtime.events_per_minute',
+      sql: `WITH toStartOfMinute(now()) AS m
+            SELECT sumIf(events, bucket = m - INTERVAL 1 MINUTE) AS last_minute, sumIf(events, bucket = m) AS this_minute,
+                   formatDateTime(m, '%Y-%m-%dT%H:%i:%SZ') AS minute_start
+            FROM events_1m_v1 WHERE project_id = {project:String} AND bucket >= m - INTERVAL 1 MINUTE AND bucket <= m`,
+      params: z.object({ project: z.string() }),
+      row: z.object({ last_minute: z.coerce.number(), this_minute: z.coerce.number(), minute_start: z.string() }),
+    }),
+    // The latest run of the collector's acknowledgement audit per signal (ingest_audit_v1, clickhouse/0005).
+    audit: ch.query({
+      name: 'monitoring.ingest_audit',
+      // Aliases differ from the column names: an alias named like a column would replace it in WHERE and in argMax.
+      sql: `SELECT signal, toString(max(checked_at)) AS last_checked, toString(argMax(from_minute, checked_at)) AS from_text,
+                   toString(argMax(to_minute, checked_at)) AS to_text, argMax(grace_seconds, checked_at) AS grace,
+                   argMax(acknowledged, checked_at) AS acked, argMax(landed, checked_at) AS stored, argMax(lost, checked_at) AS lost_rows,
+                   argMax(unacknowledged, checked_at) AS unacked, argMax(differing_minutes, checked_at) AS differing,
+                   argMax(collector, checked_at) AS by_collector
+            FROM ingest_audit_v1
+            WHERE project_id = {project:String} AND checked_at > now64(3) - toIntervalMinute({minutes:UInt32})
+            GROUP BY signal ORDER BY signal`,
+      params: z.object({ project: z.string(), minutes: z.number().int() }),
+      row: auditRow,
+    }),
+    // Sessions with an event in the last 5 minutes (uniq sketches merged across the minutes).
+    activeSessions: ch.query({
+      name: 'realtime.active_sessions',
+      sql: `SELECT uniqMerge(sessions) AS active_sessions FROM events_1m_v1 WHERE project_id = {project:String} AND bucket >= now() - INTERVAL 5 MINUTE`,
+      params: z.object({ project: z.string() }),
+      row: z.object({ active_sessions: z.coerce.number() }),
+    }),
+  };
+}
+type MonitoringQueries = ReturnType<typeof monitoringQueries>;
+
+/** The requirements' monitoring endpoints (/api/analytics-monitoring/monitoring/...) and the realtime overview, from the monitor role's metrics. */
 export function monitoringRoutes(deps: { clickhouse: ClickHouse; kv: KeyValueStore }): AnyRoute[] {
   const latest = latestMetrics(deps.clickhouse);
-  const liveQuery = deps.clickhouse.query({
-    name: 'realtime.events_per_minute',
-    sql: `WITH toStartOfMinute(now()) AS m
-          SELECT sumIf(events, bucket = m - INTERVAL 1 MINUTE) AS last_minute, sumIf(events, bucket = m) AS this_minute,
-                 formatDateTime(m, '%Y-%m-%dT%H:%i:%SZ') AS minute_start
-          FROM events_1m_v1 WHERE project_id = {project:String} AND bucket >= m - INTERVAL 1 MINUTE AND bucket <= m`,
-    params: z.object({ project: z.string() }),
-    row: z.object({ last_minute: z.coerce.number(), this_minute: z.coerce.number(), minute_start: z.string() }),
-  });
-  // The latest run of the collector's acknowledgement audit per signal (ingest_audit_v1, clickhouse/0005).
-  const auditQuery = deps.clickhouse.query({
-    name: 'monitoring.ingest_audit',
-    // Aliases differ from the column names: an alias named like a column would replace it in WHERE and in argMax.
-    sql: `SELECT signal, toString(max(checked_at)) AS last_checked, toString(argMax(from_minute, checked_at)) AS from_text,
-                 toString(argMax(to_minute, checked_at)) AS to_text, argMax(grace_seconds, checked_at) AS grace,
-                 argMax(acknowledged, checked_at) AS acked, argMax(landed, checked_at) AS stored, argMax(lost, checked_at) AS lost_rows,
-                 argMax(unacknowledged, checked_at) AS unacked, argMax(differing_minutes, checked_at) AS differing,
-                 argMax(collector, checked_at) AS by_collector
-          FROM ingest_audit_v1
-          WHERE project_id = {project:String} AND checked_at > now64(3) - toIntervalMinute({minutes:UInt32})
-          GROUP BY signal ORDER BY signal`,
-    params: z.object({ project: z.string(), minutes: z.number().int() }),
-    row: auditRow,
-  });
-  const base = '/api/analytics-monitoring/monitoring';
-  const sinceQuery = z.object({ minutes: z.coerce.number().int().min(1).max(1440).default(10) });
+  const q = monitoringQueries(deps.clickhouse);
+  return [...healthRoutes(latest, q), ...metricRoutes(latest), ...realtimeRoutes(latest, q)];
+}
+
+/** Checked services, databases and the ingest acknowledgement audit. */
+function healthRoutes(latest: Latest, q: MonitoringQueries): AnyRoute[] {
+  const base = BASE;
   return [
     route({
       method: 'get',
@@ -134,7 +156,7 @@ export function monitoringRoutes(deps: { clickhouse: ClickHouse; kv: KeyValueSto
       query: sinceQuery,
       response: auditResponse,
       async handler({ principal, query }) {
-        const rows = await auditQuery({ project: principal.projectId, minutes: query.minutes });
+        const rows = await q.audit({ project: principal.projectId, minutes: query.minutes });
         // ClickHouse prints UTC times as "YYYY-MM-DD hh:mm:ss[.mmm]" (the columns are UTC).
         const utc = (t: string): string => `${t.replace(' ', 'T')}Z`;
         return {
@@ -154,6 +176,13 @@ export function monitoringRoutes(deps: { clickhouse: ClickHouse; kv: KeyValueSto
         };
       },
     }),
+  ];
+}
+
+/** The latest system and database figures. */
+function metricRoutes(latest: Latest): AnyRoute[] {
+  const base = BASE;
+  return [
     route({
       method: 'get',
       path: `${base}/metrics/system`,
@@ -178,6 +207,12 @@ export function monitoringRoutes(deps: { clickhouse: ClickHouse; kv: KeyValueSto
         return { metrics: await latest(principal.projectId, DATABASE, query.minutes) };
       },
     }),
+  ];
+}
+
+/** Events of the last and the current minute, active sessions, online agents. */
+function realtimeRoutes(latest: Latest, q: MonitoringQueries): AnyRoute[] {
+  return [
     route({
       method: 'get',
       path: '/api/analytics-monitoring/realtime/overview',
@@ -196,13 +231,7 @@ export function monitoringRoutes(deps: { clickhouse: ClickHouse; kv: KeyValueSto
       async handler({ principal }) {
         // Counted by when events happened (the rollup's bucket is the event's minute), not by when the collector got them:
         // a backfill of history or a client's offline queue arriving now is not traffic of this minute.
-        const [live] = await liveQuery({ project: principal.projectId });
-        const rs = await deps.clickhouse.client.query({
-          query: `SELECT uniqMerge(sessions) AS active_sessions FROM events_1m_v1 WHERE project_id = {p:String} AND bucket >= now() - INTERVAL 5 MINUTE`,
-          query_params: { p: principal.projectId },
-          format: 'JSONEachRow',
-        });
-        const [row] = await rs.json<{ active_sessions: string }>();
+        const [[live], [row]] = await Promise.all([q.live({ project: principal.projectId }), q.activeSessions({ project: principal.projectId })]);
         const agents = await latest(principal.projectId, ['agents_online', 'agents_total'], 10);
         const agent = (n: string): number | null => agents.find((a) => a.name === n)?.value ?? null;
         return {
@@ -211,7 +240,7 @@ export function monitoringRoutes(deps: { clickhouse: ClickHouse; kv: KeyValueSto
           minute_start: live?.minute_start ?? null,
           // The current minute is still filling.
           this_minute_partial: true,
-          active_sessions: Number(row?.active_sessions ?? 0),
+          active_sessions: row?.active_sessions ?? 0,
           online_agents: agent('agents_online'),
           total_agents: agent('agents_total'),
         };
