@@ -1,4 +1,4 @@
-import { pgOne, type ClickHouse } from '@tidemark/core';
+import { pgOne, type ClickHouse, type Queryable } from '@tidemark/core';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { cached, TTL } from '../analytics/cached';
@@ -81,6 +81,102 @@ const AUDITS_BETWEEN = {
   row: z.object({ passed: z.coerce.number(), failed: z.coerce.number() }),
 };
 
+/** Today so far against yesterday up to the same time, with the day's quality pass rate. */
+async function todaySoFar(today: ReturnType<typeof todayVersusYesterday>, meta: Queryable, projectId: string, query: { timezone: string }) {
+  const now = Date.now();
+  const { counts: c, responseTimes: rt, ratings: s } = await today({ project: projectId, tz: query.timezone, now });
+  const audits = await pgOne(meta, AUDITS_BETWEEN, [projectId, new Date(c.day_start), new Date(now)]);
+  const passed = audits.passed;
+  const decided = passed + audits.failed;
+  const passRate = percent(passed, decided);
+  const satisfaction = percent(s.satisfied, s.ratings);
+  const satisfactionY = percent(s.satisfied_y, s.ratings_y);
+  const responseTime = rt.rt === null ? null : round(rt.rt);
+  const responseTimeY = rt.rt_y === null ? null : round(rt.rt_y);
+  return {
+    date: todayIn(query.timezone, now),
+    timezone: query.timezone,
+    total_sessions: c.sessions,
+    ai_messages: c.messages,
+    transferred: c.transfers,
+    ai_resolved: Math.max(0, c.sessions - c.transfers),
+    avg_response_time: responseTime,
+    ratings: s.ratings,
+    avg_rating: avg(s.rating_sum, s.ratings),
+    satisfaction_rate: satisfaction,
+    quality_pass_rate: passRate,
+    quality_rating: qualityLabel(passRate),
+    yesterday: {
+      total_sessions: c.sessions_y,
+      ai_messages: c.messages_y,
+      transferred: c.transfers_y,
+      avg_response_time: responseTimeY,
+      ratings: s.ratings_y,
+      satisfaction_rate: satisfactionY,
+    },
+    changes: {
+      sessions_percent: change(c.sessions, c.sessions_y),
+      ai_messages_percent: change(c.messages, c.messages_y),
+      response_time: diff(responseTime, responseTimeY),
+      satisfaction_points: diff(satisfaction, satisfactionY),
+    },
+  };
+}
+
+/** One point per day of the window, today included; a day without events is zeros (or null averages). */
+async function dailyTrend(daily: ReturnType<typeof dailyEvents>, projectId: string, query: { days: number; timezone: string; locale: string }) {
+  const end = todayIn(query.timezone);
+  const start = addDays(end, -(query.days - 1));
+  const args = { project: projectId, tz: query.timezone, start, end };
+  const [activity, ratings] = await Promise.all([daily.activity(args), daily.ratings(args)]);
+  const weekday = new Intl.DateTimeFormat(query.locale, { weekday: 'short', timeZone: 'UTC' });
+  const points = Array.from({ length: query.days }, (_, i) => {
+    const date = addDays(start, i);
+    const a = activity.get(date);
+    const r = ratings.get(date);
+    return {
+      date,
+      name: weekday.format(new Date(`${date}T12:00:00Z`)),
+      sessions: a?.sessions ?? 0,
+      ai_messages: a?.messages ?? 0,
+      transferred: a?.transfers ?? 0,
+      avg_response_time: a ? avg(a.response_time_sum, a.response_time_count) : null,
+      ratings: r?.ratings ?? 0,
+      avg_rating: r ? avg(r.rating_sum, r.ratings) : null,
+      satisfaction_rate: r ? percent(r.satisfied, r.ratings) : null,
+    };
+  });
+  return { timezone: query.timezone, start_date: start, end_date: end, points };
+}
+
+/** Ratings of the window grouped as very satisfied (5), satisfied (4) and needs improvement (1-3), and per rating. */
+async function satisfactionFigures(daily: ReturnType<typeof dailyEvents>, projectId: string, query: { days: number; timezone: string }) {
+  const end = todayIn(query.timezone);
+  const start = addDays(end, -(query.days - 1));
+  const rows = await daily.ratingDistribution({ project: projectId, tz: query.timezone, start, end });
+  const count = (r: number) => rows.find((x) => x.rating === r)?.count ?? 0;
+  const total = rows.reduce((n, x) => n + x.count, 0);
+  const sum = rows.reduce((n, x) => n + x.rating * x.count, 0);
+  const groups = [
+    { key: 'very_satisfied', label: 'Very satisfied', ratings: [5] },
+    { key: 'satisfied', label: 'Satisfied', ratings: [4] },
+    { key: 'needs_improvement', label: 'Needs improvement', ratings: [1, 2, 3] },
+  ];
+  return {
+    timezone: query.timezone,
+    start_date: start,
+    end_date: end,
+    total_ratings: total,
+    avg_rating: avg(sum, total),
+    satisfaction_rate: percent(count(4) + count(5), total),
+    distribution: groups.map((g) => {
+      const n = g.ratings.reduce((s, r) => s + count(r), 0);
+      return { key: g.key, label: g.label, count: n, value: percent(n, total) ?? 0 };
+    }),
+    ratings: [1, 2, 3, 4, 5].map((r) => ({ rating: r, count: count(r), percent: percent(count(r), total) ?? 0 })),
+  };
+}
+
 export function dashboardRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cache: QueryCache }): AnyRoute[] {
   const base = '/api/analytics-monitoring/dashboard';
   const today = todayVersusYesterday(deps.clickhouse);
@@ -96,46 +192,7 @@ export function dashboardRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cach
       response: todayResponse,
       query: z.object({ timezone: timezoneParam }),
       async handler({ query, principal, ctx }) {
-        return cached(deps.cache, ctx, principal.projectId, 'dashboard.today', query, TTL.dashboard, async () => {
-          const now = Date.now();
-          const { counts: c, responseTimes: rt, ratings: s } = await today({ project: principal.projectId, tz: query.timezone, now });
-          const audits = await pgOne(deps.meta, AUDITS_BETWEEN, [principal.projectId, new Date(c.day_start), new Date(now)]);
-          const passed = audits.passed;
-          const decided = passed + audits.failed;
-          const passRate = percent(passed, decided);
-          const satisfaction = percent(s.satisfied, s.ratings);
-          const satisfactionY = percent(s.satisfied_y, s.ratings_y);
-          const responseTime = rt.rt === null ? null : round(rt.rt);
-          const responseTimeY = rt.rt_y === null ? null : round(rt.rt_y);
-          return {
-            date: todayIn(query.timezone, now),
-            timezone: query.timezone,
-            total_sessions: c.sessions,
-            ai_messages: c.messages,
-            transferred: c.transfers,
-            ai_resolved: Math.max(0, c.sessions - c.transfers),
-            avg_response_time: responseTime,
-            ratings: s.ratings,
-            avg_rating: avg(s.rating_sum, s.ratings),
-            satisfaction_rate: satisfaction,
-            quality_pass_rate: passRate,
-            quality_rating: qualityLabel(passRate),
-            yesterday: {
-              total_sessions: c.sessions_y,
-              ai_messages: c.messages_y,
-              transferred: c.transfers_y,
-              avg_response_time: responseTimeY,
-              ratings: s.ratings_y,
-              satisfaction_rate: satisfactionY,
-            },
-            changes: {
-              sessions_percent: change(c.sessions, c.sessions_y),
-              ai_messages_percent: change(c.messages, c.messages_y),
-              response_time: diff(responseTime, responseTimeY),
-              satisfaction_points: diff(satisfaction, satisfactionY),
-            },
-          };
-        });
+        return cached(deps.cache, ctx, principal.projectId, 'dashboard.today', query, TTL.dashboard, () => todaySoFar(today, deps.meta, principal.projectId, query));
       },
     }),
     route({
@@ -147,30 +204,7 @@ export function dashboardRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cach
       response: trendResponse,
       query: z.object({ days: intParam(1, 90, 7).describe('days, today included (default 7)'), timezone: timezoneParam, locale: localeParam }),
       async handler({ query, principal, ctx }) {
-        return cached(deps.cache, ctx, principal.projectId, 'dashboard.trend', query, TTL.dashboard, async () => {
-          const end = todayIn(query.timezone);
-          const start = addDays(end, -(query.days - 1));
-          const args = { project: principal.projectId, tz: query.timezone, start, end };
-          const [activity, ratings] = await Promise.all([daily.activity(args), daily.ratings(args)]);
-          const weekday = new Intl.DateTimeFormat(query.locale, { weekday: 'short', timeZone: 'UTC' });
-          const points = Array.from({ length: query.days }, (_, i) => {
-            const date = addDays(start, i);
-            const a = activity.get(date);
-            const r = ratings.get(date);
-            return {
-              date,
-              name: weekday.format(new Date(`${date}T12:00:00Z`)),
-              sessions: a?.sessions ?? 0,
-              ai_messages: a?.messages ?? 0,
-              transferred: a?.transfers ?? 0,
-              avg_response_time: a ? avg(a.response_time_sum, a.response_time_count) : null,
-              ratings: r?.ratings ?? 0,
-              avg_rating: r ? avg(r.rating_sum, r.ratings) : null,
-              satisfaction_rate: r ? percent(r.satisfied, r.ratings) : null,
-            };
-          });
-          return { timezone: query.timezone, start_date: start, end_date: end, points };
-        });
+        return cached(deps.cache, ctx, principal.projectId, 'dashboard.trend', query, TTL.dashboard, () => dailyTrend(daily, principal.projectId, query));
       },
     }),
     route({
@@ -182,32 +216,7 @@ export function dashboardRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cach
       response: satisfactionResponse,
       query: z.object({ days: intParam(1, 365, 30).describe('days, today included (default 30)'), timezone: timezoneParam }),
       async handler({ query, principal, ctx }) {
-        return cached(deps.cache, ctx, principal.projectId, 'dashboard.satisfaction', query, TTL.dashboard, async () => {
-          const end = todayIn(query.timezone);
-          const start = addDays(end, -(query.days - 1));
-          const rows = await daily.ratingDistribution({ project: principal.projectId, tz: query.timezone, start, end });
-          const count = (r: number) => rows.find((x) => x.rating === r)?.count ?? 0;
-          const total = rows.reduce((n, x) => n + x.count, 0);
-          const sum = rows.reduce((n, x) => n + x.rating * x.count, 0);
-          const groups = [
-            { key: 'very_satisfied', label: 'Very satisfied', ratings: [5] },
-            { key: 'satisfied', label: 'Satisfied', ratings: [4] },
-            { key: 'needs_improvement', label: 'Needs improvement', ratings: [1, 2, 3] },
-          ];
-          return {
-            timezone: query.timezone,
-            start_date: start,
-            end_date: end,
-            total_ratings: total,
-            avg_rating: avg(sum, total),
-            satisfaction_rate: percent(count(4) + count(5), total),
-            distribution: groups.map((g) => {
-              const n = g.ratings.reduce((s, r) => s + count(r), 0);
-              return { key: g.key, label: g.label, count: n, value: percent(n, total) ?? 0 };
-            }),
-            ratings: [1, 2, 3, 4, 5].map((r) => ({ rating: r, count: count(r), percent: percent(count(r), total) ?? 0 })),
-          };
-        });
+        return cached(deps.cache, ctx, principal.projectId, 'dashboard.satisfaction', query, TTL.dashboard, () => satisfactionFigures(daily, principal.projectId, query));
       },
     }),
   ];
