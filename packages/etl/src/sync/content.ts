@@ -32,15 +32,13 @@ import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { z } from 'zod';
 import type { TableState } from '../checkpoint/store';
 import { classifySourceError } from '../errors';
-import { copyBlocks } from '../source/copy';
-import { SettingParams } from '../sql/bind';
 import { chIdent, pgIdent } from '../sql/quote';
 import { qualifiedTarget } from '../target/ddl';
-import { landBlock } from '../target/land';
 import { pgKeyText, type KeyKind } from '../target/types';
 import type { SyncDeps } from './deps';
-import { keysJoin, keysTable, keyTextList } from './keys';
-import { landableFilter, landingColumns, rowHashSql, selectList, type TablePlan } from './plan';
+import { relandKeys } from './copy-land';
+import { keyTextList } from './keys';
+import { landableFilter, rowHashSql, type TablePlan } from './plan';
 
 /** Ranges of the first level: 16^3. */
 const RANGES = 4096;
@@ -225,36 +223,6 @@ async function* chRowsStreamed<T>(deps: SyncDeps, sql: string, params: Record<st
       yield row.parse(r.json());
     }
   }
-}
-
-/** Reads rows by key in the caller's snapshot and lands them with `version`. */
-export async function relandKeys(deps: SyncDeps, plan: TablePlan, state: TableState, client: PoolClient, version: string, keys: string[][], label: string): Promise<number> {
-  const key = plan.cfg.key;
-  let landed = 0;
-  for (let b = 0; b < keys.length; b += 5_000) {
-    const s = new SettingParams('r');
-    const kt = keysTable(plan.key, keys.slice(b, b + 5_000), s, 'k');
-    const v = s.ref(version, 'numeric');
-    const project = s.ref(plan.cfg.project);
-    await s.apply(client);
-    const sql = `COPY (SELECT ${selectList(plan, 't', v, project)} FROM ${plan.pgTable} AS t JOIN ${kt} ON ${keysJoin(plan.key, 't', 'k')} WHERE true${landableFilter(plan, 't')}) TO STDOUT`;
-    let blockNo = 0;
-    try {
-      for await (const block of copyBlocks(client, sql, { blockBytes: deps.source.blockBytes })) {
-        await landBlock(deps.ch, block, {
-          table: plan.targetTable,
-          columns: landingColumns(plan),
-          identity: `${key}:g${state.generation}:recon:v${version}:${label}:${b}:${blockNo++}`,
-          logger: deps.logger,
-        });
-        landed += block.rows;
-        await deps.hooks?.afterLand?.({ table: key, kind: 'repair', rows: block.rows });
-      }
-    } catch (err) {
-      throw classifySourceError(err, key);
-    }
-  }
-  return landed;
 }
 
 const DDL = `CREATE TABLE IF NOT EXISTS etl_reconcile_content (

@@ -22,12 +22,11 @@
 import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import type { TableState } from '../checkpoint/store';
-import { classifySourceError, EtlDataError } from '../errors';
-import { copyBlocks } from '../source/copy';
+import { EtlDataError } from '../errors';
 import { safeSnapshotLsn } from '../source/lsn';
 import { snapshotXmax, withRead } from '../source/session';
 import { SettingParams } from '../sql/bind';
-import { landBlock } from '../target/land';
+import { copyAndLand } from './copy-land';
 import type { SyncDeps } from './deps';
 import { keysJoin, keysTable, keyTextList } from './keys';
 import { landableFilter, landingColumns, rowProblemSql, selectList, type TablePlan } from './plan';
@@ -216,23 +215,14 @@ export async function recheckQuarantine(deps: SyncDeps, plan: TablePlan, state: 
       const e = entries[row.i];
       if (e && row.reason !== null) stillBad.push(stillBadRow.parse({ row_key: e.row_key, reason: `${table}: row (${plan.key.map((k) => k.name).join(', ')}) = (${e.key_values.join(', ')}): ${row.reason}` }));
     }
-    let landed = 0;
     const sql = `COPY (SELECT ${selectList(plan, 't', v, project)} ${from} WHERE true${landableFilter(plan, 't')} ORDER BY k."_i") TO STDOUT`;
-    let blockNo = 0;
-    try {
-      for await (const block of copyBlocks(client, sql, { blockBytes: deps.source.blockBytes })) {
-        await landBlock(deps.ch, block, {
-          table: plan.targetTable,
-          columns: landingColumns(plan),
-          identity: `${table}:g${state.generation}:quarantine:v${version}:${entries.length}:${blockNo++}`,
-          logger: deps.logger,
-        });
-        landed += block.rows;
-        await deps.hooks?.afterLand?.({ table, kind: 'repair', rows: block.rows });
-      }
-    } catch (err) {
-      throw classifySourceError(err, table);
-    }
+    const landed = await copyAndLand(deps, client, sql, {
+      tableKey: table,
+      table: plan.targetTable,
+      columns: landingColumns(plan),
+      identity: `${table}:g${state.generation}:quarantine:v${version}:${entries.length}`,
+      kind: 'repair',
+    });
     return { landed, stillBad, gone: entries.length - seen.size };
   });
   const bad = new Set(result.stillBad.map((b) => b.row_key));

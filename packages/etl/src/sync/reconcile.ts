@@ -21,20 +21,18 @@ import { to as copyTo } from 'pg-copy-streams';
 import { ClickHouseQueryError, ValidationError } from '@tidemark/core';
 import { addRows, recordReconcile, type TableState } from '../checkpoint/store';
 import { classifySourceError } from '../errors';
-import { copyBlocks } from '../source/copy';
 import { safeSnapshotLsn } from '../source/lsn';
 import { snapshotXmax, withRead } from '../source/session';
-import { SettingParams } from '../sql/bind';
 import { chIdent, pgIdent } from '../sql/quote';
 import { qualifiedTarget } from '../target/ddl';
 import { landBlock, type Block } from '../target/land';
 import { chKeyExpr, pgKeyOrder, pgKeyText, type KeyKind } from '../target/types';
 import type { SyncDeps } from './deps';
-import { compareKeys, keysJoin, keysTable, splitTsvLine } from './keys';
-import { landableFilter, landingColumns, selectList, tombstoneColumns, type TablePlan } from './plan';
-import { collectProblemRows } from './quarantine';
+import { compareKeys, splitTsvLine } from './keys';
+import { tombstoneColumns, type TablePlan } from './plan';
 import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { reconcileContent, recordContent, type ContentResult } from './content';
+import { relandKeys } from './copy-land';
 
 export interface ReconcileResult {
   table: string;
@@ -212,33 +210,10 @@ export async function reconcileTable(
         await deps.hooks?.afterLand?.({ table: key, kind: 'tombstone', rows: block.rows });
       }
       // Missing rows: read again in this same snapshot, by key.
-      for (let b = 0; b < diff.missing.length; b += 5_000) {
-        const batch = diff.missing.slice(b, b + 5_000);
-        const s = new SettingParams();
-        const keys = keysTable(plan.key, batch, s, 'k', [], (k, idx, text) =>
-          kinds[idx] === 'hex' ? `decode(${text}, 'hex')` : `${text}::${k.source.castSql}`,
-        );
-        const v = s.ref(version, 'numeric');
-        const project = s.ref(plan.cfg.project);
-        await s.apply(client);
-        await collectProblemRows(deps, plan, client, `FROM ${plan.pgTable} AS t JOIN ${keys} ON ${keysJoin(plan.key, 't', 'k')} WHERE true`);
-        const sql = `COPY (SELECT ${selectList(plan, 't', v, project)} FROM ${plan.pgTable} AS t JOIN ${keys} ON ${keysJoin(plan.key, 't', 'k')} WHERE true${landableFilter(plan, 't')}) TO STDOUT`;
-        let blockNo = 0;
-        try {
-          for await (const block of copyBlocks(client, sql, { blockBytes: deps.source.blockBytes })) {
-            await landBlock(deps.ch, block, {
-              table: plan.targetTable,
-              columns: landingColumns(plan),
-              identity: `${key}:g${state.generation}:recon:v${version}:missing:${b}:${blockNo++}`,
-              logger: deps.logger,
-            });
-            repaired += block.rows;
-            await deps.hooks?.afterLand?.({ table: key, kind: 'repair', rows: block.rows });
-          }
-        } catch (err) {
-          throw classifySourceError(err, key);
-        }
-      }
+      repaired += await relandKeys(deps, plan, state, client, version, diff.missing, 'missing', {
+        collectProblems: true,
+        decode: (k, idx, text) => (kinds[idx] === 'hex' ? `decode(${text}, 'hex')` : `${text}::${k.source.castSql}`),
+      });
     }
     const content = opts.repair && differences <= opts.maxRepair ? await reconcileContent(deps, plan, state, client, version, { maxRepair: opts.maxRepair }) : undefined;
     if (content) repaired += content.repaired;
