@@ -97,11 +97,19 @@ async function startPlatform(mode, dataDir) {
   const t = await startTidemark({ dataDir, env, nodeArgs });
   return {
     child: t.child,
-    chUrl: t.endpoint('ClickHouse'),
+    chUrl: withCredentials(t.endpoint('ClickHouse'), dataDir),
     collectorUrl: t.endpoint('Collector'),
     ingestKey: t.key('ingest'),
     stop: () => t.stop(),
   };
+}
+
+/** The embedded ClickHouse is closed (generated passwords in <dataDir>/clickhouse-secrets.json): the count queries log in as the platform's user. */
+function withCredentials(url, dataDir) {
+  const u = new URL(url);
+  u.username = process.env.CLICKHOUSE_USER || 'default';
+  u.password = JSON.parse(fs.readFileSync(path.join(dataDir, 'clickhouse-secrets.json'), 'utf8')).password;
+  return u.toString().replace(/\/$/, '');
 }
 
 function percentile(sorted, p) {
@@ -190,6 +198,8 @@ async function runLimit(bodies) {
   const admin = new core.ClickHouse({ url: server.url, ...server.auth(), database: 'default' });
   await core.migrateClickHouse({ admin, database: 'tidemark', dir: core.CLICKHOUSE_MIGRATIONS_DIR, logger, vars: { raw_retention_days: 90 } });
   await admin.close();
+  const { username, password } = server.auth();
+  const authed = Object.assign(new URL(server.url), { username, password }).toString().replace(/\/$/, '');
   const receivedAt = Date.now();
   const chunks = [];
   let rows = [];
@@ -213,12 +223,12 @@ async function runLimit(bodies) {
       for (;;) {
         const i = next++;
         if (i >= chunks.length) return;
-        const r = await request(`${server.url}/?query=${q}`, { body: chunks[i] });
+        const r = await request(`${authed}/?query=${q}`, { body: chunks[i] });
         if (r.status !== 200) throw new Error(`limit insert: ${r.body}`);
       }
     }),
   );
-  const n = await chCount(server.url, 'SELECT count() FROM tidemark.events_raw_v1');
+  const n = await chCount(authed, 'SELECT count() FROM tidemark.events_raw_v1');
   const t = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(server.process.pid) - cpu0;
   await server.stop();
