@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { ApiKeyVerifier, createGracefulServer, createKafkaClient, type Role, type RoleContext } from '@tidemark/core';
+import { ApiKeyVerifier, createGracefulServer, createKafkaClient, groupLag, type Role, type RoleContext } from '@tidemark/core';
 import { z } from 'zod';
 import { createCollectorApp } from './http/app';
 import { IngestConsumer } from './kafka/consumer';
@@ -60,16 +60,7 @@ export const collectorRole: Role<'collector'> = {
         const admin = kafka.admin();
         await admin.connect();
         try {
-          const committed = await admin.committedOffsets(config.CONSUMER_GROUP_ID, [topics.events, topics.metrics, topics.logs]);
-          const out: { topic: string; partition: number; lag: number }[] = [];
-          for (const t of committed) {
-            const ends = await admin.topicOffsets(t.topic);
-            for (const p of t.partitions) {
-              const end = ends.find((e) => e.partition === p.partition);
-              if (end) out.push({ topic: t.topic, partition: p.partition, lag: Math.max(0, Number(end.high) - Math.max(Number(p.offset), Number(end.low))) });
-            }
-          }
-          return out;
+          return await groupLag(admin, config.CONSUMER_GROUP_ID, [topics.events, topics.metrics, topics.logs]);
         } finally {
           await admin.disconnect();
         }

@@ -1,4 +1,4 @@
-import { createKafkaClient, createLogger, type KafkaConsumer, type KafkaProducer } from '../src';
+import { createKafkaClient, createLogger, groupLag, type KafkaConsumer, type KafkaProducer } from '../src';
 import { services, uniqueName } from './services';
 
 const logger = createLogger({ level: 'silent' });
@@ -17,6 +17,8 @@ test(`produce/consume round trip through the real Kafka (${services.kafkaBrokers
     await producer.connect();
     const sent = Array.from({ length: 100 }, (_, i) => ({ key: `user-${i % 7}`, value: JSON.stringify({ i }) }));
     await producer.send([{ topic, records: sent }]);
+    // Nothing committed yet: every record is lag.
+    expect((await groupLag(admin, groupId, [topic])).reduce((n, p) => n + p.lag, 0)).toBe(sent.length);
 
     consumer = kafka.consumer({ groupId, maxBytesPerPartition: 1024 * 1024, maxBytes: 3 * 1024 * 1024, minBytes: 1, maxWaitMs: 100, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 2_000 });
     const c = consumer;
@@ -52,6 +54,7 @@ test(`produce/consume round trip through the real Kafka (${services.kafkaBrokers
     const [committed] = await admin.committedOffsets(groupId, [topic]);
     expect(ends.some((e) => e.high !== '0')).toBe(true);
     expect(committed!.partitions.map((p) => [p.partition, p.offset]).sort()).toEqual(ends.map((e) => [e.partition, e.high === '0' ? '-1' : e.high]).sort());
+    expect(await groupLag(admin, groupId, [topic])).toEqual([0, 1, 2].map((partition) => ({ topic, partition, lag: 0 })));
     const [md] = await admin.topicMetadata([topic]);
     expect(md!.partitions).toHaveLength(3);
     expect((await admin.brokers()).length).toBeGreaterThanOrEqual(1);

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { backoffDelay, classifyError, counter, gauge, retry, type ClickHouse, type ConsumedBatch, type KafkaClient, type KafkaConsumer, type KafkaProducer, type Logger, type Registry, type TidemarkError } from '@tidemark/core';
+import { backoffDelay, classifyError, counter, gauge, groupLag, retry, type ClickHouse, type ConsumedBatch, type KafkaClient, type KafkaConsumer, type KafkaProducer, type Logger, type Registry, type TidemarkError } from '@tidemark/core';
 import { insertLines } from '../clickhouse/writer';
 import { filterLanded } from '../dedup/landed';
 import type { ResendWindow } from '../dedup/resend-window';
@@ -290,25 +290,14 @@ export class IngestConsumer {
     ]);
   }
 
-  /** Consumer lag per partition: end offset minus committed offset. */
+  /** Consumer lag per partition: end offset minus committed offset (core's groupLag). */
   async reportLag(): Promise<{ topic: string; partition: number; lag: number }[]> {
     const admin = this.opts.kafka.admin();
     await admin.connect();
     try {
-      const out: { topic: string; partition: number; lag: number }[] = [];
       const { events, metrics, logs } = this.opts.topics;
-      const committed = await admin.committedOffsets(this.opts.groupId, [events, metrics, logs]);
-      for (const t of committed) {
-        const ends = await admin.topicOffsets(t.topic);
-        for (const p of t.partitions) {
-          const end = ends.find((e) => e.partition === p.partition);
-          if (!end) continue;
-          const c = Number(p.offset) < 0 ? Number(end.low) : Number(p.offset);
-          const lag = Math.max(0, Number(end.high) - c);
-          this.m.consumerLag.set({ topic: t.topic, partition: String(p.partition) }, lag);
-          out.push({ topic: t.topic, partition: p.partition, lag });
-        }
-      }
+      const out = await groupLag(admin, this.opts.groupId, [events, metrics, logs]);
+      for (const p of out) this.m.consumerLag.set({ topic: p.topic, partition: String(p.partition) }, p.lag);
       return out;
     } finally {
       await admin.disconnect();

@@ -3,6 +3,7 @@ import { PlatformaticProducer } from './platformatic-producer';
 import type { KafkaClient, KafkaClientOptions } from './types';
 
 export type * from './types';
+export { groupLag } from './lag';
 
 /**
  * The Kafka client of every Tidemark component: the narrow interface of
