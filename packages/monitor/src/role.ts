@@ -79,18 +79,9 @@ export function buildProbes(ctx: RoleContext, client: TidemarkClient): Probe[] {
   return probes;
 }
 
-/**
- * Starts monitoring: resolves the ingest key, makes the SDK client that
- * sends every sample through the collector's HTTP API (one code path for
- * the monitor and any other producer, in one process or across machines),
- * starts the probes, and, when opted in, the usage heartbeat.
- */
-export async function startMonitor(ctx: RoleContext): Promise<Monitor> {
-  const c = ctx.config;
-  const logger = ctx.logger;
-  const { key, source } = await resolveMonitorKey(ctx);
-  const collectorUrl = c.MONITOR_COLLECTOR_URL ?? `http://${c.TIDEMARK_HOST.includes(':') ? `[${c.TIDEMARK_HOST}]` : c.TIDEMARK_HOST}:${c.COLLECTOR_PORT}`;
-  const client = new TidemarkClient({
+/** The SDK client the samples go through: no SDK metrics of its own, a queue with room for a collector restart. */
+function monitorClient(collectorUrl: string, key: string, logger: RoleContext['logger']): TidemarkClient {
+  return new TidemarkClient({
     endpoint: collectorUrl,
     apiKey: key,
     service: 'tidemark-monitor',
@@ -105,6 +96,20 @@ export async function startMonitor(ctx: RoleContext): Promise<Monitor> {
       else logger.warn({ code: e.code, error: e.message, items: e.items }, 'monitor samples lost or refused');
     },
   });
+}
+
+/**
+ * Starts monitoring: resolves the ingest key, makes the SDK client that
+ * sends every sample through the collector's HTTP API (one code path for
+ * the monitor and any other producer, in one process or across machines),
+ * starts the probes, and, when opted in, the usage heartbeat.
+ */
+export async function startMonitor(ctx: RoleContext): Promise<Monitor> {
+  const c = ctx.config;
+  const logger = ctx.logger;
+  const { key, source } = await resolveMonitorKey(ctx);
+  const collectorUrl = c.MONITOR_COLLECTOR_URL ?? `http://${c.TIDEMARK_HOST.includes(':') ? `[${c.TIDEMARK_HOST}]` : c.TIDEMARK_HOST}:${c.COLLECTOR_PORT}`;
+  const client = monitorClient(collectorUrl, key, logger);
   let probes: Probe[];
   try {
     probes = buildProbes(ctx, client);
