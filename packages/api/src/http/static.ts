@@ -75,6 +75,35 @@ function isMissing(err: unknown): boolean {
   return (err as { status?: number }).status === 404;
 }
 
+/**
+ * The build file a request names, or null when the request is already
+ * answered (400 for bad percent-encoding, 404 for a hidden segment or a path
+ * outside the build directory). `asSent` is what @koa/send gets: it decodes
+ * the path itself, so a "%" in a file name stays one.
+ */
+function buildPath(ctx: Koa.Context, root: string): { normalized: string; asSent: string } | null {
+  let rel: string;
+  try {
+    rel = decodeURIComponent(ctx.path);
+  } catch {
+    ctx.status = 400;
+    ctx.body = { error: { code: 'VALIDATION_FAILED', message: 'the path is not valid percent-encoding', retriable: false, context: {} } };
+    return null;
+  }
+  if (rel.includes('\0') || rel.split('/').some((seg) => seg.startsWith('.') && seg !== '')) {
+    notFound(ctx, `no file ${ctx.path}`);
+    return null;
+  }
+  const normalized = path.posix.normalize(rel);
+  // normalize resolves ".."; whatever remains must still be inside the build directory.
+  const file = path.join(root, normalized);
+  if (file !== root && !file.startsWith(root + path.sep)) {
+    notFound(ctx, `no file ${ctx.path}`);
+    return null;
+  }
+  return { normalized, asSent: normalized === '/' ? '/' : ctx.path };
+}
+
 export function staticHandler(opts: StaticOptions): Koa.Middleware {
   const root = opts.root ? path.resolve(opts.root) : null;
   const notBuilt = (ctx: Koa.Context): void =>
@@ -133,21 +162,9 @@ export function staticHandler(opts: StaticOptions): Koa.Middleware {
       if (ctx.path === '/' || ctx.accepts('html') === 'html') return notBuilt(ctx);
       return next();
     }
-    let rel: string;
-    try {
-      rel = decodeURIComponent(ctx.path);
-    } catch {
-      ctx.status = 400;
-      ctx.body = { error: { code: 'VALIDATION_FAILED', message: 'the path is not valid percent-encoding', retriable: false, context: {} } };
-      return;
-    }
-    if (rel.includes('\0') || rel.split('/').some((seg) => seg.startsWith('.') && seg !== '')) return notFound(ctx, `no file ${ctx.path}`);
-    const normalized = path.posix.normalize(rel);
-    // normalize resolves ".."; whatever remains must still be inside the build directory.
-    const file = path.join(root, normalized);
-    if (file !== root && !file.startsWith(root + path.sep)) return notFound(ctx, `no file ${ctx.path}`);
-    // @koa/send decodes the path itself: it gets the path as the client sent it (a "%" in a file name stays one).
-    const asSent = normalized === '/' ? '/' : ctx.path;
+    const target = buildPath(ctx, root);
+    if (!target) return;
+    const { normalized, asSent } = target;
     try {
       await sendFile(ctx, asSent, HASHED.test(normalized) ? IMMUTABLE : 'no-cache');
       return;
