@@ -6,12 +6,11 @@ import zlib from 'node:zlib';
 import type { Pool } from 'pg';
 import {
   ApiKeyVerifier,
-  classifyError,
   counter,
   decodeUtf8,
   histogram,
   readBody,
-  TidemarkError,
+  sendError,
   ValidationError,
   type ClickHouse,
   type KeyValueStore,
@@ -149,11 +148,7 @@ export function createApiApp(deps: ApiDeps): Koa {
     try {
       await next();
     } catch (raw) {
-      const err = raw instanceof TidemarkError ? raw : classifyError(raw);
-      ctx.status = err.statusCode;
-      ctx.body = err.toJSON();
-      if (err.retryAfterMs !== undefined) ctx.set('Retry-After', String(Math.ceil(err.retryAfterMs / 1000)));
-      if (err.statusCode >= 500) deps.logger.error({ err: raw, path: ctx.path }, 'request failed');
+      sendError(ctx, raw, deps.logger);
     } finally {
       const routeName = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
       m.requests.inc({ role: 'api', route: routeName, status: String(ctx.status) });
