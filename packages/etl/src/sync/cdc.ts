@@ -31,38 +31,34 @@
  */
 import type { Pool } from 'pg';
 import { LogicalReplicationService } from 'pg-logical-replication';
-import { backoffDelay, classifyError, Scheduler, type ClickHouse, type Logger } from '@tidemark/core';
-import {
-  addRows,
-  advanceSourceLsn,
-  ensureSourceState,
-  getSourceState,
-  listTableStates,
-  quarantine,
-  recordSuccess,
-  resetTable,
-  updateSource,
-  type Phase,
-} from '../checkpoint/store';
+import { backoffDelay, classifyError, Scheduler, TimeoutError, type ClickHouse, type Logger } from '@tidemark/core';
+import { addRows, advanceSourceLsn, ensureSourceState, getSourceState, listTableStates, quarantine, recordSuccess, resetTable, updateSource, type Phase } from '../checkpoint/store';
 import type { SourceConfig, TableConfig } from '../config/schema';
-import { SchemaIncompatibleError, SlotLostError, classifySourceError } from '../errors';
+import { SchemaIncompatibleError } from '../errors';
 import { readSourceTable } from '../source/catalog';
-import { copyBlocks } from '../source/copy';
 import { decimalToLsn, lsnToDecimal } from '../source/lsn';
-import { RawPgoutputPlugin, UNCHANGED_TOAST, type PgoutputMessage, type Tuple } from '../source/pgoutput';
-import { withRead } from '../source/session';
-import { SettingParams } from '../sql/bind';
-import { chIdent, pgIdent, pgTable } from '../sql/quote';
-import { ensureTarget, qualifiedTarget, type DdlOptions } from '../target/ddl';
-import { landBlock } from '../target/land';
-import { chKeyExpr, type KeyKind } from '../target/types';
+import { RawPgoutputPlugin, type PgoutputMessage, type Tuple } from '../source/pgoutput';
+import { ensureTarget, type DdlOptions } from '../target/ddl';
+import { applyTableOps, tombstoneAll } from './cdc-apply';
+import { Batch, microsToText, tupleKey, type Txn } from './cdc-batch';
+import {
+  createSlot,
+  currentWalLsn,
+  dropSlot,
+  emitHeartbeat,
+  HEARTBEAT_PREFIX,
+  isSlotLostError,
+  publicationHasTable,
+  readSlot,
+  slotGone,
+  slotInfo as readSlotInfo,
+  syncPublication as syncSourcePublication,
+} from './cdc-slot';
 import type { SyncHooks } from './deps';
-import { keysJoin, keysTable } from './keys';
-import { buildPlan, configHash, landableFilter, landingColumns, selectList, tombstoneColumns, type TablePlan } from './plan';
-import { collectProblemRows } from './quarantine';
-import { chLines, toBlocks } from './reconcile';
+import { buildPlan, configHash, type TablePlan } from './plan';
 
-export const HEARTBEAT_PREFIX = 'tidemark_etl_heartbeat';
+export { HEARTBEAT_PREFIX } from './cdc-slot';
+export { microsToText } from './cdc-batch';
 
 export interface CdcDeps {
   ch: ClickHouse;
@@ -87,46 +83,6 @@ interface TableEntry {
   stale?: boolean;
 }
 
-interface Op {
-  key: string[];
-  kind: 'upsert' | 'delete';
-  version: string;
-}
-
-type Segment = { kind: 'op'; table: string; op: Op } | { kind: 'truncate'; tables: string[]; version: string };
-
-interface Txn {
-  version: string;
-  commitTime: bigint;
-  segments: Segment[];
-  heartbeat: boolean;
-}
-
-class Batch {
-  readonly tables = new Map<string, Map<string, Op>>();
-  changes = 0;
-  endLsn: string | null = null;
-  commitTime: bigint | null = null;
-  heartbeat = false;
-  firstLsn: string | null = null;
-  startedAt = Date.now();
-
-  add(table: string, op: Op): void {
-    let m = this.tables.get(table);
-    if (!m) this.tables.set(table, (m = new Map()));
-    m.set(JSON.stringify(op.key), op);
-    this.changes++;
-  }
-}
-
-/** '2025-01-02 03:04:05.123456+00' from microseconds since the Unix epoch. */
-export function microsToText(us: bigint): string {
-  const ms = Number(us / 1000n);
-  const iso = new Date(ms).toISOString();
-  const micro = (us % 1_000_000n).toString().padStart(6, '0');
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${micro}+00`;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class CdcStream {
@@ -144,6 +100,8 @@ export class CdcStream {
   private scheduler: Scheduler | undefined;
   private connected = false;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** A restart is scheduled (or being scheduled): further failures of the dead stream add nothing. */
+  private restartPending = false;
   /** Incremented per connection; see subscribe(). */
   private epoch = 0;
   lastError: string | null = null;
@@ -202,42 +160,25 @@ export class CdcStream {
     const { source, sourcePool: pool, meta } = this.deps;
     const state = await ensureSourceState(meta, source.name, source.cdc.slot, source.cdc.publication);
     if (source.cdc.managePublication) await this.syncPublication();
-    const slot = await pool.query<{ wal_status: string | null; confirmed: string | null }>(
-      `SELECT wal_status, confirmed_flush_lsn::text AS confirmed FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()`,
-      [source.cdc.slot],
-    );
-    const row = slot.rows[0];
+    const row = await readSlot(pool, source.cdc.slot);
     if (row && row.wal_status !== 'lost') {
       this.confirmed = state.confirmedLsn ?? row.confirmed;
       return;
     }
     if (row) {
-      await pool.query(`SELECT pg_drop_replication_slot($1)`, [source.cdc.slot]).catch(() => undefined);
+      await dropSlot(pool, source.cdc.slot).catch(() => undefined);
       await this.slotLost('the slot was invalidated (the WAL it needed was removed)');
     } else if (state.confirmedLsn !== null) {
       await this.slotLost('the slot no longer exists');
     }
-    const created = await pool.query<{ lsn: string }>(`SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')`, [source.cdc.slot]);
-    this.confirmed = (created.rows[0] as { lsn: string }).lsn;
+    this.confirmed = await createSlot(pool, source.cdc.slot);
     await updateSource(meta, source.name, { slotStatus: 'active', confirmedLsn: this.confirmed, lastError: null, slotName: source.cdc.slot });
     this.log.info({ lsn: this.confirmed }, 'replication slot created');
   }
 
   /** The publication holds exactly the configured CDC tables that exist. */
   async syncPublication(): Promise<void> {
-    const { source, sourcePool: pool } = this.deps;
-    const names: string[] = [];
-    for (const t of this.cdcTables()) {
-      const { rows } = await pool.query(`SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, [t.schema, t.name]);
-      if (rows.length > 0) names.push(pgTable(t.schema, t.name));
-    }
-    const pub = pgIdent(source.cdc.publication);
-    const exists = (await pool.query(`SELECT 1 FROM pg_publication WHERE pubname = $1`, [source.cdc.publication])).rows.length > 0;
-    if (!exists) {
-      await pool.query(names.length > 0 ? `CREATE PUBLICATION ${pub} FOR TABLE ${names.join(', ')}` : `CREATE PUBLICATION ${pub}`);
-    } else if (names.length > 0) {
-      await pool.query(`ALTER PUBLICATION ${pub} SET TABLE ${names.join(', ')}`);
-    }
+    await syncSourcePublication(this.deps.sourcePool, this.deps.source.cdc.publication, this.cdcTables());
   }
 
   /** Before a CDC table's snapshot: the slot exists and the publication covers it. */
@@ -252,11 +193,7 @@ export class CdcStream {
         { context: { table: plan.cfg.key } },
       );
     }
-    const { rows } = await this.deps.sourcePool.query(
-      `SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = $2 AND tablename = $3`,
-      [this.deps.source.cdc.publication, plan.cfg.schema, plan.cfg.name],
-    );
-    if (rows.length === 0) {
+    if (!(await publicationHasTable(this.deps.sourcePool, this.deps.source.cdc.publication, plan.cfg.schema, plan.cfg.name))) {
       if (!this.deps.source.cdc.managePublication) {
         throw new SchemaIncompatibleError(`${plan.cfg.key}: not in publication ${this.deps.source.cdc.publication} (managePublication is off)`, { context: { table: plan.cfg.key } });
       }
@@ -336,10 +273,8 @@ export class CdcStream {
     // The server's WAL sender lets go of the slot a moment after our socket closes; wait for it,
     // so a new stream (or an operator) can use the slot right after stop() resolves.
     for (let i = 0; i < 100; i++) {
-      const { rows } = await this.deps.sourcePool
-        .query<{ active: boolean }>(`SELECT active FROM pg_replication_slots WHERE slot_name = $1`, [this.deps.source.cdc.slot])
-        .catch(() => ({ rows: [] as { active: boolean }[] }));
-      if (rows[0]?.active !== true) break;
+      const info = await readSlotInfo(this.deps.sourcePool, this.deps.source.cdc.slot).catch(() => undefined);
+      if (info?.active !== true) break;
       await sleep(50);
     }
   }
@@ -347,14 +282,8 @@ export class CdcStream {
   /** Heartbeat: a logical message through the stream, and the slot's lag. */
   private async tick(): Promise<void> {
     if (!this.running || !this.connected) return;
-    const pool = this.deps.sourcePool;
-    await pool.query(`SELECT pg_logical_emit_message(true, $1, $2)`, [HEARTBEAT_PREFIX, this.deps.source.name]);
-    const { rows } = await pool.query<{ lag: string | null; wal_status: string | null }>(
-      `SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::bigint::text AS lag, wal_status FROM pg_replication_slots WHERE slot_name = $1`,
-      [this.deps.source.cdc.slot],
-    );
-    const lag = rows[0]?.lag;
-    this.slotLagBytes = lag === null || lag === undefined ? null : Number(lag);
+    await emitHeartbeat(this.deps.sourcePool, this.deps.source.name);
+    this.slotLagBytes = (await readSlotInfo(this.deps.sourcePool, this.deps.source.cdc.slot)).lagBytes;
     await updateSource(this.deps.meta, this.deps.source.name, { slotLagBytes: this.slotLagBytes });
     if (this.slotLagBytes !== null && this.slotLagBytes > this.deps.source.cdc.lagAlertBytes) {
       this.log.warn({ lagBytes: this.slotLagBytes, limit: this.deps.source.cdc.lagAlertBytes }, 'replication slot lag above the alert threshold');
@@ -395,19 +324,35 @@ export class CdcStream {
     if (this.stopping) return;
     const err = classifyError(raw, 'postgres');
     const message = err.message;
-    if (this.service === undefined && this.restartTimer) return;
+    if (this.service === undefined && this.restartPending) return;
     this.connected = false;
     this.lastError = message;
     const s = this.service;
     this.service = undefined;
     this.epoch++;
     void (s ? s.destroy() : Promise.resolve()).catch(() => undefined);
-    const lost = /replication slot .* does not exist|can no longer get changes from replication slot|slot .* has been invalidated/i.test(message);
+    this.restartPending = true;
+    void this.scheduleRestart(err, isSlotLostError(raw));
+  }
+
+  /**
+   * Restarts from the checkpoint after a backoff; at once when the slot is
+   * lost (prepare() then starts the tables over). A lost-slot SQLSTATE is
+   * confirmed by the catalog first: the same codes have other causes, which
+   * must back off like any failure (cdc-slot.ts).
+   */
+  private async scheduleRestart(err: Error, suspect: boolean): Promise<void> {
+    const lost = suspect && (await slotGone(this.deps.sourcePool, this.deps.source.cdc.slot).catch(() => false));
     const delay = lost ? 0 : backoffDelay(this.failures++, { initialDelayMs: 500, maxDelayMs: 30_000 });
     this.log.error({ err, retryInMs: delay, slotLost: lost }, 'CDC stream failed; restarting from the last checkpoint');
-    void updateSource(this.deps.meta, this.deps.source.name, { slotStatus: lost ? 'lost' : 'error', lastError: message }).catch(() => undefined);
+    void updateSource(this.deps.meta, this.deps.source.name, { slotStatus: lost ? 'lost' : 'error', lastError: err.message }).catch(() => undefined);
+    if (this.stopping) {
+      this.restartPending = false;
+      return;
+    }
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
+      this.restartPending = false;
       void this.exclusive(async () => {
         await this.prepare();
         await this.refreshStates();
@@ -461,15 +406,8 @@ export class CdcStream {
     return e;
   }
 
-  private keyOf(e: TableEntry, t: Tuple | null): string[] | undefined {
-    if (!t || !e.plan) return undefined;
-    const out: string[] = [];
-    for (const k of e.plan.key) {
-      const v = t[k.name];
-      if (v === null || v === undefined || v === UNCHANGED_TOAST) return undefined;
-      out.push(v);
-    }
-    return out;
+  private keyOf(e: TableEntry, t: Tuple | null | undefined): string[] | undefined {
+    return e.plan ? tupleKey(e.plan.key, t) : undefined;
   }
 
   private async onMessage(_lsn: string, msg: PgoutputMessage): Promise<void> {
@@ -559,26 +497,8 @@ export class CdcStream {
     for (const key of tables) {
       const e = [...this.tables.values()].find((x) => x.cfg.key === key);
       if (!e?.plan) continue;
-      const plan = e.plan;
-      const kinds = typeof plan.keyKinds === 'string' ? undefined : plan.keyKinds;
-      const cols = plan.key.map((k, i) => (kinds ? chKeyExpr(kinds[i] as KeyKind, chIdent(k.name)) : chIdent(k.name)));
-      const rs = await this.deps.ch.client.query({
-        query: `SELECT ${cols.join(', ')} FROM ${qualifiedTarget(this.deps.ch, plan.targetTable)} FINAL WHERE is_deleted = 0 AND project_id = {project:String}`,
-        format: 'TabSeparated',
-        query_params: { project: plan.cfg.project },
-      });
-      const lines: string[] = [];
-      for await (const l of chLines(rs.stream())) lines.push(l);
-      let i = 0;
-      for (const block of toBlocks(lines, `\t${version}\t1`, this.deps.source.blockBytes, `${plan.cfg.project}\t`)) {
-        await landBlock(this.deps.ch, block, {
-          table: plan.targetTable,
-          columns: tombstoneColumns(plan),
-          identity: `${key}:g${e.generation}:cdc:truncate:${version}:${i++}`,
-          logger: this.log,
-        });
-      }
-      this.log.info({ table: key, rows: lines.length }, 'TRUNCATE replicated as tombstones');
+      const rows = await tombstoneAll({ ...this.deps, logger: this.log }, e.plan, e.generation, version);
+      this.log.info({ table: key, rows }, 'TRUNCATE replicated as tombstones');
     }
   }
 
@@ -589,16 +509,9 @@ export class CdcStream {
    */
   private async landBatch(checkpoint: boolean): Promise<void> {
     const batch = this.batch;
-    this.batch = new Batch();
-    if (!checkpoint) {
-      // A barrier flush lands changes but keeps the commit bookkeeping: the
-      // checkpoint after this transaction's commit covers them.
-      this.batch.firstLsn = batch.firstLsn;
-      this.batch.endLsn = batch.endLsn;
-      this.batch.commitTime = batch.commitTime;
-      this.batch.heartbeat = batch.heartbeat;
-      this.batch.startedAt = batch.startedAt;
-    }
+    // A barrier flush lands changes but keeps the commit bookkeeping: the
+    // checkpoint after this transaction's commit covers them.
+    this.batch = checkpoint ? new Batch() : batch.continuation();
     await this.refreshStates();
     const landed: { table: string; rows: number; generation: number; phase: Phase | undefined }[] = [];
     const batchId = `${batch.firstLsn ?? 'x'}-${batch.endLsn ?? 'open'}`;
@@ -607,7 +520,7 @@ export class CdcStream {
       if (!e || (e.phase !== 'snapshot' && e.phase !== 'incremental')) continue;
       const entry = await this.entryFor({ schema: e.cfg.schema, name: e.cfg.name });
       if (!entry?.plan) continue;
-      const rows = await this.landTable(entry, ops, batchId);
+      const rows = await applyTableOps({ ...this.deps, logger: this.log }, entry.plan, entry.generation, ops.values(), batchId);
       landed.push({ table: tableKey, rows, generation: entry.generation ?? 0, phase: entry.phase });
     }
     if (!checkpoint) return;
@@ -641,81 +554,23 @@ export class CdcStream {
     await this.service.acknowledge(decimalToLsn(v - 1n));
   }
 
-  private async landTable(e: TableEntry, ops: Map<string, Op>, batchId: string): Promise<number> {
-    const plan = e.plan as TablePlan;
-    const key = plan.cfg.key;
-    const upserts: string[][] = [];
-    const deletes: string[][] = [];
-    for (const op of ops.values()) (op.kind === 'upsert' ? upserts : deletes).push([...op.key, op.version]);
-    let rows = 0;
-    await withRead(this.deps.sourcePool, async (client) => {
-      try {
-        for (let i = 0; i < upserts.length; i += 5_000) {
-          const s = new SettingParams('c');
-          const keys = keysTable(plan.key, upserts.slice(i, i + 5_000), s, 'j', ['_v']);
-          const project = s.ref(plan.cfg.project);
-          await s.apply(client);
-          await collectProblemRows({ meta: this.deps.meta, logger: this.log }, plan, client, `FROM ${plan.pgTable} AS t JOIN ${keys} ON ${keysJoin(plan.key, 't', 'j')} WHERE true`);
-          const sql = `COPY (SELECT ${selectList(plan, 't', 'j."_v"', project)} FROM ${plan.pgTable} AS t JOIN ${keys} ON ${keysJoin(plan.key, 't', 'j')} WHERE true${landableFilter(plan, 't')}) TO STDOUT`;
-          let blockNo = 0;
-          for await (const block of copyBlocks(client, sql, { blockBytes: this.deps.source.blockBytes })) {
-            await landBlock(this.deps.ch, block, {
-              table: plan.targetTable,
-              columns: landingColumns(plan),
-              identity: `${key}:g${e.generation}:cdc:${batchId}:u${i}:${blockNo++}`,
-              logger: this.log,
-            });
-            rows += block.rows;
-            await this.deps.hooks?.afterLand?.({ table: key, kind: 'cdc', rows: block.rows });
-          }
-        }
-        for (let i = 0; i < deletes.length; i += 5_000) {
-          const s = new SettingParams('d');
-          const keys = keysTable(plan.key, deletes.slice(i, i + 5_000), s, 'j', ['_v']);
-          const project = s.ref(plan.cfg.project);
-          await s.apply(client);
-          const sql = `COPY (SELECT (${project})::text, ${plan.key.map((k, n) => k.select(`j.k${n}`)).join(', ')}, (j."_v")::text, '1' FROM ${keys}) TO STDOUT`;
-          let blockNo = 0;
-          for await (const block of copyBlocks(client, sql, { blockBytes: this.deps.source.blockBytes })) {
-            await landBlock(this.deps.ch, block, {
-              table: plan.targetTable,
-              columns: tombstoneColumns(plan),
-              identity: `${key}:g${e.generation}:cdc:${batchId}:d${i}:${blockNo++}`,
-              logger: this.log,
-            });
-            rows += block.rows;
-            await this.deps.hooks?.afterLand?.({ table: key, kind: 'cdc', rows: block.rows });
-          }
-        }
-      } catch (err) {
-        throw classifySourceError(err, key);
-      }
-    });
-    return rows;
-  }
-
   /** For tests and status: the slot's row on the source. */
   async slotInfo(): Promise<{ exists: boolean; active: boolean; lagBytes: number | null }> {
-    const { rows } = await this.deps.sourcePool.query<{ active: boolean; lag: string | null }>(
-      `SELECT active, (pg_current_wal_lsn() - confirmed_flush_lsn)::bigint::text AS lag FROM pg_replication_slots WHERE slot_name = $1`,
-      [this.deps.source.cdc.slot],
-    );
-    const r = rows[0];
-    return { exists: r !== undefined, active: r?.active === true, lagBytes: r?.lag === null || r?.lag === undefined ? null : Number(r.lag) };
+    return readSlotInfo(this.deps.sourcePool, this.deps.source.cdc.slot);
   }
 
   /** Waits until the stream has confirmed at least the source's current WAL position (tests, benchmarks). */
   async waitCaughtUp(timeoutMs = 30_000): Promise<void> {
-    const { rows } = await this.deps.sourcePool.query<{ lsn: string }>(`SELECT pg_current_wal_lsn()::text AS lsn`);
-    const target = BigInt(lsnToDecimal((rows[0] as { lsn: string }).lsn));
+    const target = BigInt(lsnToDecimal(await currentWalLsn(this.deps.sourcePool)));
     const deadline = Date.now() + timeoutMs;
     // A heartbeat makes sure something commits after `target` even on a quiet source.
-    await this.deps.sourcePool.query(`SELECT pg_logical_emit_message(true, $1, $2)`, [HEARTBEAT_PREFIX, this.deps.source.name]);
+    await emitHeartbeat(this.deps.sourcePool, this.deps.source.name);
     while (Date.now() < deadline) {
       if (this.confirmed !== null && BigInt(lsnToDecimal(this.confirmed)) >= target) return;
       await sleep(25);
     }
-    throw new SlotLostError(`CDC stream of ${this.deps.source.name} did not catch up within ${timeoutMs} ms (confirmed ${this.confirmed}, last error ${this.lastError})`, {
+    // Not a lost slot: the stream may still be restarting or behind; the caller may wait again.
+    throw new TimeoutError(`CDC stream of ${this.deps.source.name} did not catch up within ${timeoutMs} ms (confirmed ${this.confirmed}, last error ${this.lastError})`, {
       context: { source: this.deps.source.name, slot: this.deps.source.cdc.slot },
     });
   }

@@ -30,6 +30,8 @@
 import type { Pool, PoolClient } from 'pg';
 import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { z } from 'zod';
+import { pgExec, pgOne, pgRows } from '@tidemark/core';
+import { ensureMetaTable } from '../checkpoint/meta-table';
 import type { TableState } from '../checkpoint/store';
 import { classifySourceError } from '../errors';
 import { chIdent, pgIdent } from '../sql/quote';
@@ -240,15 +242,12 @@ const DDL = `CREATE TABLE IF NOT EXISTS etl_reconcile_content (
   repaired_total bigint NOT NULL DEFAULT 0
 )`;
 
-const ensured = new WeakSet<Pool>();
 
 /** Records a content reconciliation (last result, and running totals for the metrics). */
 export async function recordContent(meta: Pool, table: string, r: ContentResult): Promise<void> {
-  if (!ensured.has(meta)) {
-    await meta.query(DDL);
-    ensured.add(meta);
-  }
-  await meta.query(
+  await ensureMetaTable(meta, 'etl_reconcile_content', DDL);
+  await pgExec(
+    meta,
     `INSERT INTO etl_reconcile_content (table_key, at, ranges, differing_ranges, rows_compared, changed, repaired, remaining, seconds, skipped, changed_total, repaired_total)
      VALUES ($1, now(), $2, $3, $4, $5, $6, $7, $8, $9, $5, $6)
      ON CONFLICT (table_key) DO UPDATE SET at = now(), ranges = $2, differing_ranges = $3, rows_compared = $4, changed = $5, repaired = $6, remaining = $7, seconds = $8,
@@ -289,12 +288,11 @@ export interface ContentStatus {
 
 /** Last content reconciliation per table (status, metrics); empty before the first one. */
 export async function contentStatus(meta: Pool): Promise<Map<string, ContentStatus>> {
-  const present = z.object({ present: z.boolean() }).parse((await meta.query(`SELECT to_regclass('etl_reconcile_content') IS NOT NULL AS present`)).rows[0]).present;
+  const { present } = await pgOne(meta, { name: 'etl.content_exists', sql: `SELECT to_regclass('etl_reconcile_content') IS NOT NULL AS present`, row: z.object({ present: z.boolean() }) });
   if (!present) return new Map();
-  const { rows } = await meta.query(`SELECT * FROM etl_reconcile_content`);
+  const rows = await pgRows(meta, { name: 'etl.content_status', sql: `SELECT * FROM etl_reconcile_content`, row: contentRow });
   return new Map(
-    rows.map((r: unknown) => {
-      const x = contentRow.parse(r);
+    rows.map((x) => {
       return [
         x.table_key,
         {

@@ -21,6 +21,8 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
+import { pgExec, pgOne, pgRows } from '@tidemark/core';
+import { ensureMetaTable, metaTableKnown } from '../checkpoint/meta-table';
 import type { TableState } from '../checkpoint/store';
 import { EtlDataError } from '../errors';
 import { safeSnapshotLsn } from '../source/lsn';
@@ -47,22 +49,17 @@ const DDL = `CREATE TABLE IF NOT EXISTS etl_row_quarantine (
   PRIMARY KEY (table_key, row_key)
 )`;
 
-const ensured = new WeakSet<Pool>();
-
-const existsRow = z.object({ present: z.boolean() });
+const existsQuery = { name: 'etl.quarantine_exists', sql: `SELECT to_regclass('etl_row_quarantine') IS NOT NULL AS present`, row: z.object({ present: z.boolean() }) };
 
 /** Readers (the API's pool) never create the table: none yet means no row was ever quarantined. */
 async function quarantineExists(meta: Pool): Promise<boolean> {
-  if (ensured.has(meta)) return true;
-  const { rows } = await meta.query(`SELECT to_regclass('etl_row_quarantine') IS NOT NULL AS present`);
-  return existsRow.parse(rows[0]).present;
+  if (metaTableKnown(meta, 'etl_row_quarantine')) return true;
+  return (await pgOne(meta, existsQuery)).present;
 }
 
 /** Creates etl_row_quarantine when missing (once per pool and process). */
 export async function ensureQuarantineSchema(meta: Pool): Promise<void> {
-  if (ensured.has(meta)) return;
-  await meta.query(DDL);
-  ensured.add(meta);
+  await ensureMetaTable(meta, 'etl_row_quarantine', DDL);
 }
 
 const problemRow = z.object({ reason: z.string() }).catchall(z.string().nullable());
@@ -76,10 +73,9 @@ const problemRow = z.object({ reason: z.string() }).catchall(z.string().nullable
 export async function collectProblemRows(deps: Pick<SyncDeps, 'meta' | 'logger'>, plan: TablePlan, client: PoolClient, fromWhere: string): Promise<number> {
   const problem = rowProblemSql(plan, 't');
   if (problem === null) return 0;
-  const { rows } = await client.query(`SELECT ${keyTextList(plan.key, 't')}, ${problem} AS reason ${fromWhere} AND (${problem}) IS NOT NULL LIMIT ${MAX_PER_READ}`);
+  const rows = await pgRows(client, { name: 'etl.problem_rows', sql: `SELECT ${keyTextList(plan.key, 't')}, ${problem} AS reason ${fromWhere} AND (${problem}) IS NOT NULL LIMIT ${MAX_PER_READ}`, row: problemRow });
   if (rows.length === 0) return 0;
-  const found = rows.map((r: unknown) => {
-    const row = problemRow.parse(r);
+  const found = rows.map((row) => {
     const key = plan.key.map((_k, i) => row[`k${i}`] ?? '');
     return { key, reason: `${plan.cfg.key}: row (${plan.key.map((k) => k.name).join(', ')}) = (${key.join(', ')}): ${row.reason}` };
   });
@@ -114,7 +110,8 @@ export async function landOrQuarantine<T>(deps: Pick<SyncDeps, 'meta' | 'logger'
 
 async function recordRows(meta: Pool, table: string, rows: { key: string[]; reason: string }[]): Promise<void> {
   await ensureQuarantineSchema(meta);
-  await meta.query(
+  await pgExec(
+    meta,
     `INSERT INTO etl_row_quarantine (table_key, row_key, key_values, reason)
      SELECT $1, x.row_key, ARRAY(SELECT jsonb_array_elements_text(x.key_values)), x.reason
        FROM jsonb_to_recordset($2::jsonb) AS x(row_key text, key_values jsonb, reason text)
@@ -152,15 +149,19 @@ export interface QuarantinedRow {
 export async function listQuarantinedRows(meta: Pool, opts: { table?: string; project?: string; limit?: number } = {}): Promise<QuarantinedRow[]> {
   if (!(await quarantineExists(meta))) return [];
   const limit = Math.max(1, Math.min(opts.limit ?? 100, 10_000));
-  const { rows } = await meta.query(
-    `SELECT q.table_key, q.key_values, q.reason, q.first_seen_at, q.last_seen_at, q.attempts FROM etl_row_quarantine q
+  const rows = await pgRows(
+    meta,
+    {
+      name: 'etl.quarantined_rows',
+      row: quarantinedRow,
+      sql: `SELECT q.table_key, q.key_values, q.reason, q.first_seen_at, q.last_seen_at, q.attempts FROM etl_row_quarantine q
       WHERE ($1::text IS NULL OR q.table_key = $1)
         AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM etl_tables t WHERE t.table_key = q.table_key AND t.project = $3))
       ORDER BY q.last_seen_at DESC, q.row_key LIMIT $2`,
+    },
     [opts.table ?? null, limit, opts.project ?? null],
   );
-  return rows.map((r: unknown) => {
-    const q = quarantinedRow.parse(r);
+  return rows.map((q) => {
     return { table: q.table_key, key: q.key_values, reason: q.reason, firstSeenAt: q.first_seen_at, lastSeenAt: q.last_seen_at, attempts: q.attempts };
   });
 }
@@ -170,18 +171,19 @@ const countRow = z.object({ table_key: z.string(), n: z.coerce.number(), oldest:
 /** Per table: how many rows are quarantined and since when (status, metrics). */
 export async function quarantineSummary(meta: Pool): Promise<Map<string, { rows: number; oldest: Date }>> {
   if (!(await quarantineExists(meta))) return new Map();
-  const { rows } = await meta.query(`SELECT table_key, count(*)::int8 AS n, min(first_seen_at) AS oldest FROM etl_row_quarantine GROUP BY table_key`);
-  return new Map(rows.map((r: unknown) => countRow.parse(r)).map((r) => [r.table_key, { rows: r.n, oldest: r.oldest }]));
+  const rows = await pgRows(meta, { name: 'etl.quarantine_summary', sql: `SELECT table_key, count(*)::int8 AS n, min(first_seen_at) AS oldest FROM etl_row_quarantine GROUP BY table_key`, row: countRow });
+  return new Map(rows.map((r) => [r.table_key, { rows: r.n, oldest: r.oldest }]));
 }
 
 /** Forgets a table's quarantined rows (resync: the new snapshot finds them again). */
 export async function clearQuarantine(meta: Pool, table: string): Promise<void> {
   await ensureQuarantineSchema(meta);
-  await meta.query(`DELETE FROM etl_row_quarantine WHERE table_key = $1`, [table]);
+  await pgExec(meta, `DELETE FROM etl_row_quarantine WHERE table_key = $1`, [table]);
 }
 
 const keyRow = z.object({ row_key: z.string(), key_values: z.array(z.string()) });
 const stillBadRow = z.object({ row_key: z.string(), reason: z.string() });
+const presentRow = z.object({ i: z.coerce.number(), reason: z.string().nullable() });
 
 /**
  * Retries a table's quarantined rows in one read snapshot: rows that now land
@@ -192,8 +194,8 @@ const stillBadRow = z.object({ row_key: z.string(), reason: z.string() });
 export async function recheckQuarantine(deps: SyncDeps, plan: TablePlan, state: TableState): Promise<{ landed: number; released: number; remaining: number }> {
   const table = plan.cfg.key;
   await ensureQuarantineSchema(deps.meta);
-  const { rows } = await deps.meta.query(`SELECT row_key, key_values FROM etl_row_quarantine WHERE table_key = $1 ORDER BY row_key LIMIT ${MAX_RECHECK}`, [table]);
-  const entries = rows.map((r: unknown) => keyRow.parse(r)).filter((e) => e.key_values.length === plan.key.length);
+  const rows = await pgRows(deps.meta, { name: 'etl.quarantine_keys', sql: `SELECT row_key, key_values FROM etl_row_quarantine WHERE table_key = $1 ORDER BY row_key LIMIT ${MAX_RECHECK}`, row: keyRow }, [table]);
+  const entries = rows.filter((e) => e.key_values.length === plan.key.length);
   if (entries.length === 0) return { landed: 0, released: 0, remaining: 0 };
   const lsnVersion = plan.cfg.mode === 'cdc' ? (await safeSnapshotLsn(deps.sourcePool)).version : null;
   const problem = rowProblemSql(plan, 't');
@@ -206,11 +208,10 @@ export async function recheckQuarantine(deps: SyncDeps, plan: TablePlan, state: 
     await s.apply(client);
     const from = `FROM ${plan.pgTable} AS t JOIN ${keys} ON ${keysJoin(plan.key, 't', 'k')}`;
     // Which entries still have a source row, and which of those are still bad.
-    const present = await client.query(`SELECT (k."_i")::int AS i${problem ? `, ${problem} AS reason` : `, NULL::text AS reason`} ${from}`);
+    const present = await pgRows(client, { name: 'etl.quarantine_present', sql: `SELECT (k."_i")::int AS i${problem ? `, ${problem} AS reason` : `, NULL::text AS reason`} ${from}`, row: presentRow });
     const stillBad: { row_key: string; reason: string }[] = [];
     const seen = new Set<number>();
-    for (const r of present.rows as unknown[]) {
-      const row = z.object({ i: z.coerce.number(), reason: z.string().nullable() }).parse(r);
+    for (const row of present) {
       seen.add(row.i);
       const e = entries[row.i];
       if (e && row.reason !== null) stillBad.push(stillBadRow.parse({ row_key: e.row_key, reason: `${table}: row (${plan.key.map((k) => k.name).join(', ')}) = (${e.key_values.join(', ')}): ${row.reason}` }));
@@ -227,9 +228,10 @@ export async function recheckQuarantine(deps: SyncDeps, plan: TablePlan, state: 
   });
   const bad = new Set(result.stillBad.map((b) => b.row_key));
   const release = entries.filter((e) => !bad.has(e.row_key)).map((e) => e.row_key);
-  if (release.length > 0) await deps.meta.query(`DELETE FROM etl_row_quarantine WHERE table_key = $1 AND row_key = ANY($2::text[])`, [table, release]);
+  if (release.length > 0) await pgExec(deps.meta, `DELETE FROM etl_row_quarantine WHERE table_key = $1 AND row_key = ANY($2::text[])`, [table, release]);
   if (result.stillBad.length > 0) {
-    await deps.meta.query(
+    await pgExec(
+      deps.meta,
       `UPDATE etl_row_quarantine q SET reason = x.reason, last_seen_at = now(), attempts = q.attempts + 1
          FROM jsonb_to_recordset($2::jsonb) AS x(row_key text, reason text) WHERE q.table_key = $1 AND q.row_key = x.row_key`,
       [table, JSON.stringify(result.stillBad)],
