@@ -8,7 +8,8 @@
  * until it is stopped.
  */
 import type { Pool } from 'pg';
-import type { Logger } from '@tidemark/core';
+import { z } from 'zod';
+import { pgExec, pgOne, withTransaction, type Logger } from '@tidemark/core';
 import { pgIdent, pgLiteral } from '../sql/quote';
 import { DEMO_TABLES, DEMO_VALUES, demoSchemaSql, type DemoTable } from './schema';
 
@@ -35,7 +36,7 @@ export function demoSizes(customers: number, overrides: Partial<DemoSizes> = {})
 }
 
 export async function createDemoSchema(pool: Pool, schema: string): Promise<void> {
-  for (const stmt of demoSchemaSql(schema)) await pool.query(stmt);
+  for (const stmt of demoSchemaSql(schema)) await pgExec(pool, stmt);
 }
 
 /** Picks `list[hash % n]` in SQL, deterministically from a seed expression. */
@@ -53,14 +54,15 @@ export interface FillProgress {
   total: number;
 }
 
+const countRow = z.object({ n: z.coerce.number() });
+
 /** Rows per table right now (to fill only an empty schema). */
 export async function demoCounts(pool: Pool, schema: string): Promise<Record<DemoTable, number>> {
-  const out = {} as Record<DemoTable, number>;
+  const out: Partial<Record<DemoTable, number>> = {};
   for (const t of DEMO_TABLES) {
-    const { rows } = await pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${pgIdent(schema)}.${pgIdent(t)}`);
-    out[t] = Number((rows[0] as { n: string }).n);
+    out[t] = (await pgOne(pool, { name: 'etl.demo_count', sql: `SELECT count(*) AS n FROM ${pgIdent(schema)}.${pgIdent(t)}`, row: countRow })).n;
   }
-  return out;
+  return { organizations: 0, roles: 0, users: 0, customers: 0, products: 0, orders: 0, service_records: 0, ...out };
 }
 
 /**
@@ -75,7 +77,7 @@ export async function fillDemo(pool: Pool, schema: string, sizes: DemoSizes, opt
   const fills: { table: DemoTable; total: number; sql: (from: number, to: number) => string }[] = [
     {
       table: 'roles',
-      total: (await pool.query(`SELECT count(*) AS n FROM ${s}.roles`)).rows[0]?.n === '0' ? V.roles.length : 0,
+      total: (await pgOne(pool, { name: 'etl.demo_roles_count', sql: `SELECT count(*) AS n FROM ${s}.roles`, row: countRow })).n === 0 ? V.roles.length : 0,
       sql: () =>
         `INSERT INTO ${s}.roles (name, description) SELECT r, 'demo role ' || r FROM unnest(ARRAY[${V.roles.map(pgLiteral).join(', ')}]) AS r ON CONFLICT (name) DO NOTHING`,
     },
@@ -143,18 +145,18 @@ export async function fillDemo(pool: Pool, schema: string, sizes: DemoSizes, opt
   for (const f of fills) {
     if (f.total <= 0) continue;
     if (f.table === 'roles') {
-      await pool.query(f.sql(1, 1));
+      await pgExec(pool, f.sql(1, 1));
       opts.onProgress?.({ table: f.table, rows: f.total, total: f.total });
       continue;
     }
     for (let from = 1; from <= f.total; from += batch) {
       const to = Math.min(f.total, from + batch - 1);
-      await pool.query(f.sql(from, to));
+      await pgExec(pool, f.sql(from, to));
       opts.onProgress?.({ table: f.table, rows: to, total: f.total });
     }
   }
   // Fresh statistics: the ETL sizes snapshot chunks and ETAs from them.
-  for (const t of DEMO_TABLES) await pool.query(`ANALYZE ${pgIdent(schema)}.${pgIdent(t)}`);
+  for (const t of DEMO_TABLES) await pgExec(pool, `ANALYZE ${pgIdent(schema)}.${pgIdent(t)}`);
 }
 
 export interface ChangeLoop {
@@ -173,42 +175,46 @@ export interface ChangeLoop {
 export async function makeChanges(pool: Pool, schema: string, n: number, seed: number): Promise<number> {
   const s = pgIdent(schema);
   const V = DEMO_VALUES;
-  const client = await pool.connect();
-  let done = 0;
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
+    let done = 0;
     for (let i = 0; i < n; i++) {
       const k = `${seed}:${i}`;
       const roll = Math.abs(hash(k)) % 100;
       const r = (m: number) => Math.abs(hash(`${k}:${m}`));
       if (roll < 30) {
-        await client.query(
+        await pgExec(
+          client,
           `INSERT INTO ${s}.orders (customer_id, status, service_type, product_category, amount)
            VALUES ((SELECT coalesce(max(customer_id), 1) FROM ${s}.customers) - $1 % 50, 'pending', $2, $3, $4)`,
           [r(1) % 1000, V.serviceType[r(2) % V.serviceType.length], V.productCategory[r(3) % V.productCategory.length], (r(4) % 100_000) / 100],
         );
       } else if (roll < 58) {
-        await client.query(
+        await pgExec(
+          client,
           `UPDATE ${s}.orders SET status = $2, amount = amount + $3
             WHERE order_id = (SELECT max(order_id) FROM ${s}.orders) - $1 % 5000`,
           [r(1), V.orderStatus[r(2) % V.orderStatus.length], (r(3) % 1000) / 100],
         );
       } else if (roll < 68) {
-        await client.query(
+        await pgExec(
+          client,
           `INSERT INTO ${s}.service_records (customer_id, status, priority, assignee, due_at)
            VALUES (1 + $1 % greatest(1, (SELECT max(customer_id) FROM ${s}.customers)), 'open', $2, $3, now() + ($4 || ' minutes')::interval)`,
           [r(1), V.priority[r(2) % V.priority.length], `agent_${String(1 + (r(3) % 20)).padStart(2, '0')}`, String(r(4) % 240)],
         );
       } else if (roll < 76) {
-        await client.query(
+        await pgExec(
+          client,
           `UPDATE ${s}.service_records SET status = 'resolved', resolved_at = now(), satisfaction = 1 + $2 % 5
             WHERE record_id = (SELECT max(record_id) FROM ${s}.service_records) - $1 % 200 AND resolved_at IS NULL`,
           [r(1), r(2)],
         );
       } else if (roll < 86) {
-        await client.query(`UPDATE ${s}.users SET login_count = login_count + 1, last_login_at = now() WHERE user_id = 1 + $1 % greatest(1, (SELECT max(user_id) FROM ${s}.users))`, [r(1)]);
+        await pgExec(
+          client,`UPDATE ${s}.users SET login_count = login_count + 1, last_login_at = now() WHERE user_id = 1 + $1 % greatest(1, (SELECT max(user_id) FROM ${s}.users))`, [r(1)]);
       } else if (roll < 90) {
-        await client.query(
+        await pgExec(
+          client,
           `INSERT INTO ${s}.customers (name, type, source, channel, region, industry, size)
            VALUES ($1, $2, $3, $4, $5, $6, $7)`,
           [
@@ -223,32 +229,29 @@ export async function makeChanges(pool: Pool, schema: string, n: number, seed: n
         );
       } else if (roll < 94) {
         // Stock moves: sales take some, a restock tops a low product up.
-        await client.query(
+        await pgExec(
+          client,
           `UPDATE ${s}.products SET stock = CASE WHEN stock < reorder_level AND $2 % 3 = 0 THEN stock + 200 ELSE greatest(0, stock - 1 - $2 % 5) END
             WHERE product_id = 1 + $1 % greatest(1, (SELECT max(product_id) FROM ${s}.products))`,
           [r(1), r(2)],
         );
       } else if (roll < 97) {
-        await client.query(
+        await pgExec(
+          client,
           `DELETE FROM ${s}.orders WHERE order_id = (SELECT order_id FROM ${s}.orders WHERE status = 'cancelled' ORDER BY order_id LIMIT 1 OFFSET $1 % 20)`,
           [r(1)],
         );
       } else {
-        await client.query(
+        await pgExec(
+          client,
           `DELETE FROM ${s}.service_records WHERE record_id = (SELECT record_id FROM ${s}.service_records WHERE status = 'closed' ORDER BY record_id LIMIT 1 OFFSET $1 % 20)`,
           [r(1)],
         );
       }
       done++;
     }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-  return done;
+    return done;
+  });
 }
 
 /** FNV-1a, for deterministic choices in JS. */
