@@ -1,4 +1,9 @@
 /**
+ * (Over 400 lines on purpose: the stream's state machine — connection epochs,
+ * the serial queue, the open transaction, the batch and the checkpoint — is
+ * one object whose fields every handler reads; the slot, batch and landing
+ * work it delegates lives in cdc-slot.ts, cdc-batch.ts and cdc-apply.ts.)
+ *
  * CDC mode: one logical replication stream (pgoutput) per source, through
  * pg-logical-replication's LogicalReplicationService.
  *

@@ -102,10 +102,10 @@ export async function reconcileContent(
   // Level 1: per-range count and hash sum on both sides.
   const pgRanges = new Map<string, { n: number; h: string }>();
   try {
-    const { rows } = await client.query(
+    const { rows } = await client.query<Record<string, unknown>>(
       `SELECT substr(md5(${pgKt}), 1, 3) AS b, count(*)::int8 AS n, (sum(${hash}) % 18446744073709551616)::text AS h FROM ${plan.pgTable} AS t WHERE true${landable} GROUP BY 1`,
     );
-    for (const r of rows as unknown[]) {
+    for (const r of rows) {
       const x = rangeRow.parse(r);
       pgRanges.set(x.b, { n: x.n, h: x.h });
     }
@@ -143,13 +143,13 @@ export async function reconcileContent(
     await yieldLoop();
     const pgSub = new Map<string, { n: number; h: string }>();
     try {
-      const { rows } = await client.query(
+      const { rows } = await client.query<Record<string, unknown>>(
         `SELECT substr(md5(${pgKt}), 1, ${digits}) AS b, count(*)::int8 AS n, (sum(${hash}) % 18446744073709551616)::text AS h
            FROM ${plan.pgTable} AS t WHERE substr(md5(${pgKt}), 1, 3) = ANY($1::text[])${landable} GROUP BY 1`,
         [differing],
       );
       let i = 0;
-      for (const r of rows as unknown[]) {
+      for (const r of rows) {
         if (++i % 2_000 === 0) await yieldLoop();
         const x = rangeRow.parse(r);
         pgSub.set(x.b, { n: x.n, h: x.h });
@@ -188,13 +188,13 @@ export async function reconcileContent(
     const ranges = subDiffering.slice(i, i + BATCH);
     const chHashes = new Map<string, string>();
     for await (const r of chRowsStreamed(deps, chRowsSql, { project: plan.cfg.project, ranges }, chRowKey)) chHashes.set(r.kt, r.h);
-    const { rows } = await client.query(
+    const { rows } = await client.query<Record<string, unknown>>(
       `SELECT ${keyTextList(plan.key, 't')}, ${pgKt} AS kt, (${hash})::text AS h FROM ${plan.pgTable} AS t WHERE substr(md5(${pgKt}), 1, ${digits}) = ANY($1::text[])${landable}`,
       [ranges],
     );
     const redo: string[][] = [];
     let n = 0;
-    for (const r of rows as unknown[]) {
+    for (const r of rows) {
       if (++n % 2_000 === 0) await yieldLoop();
       const x = pgRowKey.parse(r);
       if (chHashes.get(x.kt) === x.h) continue;
