@@ -4,6 +4,7 @@
  * ClickHouse server in a child process (chDB binds one data dir per
  * process, so never in the jest process), with a database of its own.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -158,3 +159,24 @@ export async function countAndSum(h: Harness, table: string, view: string, key: 
 }
 
 export const countRow = z.object({ n: z.coerce.number() });
+
+/**
+ * Event-loop delay while `work` runs, next to the machine's own scheduling
+ * delay measured just before in the same process (idle 2 s): on a loaded
+ * 2-core CI machine a waiting process alone sees tens of ms, so bounds are
+ * on what the work adds to that baseline. Milliseconds.
+ */
+export async function loopDelayDuring<T>(work: () => Promise<T>): Promise<{ result: T; p99: number; max: number; baseline: number }> {
+  const idle = monitorEventLoopDelay({ resolution: 10 });
+  idle.enable();
+  await new Promise((r) => setTimeout(r, 2_000));
+  idle.disable();
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  try {
+    const result = await work();
+    return { result, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6, baseline: idle.percentile(99) / 1e6 };
+  } finally {
+    loop.disable();
+  }
+}
