@@ -1,3 +1,4 @@
+import { retry } from '../retry';
 import type { KafkaAdmin } from './types';
 
 /**
@@ -5,11 +6,17 @@ import type { KafkaAdmin } from './types';
  * the committed offset, counted from the log start where the group
  * committed nothing or where retention already removed what it committed
  * (those records can no longer be read, so they are not lag).
+ *
+ * The offset reads are retried while the cluster answers with a retriable
+ * error: a broker that just started answers COORDINATOR_LOAD_IN_PROGRESS
+ * for a moment while it loads the offsets topic, and a status page or a
+ * gauge should wait that out rather than fail.
  */
 export async function groupLag(admin: KafkaAdmin, groupId: string, topics: string[]): Promise<{ topic: string; partition: number; lag: number }[]> {
+  const opts = { dependency: 'kafka', retries: 6, initialDelayMs: 200, maxDelayMs: 2_000 };
   const out: { topic: string; partition: number; lag: number }[] = [];
-  for (const t of await admin.committedOffsets(groupId, topics)) {
-    const ends = await admin.topicOffsets(t.topic);
+  for (const t of await retry(() => admin.committedOffsets(groupId, topics), opts)) {
+    const ends = await retry(() => admin.topicOffsets(t.topic), opts);
     for (const p of t.partitions) {
       const end = ends.find((e) => e.partition === p.partition);
       if (!end) continue;
