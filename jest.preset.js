@@ -11,15 +11,10 @@ module.exports = function preset(packageDir) {
   return {
     rootDir: packageDir,
     testEnvironment: 'node',
-    roots: ['<rootDir>/src', '<rootDir>/test'].filter((p) =>
-      require('node:fs').existsSync(p.replace('<rootDir>', packageDir)),
-    ),
+    roots: ['<rootDir>/src', '<rootDir>/test'].filter((p) => require('node:fs').existsSync(p.replace('<rootDir>', packageDir))),
     testMatch: ['**/*.test.ts'],
     transform: {
-      '^.+\\.tsx?$': [
-        '@swc/jest',
-        { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
-      ],
+      '^.+\\.tsx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
     },
     // Workspace packages resolve to their TypeScript sources, so a unit test
     // never depends on a stale dist/ of a sibling package.

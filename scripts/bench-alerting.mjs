@@ -55,12 +55,22 @@ function usage(code) {
   process.exit(code);
 }
 
-const opts = parseFlags(process.argv.slice(2), { defaults: { rules: 1000, concurrency: 8, samples: 300, 'tick-ms': 250, rounds: 3, 'outage-s': 60, 'outage-samples': 40 }, ints: ['rules', 'concurrency', 'samples', 'tick-ms', 'rounds', 'outage-s', 'outage-samples'], usage });
+const opts = parseFlags(process.argv.slice(2), {
+  defaults: { rules: 1000, concurrency: 8, samples: 300, 'tick-ms': 250, rounds: 3, 'outage-s': 60, 'outage-samples': 40 },
+  ints: ['rules', 'concurrency', 'samples', 'tick-ms', 'rounds', 'outage-s', 'outage-samples'],
+  usage,
+});
 
 // ---------------------------------------------------------------- build check
 
 const dist = (pkg, file) => path.join(root, 'packages', pkg, 'dist', file);
-const required = [dist('core', 'index.js'), dist('embedded-clickhouse', 'spawn.js'), dist('embedded-clickhouse', 'bin.js'), dist('alerting', 'index.js'), dist('alerting', 'rules/store.js')];
+const required = [
+  dist('core', 'index.js'),
+  dist('embedded-clickhouse', 'spawn.js'),
+  dist('embedded-clickhouse', 'bin.js'),
+  dist('alerting', 'index.js'),
+  dist('alerting', 'rules/store.js'),
+];
 const missing = required.filter((f) => !fs.existsSync(f));
 if (missing.length > 0) {
   process.stderr.write(`missing build output (run npm run build first):\n  ${missing.join('\n  ')}\n`);
@@ -112,7 +122,14 @@ function makeRules(n) {
         : kind === 'max'
           ? `SELECT max(value) AS value FROM metrics_raw_v1 WHERE project_id = {project_id:String} AND name = '${metric}' AND ${window}`
           : `SELECT labels['host'] AS host, quantilesTDigestMerge(0.5, 0.9, 0.95, 0.99)(quantiles)[3] AS value FROM metrics_1m_v1 WHERE project_id = {project_id:String} AND name = '${metric}' AND bucket >= toStartOfMinute({now:DateTime64(3, 'UTC')} - INTERVAL 5 MINUTE) AND bucket <= {now:DateTime64(3, 'UTC')} GROUP BY host`;
-    rules.push({ name: `Bench${i}`, sql, interval: '1m', condition: { op: '>', threshold: fires ? 5 : 1000 }, no_data: { state: 'ok' }, annotations: { summary: '{{ value | round:1 }}' } });
+    rules.push({
+      name: `Bench${i}`,
+      sql,
+      interval: '1m',
+      condition: { op: '>', threshold: fires ? 5 : 1000 },
+      no_data: { state: 'ok' },
+      annotations: { summary: '{{ value | round:1 }}' },
+    });
   }
   return rules;
 }
@@ -157,7 +174,16 @@ async function main() {
     for (let m = 0; m < METRICS; m++) {
       for (let h = 0; h < HOSTS; h++) {
         for (let t = now - 70 * 60_000; t <= now; t += 15_000) {
-          rows.push({ project_id: PROJECT, name: `bench_metric_${m}`, type: 'gauge', labels: { host: `host-${h}` }, labels_key: `host=host-${h}`, value: (m * 7 + h * 13 + t / 15_000) % 100, timestamp: iso(t), received_at: iso(t) });
+          rows.push({
+            project_id: PROJECT,
+            name: `bench_metric_${m}`,
+            type: 'gauge',
+            labels: { host: `host-${h}` },
+            labels_key: `host=host-${h}`,
+            value: (m * 7 + h * 13 + t / 15_000) % 100,
+            timestamp: iso(t),
+            received_at: iso(t),
+          });
         }
       }
       if (rows.length >= 50_000) await flush();
@@ -213,7 +239,12 @@ async function main() {
           query: spec.sql,
           format: 'JSONCompactEachRowWithNamesAndTypes',
           query_params: { now: iso(at), project_id: PROJECT },
-          clickhouse_settings: { max_execution_time: 10, timeout_overflow_mode: 'throw', max_result_rows: String(config.ALERTING_MAX_ROWS), result_overflow_mode: 'throw' },
+          clickhouse_settings: {
+            max_execution_time: 10,
+            timeout_overflow_mode: 'throw',
+            max_result_rows: String(config.ALERTING_MAX_ROWS),
+            result_overflow_mode: 'throw',
+          },
         });
         await rs.json();
       });
@@ -239,7 +270,10 @@ async function main() {
     // The throughput rules' notifications go to a quiet log channel; they are delivered before
     // the latency phase so its measurements do not queue behind them.
     const quiet = new alerting.AlertingService({ meta, readonly, config, logger });
-    await quiet.putPolicy(PROJECT, { channels: [{ name: 'quiet', type: 'log', level: 'info' }], routes: [{ channels: ['quiet'], group_by: ['...'], group_wait: '0s' }] });
+    await quiet.putPolicy(PROJECT, {
+      channels: [{ name: 'quiet', type: 'log', level: 'info' }],
+      routes: [{ channels: ['quiet'], group_by: ['...'], group_wait: '0s' }],
+    });
     await quiet.close();
     for (;;) {
       const d = await engine.dispatch();
@@ -258,7 +292,9 @@ async function main() {
     }
 
     // --------------------------------------------------------------- latency: condition true → webhook received
-    await rw.command({ query: `CREATE TABLE bench_latency (project_id String, ts DateTime64(3, 'UTC'), host String, value Float64) ENGINE = MergeTree ORDER BY (project_id, host, ts)` });
+    await rw.command({
+      query: `CREATE TABLE bench_latency (project_id String, ts DateTime64(3, 'UTC'), host String, value Float64) ENGINE = MergeTree ORDER BY (project_id, host, ts)`,
+    });
     const arrivals = new Map();
     let receiverDown = false;
     const receiver = http.createServer((req, res) => {
@@ -316,7 +352,10 @@ async function main() {
       }
       const deadline = Date.now() + 60_000;
       while ([...madeTrue.keys()].some((h) => !arrivals.has(h)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      const lat = [...madeTrue].filter(([h]) => arrivals.has(h)).map(([h, t]) => arrivals.get(h) - t).sort((a, b) => a - b);
+      const lat = [...madeTrue]
+        .filter(([h]) => arrivals.has(h))
+        .map(([h, t]) => arrivals.get(h) - t)
+        .sort((a, b) => a - b);
       return { lat, lost: n - lat.length };
     };
     // Idle: the throughput rules paused. Loaded: they run every minute, spread over it.
@@ -352,7 +391,10 @@ async function main() {
     const upAt = Date.now();
     const redeliveryDeadline = upAt + 120_000;
     while (queuedHosts.some((h) => !arrivals.has(h)) && Date.now() < redeliveryDeadline) await new Promise((r) => setTimeout(r, 50));
-    const redeliveredLat = queuedHosts.filter((h) => arrivals.has(h)).map((h) => Math.max(0, arrivals.get(h) - upAt)).sort((a, b) => a - b);
+    const redeliveredLat = queuedHosts
+      .filter((h) => arrivals.has(h))
+      .map((h) => Math.max(0, arrivals.get(h) - upAt))
+      .sort((a, b) => a - b);
     const redelivery = { lat: redeliveredLat, lost: outageN - redeliveredLat.length };
     const { rows: outageAttempts } = await meta.query(
       `SELECT count(*)::int AS n FROM alert_notification_attempts a JOIN alert_notifications n ON n.id = a.notification_id WHERE n.project_id = $1 AND a.started_at >= $2 AND a.started_at < $3`,
@@ -365,7 +407,8 @@ async function main() {
       const { rows: st } = await meta.query(`SELECT status, count(*) AS n, max(last_error) AS err FROM alert_notifications GROUP BY status`);
       log(`not all received: notifications ${JSON.stringify(st)}`);
     }
-    const line = (m) => `p50 ${pct(m.lat, 50)} ms   p90 ${pct(m.lat, 90)} ms   p99 ${pct(m.lat, 99)} ms   max ${m.lat.at(-1)} ms   (${m.lat.length} samples${m.lost ? `, ${m.lost} NOT RECEIVED` : ''})`;
+    const line = (m) =>
+      `p50 ${pct(m.lat, 50)} ms   p90 ${pct(m.lat, 90)} ms   p99 ${pct(m.lat, 99)} ms   max ${m.lat.at(-1)} ms   (${m.lat.length} samples${m.lost ? `, ${m.lost} NOT RECEIVED` : ''})`;
 
     // --------------------------------------------------------------- report
     const e = median(engineRates);
@@ -390,7 +433,10 @@ async function main() {
     process.stdout.write(out.join('\n'));
     if (lost > 0) process.exitCode = 1;
   } finally {
-    for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch(() => undefined);
+    for (const c of cleanups.reverse())
+      await Promise.resolve()
+        .then(c)
+        .catch(() => undefined);
     await admin.end();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }

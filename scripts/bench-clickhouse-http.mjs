@@ -53,7 +53,11 @@ function usage(code) {
   process.exit(code);
 }
 
-const opts = parseFlags(process.argv.slice(2), { defaults: { rows: 2_000_000, batch: 50_000, concurrency: 2, rounds: 1, 'inproc-concurrency': 1 }, ints: ['rows', 'batch', 'concurrency', 'rounds', 'inproc-concurrency'], usage });
+const opts = parseFlags(process.argv.slice(2), {
+  defaults: { rows: 2_000_000, batch: 50_000, concurrency: 2, rounds: 1, 'inproc-concurrency': 1 },
+  ints: ['rows', 'batch', 'concurrency', 'rounds', 'inproc-concurrency'],
+  usage,
+});
 
 // ---------------------------------------------------------------- build check
 
@@ -186,9 +190,26 @@ function prng(seed) {
 }
 
 const EVENT_NAMES = [
-  'page_view', 'page_view', 'page_view', 'click', 'click', 'signup', 'login', 'logout', 'checkout_started',
-  'checkout_completed', 'llm.completion', 'llm.completion', 'llm.embedding', 'api.request', 'api.request',
-  'api.error', 'search', 'file_upload', 'invoice_paid', 'feature_flag_evaluated',
+  'page_view',
+  'page_view',
+  'page_view',
+  'click',
+  'click',
+  'signup',
+  'login',
+  'logout',
+  'checkout_started',
+  'checkout_completed',
+  'llm.completion',
+  'llm.completion',
+  'llm.embedding',
+  'api.request',
+  'api.request',
+  'api.error',
+  'search',
+  'file_upload',
+  'invoice_paid',
+  'feature_flag_evaluated',
 ];
 const PATHS = ['/', '/pricing', '/docs', '/app/dashboard', '/app/settings', '/app/reports/42', '/blog/release-notes'];
 const BROWSERS = ['chrome', 'firefox', 'safari', 'edge'];
@@ -220,7 +241,7 @@ function generate(rows, batchRows) {
   };
   const batches = [];
   let bytes = 0;
-  for (let done = 0; done < rows; ) {
+  for (let done = 0; done < rows;) {
     const n = Math.min(batchRows, rows - done);
     const lines = new Array(n);
     for (let i = 0; i < n; i++) {
@@ -414,11 +435,18 @@ async function main() {
       `bench-clickhouse-http: ${fmtInt(opts.rows)} rows, batch ${fmtInt(opts.batch)}, HTTP concurrency ${opts.concurrency}, ` +
         `in-process concurrency ${opts['inproc-concurrency']}, ${opts.rounds} round(s)`,
     );
-    log(`  node ${process.version}, chdb ${chdbVersion}, ${ncpu} CPUs (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    log(
+      `  node ${process.version}, chdb ${chdbVersion}, ${ncpu} CPUs (${os.cpus()[0]?.model ?? '?'}), load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
 
     let t = now();
     const { batches, bytes } = generate(opts.rows, opts.batch);
-    log(`  dataset: ${batches.length} batches, ${fmtMB(bytes)} MB JSONEachRow (${(bytes / opts.rows).toFixed(0)} B/row), generated in ${((now() - t) / 1000).toFixed(1)} s`);
+    log(
+      `  dataset: ${batches.length} batches, ${fmtMB(bytes)} MB JSONEachRow (${(bytes / opts.rows).toFixed(0)} B/row), generated in ${((now() - t) / 1000).toFixed(1)} s`,
+    );
     const rssAfterGen = selfPeakRss();
     checkInterrupted();
 
@@ -482,7 +510,11 @@ async function main() {
       ['rows', fmtInt(opts.rows), ''],
       ['batch size (rows)', fmtInt(opts.batch), `${batches.length} batches, ${fmtMB(bytes / batches.length)} MB each`],
       ['payload', `${fmtMB(bytes)} MB`, 'JSONEachRow'],
-      ['HTTP concurrency', String(opts.concurrency), opts['inproc-concurrency'] > 1 ? `in-process concurrency ${opts['inproc-concurrency']}` : 'in-process: sequential'],
+      [
+        'HTTP concurrency',
+        String(opts.concurrency),
+        opts['inproc-concurrency'] > 1 ? `in-process concurrency ${opts['inproc-concurrency']}` : 'in-process: sequential',
+      ],
       ['in-process chDB', `${fmtInt(inRps)} rows/s`, `${((inRps * bytes) / opts.rows / MB).toFixed(1)} MB/s${med}`],
       ['embedded HTTP', `${fmtInt(httpRps)} rows/s`, `${((httpRps * bytes) / opts.rows / MB).toFixed(1)} MB/s${med}`],
       ['ratio HTTP/in-process', ratio.toFixed(2), `target >= ${TARGET_RATIO}: ${verdict}`],

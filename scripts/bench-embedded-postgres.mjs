@@ -43,7 +43,10 @@ async function run(syncCommits) {
     process.stderr.write(`  ${syncCommits ? 'durable' : 'no sync'}: pgbench -i -s ${flags.scale}\n`);
     await run$('pgbench', ['-i', '-q', '-I', 'dtGp', '-s', String(flags.scale), ...conn, 'postgres'], { env });
     process.stderr.write(`  ${syncCommits ? 'durable' : 'no sync'}: pgbench -c ${flags.clients} -T ${flags.seconds}\n`);
-    const { stdout: out } = await run$('pgbench', ['-n', '-c', String(flags.clients), '-T', String(flags.seconds), ...conn, 'postgres'], { env, encoding: 'utf8' });
+    const { stdout: out } = await run$('pgbench', ['-n', '-c', String(flags.clients), '-T', String(flags.seconds), ...conn, 'postgres'], {
+      env,
+      encoding: 'utf8',
+    });
     const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1]);
     const latency = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1]);
     return { tps, latency, walSyncs: pg.durability.walSyncs, lastWalSyncMs: pg.durability.lastWalSyncMs };

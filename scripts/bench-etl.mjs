@@ -52,7 +52,12 @@ function usage(code) {
   process.exit(code);
 }
 
-const opts = parseFlags(process.argv.slice(2), { defaults: { rows: 1_000_000, rate: 1000, seconds: 20, rounds: 2, skipCdc: false, keep: false }, ints: ['rows', 'rate', 'seconds', 'rounds'], bools: ['skip-cdc', 'keep'], usage });
+const opts = parseFlags(process.argv.slice(2), {
+  defaults: { rows: 1_000_000, rate: 1000, seconds: 20, rounds: 2, skipCdc: false, keep: false },
+  ints: ['rows', 'rate', 'seconds', 'rounds'],
+  bools: ['skip-cdc', 'keep'],
+  usage,
+});
 
 for (const f of ['packages/core/dist/index.js', 'packages/embedded-clickhouse/dist/index.js', 'packages/etl/dist/index.js']) {
   if (!fs.existsSync(path.join(root, f))) {
@@ -139,7 +144,9 @@ async function main() {
       const client = new (require('pg').Client)({ connectionString: DATABASE_URL, options: '-c TimeZone=UTC -c DateStyle=ISO' });
       await client.connect();
       const start = Date.now();
-      const stream = client.query(copyTo(`COPY ${SCHEMA}.orders (order_id, customer_id, status, service_type, product_category, amount, created_at, updated_at) TO STDOUT`));
+      const stream = client.query(
+        copyTo(`COPY ${SCHEMA}.orders (order_id, customer_id, status, service_type, product_category, amount, created_at, updated_at) TO STDOUT`),
+      );
       await ch.client.insert({ table: `${CH_DB}.${table}`, values: stream, format: 'TabSeparated' });
       const seconds = (Date.now() - start) / 1000;
       await client.end();
@@ -157,7 +164,18 @@ async function main() {
             name: 'bench',
             url: DATABASE_URL,
             schema: SCHEMA,
-            tables: [{ name: 'orders', target, mode: 'cursor', cursor: { column: 'updated_at', overlap: '1s' }, chunkRows: 100_000, parallelism: 2, reconcile: false, schedule: '500ms' }],
+            tables: [
+              {
+                name: 'orders',
+                target,
+                mode: 'cursor',
+                cursor: { column: 'updated_at', overlap: '1s' },
+                chunkRows: 100_000,
+                parallelism: 2,
+                reconcile: false,
+                schedule: '500ms',
+              },
+            ],
           },
         ],
       });
@@ -171,7 +189,8 @@ async function main() {
       if (r.status !== 'ok') throw new Error(`snapshot failed: ${r.error?.message}`);
       const [src] = (await writer.query(`SELECT count(*)::text AS n, sum(amount)::text AS s FROM ${SCHEMA}.orders`)).rows;
       const [dst] = await chRows(`SELECT toString(count()) AS n, toString(sum(amount)) AS s FROM ${CH_DB}.${target}`);
-      if (src.n !== dst.n || Number(src.s) !== Number(dst.s)) throw new Error(`snapshot mismatch: source ${JSON.stringify(src)} vs target ${JSON.stringify(dst)}`);
+      if (src.n !== dst.n || Number(src.s) !== Number(dst.s))
+        throw new Error(`snapshot mismatch: source ${JSON.stringify(src)} vs target ${JSON.stringify(dst)}`);
       if (round < opts.rounds - 1) {
         // The next round snapshots from scratch; the last one stays for the cursor-mode lag run.
         await meta.query(`DELETE FROM etl_tables`);
@@ -217,8 +236,16 @@ async function main() {
       if (r.status !== 'ok' || !r.reconcile?.content) throw new Error(`reconciliation failed: ${r.error?.message ?? 'no content result'}`);
       const [src] = (await writer.query(`SELECT count(*)::text AS n, sum(amount)::text AS s FROM ${SCHEMA}.orders`)).rows;
       const [dst] = await chRows(`SELECT toString(count()) AS n, toString(sum(amount)) AS s FROM ${CH_DB}.${target}`);
-      if (src.n !== dst.n || Number(src.s) !== Number(dst.s)) throw new Error(`reconciliation left a mismatch: source ${JSON.stringify(src)} vs target ${JSON.stringify(dst)}`);
-      recon = { seconds, content: r.reconcile.content, backdated: upd.rowCount, p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
+      if (src.n !== dst.n || Number(src.s) !== Number(dst.s))
+        throw new Error(`reconciliation left a mismatch: source ${JSON.stringify(src)} vs target ${JSON.stringify(dst)}`);
+      recon = {
+        seconds,
+        content: r.reconcile.content,
+        backdated: upd.rowCount,
+        p50: loop.percentile(50) / 1e6,
+        p99: loop.percentile(99) / 1e6,
+        max: loop.max / 1e6,
+      };
     }
 
     // ------------------------------------------------------------ lag
@@ -263,7 +290,9 @@ async function main() {
         while (!stop || pending.size > 0) {
           if (pending.size > 0) {
             const ids = [...pending.keys()];
-            const rows = await chRows(`SELECT order_id, toString(argMax(amount, _version)) AS amount FROM ${CH_DB}.${view}_v1 WHERE order_id IN (${ids.map(Number).join(',')}) GROUP BY order_id`);
+            const rows = await chRows(
+              `SELECT order_id, toString(argMax(amount, _version)) AS amount FROM ${CH_DB}.${view}_v1 WHERE order_id IN (${ids.map(Number).join(',')}) GROUP BY order_id`,
+            );
             const now = Date.now();
             for (const r of rows) {
               const p = pending.get(Number(r.order_id));
@@ -281,7 +310,14 @@ async function main() {
       await pollLoop;
       const seconds = (Date.now() - started) / 1000;
       const sorted = samples.sort((a, b) => a - b);
-      return { label, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1), samples: sorted.length, rate: changes / Math.min(seconds, opts.seconds + 0.5) };
+      return {
+        label,
+        p50: percentile(sorted, 50),
+        p99: percentile(sorted, 99),
+        max: sorted.at(-1),
+        samples: sorted.length,
+        rate: changes / Math.min(seconds, opts.seconds + 0.5),
+      };
     };
 
     const lags = [];
@@ -312,7 +348,9 @@ async function main() {
         });
         const engine = new etl.EtlEngine({ config: cfg, clickhouse: ch, meta, logger, onProgress: () => undefined, cdcHeartbeatMs: 1000 });
         cleanups.push(async () => {
-          await admin.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, [SLOT]).catch(() => undefined);
+          await admin
+            .query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, [SLOT])
+            .catch(() => undefined);
           await admin.query(`DROP PUBLICATION IF EXISTS ${SLOT}`).catch(() => undefined);
         });
         err('cdc mode: snapshot of the table first…\n');
@@ -325,7 +363,8 @@ async function main() {
         await engine.stream('benchcdc').waitCaughtUp(120_000);
         const [src] = (await writer.query(`SELECT count(*)::text AS n, sum(amount)::text AS s FROM ${SCHEMA}.orders`)).rows;
         const [dst] = await chRows(`SELECT toString(count()) AS n, toString(sum(amount)) AS s FROM ${CH_DB}.biz_orders_cdc`);
-        if (src.n !== dst.n || Number(src.s) !== Number(dst.s)) throw new Error(`cdc mismatch after the load: source ${JSON.stringify(src)} vs target ${JSON.stringify(dst)}`);
+        if (src.n !== dst.n || Number(src.s) !== Number(dst.s))
+          throw new Error(`cdc mismatch after the load: source ${JSON.stringify(src)} vs target ${JSON.stringify(dst)}`);
         await engine.stop();
       }
     }
@@ -341,17 +380,28 @@ async function main() {
       const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
       const ml = median(limits.map((l) => l.rate));
       const ms = median(snaps.map((l) => l.rate));
-      out(`  every round (rows/s): limit ${limits.map((l) => fmt(l.rate)).join(' / ')}; tidemark ${snaps.map((l) => fmt(l.rate)).join(' / ')}; ratio of medians ${(ms / ml).toFixed(2)}\n`);
+      out(
+        `  every round (rows/s): limit ${limits.map((l) => fmt(l.rate)).join(' / ')}; tidemark ${snaps.map((l) => fmt(l.rate)).join(' / ')}; ratio of medians ${(ms / ml).toFixed(2)}\n`,
+      );
       out(`  (the limit is one COPY stream; the snapshot reads 2 chunks at once, so it can pass the limit when cores are free)\n`);
     }
     out(`reconciliation of ${fmt(opts.rows)} keys by key and content (${fmt(recon.backdated)} backdated updates planted):\n`);
-    out(`  ${fmt(recon.content.rowsCompared / recon.seconds).padStart(10)} rows/s compared by content  (${recon.seconds.toFixed(2)} s in all; content ranges ${recon.content.seconds.toFixed(2)} s)\n`);
-    out(`  found ${fmt(recon.content.changed)} changed rows in ${fmt(recon.content.differingRanges)} of ${fmt(recon.content.ranges)} ranges, repaired ${fmt(recon.content.repaired)}; source and target sums equal after\n`);
-    out(`  event-loop delay during it: p50 ${recon.p50.toFixed(1)} ms   p99 ${recon.p99.toFixed(1)} ms   max ${recon.max.toFixed(1)} ms  (target < 100 ms)${recon.max < 100 ? '' : '  MAX ABOVE TARGET'}\n`);
+    out(
+      `  ${fmt(recon.content.rowsCompared / recon.seconds).padStart(10)} rows/s compared by content  (${recon.seconds.toFixed(2)} s in all; content ranges ${recon.content.seconds.toFixed(2)} s)\n`,
+    );
+    out(
+      `  found ${fmt(recon.content.changed)} changed rows in ${fmt(recon.content.differingRanges)} of ${fmt(recon.content.ranges)} ranges, repaired ${fmt(recon.content.repaired)}; source and target sums equal after\n`,
+    );
+    out(
+      `  event-loop delay during it: p50 ${recon.p50.toFixed(1)} ms   p99 ${recon.p99.toFixed(1)} ms   max ${recon.max.toFixed(1)} ms  (target < 100 ms)${recon.max < 100 ? '' : '  MAX ABOVE TARGET'}\n`,
+    );
     out(`incremental lag, commit → queryable, ${fmt(opts.rate)} changes/s for ${opts.seconds} s:\n`);
     for (const l of lags) {
       if (l.skipped) out(`  ${l.label}: skipped (${l.skipped})\n`);
-      else out(`  ${l.label.padEnd(34)} p50 ${l.p50.toFixed(2)} s   p99 ${l.p99.toFixed(2)} s   max ${l.max.toFixed(2)} s   (${l.samples} probes, ${fmt(l.rate)} changes/s achieved)\n`);
+      else
+        out(
+          `  ${l.label.padEnd(34)} p50 ${l.p50.toFixed(2)} s   p99 ${l.p99.toFixed(2)} s   max ${l.max.toFixed(2)} s   (${l.samples} probes, ${fmt(l.rate)} changes/s achieved)\n`,
+        );
     }
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);

@@ -23,7 +23,11 @@ import { createRequire } from 'node:module';
 import { cpuSeconds, EMBEDDED_ENV, httpRequest, peakRssMiB, requireBuilt, root, startTidemark, cli } from './lib/bench.mjs';
 
 const require = createRequire(import.meta.url);
-requireBuilt('bench-ingest', [cli, path.join(root, 'packages', 'collector', 'dist', 'index.js'), path.join(root, 'packages', 'embedded-clickhouse', 'dist', 'spawn.js')]);
+requireBuilt('bench-ingest', [
+  cli,
+  path.join(root, 'packages', 'collector', 'dist', 'index.js'),
+  path.join(root, 'packages', 'embedded-clickhouse', 'dist', 'spawn.js'),
+]);
 const core = require(path.join(root, 'packages', 'core', 'dist', 'index.js'));
 const collector = require(path.join(root, 'packages', 'collector', 'dist', 'index.js'));
 const { spawnEmbeddedClickHouse } = require(path.join(root, 'packages', 'embedded-clickhouse', 'dist', 'spawn.js'));
@@ -251,11 +255,20 @@ for (const mode of modes) {
 process.stdout.write('running the limit (normalised rows straight into ClickHouse over HTTP)...\n');
 const limit = await runLimit(bodies);
 
-const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+const load = os
+  .loadavg()
+  .map((l) => l.toFixed(1))
+  .join(' ');
 process.stdout.write('\n');
-process.stdout.write(`limit: same events inserted straight into ClickHouse over HTTP   ${fmt(limit.eventsPerSec)} events/s, ${limit.cpuUsPerEvent.toFixed(1)} CPU µs/event\n`);
-process.stdout.write(`load average at the end: ${load} (other work on the machine lowers the wall-clock rates; CPU µs/event is what the process itself spent)\n\n`);
-process.stdout.write('mode      end-to-end ev/s  target    vs limit  acked ev/s   p50 ms  p99 ms (target 2000)  probes  peak RSS MiB  CPU µs/event (limit)  rollup=raw\n');
+process.stdout.write(
+  `limit: same events inserted straight into ClickHouse over HTTP   ${fmt(limit.eventsPerSec)} events/s, ${limit.cpuUsPerEvent.toFixed(1)} CPU µs/event\n`,
+);
+process.stdout.write(
+  `load average at the end: ${load} (other work on the machine lowers the wall-clock rates; CPU µs/event is what the process itself spent)\n\n`,
+);
+process.stdout.write(
+  'mode      end-to-end ev/s  target    vs limit  acked ev/s   p50 ms  p99 ms (target 2000)  probes  peak RSS MiB  CPU µs/event (limit)  rollup=raw\n',
+);
 for (const r of results) {
   const pass = r.eventsPerSec >= TARGETS[r.mode] ? 'PASS' : 'BELOW';
   process.stdout.write(

@@ -127,7 +127,13 @@ async function runKafkajs(work, topic) {
   const kafka = new kafkajs.Kafka({ clientId: `bench-kafkajs-${process.pid}`, brokers: BROKERS.split(','), logLevel: kafkajs.logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
-  const consumer = kafka.consumer({ groupId: `${topic}-kafkajs`, maxBytesPerPartition: 1024 * 1024, maxBytes: 3 * 1024 * 1024, minBytes: 1, maxWaitTimeInMs: 100 });
+  const consumer = kafka.consumer({
+    groupId: `${topic}-kafkajs`,
+    maxBytesPerPartition: 1024 * 1024,
+    maxBytes: 3 * 1024 * 1024,
+    minBytes: 1,
+    maxWaitTimeInMs: 100,
+  });
   try {
     return await measure(
       'kafkajs',
@@ -173,7 +179,14 @@ async function runKafkajs(work, topic) {
 async function runPlatformatic(work, topic) {
   const plt = await import('@platformatic/kafka');
   const base = { clientId: `bench-platformatic-${process.pid}`, bootstrapBrokers: BROKERS.split(',') };
-  const producer = new plt.Producer({ ...base, idempotent: true, acks: -1, compression: 'none', autocreateTopics: false, serializers: { headerKey: plt.stringSerializer, headerValue: plt.stringSerializer } });
+  const producer = new plt.Producer({
+    ...base,
+    idempotent: true,
+    acks: -1,
+    compression: 'none',
+    autocreateTopics: false,
+    serializers: { headerKey: plt.stringSerializer, headerValue: plt.stringSerializer },
+  });
   const consumer = new plt.Consumer({ ...base, groupId: `${topic}-platformatic` });
   try {
     return await measure(
@@ -182,7 +195,15 @@ async function runPlatformatic(work, topic) {
       topic,
       (batch) => producer.send({ messages: batch.map((m) => ({ topic, partition: m.partition, value: m.value, headers: m.headers })) }),
       async (total, progress) => {
-        const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, maxBytesPerPartition: 1024 * 1024, maxBytes: 3 * 1024 * 1024, minBytes: 1, maxWaitTime: 100 });
+        const stream = await consumer.consume({
+          topics: [topic],
+          mode: 'earliest',
+          autocommit: false,
+          maxBytesPerPartition: 1024 * 1024,
+          maxBytes: 3 * 1024 * 1024,
+          minBytes: 1,
+          maxWaitTime: 100,
+        });
         let seen = 0;
         let bytes = 0;
         let firstAt = 0;
@@ -212,7 +233,9 @@ async function runPlatformatic(work, topic) {
 const admin = new kafkajs.Kafka({ clientId: `bench-admin-${process.pid}`, brokers: BROKERS.split(','), logLevel: kafkajs.logLevel.NOTHING }).admin();
 await admin.connect();
 const work = workload();
-log(`workload: ${work.messages.length} messages of ${ROWS} event rows (${(work.bytes / work.messages.length / 1024).toFixed(1)} KiB avg, ${(work.bytes / 1e6).toFixed(1)} MB), ${work.sends.length} produce requests of ${PER_SEND}, ${PARTITIONS} partitions, broker ${BROKERS}, node ${process.version}`);
+log(
+  `workload: ${work.messages.length} messages of ${ROWS} event rows (${(work.bytes / work.messages.length / 1024).toFixed(1)} KiB avg, ${(work.bytes / 1e6).toFixed(1)} MB), ${work.sends.length} produce requests of ${PER_SEND}, ${PARTITIONS} partitions, broker ${BROKERS}, node ${process.version}`,
+);
 const results = [];
 try {
   const warmSends = work.sends.slice(0, Math.ceil(work.sends.length / 5));
@@ -227,7 +250,9 @@ try {
         log(`${run < 1 ? 'warm-up' : `run ${run}/${RUNS}`}: ${fn === runKafkajs ? 'kafkajs' : '@platformatic/kafka'} on ${topic}`);
         const r = await fn(run < 1 ? warm : work, topic);
         if (run >= 1) results.push(r);
-        log(`  produce ${r.produceMsgs.toFixed(0)} msg/s ${r.produceMB.toFixed(1)} MB/s, ack p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms, ${r.produceCpuUs.toFixed(0)} CPU µs/msg; consume ${r.consumeMsgs.toFixed(0)} msg/s, ${r.consumeCpuUs.toFixed(0)} CPU µs/msg, after ${r.joinMs.toFixed(0)} ms to the first record`);
+        log(
+          `  produce ${r.produceMsgs.toFixed(0)} msg/s ${r.produceMB.toFixed(1)} MB/s, ack p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms, ${r.produceCpuUs.toFixed(0)} CPU µs/msg; consume ${r.consumeMsgs.toFixed(0)} msg/s, ${r.consumeCpuUs.toFixed(0)} CPU µs/msg, after ${r.joinMs.toFixed(0)} ms to the first record`,
+        );
       } finally {
         await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
       }
@@ -240,13 +265,22 @@ try {
 const summary = {};
 for (const client of ['kafkajs', '@platformatic/kafka']) {
   const mine = results.filter((r) => r.client === client);
-  summary[client] = Object.fromEntries(['produceMsgs', 'produceMB', 'consumeMsgs', 'joinMs', 'p50', 'p99', 'produceCpuUs', 'consumeCpuUs'].map((k) => [k, median(mine.map((r) => r[k]))]));
+  summary[client] = Object.fromEntries(
+    ['produceMsgs', 'produceMB', 'consumeMsgs', 'joinMs', 'p50', 'p99', 'produceCpuUs', 'consumeCpuUs'].map((k) => [k, median(mine.map((r) => r[k]))]),
+  );
 }
 const fmt = (v, d = 0) => v.toFixed(d).padStart(12);
 const W = 28;
-process.stdout.write(`\nmedian of ${RUNS} runs; ${work.messages.length} messages x ${ROWS} rows, ${PER_SEND} per request, ${PARTITIONS} partitions, node ${process.version}\n`);
-process.stdout.write(`${'client'.padEnd(W)}${['prod msg/s', 'prod MB/s', 'ack p50 ms', 'ack p99 ms', 'prod µs/msg', 'cons msg/s', 'cons µs/msg', 'join ms'].map((h) => h.padStart(12)).join('')}\n`);
-for (const [client, s] of Object.entries(summary)) process.stdout.write(`${client.padEnd(W)}${fmt(s.produceMsgs)}${fmt(s.produceMB, 1)}${fmt(s.p50, 1)}${fmt(s.p99, 1)}${fmt(s.produceCpuUs)}${fmt(s.consumeMsgs)}${fmt(s.consumeCpuUs)}${fmt(s.joinMs)}\n`);
+process.stdout.write(
+  `\nmedian of ${RUNS} runs; ${work.messages.length} messages x ${ROWS} rows, ${PER_SEND} per request, ${PARTITIONS} partitions, node ${process.version}\n`,
+);
+process.stdout.write(
+  `${'client'.padEnd(W)}${['prod msg/s', 'prod MB/s', 'ack p50 ms', 'ack p99 ms', 'prod µs/msg', 'cons msg/s', 'cons µs/msg', 'join ms'].map((h) => h.padStart(12)).join('')}\n`,
+);
+for (const [client, s] of Object.entries(summary))
+  process.stdout.write(
+    `${client.padEnd(W)}${fmt(s.produceMsgs)}${fmt(s.produceMB, 1)}${fmt(s.p50, 1)}${fmt(s.p99, 1)}${fmt(s.produceCpuUs)}${fmt(s.consumeMsgs)}${fmt(s.consumeCpuUs)}${fmt(s.joinMs)}\n`,
+  );
 const a = summary.kafkajs;
 const b = summary['@platformatic/kafka'];
 process.stdout.write(

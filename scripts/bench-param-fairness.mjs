@@ -53,7 +53,10 @@ try {
   const idle = [];
   for (let i = 0; i < flags.fast; i++) idle.push(await fastOnce(i));
   const slowStart = performance.now();
-  const slow = slowClient.query({ query: SLOW, query_params: { tag: 'slow' }, format: 'JSONEachRow' }).then((r) => r.json()).then(() => performance.now() - slowStart);
+  const slow = slowClient
+    .query({ query: SLOW, query_params: { tag: 'slow' }, format: 'JSONEachRow' })
+    .then((r) => r.json())
+    .then(() => performance.now() - slowStart);
   await new Promise((r) => setTimeout(r, 200)); // the slow statement is running
   const busy = [];
   for (let i = 0; i < flags.fast; i++) busy.push(await fastOnce(1000 + i));

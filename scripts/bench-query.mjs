@@ -94,7 +94,11 @@ const out = (s) => process.stdout.write(s);
 const log = (s) => out(`${s}\n`);
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const ms = (n) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(1) : n.toFixed(0)) : '-');
-const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 const sleep = (t) => new Promise((r) => setTimeout(r, t));
 
 function percentile(sorted, p) {
@@ -157,7 +161,9 @@ async function generate(ch, now) {
     });
     const done = start + count;
     const s = (performance.now() - t0) / 1000;
-    log(`  ${fmt(done).padStart(12)} / ${fmt(opts.events)} events  ${((done / opts.events) * 100).toFixed(0).padStart(3)}%  ${s.toFixed(0).padStart(4)} s  ${fmt(done / s)} events/s  (load ${load()})`);
+    log(
+      `  ${fmt(done).padStart(12)} / ${fmt(opts.events)} events  ${((done / opts.events) * 100).toFixed(0).padStart(3)}%  ${s.toFixed(0).padStart(4)} s  ${fmt(done / s)} events/s  (load ${load()})`,
+    );
   }
   return (performance.now() - t0) / 1000;
 }
@@ -217,13 +223,26 @@ function timeseriesQueries() {
     {
       id: 'q4',
       label: '30d daily tokens sum+avg by name',
-      body: { measures: [{ type: 'sum', field: 'tokens' }, { type: 'avg', field: 'tokens' }], dimensions: ['name'], range: { last: '30d' }, interval: '1d' },
+      body: {
+        measures: [
+          { type: 'sum', field: 'tokens' },
+          { type: 'avg', field: 'tokens' },
+        ],
+        dimensions: ['name'],
+        range: { last: '30d' },
+        interval: '1d',
+      },
       raw: `SELECT toUnixTimestamp(toStartOfDay(timestamp)) * 1000 AS t, name AS d0, sumIf(measures['tokens'], mapContains(measures, 'tokens')) AS m0, avgIf(measures['tokens'], mapContains(measures, 'tokens')) AS m1 FROM events_raw_v1 WHERE ${rawWhere} GROUP BY t, d0 ORDER BY t`,
     },
     {
       id: 'q5',
       label: '24h count+sessions/15 min, web',
-      body: { measures: [{ type: 'count' }, { type: 'unique_sessions' }], filter: { field: 'channel', op: 'is', value: 'web' }, range: { last: '24h' }, interval: '15m' },
+      body: {
+        measures: [{ type: 'count' }, { type: 'unique_sessions' }],
+        filter: { field: 'channel', op: 'is', value: 'web' },
+        range: { last: '24h' },
+        interval: '15m',
+      },
       raw: `SELECT toUnixTimestamp(toStartOfFifteenMinutes(timestamp)) * 1000 AS t, count() AS m0, uniqExact(session_id) AS m1 FROM events_raw_v1 WHERE ${rawWhere} AND channel = 'web' GROUP BY t ORDER BY t`,
     },
   ];
@@ -280,7 +299,10 @@ async function main() {
   const cleanups = [];
   const logger = core.createLogger({ level: 'silent' });
   try {
-    log(`bench-query: ${fmt(opts.events)} events over ${opts.days} days, ${fmt(opts.users)} users; ${opts.samples} samples per query; ` + `${opts.concurrency} clients x ${opts.seconds} s cached`);
+    log(
+      `bench-query: ${fmt(opts.events)} events over ${opts.days} days, ${fmt(opts.users)} users; ${opts.samples} samples per query; ` +
+        `${opts.concurrency} clients x ${opts.seconds} s cached`,
+    );
     log(`  node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load average ${load()}`);
 
     log('starting the embedded ClickHouse and applying the schema');
@@ -315,7 +337,10 @@ async function main() {
       })
     ).json();
     log('  table                    rows          parts  compressed');
-    for (const s of sizes) log(`  ${s.table.padEnd(22)} ${fmt(Number(s.rows)).padStart(12)}  ${String(s.parts).padStart(5)}  ${(Number(s.bytes) / 1048576).toFixed(1).padStart(7)} MiB`);
+    for (const s of sizes)
+      log(
+        `  ${s.table.padEnd(22)} ${fmt(Number(s.rows)).padStart(12)}  ${String(s.parts).padStart(5)}  ${(Number(s.bytes) / 1048576).toFixed(1).padStart(7)} MiB`,
+      );
     const total = Number(sizes.find((s) => s.table === 'events_raw_v1')?.rows ?? 0);
     if (total !== opts.events) throw new Error(`events_raw_v1 holds ${total} rows, expected ${opts.events}`);
 
@@ -359,7 +384,9 @@ async function main() {
         check = apiSum === rawSum ? 'counts=raw' : `COUNTS DIFFER ${apiSum} vs ${rawSum}`;
       }
       results.push({ ...q, table: answer.meta.table, points, apiStats, rollupStats, rawStats, check });
-      log(`  ${q.id} ${q.label}: ${answer.meta.table}, ${answer.series.length} series, ${points} points, ${(first.body.length / 1024).toFixed(0)} KiB ${check}`);
+      log(
+        `  ${q.id} ${q.label}: ${answer.meta.table}, ${answer.series.length} series, ${points} points, ${(first.body.length / 1024).toFixed(0)} KiB ${check}`,
+      );
     }
     for (const d of DASHBOARD_GETS) {
       const first = await request(`${role.url}${d.path}`, { headers: { ...auth, 'cache-control': 'no-cache' } });
@@ -395,9 +422,16 @@ async function main() {
         `${`${r.id} ${r.label}`.padEnd(37)} ${r.table.padEnd(21)} ${ms(r.apiStats.p50).padStart(7)}   ${ms(r.apiStats.p95).padStart(7)}   ${ms(r.rollupStats?.p50).padStart(14)}   ${ms(r.rawStats?.p50).padStart(7)}   ${ms(r.rawStats?.p95).padStart(7)}   ${ratio.padStart(13)}${verdict}`,
       );
     }
-    log('(milliseconds; API = end to end over HTTP with the cache bypassed; rollup SQL = the planner\'s statement run directly; raw = events_raw_v1 with exact aggregates)');
-    for (const [what, r, size] of [['30d hourly by name', tp, sizes2[0]], ['7d daily users by os', tpSmall, sizes2[1]]]) {
-      log(`cached ${what} (${size} KiB): ${fmt(r.rps)} requests/s (${fmt(r.ok)} answered, ${r.bad} errors, ${fmt(r.cached)} from the cache), latency p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms`);
+    log(
+      "(milliseconds; API = end to end over HTTP with the cache bypassed; rollup SQL = the planner's statement run directly; raw = events_raw_v1 with exact aggregates)",
+    );
+    for (const [what, r, size] of [
+      ['30d hourly by name', tp, sizes2[0]],
+      ['7d daily users by os', tpSmall, sizes2[1]],
+    ]) {
+      log(
+        `cached ${what} (${size} KiB): ${fmt(r.rps)} requests/s (${fmt(r.ok)} answered, ${r.bad} errors, ${fmt(r.cached)} from the cache), latency p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms`,
+      );
     }
     const q1 = results.find((r) => r.target);
     log(`target: 30-day hourly count by name p95 ${ms(q1.apiStats.p95)} ms < ${P95_TARGET_MS} ms: ${q1.apiStats.p95 < P95_TARGET_MS ? 'PASS' : 'FAIL'}`);

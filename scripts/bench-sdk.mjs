@@ -93,7 +93,7 @@ async function sdkThroughput(p, { events, batch, concurrency, gzip, name }) {
   const cap = Math.max(40_000, batch * concurrency * 3);
   let inTrack = 0;
   const t0 = performance.now();
-  for (let i = 0; i < events; ) {
+  for (let i = 0; i < events;) {
     // An application producing as fast as delivery allows: it keeps the queue below the bound (nothing dropped).
     for (;;) {
       const s = client.stats().events;
@@ -112,7 +112,13 @@ async function sdkThroughput(p, { events, batch, concurrency, gzip, name }) {
   const delivered = performance.now();
   const stats = await client.shutdown(5_000);
   if (!flushed || stats.events.sent !== events || stats.events.dropped !== 0) throw new Error(`SDK run incomplete: ${JSON.stringify(stats.events)}`);
-  return { handoffPerSec: events / (inTrack / 1000), trackUs: (inTrack * 1000) / events, deliveredPerSec: events / ((delivered - t0) / 1000), handWallMs: handed - t0, stats: stats.events };
+  return {
+    handoffPerSec: events / (inTrack / 1000),
+    trackUs: (inTrack * 1000) / events,
+    deliveredPerSec: events / ((delivered - t0) / 1000),
+    handWallMs: handed - t0,
+    stats: stats.events,
+  };
 }
 
 async function rawLimit(p, { events, batch, concurrency, name, gzip }) {
@@ -122,7 +128,15 @@ async function rawLimit(p, { events, batch, concurrency, name, gzip }) {
   for (let b = 0; b * batch < events; b++) {
     const list = [];
     for (let i = b * batch; i < Math.min(events, (b + 1) * batch); i++) {
-      list.push({ event_id: crypto.randomUUID(), name, timestamp: base, distinct_id: `user-${i % 20_000}`, session_id: `s-${i % 50_000}`, properties: props(i), context: CONTEXT });
+      list.push({
+        event_id: crypto.randomUUID(),
+        name,
+        timestamp: base,
+        distinct_id: `user-${i % 20_000}`,
+        session_id: `s-${i % 50_000}`,
+        properties: props(i),
+        context: CONTEXT,
+      });
     }
     const json = Buffer.from(JSON.stringify({ sent_at: base, batch: list }));
     bodies.push(gzip ? zlib.gzipSync(json, { level: 1 }) : json);
@@ -150,7 +164,9 @@ async function rawLimit(p, { events, batch, concurrency, name, gzip }) {
 
 // --------------------------------------------------------------- middleware
 async function startApp(mode, p) {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', mode, '--collector', p.collectorUrl, '--key', p.ingestKey], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', mode, '--collector', p.collectorUrl, '--key', p.ingestKey], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines = readline.createInterface({ input: child.stdout });
   const port = await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${mode} app exited with ${code}`)));
@@ -273,12 +289,17 @@ async function throughput(p, { EVENTS, BATCH, CONCURRENCY, out }) {
     const limit = await rawLimit(p, { events: EVENTS, batch: BATCH, concurrency: CONCURRENCY, name: 'bench.raw', gzip: false });
     out();
     out(`SDK throughput: ${fmt(EVENTS)} events, batches of ${BATCH}, ${CONCURRENCY} concurrent requests, counted in ClickHouse`);
-    out(`  handed to the SDK (track() on the caller's thread)  ${fmt(withGzip.handoffPerSec).padStart(11)} events/s   (${fmt(withGzip.trackUs, 2)} µs per track())`);
+    out(
+      `  handed to the SDK (track() on the caller's thread)  ${fmt(withGzip.handoffPerSec).padStart(11)} events/s   (${fmt(withGzip.trackUs, 2)} µs per track())`,
+    );
     out(`  delivered, SDK with gzip (default)                  ${fmt(withGzip.deliveredPerSec).padStart(11)} events/s`);
-    out(`  limit: same events, raw HTTP batches, pre-built gzip ${fmt(limitGzip.perSec).padStart(10)} events/s   ratio ${fmt(withGzip.deliveredPerSec / limitGzip.perSec, 2)}`);
+    out(
+      `  limit: same events, raw HTTP batches, pre-built gzip ${fmt(limitGzip.perSec).padStart(10)} events/s   ratio ${fmt(withGzip.deliveredPerSec / limitGzip.perSec, 2)}`,
+    );
     out(`  delivered, SDK without gzip                         ${fmt(noGzip.deliveredPerSec).padStart(11)} events/s`);
-    out(`  limit: same events, raw HTTP batches, pre-built JSON ${fmt(limit.perSec).padStart(10)} events/s   ratio ${fmt(noGzip.deliveredPerSec / limit.perSec, 2)}`);
-
+    out(
+      `  limit: same events, raw HTTP batches, pre-built JSON ${fmt(limit.perSec).padStart(10)} events/s   ratio ${fmt(noGzip.deliveredPerSec / limit.perSec, 2)}`,
+    );
   }
 }
 
@@ -294,7 +315,10 @@ async function middleware(p, { REQUESTS, CONNECTIONS, ROUNDS, RATE, out }) {
       const cpu = { bare: 0, instrumented: 0 };
       const cpuNow = async (app) => JSON.parse((await request(`${app.url}/__cpu`, { method: 'GET' })).body).us;
       for (let r = 0; r < ROUNDS; r++) {
-        for (const [name, app] of [['bare', bare], ['instrumented', instrumented]]) {
+        for (const [name, app] of [
+          ['bare', bare],
+          ['instrumented', instrumented],
+        ]) {
           const before = await cpuNow(app);
           runs[name].push(await load(app.url, REQUESTS, CONNECTIONS));
           cpu[name] += (await cpuNow(app)) - before;
@@ -305,11 +329,14 @@ async function middleware(p, { REQUESTS, CONNECTIONS, ROUNDS, RATE, out }) {
       out();
       out(`Koa middleware overhead: GET /users/:id, ${CONNECTIONS} keep-alive connections, ${ROUNDS} alternating rounds of ${fmt(REQUESTS)} requests per app`);
       out('  (with = koaMiddleware: counter + duration histogram to the collector, a pino line per request via @tidemark/sdk/pino)');
-      const row = (label, s) => out(`  ${label.padEnd(20)} mean ${fmt(s.mean, 3)} ms   p50 ${fmt(s.p50, 3)} ms   p99 ${fmt(s.p99, 3)} ms   ${fmt(s.rps)} req/s`);
+      const row = (label, s) =>
+        out(`  ${label.padEnd(20)} mean ${fmt(s.mean, 3)} ms   p50 ${fmt(s.p50, 3)} ms   p99 ${fmt(s.p99, 3)} ms   ${fmt(s.rps)} req/s`);
       out(`  saturated (closed loop, as many requests as the apps answer):`);
       row('without middleware', a);
       row('with middleware', b);
-      out(`  ratio with / without  mean ${fmt(b.mean / a.mean, 2)}   p50 ${fmt(b.p50 / a.p50, 2)}   p99 ${fmt(b.p99 / a.p99, 2)}   throughput ${fmt(b.rps / a.rps, 2)}`);
+      out(
+        `  ratio with / without  mean ${fmt(b.mean / a.mean, 2)}   p50 ${fmt(b.p50 / a.p50, 2)}   p99 ${fmt(b.p99 / a.p99, 2)}   throughput ${fmt(b.rps / a.rps, 2)}`,
+      );
       // The same for the middleware without its log line (metrics only), to split the cost.
       let cpuMetrics = 0;
       for (let r = 0; r < ROUNDS; r++) {
@@ -320,8 +347,12 @@ async function middleware(p, { REQUESTS, CONNECTIONS, ROUNDS, RATE, out }) {
       const cpuM = cpuMetrics / (ROUNDS * REQUESTS);
       const cpuA = cpu.bare / (ROUNDS * REQUESTS);
       const cpuB = cpu.instrumented / (ROUNDS * REQUESTS);
-      out(`  app CPU per request (all threads; the least noisy figure on a shared machine): without ${fmt(cpuA, 1)} µs, with ${fmt(cpuB, 1)} µs (+${fmt(cpuB - cpuA, 1)} µs, ratio ${fmt(cpuB / cpuA, 2)});`);
-      out(`    of which metrics only (middleware with logger: false): ${fmt(cpuM, 1)} µs (+${fmt(cpuM - cpuA, 1)} µs); the pino line per request and its shipping: the rest`);
+      out(
+        `  app CPU per request (all threads; the least noisy figure on a shared machine): without ${fmt(cpuA, 1)} µs, with ${fmt(cpuB, 1)} µs (+${fmt(cpuB - cpuA, 1)} µs, ratio ${fmt(cpuB / cpuA, 2)});`,
+      );
+      out(
+        `    of which metrics only (middleware with logger: false): ${fmt(cpuM, 1)} µs (+${fmt(cpuM - cpuA, 1)} µs); the pino line per request and its shipping: the rest`,
+      );
       const pacedRuns = { bare: [], instrumented: [] };
       const perRound = Math.max(1_000, Math.round(RATE * 10));
       for (let r = 0; r < ROUNDS; r++) {
@@ -391,7 +422,6 @@ async function serve() {
     process.exit(0);
   });
 }
-
 
 if (process.argv.includes('--serve')) await serve();
 else await main();

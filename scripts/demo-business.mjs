@@ -38,7 +38,15 @@ function usage(code) {
   process.exit(code);
 }
 
-const opts = { url: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', schema: 'tidemark_demo', customers: 2000, rate: 20, keepChanging: false, append: false, drop: false };
+const opts = {
+  url: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  schema: 'tidemark_demo',
+  customers: 2000,
+  rate: 20,
+  keepChanging: false,
+  append: false,
+  drop: false,
+};
 const sizeFlags = { orders: 'orders', 'service-records': 'serviceRecords', users: 'users', organizations: 'organizations', products: 'products' };
 const overrides = {};
 const argv = process.argv.slice(2);
@@ -101,12 +109,22 @@ async function main() {
     await etl.createDemoSchema(pool, opts.schema);
     const counts = await etl.demoCounts(pool, opts.schema);
     if (counts.customers > 0 && !opts.append) {
-      log(`schema ${opts.schema} already has data (${Object.entries(counts).map(([t, n]) => `${t} ${n}`).join(', ')}); --append adds more`);
+      log(
+        `schema ${opts.schema} already has data (${Object.entries(counts)
+          .map(([t, n]) => `${t} ${n}`)
+          .join(', ')}); --append adds more`,
+      );
     } else {
       const sizes = etl.demoSizes(opts.customers, overrides);
-      log(`filling ${opts.schema}: ${Object.entries(sizes).map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`).join(', ')}`);
+      log(
+        `filling ${opts.schema}: ${Object.entries(sizes)
+          .map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`)
+          .join(', ')}`,
+      );
       const t0 = Date.now();
-      await etl.fillDemo(pool, opts.schema, sizes, { onProgress: (p) => log(`  ${p.table} ${p.rows.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')}`) });
+      await etl.fillDemo(pool, opts.schema, sizes, {
+        onProgress: (p) => log(`  ${p.table} ${p.rows.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')}`),
+      });
       log(`filled in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
     if (!opts.keepChanging) return;

@@ -19,6 +19,8 @@ bash scripts/services/up.sh >&2
 source .services/env
 
 echo "==> lint and type checks" >&2
+# Formatting first: a file prettier would change fails the run, naming the file (`npm run format` fixes it).
+npx --no-install prettier --check . --log-level warn
 npx --no-install turbo run lint typecheck --output-logs=errors-only
 
 echo "==> tests (unit: *.test.ts, integration: *.int.test.ts)" >&2

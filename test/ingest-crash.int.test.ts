@@ -60,7 +60,10 @@ class PrivateCluster {
   readonly env: NodeJS.ProcessEnv;
   readonly brokers: string;
 
-  constructor(readonly nodes: number, base: number) {
+  constructor(
+    readonly nodes: number,
+    base: number,
+  ) {
     this.env = { ...process.env, TIDEMARK_SERVICES_DIR: this.dir, KAFKA_BASE_PORT: String(base), KAFKA_CONTROLLER_BASE_PORT: String(base + 3_000) };
     this.brokers = Array.from({ length: nodes }, (_, i) => `127.0.0.1:${base + i}`).join(',');
   }
@@ -125,156 +128,178 @@ afterAll(async () => {
   await stack?.close();
 }, 180_000);
 
-test.each(VARIANTS)(`%s: ${EVENTS} events, consumer SIGKILLed ${KILLS} times: raw = distinct = every rollup = events sent, DLQ empty, audit 0 lost`, async (variant) => {
-  const started = Date.now();
-  const brokerFault = variant === 'kafka-restart' || variant === 'kafka-kill' || variant === 'leader-kill';
-  const priv = brokerFault ? cluster(variant === 'leader-kill' ? 3 : 1) : undefined;
-  const brokers = priv?.brokers ?? kafkaBrokers;
-  const kafka: KafkaClient = createKafkaClient({ brokers, clientId: unique('tm-crash'), logger });
-  const topics: Topics = topicNames(`${unique(`tmcrash-${variant}`)}.`);
-  const groupId = unique('tm-crash-group');
-  const name = `crash_${variant.replace(/-/g, '_')}`;
-  await ensureTopics(kafka, topics, 3, variant === 'leader-kill' ? 3 : 1);
-  const sink = await KafkaSink.connect(kafka, { topics, compression: 'none', maxMessageBytes: 512 * 1024 }, logger);
-  const kv = new MemoryStore();
-  const audit = new IngestAudit(kv, stack.ch, { graceMs: 0, horizonMs: 60 * 60_000, projects: async () => [stack.project], logger, metrics: createMetricsRegistry() });
-  const collector = await startCollector(stack, sink, { maxItems: BATCH, maxBodyBytes: 4 * 1024 * 1024 }, kv, undefined, { audit });
-
-  const startConsumer = (): ChildProcess => {
-    const c = spawn(process.execPath, [CLI, 'start', '--role', 'consumer'], {
-      env: {
-        ...process.env,
-        ...stack.server.configEnv(),
-        CLICKHOUSE_DATABASE: stack.database,
-        META_DATABASE_URL: `${postgresUrl}?options=${encodeURIComponent(`-c search_path=${stack.schema}`)}`,
-        KAFKA_BROKERS: brokers,
-        KAFKA_TOPIC_PREFIX: topics.events.replace(/events\.v1$/, ''),
-        CONSUMER_GROUP_ID: groupId,
-        CONSUMER_SESSION_TIMEOUT_MS: '6000',
-        OPS_PORT: '0',
-        CONSUMER_MAX_WAIT_MS: '100',
-        LOG_LEVEL: 'warn',
-        // The landed-id window in Redis survives the consumer's SIGKILLs, as in a cluster deployment.
-        REDIS_URL: redisUrl,
-        COLLECTOR_RESEND_MAX_IDS: String(Math.max(500_000, EVENTS * 2)),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+test.each(VARIANTS)(
+  `%s: ${EVENTS} events, consumer SIGKILLed ${KILLS} times: raw = distinct = every rollup = events sent, DLQ empty, audit 0 lost`,
+  async (variant) => {
+    const started = Date.now();
+    const brokerFault = variant === 'kafka-restart' || variant === 'kafka-kill' || variant === 'leader-kill';
+    const priv = brokerFault ? cluster(variant === 'leader-kill' ? 3 : 1) : undefined;
+    const brokers = priv?.brokers ?? kafkaBrokers;
+    const kafka: KafkaClient = createKafkaClient({ brokers, clientId: unique('tm-crash'), logger });
+    const topics: Topics = topicNames(`${unique(`tmcrash-${variant}`)}.`);
+    const groupId = unique('tm-crash-group');
+    const name = `crash_${variant.replace(/-/g, '_')}`;
+    await ensureTopics(kafka, topics, 3, variant === 'leader-kill' ? 3 : 1);
+    const sink = await KafkaSink.connect(kafka, { topics, compression: 'none', maxMessageBytes: 512 * 1024 }, logger);
+    const kv = new MemoryStore();
+    const audit = new IngestAudit(kv, stack.ch, {
+      graceMs: 0,
+      horizonMs: 60 * 60_000,
+      projects: async () => [stack.project],
+      logger,
+      metrics: createMetricsRegistry(),
     });
-    const keep = (d: Buffer): void => {
-      output = (output + d.toString()).slice(-20_000);
-      // CRASH_CONSUMER_LOG=<file>: every consumer process's output, to see a stall as it happens.
-      if (process.env.CRASH_CONSUMER_LOG) fs.appendFileSync(process.env.CRASH_CONSUMER_LOG, d);
+    const collector = await startCollector(stack, sink, { maxItems: BATCH, maxBodyBytes: 4 * 1024 * 1024 }, kv, undefined, { audit });
+
+    const startConsumer = (): ChildProcess => {
+      const c = spawn(process.execPath, [CLI, 'start', '--role', 'consumer'], {
+        env: {
+          ...process.env,
+          ...stack.server.configEnv(),
+          CLICKHOUSE_DATABASE: stack.database,
+          META_DATABASE_URL: `${postgresUrl}?options=${encodeURIComponent(`-c search_path=${stack.schema}`)}`,
+          KAFKA_BROKERS: brokers,
+          KAFKA_TOPIC_PREFIX: topics.events.replace(/events\.v1$/, ''),
+          CONSUMER_GROUP_ID: groupId,
+          CONSUMER_SESSION_TIMEOUT_MS: '6000',
+          OPS_PORT: '0',
+          CONSUMER_MAX_WAIT_MS: '100',
+          LOG_LEVEL: 'warn',
+          // The landed-id window in Redis survives the consumer's SIGKILLs, as in a cluster deployment.
+          REDIS_URL: redisUrl,
+          COLLECTOR_RESEND_MAX_IDS: String(Math.max(500_000, EVENTS * 2)),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const keep = (d: Buffer): void => {
+        output = (output + d.toString()).slice(-20_000);
+        // CRASH_CONSUMER_LOG=<file>: every consumer process's output, to see a stall as it happens.
+        if (process.env.CRASH_CONSUMER_LOG) fs.appendFileSync(process.env.CRASH_CONSUMER_LOG, d);
+      };
+      c.stdout?.on('data', keep);
+      c.stderr?.on('data', keep);
+      return c;
     };
-    c.stdout?.on('data', keep);
-    c.stderr?.on('data', keep);
-    return c;
-  };
 
-  let child = startConsumer();
-  let sent = 0;
-  let resent = 0;
-  try {
-    const sender = (async () => {
-      let next = 0;
-      const batches = Math.ceil(EVENTS / BATCH);
-      await Promise.all(
-        Array.from({ length: 4 }, async () => {
-          for (;;) {
-            const b = next++;
-            if (b >= batches) return;
-            const n = Math.min(BATCH, EVENTS - b * BATCH);
-            const body = JSON.stringify(Array.from({ length: n }, (_, i) => ({ event_id: crypto.randomUUID(), name, distinct_id: `u${(b * BATCH + i) % 5000}`, properties: { v: 1 } })));
-            // A producer resends what was not acknowledged, as the SDK does: only a 503 that says
-            // retriable, with Retry-After, may be resent; anything else fails the test.
-            for (let attempt = 0; ; attempt++) {
-              // Status 0: no answer at all (a reused keep-alive socket the server had closed): resent too.
-              const r = await post(`${collector.url}/v1/events`, body, bearer(stack.keys.ingest)).catch((err: Error) => ({ status: 0, headers: {} as Record<string, string>, json: { error: err.message } as Record<string, unknown> }));
-              if (r.status === 200) break;
-              const e = r.json.error as { retriable?: boolean } | undefined;
-              const retriable = r.status === 0 || (r.status === 503 && e?.retriable === true && r.headers['retry-after'] !== undefined);
-              if (attempt > 240 || !retriable) throw new Error(`batch ${b}: HTTP ${r.status} retry-after=${String(r.headers['retry-after'])} ${JSON.stringify(r.json)}`);
-              resent++;
-              await sleep(500);
+    let child = startConsumer();
+    let sent = 0;
+    let resent = 0;
+    try {
+      const sender = (async () => {
+        let next = 0;
+        const batches = Math.ceil(EVENTS / BATCH);
+        await Promise.all(
+          Array.from({ length: 4 }, async () => {
+            for (;;) {
+              const b = next++;
+              if (b >= batches) return;
+              const n = Math.min(BATCH, EVENTS - b * BATCH);
+              const body = JSON.stringify(
+                Array.from({ length: n }, (_, i) => ({ event_id: crypto.randomUUID(), name, distinct_id: `u${(b * BATCH + i) % 5000}`, properties: { v: 1 } })),
+              );
+              // A producer resends what was not acknowledged, as the SDK does: only a 503 that says
+              // retriable, with Retry-After, may be resent; anything else fails the test.
+              for (let attempt = 0; ; attempt++) {
+                // Status 0: no answer at all (a reused keep-alive socket the server had closed): resent too.
+                const r = await post(`${collector.url}/v1/events`, body, bearer(stack.keys.ingest)).catch((err: Error) => ({
+                  status: 0,
+                  headers: {} as Record<string, string>,
+                  json: { error: err.message } as Record<string, unknown>,
+                }));
+                if (r.status === 200) break;
+                const e = r.json.error as { retriable?: boolean } | undefined;
+                const retriable = r.status === 0 || (r.status === 503 && e?.retriable === true && r.headers['retry-after'] !== undefined);
+                if (attempt > 240 || !retriable)
+                  throw new Error(`batch ${b}: HTTP ${r.status} retry-after=${String(r.headers['retry-after'])} ${JSON.stringify(r.json)}`);
+                resent++;
+                await sleep(500);
+              }
+              sent += n;
             }
-            sent += n;
-          }
-        }),
-      );
-    })();
+          }),
+        );
+      })();
 
-    const faults = (async () => {
-      if (variant === 'kafka-restart') {
-        await sleep(3_000);
-        priv!.sh('kafka-node.sh', 'restart', '1');
-      } else if (variant === 'kafka-kill') {
-        await sleep(3_000);
-        priv!.sh('kafka-node.sh', 'kill', '1');
-        priv!.sh('kafka-node.sh', 'start', '1');
-      } else if (variant === 'leader-kill') {
-        await sleep(3_000);
-        const admin = kafka.admin();
-        await admin.connect();
-        const md = await admin.topicMetadata([topics.events]);
-        await admin.disconnect();
-        const leader = md[0]!.partitions.find((p) => p.partition === 0)!.leader;
-        priv!.sh('kafka-node.sh', 'kill', String(leader));
-        await sleep(5_000);
-        priv!.sh('kafka-node.sh', 'start', String(leader));
-      } else if (variant === 'clickhouse-outage') {
-        await sleep(2_000);
-        await stack.stopClickHouse();
-        await sleep(CH_OUTAGE_S * 1000);
-        await stack.startClickHouse();
+      const faults = (async () => {
+        if (variant === 'kafka-restart') {
+          await sleep(3_000);
+          priv!.sh('kafka-node.sh', 'restart', '1');
+        } else if (variant === 'kafka-kill') {
+          await sleep(3_000);
+          priv!.sh('kafka-node.sh', 'kill', '1');
+          priv!.sh('kafka-node.sh', 'start', '1');
+        } else if (variant === 'leader-kill') {
+          await sleep(3_000);
+          const admin = kafka.admin();
+          await admin.connect();
+          const md = await admin.topicMetadata([topics.events]);
+          await admin.disconnect();
+          const leader = md[0]!.partitions.find((p) => p.partition === 0)!.leader;
+          priv!.sh('kafka-node.sh', 'kill', String(leader));
+          await sleep(5_000);
+          priv!.sh('kafka-node.sh', 'start', String(leader));
+        } else if (variant === 'clickhouse-outage') {
+          await sleep(2_000);
+          await stack.stopClickHouse();
+          await sleep(CH_OUTAGE_S * 1000);
+          await stack.startClickHouse();
+        }
+      })();
+      // Kill at random moments while events flow (and keep killing until KILLS are done).
+      for (let k = 0; k < KILLS; k++) {
+        await sleep(1_000 + Math.random() * 3_000);
+        await kill(child);
+        child = startConsumer();
       }
-    })();
-    // Kill at random moments while events flow (and keep killing until KILLS are done).
-    for (let k = 0; k < KILLS; k++) {
-      await sleep(1_000 + Math.random() * 3_000);
+      await sender;
+      await faults;
+      expect(sent).toBe(EVENTS);
+
+      const deadline = Date.now() + 25 * 60_000;
+      let landed = 0;
+      while (Date.now() < deadline) {
+        landed = await count('SELECT count() AS c FROM events_raw_v1 WHERE name = {n:String}', name);
+        if (landed >= EVENTS) break;
+        await sleep(1000);
+      }
+      await sleep(3000); // a late duplicate would show up now
+      if (landed < EVENTS) throw new Error(`only ${landed}/${EVENTS} landed; consumer output:\n${output}`);
+
+      const raw = await count('SELECT count() AS c FROM events_raw_v1 WHERE name = {n:String}', name);
+      const distinct = await count('SELECT uniqExact(event_id) AS c FROM events_raw_v1 WHERE name = {n:String}', name);
+      const rollups: Record<string, number> = {};
+      for (const g of ['1m', '1h', '1d']) {
+        rollups[`events_${g}`] = await count(`SELECT sum(events) AS c FROM events_${g}_v1 WHERE name = {n:String}`, name);
+        rollups[`event_measures_${g}`] = await count(`SELECT sum(count) AS c FROM event_measures_${g}_v1 WHERE name = {n:String} AND measure = 'v'`, name);
+      }
+      const admin = kafka.admin();
+      await admin.connect();
+      const dlq = (await admin.topicOffsets(topics.dlq)).reduce((n, p) => n + Number(p.high), 0);
+      const inKafka = (await admin.topicOffsets(topics.events)).reduce((n, p) => n + Number(p.high), 0);
+      await admin.disconnect();
+      // All of this variant's minutes have landed: compare them now, the current minute included.
+      const [report] = await audit.run(Date.now() + 60_000);
+      process.stdout.write(
+        `crash test ${variant}: ${EVENTS} events, ${KILLS} consumer kills; raw ${raw}, distinct ${distinct}, rollups ${JSON.stringify(rollups)}, dlq ${dlq}, ` +
+          `resent batches ${resent}, kafka producers ${sink.producerGeneration}, kafka messages ${inKafka}, audit lost ${report?.signals.events.lost}, ${Math.round((Date.now() - started) / 1000)} s\n`,
+      );
+      // No tolerance for duplicates: a resend after a 503 whose first send was written is dropped at landing.
+      expect({ raw, distinct, ...rollups, dlq }).toEqual({
+        raw: EVENTS,
+        distinct: EVENTS,
+        ...Object.fromEntries(Object.keys(rollups).map((k) => [k, EVENTS])),
+        dlq: 0,
+      });
+      expect(report?.signals.events.lost).toBe(0);
+    } finally {
       await kill(child);
-      child = startConsumer();
+      await collector.close();
+      await sink.close();
+      const admin = kafka.admin();
+      await admin.connect().catch(() => undefined);
+      await admin.deleteTopics(Object.values(topics)).catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
     }
-    await sender;
-    await faults;
-    expect(sent).toBe(EVENTS);
-
-    const deadline = Date.now() + 25 * 60_000;
-    let landed = 0;
-    while (Date.now() < deadline) {
-      landed = await count('SELECT count() AS c FROM events_raw_v1 WHERE name = {n:String}', name);
-      if (landed >= EVENTS) break;
-      await sleep(1000);
-    }
-    await sleep(3000); // a late duplicate would show up now
-    if (landed < EVENTS) throw new Error(`only ${landed}/${EVENTS} landed; consumer output:\n${output}`);
-
-    const raw = await count('SELECT count() AS c FROM events_raw_v1 WHERE name = {n:String}', name);
-    const distinct = await count('SELECT uniqExact(event_id) AS c FROM events_raw_v1 WHERE name = {n:String}', name);
-    const rollups: Record<string, number> = {};
-    for (const g of ['1m', '1h', '1d']) {
-      rollups[`events_${g}`] = await count(`SELECT sum(events) AS c FROM events_${g}_v1 WHERE name = {n:String}`, name);
-      rollups[`event_measures_${g}`] = await count(`SELECT sum(count) AS c FROM event_measures_${g}_v1 WHERE name = {n:String} AND measure = 'v'`, name);
-    }
-    const admin = kafka.admin();
-    await admin.connect();
-    const dlq = (await admin.topicOffsets(topics.dlq)).reduce((n, p) => n + Number(p.high), 0);
-    const inKafka = (await admin.topicOffsets(topics.events)).reduce((n, p) => n + Number(p.high), 0);
-    await admin.disconnect();
-    // All of this variant's minutes have landed: compare them now, the current minute included.
-    const [report] = await audit.run(Date.now() + 60_000);
-    process.stdout.write(
-      `crash test ${variant}: ${EVENTS} events, ${KILLS} consumer kills; raw ${raw}, distinct ${distinct}, rollups ${JSON.stringify(rollups)}, dlq ${dlq}, ` +
-        `resent batches ${resent}, kafka producers ${sink.producerGeneration}, kafka messages ${inKafka}, audit lost ${report?.signals.events.lost}, ${Math.round((Date.now() - started) / 1000)} s\n`,
-    );
-    // No tolerance for duplicates: a resend after a 503 whose first send was written is dropped at landing.
-    expect({ raw, distinct, ...rollups, dlq }).toEqual({ raw: EVENTS, distinct: EVENTS, ...Object.fromEntries(Object.keys(rollups).map((k) => [k, EVENTS])), dlq: 0 });
-    expect(report?.signals.events.lost).toBe(0);
-  } finally {
-    await kill(child);
-    await collector.close();
-    await sink.close();
-    const admin = kafka.admin();
-    await admin.connect().catch(() => undefined);
-    await admin.deleteTopics(Object.values(topics)).catch(() => undefined);
-    await admin.disconnect().catch(() => undefined);
-  }
-}, 30 * 60_000);
+  },
+  30 * 60_000,
+);

@@ -100,7 +100,9 @@ describe('every endpoint x every role x two projects', () => {
   let ops: Op[] = [];
 
   beforeAll(async () => {
-    const doc = JSON.parse((await get(`${api}/openapi.json`)).text) as { paths: Record<string, Record<string, { security?: unknown[]; description?: string }>> };
+    const doc = JSON.parse((await get(`${api}/openapi.json`)).text) as {
+      paths: Record<string, Record<string, { security?: unknown[]; description?: string }>>;
+    };
     ops = Object.entries(doc.paths).flatMap(([route, methods]) =>
       Object.entries(methods).map(([method, op]) => ({
         method: method.toUpperCase(),
@@ -116,7 +118,11 @@ describe('every endpoint x every role x two projects', () => {
   test('without a key, or with a bad one, every non-public endpoint answers 401', async () => {
     for (const op of ops.filter((o) => o.needs !== 'public')) {
       for (const headers of [{}, { authorization: 'Bearer tm_read_forged' }] as Record<string, string>[]) {
-        const r = await request(`${api}${concrete(op.path)}`, { method: op.method, headers: { ...headers, 'content-type': 'application/json' }, body: ['POST', 'PUT'].includes(op.method) ? '{}' : undefined });
+        const r = await request(`${api}${concrete(op.path)}`, {
+          method: op.method,
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: ['POST', 'PUT'].includes(op.method) ? '{}' : undefined,
+        });
         if (r.status !== 401) throw new Error(`${op.method} ${op.path} without a valid key: ${r.status} ${r.text.slice(0, 200)}`);
       }
     }
@@ -126,7 +132,11 @@ describe('every endpoint x every role x two projects', () => {
     const below: Record<string, ('ingest' | 'read')[]> = { read: ['ingest'], admin: ['ingest', 'read'] };
     for (const op of ops) {
       for (const role of below[op.needs] ?? []) {
-        const r = await request(`${api}${concrete(op.path)}`, { method: op.method, headers: bearer(B[role]), body: ['POST', 'PUT'].includes(op.method) ? '{}' : undefined });
+        const r = await request(`${api}${concrete(op.path)}`, {
+          method: op.method,
+          headers: bearer(B[role]),
+          body: ['POST', 'PUT'].includes(op.method) ? '{}' : undefined,
+        });
         if (r.status !== 403) throw new Error(`${op.method} ${op.path} with a ${role} key: ${r.status} ${r.text.slice(0, 200)}`);
       }
     }
@@ -140,7 +150,11 @@ describe('every endpoint x every role x two projects', () => {
   });
 
   test("B cannot read, change or delete A's rules, silences and keys by id", async () => {
-    const rule = { name: `SecA_${tag}`, interval: '1m', sql: `SELECT toFloat64(count()) AS value FROM logs_raw_v1 WHERE project_id = {project_id:String} AND message = '${MARK_A.log}'` };
+    const rule = {
+      name: `SecA_${tag}`,
+      interval: '1m',
+      sql: `SELECT toFloat64(count()) AS value FROM logs_raw_v1 WHERE project_id = {project_id:String} AND message = '${MARK_A.log}'`,
+    };
     expect((await post(`${api}/api/analytics-monitoring/alerts/rules`, A.admin, rule)).status).toBe(201);
     const silence = await post(`${api}/api/analytics-monitoring/alerts/silences`, A.admin, {
       matchers: [{ name: 'alertname', op: '=', value: rule.name }],
@@ -155,9 +169,14 @@ describe('every endpoint x every role x two projects', () => {
 
     const rules = `${api}/api/analytics-monitoring/alerts/rules/${rule.name}`;
     expect((await get(rules, B.admin)).status).toBe(404);
-    expect((await request(rules, { method: 'PUT', headers: bearer(B.admin), body: JSON.stringify({ ...rule, sql: 'SELECT 1 AS value' }) })).status).not.toBe(200);
+    expect((await request(rules, { method: 'PUT', headers: bearer(B.admin), body: JSON.stringify({ ...rule, sql: 'SELECT 1 AS value' }) })).status).not.toBe(
+      200,
+    );
     expect((await request(rules, { method: 'DELETE', headers: bearer(B.admin) })).status).toBe(404);
-    expect((await post(`${api}/api/analytics-monitoring/alerts/rules/preview`, B.read, { name: rule.name, from: new Date(Date.now() - 600_000), to: new Date() })).status).toBe(404);
+    expect(
+      (await post(`${api}/api/analytics-monitoring/alerts/rules/preview`, B.read, { name: rule.name, from: new Date(Date.now() - 600_000), to: new Date() }))
+        .status,
+    ).toBe(404);
     const sil = `${api}/api/analytics-monitoring/alerts/silences/${silenceId}`;
     expect((await get(sil, B.admin)).status).toBe(404);
     expect((await post(`${sil}/expire`, B.admin, {})).status).toBe(404);
@@ -277,7 +296,12 @@ describe('every SQL surface x escapes', () => {
 
 describe('the embedded ports are closed by default', () => {
   test('ClickHouse HTTP refuses anonymous and wrong-password requests', async () => {
-    for (const headers of [{}, { 'X-ClickHouse-User': 'default', 'X-ClickHouse-Key': '' }, { 'X-ClickHouse-User': 'default', 'X-ClickHouse-Key': 'wrong' }, { 'X-ClickHouse-User': 'tidemark_readonly' }] as Record<string, string>[]) {
+    for (const headers of [
+      {},
+      { 'X-ClickHouse-User': 'default', 'X-ClickHouse-Key': '' },
+      { 'X-ClickHouse-User': 'default', 'X-ClickHouse-Key': 'wrong' },
+      { 'X-ClickHouse-User': 'tidemark_readonly' },
+    ] as Record<string, string>[]) {
       const r = await request(`${clickhouse}/?query=${encodeURIComponent('SELECT count() FROM tidemark.logs_raw_v1')}`, { headers });
       expect(r.status).not.toBe(200);
       expect(r.text).toMatch(/Authentication failed/);
@@ -348,7 +372,11 @@ describe('hostile ingest costs nobody else', () => {
     })();
     let sent = 0;
     for (let i = 0; i < 20; i++) {
-      const r = await post(`${collector}/v1/events`, A.ingest, Array.from({ length: 50 }, (_, j) => ({ name, distinct_id: `u${i}_${j}` })));
+      const r = await post(
+        `${collector}/v1/events`,
+        A.ingest,
+        Array.from({ length: 50 }, (_, j) => ({ name, distinct_id: `u${i}_${j}` })),
+      );
       expect(r.status).toBe(200);
       sent += 50;
     }
@@ -375,9 +403,19 @@ describe('keys and input ranges', () => {
 
   test('out-of-range inputs answer 400, not 500', async () => {
     const cases: [string, Promise<Answer>][] = [
-      ['9999w with compare', post(`${api}/api/v1/query/timeseries`, B.read, { measures: [{ type: 'count' }], range: { last: '9999w' }, interval: '1d', compare: 'previous_period' })],
+      [
+        '9999w with compare',
+        post(`${api}/api/v1/query/timeseries`, B.read, { measures: [{ type: 'count' }], range: { last: '9999w' }, interval: '1d', compare: 'previous_period' }),
+      ],
       ['499 NOTs', get(`${api}/api/v1/logs/search?q=${encodeURIComponent(`${'NOT '.repeat(499)}level:ERROR`)}`, B.read)],
-      ['negative preview window', post(`${api}/api/analytics-monitoring/alerts/rules/preview`, B.read, { rule: { name: 'Neg', sql: 'SELECT 1 AS value' }, from: new Date(), to: new Date(Date.now() - 3_600_000) })],
+      [
+        'negative preview window',
+        post(`${api}/api/analytics-monitoring/alerts/rules/preview`, B.read, {
+          rule: { name: 'Neg', sql: 'SELECT 1 AS value' },
+          from: new Date(),
+          to: new Date(Date.now() - 3_600_000),
+        }),
+      ],
       ['negative duration', post(`${api}/api/analytics-monitoring/alerts/rules/validate`, B.read, { name: 'Neg', sql: 'SELECT 1 AS value', for: '-5m' })],
       ['negative counter', post(`${collector}/v1/metrics`, B.ingest, [{ name: 'sec_counter', type: 'counter', value: -3 }])],
     ];

@@ -61,7 +61,9 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<R
       }
     });
   });
-  const saved = JSON.parse(fs.readFileSync(path.join(dataDir, 'bootstrap-keys.json'), 'utf8')) as { keys: { role: 'ingest' | 'read' | 'admin'; key: string }[] };
+  const saved = JSON.parse(fs.readFileSync(path.join(dataDir, 'bootstrap-keys.json'), 'utf8')) as {
+    keys: { role: 'ingest' | 'read' | 'admin'; key: string }[];
+  };
   const keys = Object.fromEntries(saved.keys.map((k) => [k.role, k.key])) as RunningPlatform['keys'];
   return {
     child,

@@ -3,7 +3,15 @@
  * notification outbox, pipeline and channels. docs/alerting.md describes it.
  */
 export { alertingRole, loadRuleSources, readonlyClickHouse } from './role';
-export { AlertingService, type AlertingServiceOptions, type ActiveAlert, type HistoryEntry, type Silence, type NotificationRecord, type AttemptRecord } from './api/service';
+export {
+  AlertingService,
+  type AlertingServiceOptions,
+  type ActiveAlert,
+  type HistoryEntry,
+  type Silence,
+  type NotificationRecord,
+  type AttemptRecord,
+} from './api/service';
 export * as inputs from './api/inputs';
 export { AlertEngine, type AlertEngineOptions, type TickReport } from './engine/engine';
 export { startScheduler, type Scheduler } from './engine/scheduler';
@@ -17,6 +25,21 @@ export { builtinRuleFile, builtinRuleNames, BUILTIN_RULES_FILE } from './rules/b
 export { checkRuleSql } from './rules/validate';
 export { policySchema, routeSchema, type PolicyInput, type PolicySpec } from './notify/policy';
 export { silenceInputSchema, maintenanceInputSchema, type SilenceInput, type MaintenanceInput } from './notify/mute';
-export { channels, channelConfigSchema, signWebhook, twilioSignature, verifyTwilioSignature, recordTwilioStatus, statusCallbackUrl, metaSignature, CHANNEL_TYPES, type Channel, type ChannelType, type ChannelConfig, type Notification, type NotificationAlert } from './channels';
+export {
+  channels,
+  channelConfigSchema,
+  signWebhook,
+  twilioSignature,
+  verifyTwilioSignature,
+  recordTwilioStatus,
+  statusCallbackUrl,
+  metaSignature,
+  CHANNEL_TYPES,
+  type Channel,
+  type ChannelType,
+  type ChannelConfig,
+  type Notification,
+  type NotificationAlert,
+} from './channels';
 export { compileTemplate } from './util/template';
 export { parseMatcher, type Matcher } from './util/matchers';

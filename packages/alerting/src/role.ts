@@ -24,10 +24,20 @@ export function readonlyClickHouse(config: Config, url: string): ClickHouse {
 }
 
 /** Loads the built-in rules (as configured) and the rules folder into Postgres; reports every problem. */
-export async function loadRuleSources(deps: { meta: Pool; readonly: ClickHouse; config: Config; logger: Logger; clock?: Clock }): Promise<{ builtin: SyncReport; files: SyncReport }> {
+export async function loadRuleSources(deps: {
+  meta: Pool;
+  readonly: ClickHouse;
+  config: Config;
+  logger: Logger;
+  clock?: Clock;
+}): Promise<{ builtin: SyncReport; files: SyncReport }> {
   const c = deps.config;
   const base = { meta: deps.meta, readonly: deps.readonly, config: c, logger: deps.logger, now: (deps.clock ?? systemClock).now() };
-  const builtin = await syncRuleFiles(base, 'builtin', c.ALERTING_BUILTIN_RULES.trim() ? [builtinRuleFile(c.ALERTING_BUILTIN_RULES, c.ALERTING_BUILTIN_PROJECT)] : []);
+  const builtin = await syncRuleFiles(
+    base,
+    'builtin',
+    c.ALERTING_BUILTIN_RULES.trim() ? [builtinRuleFile(c.ALERTING_BUILTIN_RULES, c.ALERTING_BUILTIN_PROJECT)] : [],
+  );
   const files = await syncRuleFiles(base, 'file', c.ALERTING_RULES_DIR ? readRuleDir(c.ALERTING_RULES_DIR) : []);
   return { builtin, files };
 }

@@ -193,7 +193,11 @@ async function deliver(
   channel: string,
   payloads: Omit<Notification, 'id' | 'idempotencyKey' | 'recipient'>[],
   opts: { projectId: string; recipient?: string; extra?: Record<string, unknown> },
-): Promise<{ rows: Row[]; attempts: { notification_id: string; outcome: string; http_status: number | null; error: string | null }[]; service: AlertingService }> {
+): Promise<{
+  rows: Row[];
+  attempts: { notification_id: string; outcome: string; http_status: number | null; error: string | null }[];
+  service: AlertingService;
+}> {
   const cfg = config(opts.extra);
   const service = new AlertingService({ meta: env.pool, readonly: undefined as never, config: cfg, logger: env.logger });
   await service.putPolicy(opts.projectId, policy);
@@ -286,10 +290,15 @@ describe('WeCom group robot', () => {
     // A separate robot key so the 45009 penalty does not pace the other tests.
     vendor.reset(() => ({ status: 200, body: { errcode: 45009, errmsg: 'api freq out of limit' } }));
     const t0 = Date.now();
-    const limited = await deliver({ channels: [{ name: 'wc', type: 'wecom', key: '${OTHER_ROBOT}' }], routes: [{ channels: ['wc'] }] }, 'wc', [notification(projectId)], {
-      projectId,
-      extra: { ALERTING_SECRETS: { OTHER_ROBOT: 'robot-2' } },
-    });
+    const limited = await deliver(
+      { channels: [{ name: 'wc', type: 'wecom', key: '${OTHER_ROBOT}' }], routes: [{ channels: ['wc'] }] },
+      'wc',
+      [notification(projectId)],
+      {
+        projectId,
+        extra: { ALERTING_SECRETS: { OTHER_ROBOT: 'robot-2' } },
+      },
+    );
     expect(vendor.requests).toHaveLength(1);
     expect(limited.rows.map((x) => x.status)).toEqual(['pending']);
     expect(limited.attempts.map((x) => x.outcome)).toEqual(['retriable']);
@@ -349,7 +358,8 @@ async function smtpRig(opts: { rejectRcpt?: string[]; dataReply?: number } = {})
       cb(null, { user: auth.username });
     },
     onRcptTo: (addr, _s, cb) => {
-      if (opts.rejectRcpt?.includes(addr.address)) cb(Object.assign(new Error(`5.1.1 <${addr.address}>: Recipient address rejected: User unknown`), { responseCode: 550 }));
+      if (opts.rejectRcpt?.includes(addr.address))
+        cb(Object.assign(new Error(`5.1.1 <${addr.address}>: Recipient address rejected: User unknown`), { responseCode: 550 }));
       else cb();
     },
     onData: (stream, session, cb) => {
@@ -368,7 +378,10 @@ async function smtpRig(opts: { rejectRcpt?: string[]; dataReply?: number } = {})
 }
 
 describe('email (SMTP)', () => {
-  const policy: PolicyInput = { channels: [{ name: 'mail', type: 'email', to: ['ops@example.test', 'gone@example.test'], cc: ['lead@example.test'] }], routes: [{ channels: ['mail'] }] };
+  const policy: PolicyInput = {
+    channels: [{ name: 'mail', type: 'email', to: ['ops@example.test', 'gone@example.test'], cc: ['lead@example.test'] }],
+    routes: [{ channels: ['mail'] }],
+  };
   const smtpKeys = (port: number, extra: Record<string, unknown> = {}) => ({
     ALERTING_SMTP_HOST: '127.0.0.1',
     ALERTING_SMTP_PORT: port,
@@ -385,7 +398,9 @@ describe('email (SMTP)', () => {
       const out = await deliver(policy, 'mail', [notification(projectId)], { projectId, extra: smtpKeys(rig.port, { ALERTING_SMTP_REQUIRE_TLS: false }) });
       expect(rig.mails).toEqual([{ from: 'tidemark@example.test', to: ['ops@example.test', 'lead@example.test'] }]);
       expect(out.rows.map((r) => [r.status, r.attempts])).toEqual([['partial', 1]]);
-      expect(out.rows[0]?.last_error).toMatch(/^SMTP refused 1 of 3 recipients: gone@example\.test \(550 5\.1\.1 <gone@example\.test>: Recipient address rejected/);
+      expect(out.rows[0]?.last_error).toMatch(
+        /^SMTP refused 1 of 3 recipients: gone@example\.test \(550 5\.1\.1 <gone@example\.test>: Recipient address rejected/,
+      );
       expect(out.rows[0]?.recipient_results).toEqual({
         'ops@example.test': { accepted: true, response: expect.stringMatching(/^250/) },
         'lead@example.test': { accepted: true, response: expect.stringMatching(/^250/) },
@@ -444,10 +459,25 @@ describe('WhatsApp Cloud API (Meta)', () => {
     if (params.some((p) => /[\n\t]| {5,}/.test(p.text))) {
       return {
         status: 400,
-        body: { error: { message: '(#132018) There was an issue with the parameters in your template.', type: 'OAuthException', code: 132018, error_data: { messaging_product: 'whatsapp', details: 'Param text cannot have new-line/tab characters or more than 4 consecutive spaces' }, fbtrace_id: 'Aa' } },
+        body: {
+          error: {
+            message: '(#132018) There was an issue with the parameters in your template.',
+            type: 'OAuthException',
+            code: 132018,
+            error_data: { messaging_product: 'whatsapp', details: 'Param text cannot have new-line/tab characters or more than 4 consecutive spaces' },
+            fbtrace_id: 'Aa',
+          },
+        },
       };
     }
-    return { status: 200, body: { messaging_product: 'whatsapp', contacts: [{ input: '8613800138000', wa_id: '8613800138000' }], messages: [{ id: 'wamid.HBgLMTY0NjcwNDM1OTUVAgARGBI1RjQyNUE3NEYxMzAzMzQ5MkEA' }] } };
+    return {
+      status: 200,
+      body: {
+        messaging_product: 'whatsapp',
+        contacts: [{ input: '8613800138000', wa_id: '8613800138000' }],
+        messages: [{ id: 'wamid.HBgLMTY0NjcwNDM1OTUVAgARGBI1RjQyNUE3NEYxMzAzMzQ5MkEA' }],
+      },
+    };
   };
 
   test('template send: the multi-line message becomes one parameter Meta accepts; exact request; wamid recorded', async () => {
@@ -456,7 +486,15 @@ describe('WhatsApp Cloud API (Meta)', () => {
     const two = notification(projectId, {
       firingCount: 2,
       groupLabels: {},
-      alerts: [notification(projectId).alerts[0]!, { ...notification(projectId).alerts[0]!, fingerprint: 'fp-2', labels: { alertname: 'HighCpu', host: 'web-2' }, annotations: { summary: 'line one\nline two' } }],
+      alerts: [
+        notification(projectId).alerts[0]!,
+        {
+          ...notification(projectId).alerts[0]!,
+          fingerprint: 'fp-2',
+          labels: { alertname: 'HighCpu', host: 'web-2' },
+          annotations: { summary: 'line one\nline two' },
+        },
+      ],
     });
     const out = await deliver(policy, 'wa', [two], { projectId, recipient: '+8613800138000' });
     expect(vendor.requests).toHaveLength(1);
@@ -493,7 +531,11 @@ describe('WhatsApp Cloud API (Meta)', () => {
     vendor.reset(metaAnswer);
     const out = await deliver(policy, 'wa', [notification(projectId), notification(projectId, { groupKey: 'g2' })], { projectId, recipient: '+8613800138000' });
     expect(out.rows.map((r) => r.status)).toEqual(['sent', 'sent']);
-    const keys = (await env.pool.query<{ idempotency_key: string }>('SELECT idempotency_key FROM alert_notifications WHERE id = ANY($1::bigint[]) ORDER BY id', [out.rows.map((r) => r.id)])).rows.map((r) => r.idempotency_key);
+    const keys = (
+      await env.pool.query<{ idempotency_key: string }>('SELECT idempotency_key FROM alert_notifications WHERE id = ANY($1::bigint[]) ORDER BY id', [
+        out.rows.map((r) => r.id),
+      ])
+    ).rows.map((r) => r.idempotency_key);
     // Both sends got the same wamid from this loopback Meta; give the second its own so each status names one delivery.
     await env.pool.query(`UPDATE alert_notifications SET provider_id = 'wamid.SECOND' WHERE id = $1`, [out.rows[1]?.id]);
     const api = await callbackApi(out.service);
@@ -504,7 +546,17 @@ describe('WhatsApp Cloud API (Meta)', () => {
     };
     const statusBody = (st: Record<string, unknown>[]) => ({
       object: 'whatsapp_business_account',
-      entry: [{ id: '102290129340398', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' }, statuses: st } }] }],
+      entry: [
+        {
+          id: '102290129340398',
+          changes: [
+            {
+              field: 'messages',
+              value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' }, statuses: st },
+            },
+          ],
+        },
+      ],
     });
     try {
       const verify = await fetch(`${hook}?hub.mode=subscribe&hub.verify_token=meta-verify-0123&hub.challenge=1158201444`);
@@ -516,14 +568,25 @@ describe('WhatsApp Cloud API (Meta)', () => {
         timestamp: '1733310000',
         recipient_id: '8613800138000',
         biz_opaque_callback_data: keys[0],
-        errors: [{ code: 131047, title: 'Re-engagement message', message: 'Re-engagement message', error_data: { details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.' } }],
+        errors: [
+          {
+            code: 131047,
+            title: 'Re-engagement message',
+            message: 'Re-engagement message',
+            error_data: { details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.' },
+          },
+        ],
       };
       expect((await post(statusBody([failed]), 'forged')).status).toBe(403);
       const ok = await post(statusBody([failed, { id: 'wamid.SECOND', status: 'delivered', timestamp: '1733310001', recipient_id: '8613800138000' }]));
       expect([ok.status, await ok.json()]).toEqual([200, { received: true, changed: 2 }]);
       const recs = await out.service.listNotifications(projectId);
       expect(recs.map((r) => [r.status, r.providerStatus, r.lastError]).reverse()).toEqual([
-        ['failed', 'failed', 'WhatsApp failed 131047: Re-engagement message (Message failed to send because more than 24 hours have passed since the customer last replied to this number.) (reported after Meta accepted the message)'],
+        [
+          'failed',
+          'failed',
+          'WhatsApp failed 131047: Re-engagement message (Message failed to send because more than 24 hours have passed since the customer last replied to this number.) (reported after Meta accepted the message)',
+        ],
         ['delivered', 'delivered', null],
       ]);
     } finally {
@@ -559,7 +622,9 @@ describe('WhatsApp Cloud API (Meta)', () => {
 
   test('documented errors: 132018 and 131047 permanent; 130429 (throughput) and HTTP 429 retriable with Retry-After', async () => {
     const projectId = await env.createProject();
-    const err = (status: number, code: number, message: string, headers: Record<string, string> = {}) => () => ({ status, headers, body: { error: { message, type: 'OAuthException', code, fbtrace_id: 'Ab' } } });
+    const err =
+      (status: number, code: number, message: string, headers: Record<string, string> = {}) =>
+      () => ({ status, headers, body: { error: { message, type: 'OAuthException', code, fbtrace_id: 'Ab' } } });
     const cases: [string, () => VendorAnswer, string, RegExp][] = [
       ['132018', err(400, 132018, '(#132018) There was an issue with the parameters in your template.'), 'failed', /code 132018/],
       ['131047', err(400, 131047, 'Re-engagement message'), 'failed', /code 131047/],
@@ -615,7 +680,16 @@ describe('Twilio', () => {
     const projectId = await env.createProject();
     vendor.reset(created('MM00000000000000000000000000000001'));
     const policy: PolicyInput = {
-      channels: [{ name: 'wa-tw', type: 'whatsapp', provider: 'twilio', to: ['+8613800138001'], content_sid: 'HX' + 'a'.repeat(32), content_variables: { '1': '{{ title }}', '2': '{% for a in alerts %}{{ a.summary }}\n{% endfor %}' } }],
+      channels: [
+        {
+          name: 'wa-tw',
+          type: 'whatsapp',
+          provider: 'twilio',
+          to: ['+8613800138001'],
+          content_sid: 'HX' + 'a'.repeat(32),
+          content_variables: { '1': '{{ title }}', '2': '{% for a in alerts %}{{ a.summary }}\n{% endfor %}' },
+        },
+      ],
       routes: [{ channels: ['wa-tw'] }],
     };
     const out = await deliver(policy, 'wa-tw', [notification(projectId)], { projectId, recipient: '+8613800138001' });
@@ -637,11 +711,25 @@ describe('Twilio', () => {
 
     const api = await callbackApi(out.service);
     try {
-      const base = { AccountSid: 'AC00000000000000000000000000000001', MessageSid: 'MM00000000000000000000000000000001', From: 'whatsapp:+14155238886', To: 'whatsapp:+8613800138001', ApiVersion: '2010-04-01' };
+      const base = {
+        AccountSid: 'AC00000000000000000000000000000001',
+        MessageSid: 'MM00000000000000000000000000000001',
+        From: 'whatsapp:+14155238886',
+        To: 'whatsapp:+8613800138001',
+        ApiVersion: '2010-04-01',
+      };
       // A forged or mis-signed callback is refused and changes nothing.
       expect(await twilioCallback(api.url, callback, { ...base, MessageStatus: 'delivered' }, 'wrong-token')).toBe(403);
       expect(await twilioCallback(api.url, callback, { ...base, MessageStatus: 'sent', SmsStatus: 'sent' })).toBe(204);
-      expect(await twilioCallback(api.url, callback, { ...base, MessageStatus: 'failed', SmsStatus: 'failed', ErrorCode: '63016', ErrorMessage: 'Failed to send freeform message because you are outside the allowed window.' })).toBe(204);
+      expect(
+        await twilioCallback(api.url, callback, {
+          ...base,
+          MessageStatus: 'failed',
+          SmsStatus: 'failed',
+          ErrorCode: '63016',
+          ErrorMessage: 'Failed to send freeform message because you are outside the allowed window.',
+        }),
+      ).toBe(204);
       // A late "sent" after the final verdict does not undo it.
       expect(await twilioCallback(api.url, callback, { ...base, MessageStatus: 'sent' })).toBe(204);
       const [rec] = await out.service.listNotifications(projectId);
@@ -661,7 +749,12 @@ describe('Twilio', () => {
     vendor.reset(created('SM00000000000000000000000000000001'));
     const a = await deliver(policy, 'sms', [notification(p1)], { projectId: p1, recipient: '+8613800138002' });
     const form = Object.fromEntries(vendor.requests[0]?.form() ?? []);
-    expect(form).toEqual({ To: '+8613800138002', From: '+15005550006', Body: expect.stringContaining('FIRING CRITICAL HighCpu host=web-1 =99'), StatusCallback: `${CALLBACK_BASE}?project=${p1}&notification=${a.rows[0]?.id}` });
+    expect(form).toEqual({
+      To: '+8613800138002',
+      From: '+15005550006',
+      Body: expect.stringContaining('FIRING CRITICAL HighCpu host=web-1 =99'),
+      StatusCallback: `${CALLBACK_BASE}?project=${p1}&notification=${a.rows[0]?.id}`,
+    });
     const api = await callbackApi(a.service);
     try {
       const sms = { AccountSid: 'AC00000000000000000000000000000001', MessageSid: 'SM00000000000000000000000000000001', ApiVersion: '2010-04-01' };
@@ -672,7 +765,13 @@ describe('Twilio', () => {
       const p2 = await env.createProject();
       let api2Url = '';
       vendor.reset((r) => {
-        void twilioCallback(api2Url, r.form().get('StatusCallback') ?? '', { ...sms, MessageSid: 'SM00000000000000000000000000000002', MessageStatus: 'undelivered', ErrorCode: '30003', ErrorMessage: 'Unreachable destination handset' });
+        void twilioCallback(api2Url, r.form().get('StatusCallback') ?? '', {
+          ...sms,
+          MessageSid: 'SM00000000000000000000000000000002',
+          MessageStatus: 'undelivered',
+          ErrorCode: '30003',
+          ErrorMessage: 'Unreachable destination handset',
+        });
         return created('SM00000000000000000000000000000002')();
       });
       const svc2 = new AlertingService({ meta: env.pool, readonly: undefined as never, config: config(), logger: env.logger });
@@ -683,7 +782,11 @@ describe('Twilio', () => {
         // Either order of the two writes ends in failed.
         for (let i = 0; i < 50 && (await b.service.listNotifications(p2))[0]?.status !== 'failed'; i++) await new Promise((r) => setTimeout(r, 50));
         const [rec] = await b.service.listNotifications(p2);
-        expect([rec?.status, rec?.providerId, rec?.lastError]).toEqual(['failed', 'SM00000000000000000000000000000002', 'Twilio undelivered 30003: Unreachable destination handset (reported after Twilio accepted the message)']);
+        expect([rec?.status, rec?.providerId, rec?.lastError]).toEqual([
+          'failed',
+          'SM00000000000000000000000000000002',
+          'Twilio undelivered 30003: Unreachable destination handset (reported after Twilio accepted the message)',
+        ]);
       } finally {
         await api2.close();
       }
@@ -694,11 +797,26 @@ describe('Twilio', () => {
 
   test('Twilio errors: 400 21211 permanent; 429 20429 retriable honouring Retry-After', async () => {
     const policy: PolicyInput = { channels: [{ name: 'sms', type: 'sms', to: ['+8613800138002'] }], routes: [{ channels: ['sms'] }] };
-    vendor.reset(() => ({ status: 400, body: { code: 21211, message: "The 'To' number +8613800138002 is not a valid phone number.", more_info: 'https://www.twilio.com/docs/errors/21211', status: 400 } }));
+    vendor.reset(() => ({
+      status: 400,
+      body: {
+        code: 21211,
+        message: "The 'To' number +8613800138002 is not a valid phone number.",
+        more_info: 'https://www.twilio.com/docs/errors/21211',
+        status: 400,
+      },
+    }));
     const p1 = await env.createProject();
     const a = await deliver(policy, 'sms', [notification(p1)], { projectId: p1, recipient: '+8613800138002' });
-    expect([a.rows[0]?.status, a.rows[0]?.last_error]).toEqual(['failed', "HTTP 400: Twilio 21211: The 'To' number +8613800138002 is not a valid phone number."]);
-    vendor.reset(() => ({ status: 429, headers: { 'retry-after': '20' }, body: { code: 20429, message: 'Too Many Requests', more_info: 'https://www.twilio.com/docs/errors/20429', status: 429 } }));
+    expect([a.rows[0]?.status, a.rows[0]?.last_error]).toEqual([
+      'failed',
+      "HTTP 400: Twilio 21211: The 'To' number +8613800138002 is not a valid phone number.",
+    ]);
+    vendor.reset(() => ({
+      status: 429,
+      headers: { 'retry-after': '20' },
+      body: { code: 20429, message: 'Too Many Requests', more_info: 'https://www.twilio.com/docs/errors/20429', status: 429 },
+    }));
     const p2 = await env.createProject();
     const t0 = Date.now();
     const b = await deliver(policy, 'sms', [notification(p2)], { projectId: p2, recipient: '+8613800138002' });
@@ -712,11 +830,14 @@ describe('Twilio', () => {
 describe('DingTalk robot (signed)', () => {
   const policy: PolicyInput = { channels: [{ name: 'ding', type: 'dingtalk', at_mobiles: ['13800138000'] }], routes: [{ channels: ['ding'] }] };
   /** DingTalk's checks: the signature of the timestamp, within an hour. */
-  const dingtalk = (errcode = 0, errmsg = 'ok') => (r: VendorRequest): VendorAnswer => {
-    const ts = Number(r.query.get('timestamp'));
-    if (r.query.get('sign') !== dingtalkSign('SECding-secret-0123', ts) || Math.abs(Date.now() - ts) > 3_600_000) return { status: 200, body: { errcode: 310000, errmsg: 'sign not match' } };
-    return { status: 200, body: { errcode, errmsg } };
-  };
+  const dingtalk =
+    (errcode = 0, errmsg = 'ok') =>
+    (r: VendorRequest): VendorAnswer => {
+      const ts = Number(r.query.get('timestamp'));
+      if (r.query.get('sign') !== dingtalkSign('SECding-secret-0123', ts) || Math.abs(Date.now() - ts) > 3_600_000)
+        return { status: 200, body: { errcode: 310000, errmsg: 'sign not match' } };
+      return { status: 200, body: { errcode, errmsg } };
+    };
 
   test('signed text message with mentions; exact request; sent', async () => {
     const projectId = await env.createProject();
@@ -748,12 +869,15 @@ describe('DingTalk robot (signed)', () => {
 
 describe('Feishu/Lark bot (signed)', () => {
   const policy: PolicyInput = { channels: [{ name: 'fs', type: 'feishu', at: ['all'] }], routes: [{ channels: ['fs'] }] };
-  const feishu = (code = 0, msg = 'success') => (r: VendorRequest): VendorAnswer => {
-    const b = r.json();
-    const ts = Number(b.timestamp);
-    if (b.sign !== feishuSign('feishu-secret-0123', ts) || Math.abs(Date.now() / 1000 - ts) > 3600) return { status: 200, body: { code: 19021, data: {}, msg: 'sign match fail or timestamp is not within one hour from current time' } };
-    return { status: 200, body: { code, data: {}, msg } };
-  };
+  const feishu =
+    (code = 0, msg = 'success') =>
+    (r: VendorRequest): VendorAnswer => {
+      const b = r.json();
+      const ts = Number(b.timestamp);
+      if (b.sign !== feishuSign('feishu-secret-0123', ts) || Math.abs(Date.now() / 1000 - ts) > 3600)
+        return { status: 200, body: { code: 19021, data: {}, msg: 'sign match fail or timestamp is not within one hour from current time' } };
+      return { status: 200, body: { code, data: {}, msg } };
+    };
 
   test('signed text message; exact request; sent', async () => {
     const projectId = await env.createProject();
@@ -774,7 +898,10 @@ describe('Feishu/Lark bot (signed)', () => {
     const p1 = await env.createProject();
     vendor.reset(feishu());
     const bad = await deliver(policy, 'fs', [notification(p1)], { projectId: p1, extra: { ALERTING_FEISHU_SECRET: 'wrong' } });
-    expect([bad.rows[0]?.status, bad.rows[0]?.last_error]).toEqual(['failed', 'Feishu code 19021: sign match fail or timestamp is not within one hour from current time']);
+    expect([bad.rows[0]?.status, bad.rows[0]?.last_error]).toEqual([
+      'failed',
+      'Feishu code 19021: sign match fail or timestamp is not within one hour from current time',
+    ]);
     const p2 = await env.createProject();
     vendor.reset(feishu(11232, 'frequency limited psm[lark.oapi.app_platform_runtime]appID[1]'));
     const limited = await deliver(policy, 'fs', [notification(p2)], { projectId: p2, extra: { ALERTING_FEISHU_TOKEN: 'feishu-hook-limited' } });
@@ -784,14 +911,22 @@ describe('Feishu/Lark bot (signed)', () => {
 
 describe('PagerDuty Events API v2', () => {
   const policy: PolicyInput = { channels: [{ name: 'pd', type: 'pagerduty' }], routes: [{ channels: ['pd'] }] };
-  const accepted = (r: VendorRequest): VendorAnswer => ({ status: 202, body: { status: 'success', message: 'Event processed', dedup_key: r.json().dedup_key } });
+  const accepted = (r: VendorRequest): VendorAnswer => ({
+    status: 202,
+    body: { status: 'success', message: 'Event processed', dedup_key: r.json().dedup_key },
+  });
 
   test('trigger for a new firing alert, resolve with the same dedup_key for its resolve', async () => {
     const projectId = await env.createProject();
     vendor.reset(accepted);
     const firing = notification(projectId);
     const a = firing.alerts[0]!;
-    const resolved = notification(projectId, { status: 'resolved', firingCount: 0, resolvedCount: 1, alerts: [{ ...a, status: 'resolved', endsAt: '2026-12-04T10:05:00.000Z', dedupKey: 'e'.repeat(40) }] });
+    const resolved = notification(projectId, {
+      status: 'resolved',
+      firingCount: 0,
+      resolvedCount: 1,
+      alerts: [{ ...a, status: 'resolved', endsAt: '2026-12-04T10:05:00.000Z', dedupKey: 'e'.repeat(40) }],
+    });
     const out = await deliver(policy, 'pd', [firing, resolved], { projectId });
     const key = pagerdutyDedupKey(projectId, a);
     expect(vendor.requests.map((r) => [r.method, r.path, r.headers['content-type']])).toEqual([
@@ -821,26 +956,43 @@ describe('PagerDuty Events API v2', () => {
 
   test('400 invalid event permanent; 429 retriable', async () => {
     const p1 = await env.createProject();
-    vendor.reset(() => ({ status: 400, body: { status: 'invalid event', message: 'Event object is invalid', errors: ["'payload.source' is missing or blank"] } }));
+    vendor.reset(() => ({
+      status: 400,
+      body: { status: 'invalid event', message: 'Event object is invalid', errors: ["'payload.source' is missing or blank"] },
+    }));
     const bad = await deliver(policy, 'pd', [notification(p1)], { projectId: p1 });
     expect([bad.rows[0]?.status, bad.rows[0]?.last_error]).toEqual(['failed', "HTTP 400: Event object is invalid: 'payload.source' is missing or blank"]);
     const p2 = await env.createProject();
-    vendor.reset(() => ({ status: 429, body: { status: 'throttle event', message: 'Requests for this service are arriving too quickly.  Please retry later.' } }));
+    vendor.reset(() => ({
+      status: 429,
+      body: { status: 'throttle event', message: 'Requests for this service are arriving too quickly.  Please retry later.' },
+    }));
     const limited = await deliver(policy, 'pd', [notification(p2)], { projectId: p2 });
     expect([limited.rows[0]?.status, limited.attempts.map((x) => [x.outcome, x.http_status])]).toEqual(['pending', [['retriable', 429]]]);
   });
 });
 
 describe('Opsgenie Alert API', () => {
-  const policy: PolicyInput = { channels: [{ name: 'og', type: 'opsgenie', tags: ['tidemark'], responders: [{ type: 'team', name: 'ops' }] }], routes: [{ channels: ['og'] }] };
-  const accepted = (): VendorAnswer => ({ status: 202, body: { result: 'Request will be processed', took: 0.107, requestId: '43a29c5c-3dbf-4fa4-9c26-f4f71023e120' } });
+  const policy: PolicyInput = {
+    channels: [{ name: 'og', type: 'opsgenie', tags: ['tidemark'], responders: [{ type: 'team', name: 'ops' }] }],
+    routes: [{ channels: ['og'] }],
+  };
+  const accepted = (): VendorAnswer => ({
+    status: 202,
+    body: { result: 'Request will be processed', took: 0.107, requestId: '43a29c5c-3dbf-4fa4-9c26-f4f71023e120' },
+  });
 
   test('create with alias, priority and responders; close by alias', async () => {
     const projectId = await env.createProject();
     vendor.reset(accepted);
     const firing = notification(projectId);
     const a = firing.alerts[0]!;
-    const resolved = notification(projectId, { status: 'resolved', firingCount: 0, resolvedCount: 1, alerts: [{ ...a, status: 'resolved', endsAt: '2026-12-04T10:05:00.000Z' }] });
+    const resolved = notification(projectId, {
+      status: 'resolved',
+      firingCount: 0,
+      resolvedCount: 1,
+      alerts: [{ ...a, status: 'resolved', endsAt: '2026-12-04T10:05:00.000Z' }],
+    });
     const out = await deliver(policy, 'og', [firing, resolved], { projectId });
     const alias = opsgenieAlias(projectId, a);
     expect(vendor.requests.map((r) => [r.path, r.query.get('identifierType'), r.headers.authorization])).toEqual([
@@ -866,11 +1018,26 @@ describe('Opsgenie Alert API', () => {
 
   test('422 permanent; 429 retriable with Retry-After', async () => {
     const p1 = await env.createProject();
-    vendor.reset(() => ({ status: 422, body: { message: 'Request body is not processable. Please check the errors.', errors: { message: 'Message can not be empty.' }, took: 0.002, requestId: 'r1' } }));
+    vendor.reset(() => ({
+      status: 422,
+      body: {
+        message: 'Request body is not processable. Please check the errors.',
+        errors: { message: 'Message can not be empty.' },
+        took: 0.002,
+        requestId: 'r1',
+      },
+    }));
     const bad = await deliver(policy, 'og', [notification(p1)], { projectId: p1 });
-    expect([bad.rows[0]?.status, bad.rows[0]?.last_error]).toEqual(['failed', 'HTTP 422: Request body is not processable. Please check the errors.: message Message can not be empty.']);
+    expect([bad.rows[0]?.status, bad.rows[0]?.last_error]).toEqual([
+      'failed',
+      'HTTP 422: Request body is not processable. Please check the errors.: message Message can not be empty.',
+    ]);
     const p2 = await env.createProject();
-    vendor.reset(() => ({ status: 429, headers: { 'retry-after': '15' }, body: { message: 'You are making too many requests! To avoid errors, we recommend you limit requests.', took: 0.001, requestId: 'r2' } }));
+    vendor.reset(() => ({
+      status: 429,
+      headers: { 'retry-after': '15' },
+      body: { message: 'You are making too many requests! To avoid errors, we recommend you limit requests.', took: 0.001, requestId: 'r2' },
+    }));
     const t0 = Date.now();
     const limited = await deliver(policy, 'og', [notification(p2)], { projectId: p2 });
     expect(limited.rows[0]?.status).toBe('pending');
@@ -882,7 +1049,8 @@ describe('Opsgenie Alert API', () => {
 
 test('notification metrics: sent, failed, retried per channel, pending age', async () => {
   const text = await registry.metrics();
-  const value = (name: string, channel: string): number => Number(new RegExp(`^${name}\\{type="[a-z]+",channel="${channel}"\\} (\\d+(?:\\.\\d+)?)`, 'm').exec(text)?.[1] ?? 0);
+  const value = (name: string, channel: string): number =>
+    Number(new RegExp(`^${name}\\{type="[a-z]+",channel="${channel}"\\} (\\d+(?:\\.\\d+)?)`, 'm').exec(text)?.[1] ?? 0);
   expect(value('tidemark_alerting_notifications_sent_total', 'wc')).toBeGreaterThanOrEqual(30);
   expect(value('tidemark_alerting_notifications_failed_total', 'wc')).toBeGreaterThanOrEqual(1);
   expect(value('tidemark_alerting_notifications_retried_total', 'wc')).toBeGreaterThanOrEqual(1);

@@ -41,7 +41,15 @@ function allChannels(keyed: boolean): PolicyInput {
       { name: 'hook', type: 'webhook', url: `${rx.webhook.url}/alerts` },
       { name: 'log', type: 'log', level: 'info' },
     ],
-    routes: [{ channels: ['slack', 'wecom', 'wa-meta', 'wa-twilio', 'sms', 'mail', 'hook', 'log'], group_by: ['...'], group_wait: '0s', group_interval: '10s', repeat_interval: '1h' }],
+    routes: [
+      {
+        channels: ['slack', 'wecom', 'wa-meta', 'wa-twilio', 'sms', 'mail', 'hook', 'log'],
+        group_by: ['...'],
+        group_wait: '0s',
+        group_interval: '10s',
+        repeat_interval: '1h',
+      },
+    ],
   };
 }
 
@@ -194,7 +202,9 @@ test('receivers failing for 60 s get every notification afterwards, exactly once
   const logText = lines.join('');
   expect(logText).toContain('notification send failed; retrying later');
   for (const s of secrets) expect(logText).not.toContain(s);
-  const { rows } = await env.pool.query<{ error: string }>('SELECT error FROM alert_notification_attempts WHERE project_id = $1 AND error IS NOT NULL', [tl.projectId]);
+  const { rows } = await env.pool.query<{ error: string }>('SELECT error FROM alert_notification_attempts WHERE project_id = $1 AND error IS NOT NULL', [
+    tl.projectId,
+  ]);
   for (const s of secrets) expect(rows.map((r) => r.error).join('\n')).not.toContain(s);
 });
 
@@ -242,9 +252,12 @@ test('SMTP with a wrong password fails permanently (535) and names SMTP', async 
 test('a policy naming an unknown channel or an unset secret is refused with the field named', async () => {
   const tl = await timeline();
   await expect(
-    tl.service.putPolicy(tl.projectId, { channels: [{ name: 'hook2', type: 'webhook', url: 'http://127.0.0.1:1/x', secret: '${NOT_SET_ANYWHERE}' }], routes: [{ channels: ['pager'] }] }),
+    tl.service.putPolicy(tl.projectId, {
+      channels: [{ name: 'hook2', type: 'webhook', url: 'http://127.0.0.1:1/x', secret: '${NOT_SET_ANYWHERE}' }],
+      routes: [{ channels: ['pager'] }],
+    }),
   ).rejects.toThrow(/channels\[0\]: secret \$\{NOT_SET_ANYWHERE\} is not set.*routes\[0\]\.channels\[0\]: no channel named "pager"/);
-  await expect(tl.service.putPolicy(tl.projectId, { channels: [{ name: 'hook3', type: 'webhook', url: 'http://127.0.0.1:1/x', secret: 'plain-secret' }] })).rejects.toThrow(
-    /channels\.0\.secret: must be a reference like \$\{NAME\}/,
-  );
+  await expect(
+    tl.service.putPolicy(tl.projectId, { channels: [{ name: 'hook3', type: 'webhook', url: 'http://127.0.0.1:1/x', secret: 'plain-secret' }] }),
+  ).rejects.toThrow(/channels\.0\.secret: must be a reference like \$\{NAME\}/);
 });

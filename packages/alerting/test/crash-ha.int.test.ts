@@ -31,7 +31,9 @@ const liveHosts = new Map<string, string[]>();
  */
 async function liveTable(hosts: string[]): Promise<string> {
   const table = uniqueName('live').toLowerCase();
-  await env.rw.command(`CREATE TABLE ${table} (project_id String, ts DateTime64(3, 'UTC'), host String, value Float64) ENGINE = MergeTree ORDER BY (project_id, host, ts)`);
+  await env.rw.command(
+    `CREATE TABLE ${table} (project_id String, ts DateTime64(3, 'UTC'), host String, value Float64) ENGINE = MergeTree ORDER BY (project_id, host, ts)`,
+  );
   liveHosts.set(table, hosts);
   return table;
 }
@@ -40,14 +42,19 @@ async function fillLiveTable(table: string, project: string): Promise<void> {
   const now = Date.now();
   const rows = [];
   for (const host of liveHosts.get(table) ?? [])
-    for (let t = now - 60_000; t < now + 600_000; t += 2_000) rows.push({ project_id: project, ts: new Date(t).toISOString().replace('T', ' ').replace('Z', ''), host, value: 99 });
+    for (let t = now - 60_000; t < now + 600_000; t += 2_000)
+      rows.push({ project_id: project, ts: new Date(t).toISOString().replace('T', ' ').replace('Z', ''), host, value: 99 });
   await env.rw.client.insert({ table, values: rows, format: 'JSONEachRow' });
 }
 
 const ruleSql = (table: string): string =>
   `SELECT host, argMax(value, ts) AS value FROM ${table} WHERE project_id = {project_id:String} AND ts <= {now:DateTime64(3, 'UTC')} AND ts > {now:DateTime64(3, 'UTC')} - INTERVAL 10 SECOND GROUP BY host`;
 
-async function setup(hook: WebhookReceiver, groupBy: string[], rules: { name: string; table: string }[]): Promise<{ service: AlertingService; project: string; config: Record<string, string | number> }> {
+async function setup(
+  hook: WebhookReceiver,
+  groupBy: string[],
+  rules: { name: string; table: string }[],
+): Promise<{ service: AlertingService; project: string; config: Record<string, string | number> }> {
   const config = {
     ALERTING_WEBHOOK_SECRET: hook.secret,
     ALERTING_TICK_MS: 200,
@@ -62,7 +69,8 @@ async function setup(hook: WebhookReceiver, groupBy: string[], rules: { name: st
     routes: [{ channels: ['hook'], group_by: groupBy, group_wait: '1s', group_interval: '5s', repeat_interval: '1h' }],
   });
   for (const r of rules) await fillLiveTable(r.table, project);
-  for (const r of rules) await service.createRule(project, { name: r.name, sql: ruleSql(r.table), interval: '1s', condition: { op: '>', threshold: 80 }, no_data: { state: 'ok' } });
+  for (const r of rules)
+    await service.createRule(project, { name: r.name, sql: ruleSql(r.table), interval: '1s', condition: { op: '>', threshold: 80 }, no_data: { state: 'ok' } });
   return { service, project, config };
 }
 
@@ -129,7 +137,10 @@ test('two engine replicas: each rule evaluated once per interval, one notificati
   // Short limits so a dead replica's leases expire within seconds.
   const config = { ...setupResult.config, ALERTING_QUERY_TIMEOUT_MS: 1_000, ALERTING_SEND_TIMEOUT_MS: 2_000, ALERTING_LEASE_MS: 7_000 };
   const started = Date.now();
-  const [a, b] = await Promise.all([spawnEngine(env, { ...config, ALERTING_REPLICA_ID: 'replica-a' }), spawnEngine(env, { ...config, ALERTING_REPLICA_ID: 'replica-b' })]);
+  const [a, b] = await Promise.all([
+    spawnEngine(env, { ...config, ALERTING_REPLICA_ID: 'replica-a' }),
+    spawnEngine(env, { ...config, ALERTING_REPLICA_ID: 'replica-b' }),
+  ]);
   children.push(a as EngineProcess, b as EngineProcess);
   await waitFor('six groups notified', () => hook.processed.size >= 6, 30_000);
   // Let both keep running for a while: nothing more may arrive (no change, repeat in 1 h).
@@ -162,11 +173,19 @@ test('two engine replicas: each rule evaluated once per interval, one notificati
   // One request per group, no duplicate even without the receiver's idempotency check.
   expect(hook.received.length).toBe(6);
   expect(hook.duplicates).toEqual([]);
-  const groups = hook.notifications().map((n) => [(n.body.groupLabels as Record<string, string>).alertname, n.body.alerts.map((x) => x.labels.host).sort().join(',')]);
+  const groups = hook.notifications().map((n) => [
+    (n.body.groupLabels as Record<string, string>).alertname,
+    n.body.alerts
+      .map((x) => x.labels.host)
+      .sort()
+      .join(','),
+  ]);
   expect(groups.sort()).toEqual(rules.map((r, i) => [r.name, i % 2 === 0 ? 'r1,r2' : 'r3,r4,r5']).sort());
 
   // Every instance fired once, across both replicas and the failover.
-  const { rows: history } = await env.pool.query<{ n: string }>(`SELECT count(*) AS n FROM alert_history WHERE project_id = $1 AND to_state = 'firing'`, [project]);
+  const { rows: history } = await env.pool.query<{ n: string }>(`SELECT count(*) AS n FROM alert_history WHERE project_id = $1 AND to_state = 'firing'`, [
+    project,
+  ]);
   expect(Number(history[0]?.n)).toBe(15);
   await service.close();
 });

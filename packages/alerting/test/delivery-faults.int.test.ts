@@ -39,7 +39,11 @@ interface Arrival {
 
 function arrivals(tl: Timeline): Arrival[] {
   return tl.hook.accepted().map((r) => {
-    const body = JSON.parse(r.body) as { status: string; isRepeat: boolean; alerts: { status: string; isNew: boolean; dedupKey: string; labels: Record<string, string> }[] };
+    const body = JSON.parse(r.body) as {
+      status: string;
+      isRepeat: boolean;
+      alerts: { status: string; isNew: boolean; dedupKey: string; labels: Record<string, string> }[];
+    };
     return {
       t: (r.at - T0) / 1000,
       path: r.path,

@@ -123,7 +123,9 @@ describe('channels', () => {
 
   test('webhook signature and secret redaction', () => {
     expect(signWebhook('k', '1700000000', '{}')).toBe(`v1=${crypto.createHmac('sha256', 'k').update('1700000000.{}').digest('hex')}`);
-    expect(redact('POST https://x/send?key=abc123&x=1 failed: token s3cr3t-value', ['s3cr3t-value'])).toBe('POST https://x/send?key=<redacted>&x=1 failed: token <redacted>');
+    expect(redact('POST https://x/send?key=abc123&x=1 failed: token s3cr3t-value', ['s3cr3t-value'])).toBe(
+      'POST https://x/send?key=<redacted>&x=1 failed: token <redacted>',
+    );
   });
 });
 

@@ -22,7 +22,15 @@ describe('durations', () => {
 describe('rule schema', () => {
   test('defaults are applied and durations become milliseconds', () => {
     const r = ruleSchema.parse(base);
-    expect(r).toMatchObject({ interval: 60_000, for: 0, keep_firing_for: 0, severity: 'WARNING', enabled: true, no_data: { state: 'nodata' }, error: { state: 'error' } });
+    expect(r).toMatchObject({
+      interval: 60_000,
+      for: 0,
+      keep_firing_for: 0,
+      severity: 'WARNING',
+      enabled: true,
+      no_data: { state: 'nodata' },
+      error: { state: 'error' },
+    });
   });
 
   test('every problem names its field', () => {
@@ -47,7 +55,9 @@ describe('rule schema', () => {
       return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     };
     expect(msg({ op: '>' })).toEqual(['condition.threshold: give exactly one of threshold or thresholds']);
-    expect(msg({ op: '<', thresholds: { WARNING: 10, CRITICAL: 20 } })).toEqual(['condition.thresholds.CRITICAL: CRITICAL (20) must be at most WARNING (10) for op <']);
+    expect(msg({ op: '<', thresholds: { WARNING: 10, CRITICAL: 20 } })).toEqual([
+      'condition.thresholds.CRITICAL: CRITICAL (20) must be at most WARNING (10) for op <',
+    ]);
     expect(msg({ op: '==', thresholds: { WARNING: 1 } })).toEqual(['condition.thresholds: severity thresholds need an ordering operator (> >= < <=), not ==']);
     expect(msg({ op: '<', thresholds: { WARNING: 10, CRITICAL: 5 } })).toEqual([]);
   });
@@ -85,7 +95,9 @@ describe('rule schema', () => {
     ).toEqual({ value: 'value', labels: ['host', 'kind'], others: ['n', 'at'] });
     expect(() => planColumns(r, [{ name: 'host', type: 'String' }])).toThrow(/no numeric column/);
     expect(planColumns(ruleSchema.parse(base), [{ name: 'host', type: 'String' }])).toEqual({ value: null, labels: ['host'], others: [] });
-    expect(() => planColumns(ruleSchema.parse({ ...base, value_column: 'host' }), [{ name: 'host', type: 'String' }])).toThrow(/value_column "host" has type String; it must be numeric/);
+    expect(() => planColumns(ruleSchema.parse({ ...base, value_column: 'host' }), [{ name: 'host', type: 'String' }])).toThrow(
+      /value_column "host" has type String; it must be numeric/,
+    );
   });
 });
 
@@ -93,7 +105,9 @@ describe('rule files', () => {
   test('YAML errors, unknown keys and a missing project are reported with the file', () => {
     expect(parseRuleFile('a.yaml', 'rules: [\n').problems[0]?.message).toMatch(/^not valid YAML: /);
     expect(parseRuleFile('a.yaml', 'project: p\nrulez: []\n').problems).toEqual([{ file: 'a.yaml', message: 'Unrecognized key: "rulez" (rulez)' }]);
-    expect(parseRuleFile('a.yaml', 'rules: []\n').problems).toEqual([{ file: 'a.yaml', field: 'project', message: 'name the project the rules belong to (project: <id>)' }]);
+    expect(parseRuleFile('a.yaml', 'rules: []\n').problems).toEqual([
+      { file: 'a.yaml', field: 'project', message: 'name the project the rules belong to (project: <id>)' },
+    ]);
   });
 
   test('one bad rule does not stop the others; duplicates are reported', () => {

@@ -88,7 +88,9 @@ rules:
   const report = await sync('file', readRuleDir(dir), { ALERTING_SECRETS: JSON.stringify({ OPS_WECOM: 'k' }) });
   expect(report.created).toBe(2);
   const byRule = (name: string) => report.problems.filter((p) => p.rule === name).map((p) => `${path.basename(p.file)} ${p.field}: ${p.message}`);
-  expect(byRule('BadTable')).toEqual([expect.stringMatching(/^bad\.yml rules\[0\]\.sql: ClickHouse rejected the query \(UNKNOWN_TABLE\): .*no_such_table_xyz/)]);
+  expect(byRule('BadTable')).toEqual([
+    expect.stringMatching(/^bad\.yml rules\[0\]\.sql: ClickHouse rejected the query \(UNKNOWN_TABLE\): .*no_such_table_xyz/),
+  ]);
   expect(byRule('BadColumn')).toEqual([expect.stringMatching(/^bad\.yml rules\[1\]\.sql: ClickHouse rejected the query \(UNKNOWN_IDENTIFIER\): .*nope/)]);
   expect(byRule('BadType')).toEqual([
     'bad.yml rules[2].condition.threshold: Invalid input: expected number, received string',
@@ -107,7 +109,9 @@ rules:
   // Stored per project; a file that is not even YAML has no known project, so it is only reported and logged.
   expect((await service.listRuleProblems(project)).length).toBe(report.problems.filter((p) => !p.file.endsWith('broken.yaml')).length);
   expect((await service.getPolicy(project)).effective).toEqual({ channels: ['log', 'ops-wecom'], routes: ['file-route-0', 'default'] });
-  await expect(service.updateRule(project, 'Good1', { name: 'Good1', sql: 'SELECT 1 AS value' })).rejects.toThrow(/comes from the file .*good\.yaml; change it there/);
+  await expect(service.updateRule(project, 'Good1', { name: 'Good1', sql: 'SELECT 1 AS value' })).rejects.toThrow(
+    /comes from the file .*good\.yaml; change it there/,
+  );
   await expect(service.deleteRule(project, 'Good1')).rejects.toThrow(/remove it there/);
 
   // A reload with the same files changes nothing.
@@ -143,12 +147,19 @@ test('built-in rules: all pass validation against the migrated schema and are of
   ]);
   const off = await loadRuleSources({ meta: env.pool, readonly: env.ro, config: env.config({ ALERTING_BUILTIN_PROJECT: project }), logger: env.logger });
   expect(off.builtin).toEqual({ created: 0, updated: 0, unchanged: 0, deleted: 0, problems: [] });
-  const on = await loadRuleSources({ meta: env.pool, readonly: env.ro, config: env.config({ ALERTING_BUILTIN_PROJECT: project, ALERTING_BUILTIN_RULES: 'all' }), logger: env.logger });
+  const on = await loadRuleSources({
+    meta: env.pool,
+    readonly: env.ro,
+    config: env.config({ ALERTING_BUILTIN_PROJECT: project, ALERTING_BUILTIN_RULES: 'all' }),
+    logger: env.logger,
+  });
   expect(on.builtin.problems).toEqual([]);
   expect(on.builtin.created).toBe(11);
   const some = await sync('builtin', [builtinRuleFile('LowStock, DatabaseDown, NoSuchRule', project)]);
   expect(some.deleted).toBe(9);
-  expect(some.problems).toEqual([{ file: 'ALERTING_BUILTIN_RULES', field: 'NoSuchRule', message: expect.stringMatching(/^no built-in rule named "NoSuchRule"; built-ins: HighCpuUsage, /) }]);
+  expect(some.problems).toEqual([
+    { file: 'ALERTING_BUILTIN_RULES', field: 'NoSuchRule', message: expect.stringMatching(/^no built-in rule named "NoSuchRule"; built-ins: HighCpuUsage, /) },
+  ]);
 });
 
 /** Metric samples every 15 s over [from, to). */
@@ -158,7 +169,8 @@ function samples(project: string, name: string, labels: Record<string, string>, 
     .sort()
     .map((k) => `${k}=${labels[k]}`)
     .join(',');
-  for (let t = from; t < to; t += 15_000) rows.push({ project_id: project, name, type: 'gauge', labels, labels_key: key, value: value(t), timestamp: iso(t), received_at: iso(t) });
+  for (let t = from; t < to; t += 15_000)
+    rows.push({ project_id: project, name, type: 'gauge', labels, labels_key: key, value: value(t), timestamp: iso(t), received_at: iso(t) });
   return rows;
 }
 
@@ -172,8 +184,22 @@ test('built-in rules fire on the data they are written for (backtest over the mi
     // Another project's hot CPU must not reach this project's rule.
     ...samples(other, 'system_cpu_percent', { host: 'web-9' }, T - 10 * M, T + 20 * M, () => 99),
     ...samples(project, 'system_memory_percent', { host: 'web-1' }, T - 10 * M, T + 20 * M, () => 88),
-    ...samples(project, 'http_requests_total', { method: 'GET', route: '/api/orders', status: '200', service: 'shop' }, T - 10 * M, T + 20 * M, (t) => (t - T + 10 * M) / 150),
-    ...samples(project, 'http_requests_total', { method: 'GET', route: '/api/orders', status: '500', service: 'shop' }, T - 10 * M, T + 20 * M, (t) => (t - T + 10 * M) / 1500),
+    ...samples(
+      project,
+      'http_requests_total',
+      { method: 'GET', route: '/api/orders', status: '200', service: 'shop' },
+      T - 10 * M,
+      T + 20 * M,
+      (t) => (t - T + 10 * M) / 150,
+    ),
+    ...samples(
+      project,
+      'http_requests_total',
+      { method: 'GET', route: '/api/orders', status: '500', service: 'shop' },
+      T - 10 * M,
+      T + 20 * M,
+      (t) => (t - T + 10 * M) / 1500,
+    ),
     // The labels the SDK's request middleware records: two methods and statuses of one route merge.
     ...samples(project, 'http_request_duration_ms', { method: 'POST', route: '/api/pay', status: '200', service: 'shop' }, T - 10 * M, T + 20 * M, () => 3000),
     ...samples(project, 'http_request_duration_ms', { method: 'GET', route: '/api/pay', status: '500', service: 'shop' }, T - 10 * M, T + 20 * M, () => 2500),
@@ -188,12 +214,36 @@ test('built-in rules fire on the data they are written for (backtest over the mi
   for (let t = T - 2 * 60 * M; t < T + 60 * M; t += 180_000) orders.push(t);
   await env.rw.client.insert({
     table: 'biz_orders_v1',
-    values: orders.map((t, i) => ({ project_id: project, order_id: `o${i}`, customer_id: 'c', status: 'paid', service_type: 'delivery', product_category: 'fruit', amount: '9.90', created_at: iso(t), updated_at: iso(t), is_deleted: 0, _version: 1 })),
+    values: orders.map((t, i) => ({
+      project_id: project,
+      order_id: `o${i}`,
+      customer_id: 'c',
+      status: 'paid',
+      service_type: 'delivery',
+      product_category: 'fruit',
+      amount: '9.90',
+      created_at: iso(t),
+      updated_at: iso(t),
+      is_deleted: 0,
+      _version: 1,
+    })),
     format: 'JSONEachRow',
   });
   await env.rw.client.insert({
     table: 'biz_service_records_v1',
-    values: Array.from({ length: 12 }, (_, i) => ({ project_id: project, record_id: `r${i}`, status: 'open', priority: 'high', assignee: 'x', due_at: iso(T - 60 * M), resolved_at: null, created_at: iso(T - 120 * M), updated_at: iso(T - 120 * M), is_deleted: 0, _version: 1 })),
+    values: Array.from({ length: 12 }, (_, i) => ({
+      project_id: project,
+      record_id: `r${i}`,
+      status: 'open',
+      priority: 'high',
+      assignee: 'x',
+      due_at: iso(T - 60 * M),
+      resolved_at: null,
+      created_at: iso(T - 120 * M),
+      updated_at: iso(T - 120 * M),
+      is_deleted: 0,
+      _version: 1,
+    })),
     format: 'JSONEachRow',
   });
   await env.rw.client.insert({
@@ -210,25 +260,69 @@ test('built-in rules fire on the data they are written for (backtest over the mi
   // (1 missing key is its quarantined row and does not count), one clean table, and another project's diverged table
   // (table keys are unique across projects: <source>.<schema>.<table>, the etl role's key in Postgres too).
   const status = (p: string, table: string, fig: { missing: number; changed: number; quarantined: number }) => ({
-    table_key: `src.public.${table}`, project_id: p, source: 'src', target_table: `biz_${table}`, mode: 'cursor', phase: 'incremental', state: 'ok',
-    last_success_at: iso(T - M), last_error: '', consecutive_failures: 0, lag_seconds: 1, rows_synced: 100, stall_after_seconds: 300,
-    recon_at: iso(T - 2 * M), recon_source_rows: 100, recon_target_rows: 100, recon_missing: fig.missing, recon_extra: 0, recon_repaired: fig.changed,
-    content_at: iso(T - 2 * M), content_changed: fig.changed, content_repaired: fig.changed, content_remaining: 0, content_changed_total: fig.changed, content_repaired_total: fig.changed,
-    quarantined_rows: fig.quarantined, quarantined_since: fig.quarantined ? iso(T - 60 * M) : null, slot_lag_bytes: null, updated_at: iso(T - M),
+    table_key: `src.public.${table}`,
+    project_id: p,
+    source: 'src',
+    target_table: `biz_${table}`,
+    mode: 'cursor',
+    phase: 'incremental',
+    state: 'ok',
+    last_success_at: iso(T - M),
+    last_error: '',
+    consecutive_failures: 0,
+    lag_seconds: 1,
+    rows_synced: 100,
+    stall_after_seconds: 300,
+    recon_at: iso(T - 2 * M),
+    recon_source_rows: 100,
+    recon_target_rows: 100,
+    recon_missing: fig.missing,
+    recon_extra: 0,
+    recon_repaired: fig.changed,
+    content_at: iso(T - 2 * M),
+    content_changed: fig.changed,
+    content_repaired: fig.changed,
+    content_remaining: 0,
+    content_changed_total: fig.changed,
+    content_repaired_total: fig.changed,
+    quarantined_rows: fig.quarantined,
+    quarantined_since: fig.quarantined ? iso(T - 60 * M) : null,
+    slot_lag_bytes: null,
+    updated_at: iso(T - M),
   });
   await env.rw.client.insert({
     table: 'etl_sync_status_v1',
-    values: [status(project, 'orders', { missing: 1, changed: 3, quarantined: 1 }), status(project, 'customers', { missing: 0, changed: 0, quarantined: 0 }), status(other, 'other_orders', { missing: 9, changed: 9, quarantined: 9 })],
+    values: [
+      status(project, 'orders', { missing: 1, changed: 3, quarantined: 1 }),
+      status(project, 'customers', { missing: 0, changed: 0, quarantined: 0 }),
+      status(other, 'other_orders', { missing: 9, changed: 9, quarantined: 9 }),
+    ],
     format: 'JSONEachRow',
   });
   // Acknowledgement audit runs: 5 acknowledged events lost in the run at +2m; the runs stop after +3m.
   const audit = (p: string, signal: string, at: number, acknowledged: number, landed: number) => ({
-    project_id: p, signal, checked_at: iso(at), from_minute: iso(at - 65 * M).slice(0, 16) + ':00', to_minute: iso(at - 5 * M).slice(0, 16) + ':00', grace_seconds: 300,
-    acknowledged, landed, lost: Math.max(0, acknowledged - landed), unacknowledged: Math.max(0, landed - acknowledged), differing_minutes: acknowledged === landed ? 0 : 1, collector: 'c1',
+    project_id: p,
+    signal,
+    checked_at: iso(at),
+    from_minute: iso(at - 65 * M).slice(0, 16) + ':00',
+    to_minute: iso(at - 5 * M).slice(0, 16) + ':00',
+    grace_seconds: 300,
+    acknowledged,
+    landed,
+    lost: Math.max(0, acknowledged - landed),
+    unacknowledged: Math.max(0, landed - acknowledged),
+    differing_minutes: acknowledged === landed ? 0 : 1,
+    collector: 'c1',
   });
   await env.rw.client.insert({
     table: 'ingest_audit_v1',
-    values: [audit(project, 'events', T, 100, 100), audit(project, 'logs', T, 7, 7), audit(project, 'events', T + 2 * M, 105, 100), audit(project, 'events', T + 3 * M, 105, 100), audit(other, 'metrics', T + 2 * M, 50, 1)],
+    values: [
+      audit(project, 'events', T, 100, 100),
+      audit(project, 'logs', T, 7, 7),
+      audit(project, 'events', T + 2 * M, 105, 100),
+      audit(project, 'events', T + 3 * M, 105, 100),
+      audit(other, 'metrics', T + 2 * M, 50, 1),
+    ],
     format: 'JSONEachRow',
   });
 
@@ -239,7 +333,13 @@ test('built-in rules fire on the data they are written for (backtest over the mi
     expect([r.spec.name, res.errors]).toEqual([r.spec.name, []]);
     fired[r.spec.name] = res.episodes
       .filter((e) => e.firedAt)
-      .map((e) => `${Object.entries(e.labels).filter(([k]) => !['alertname', 'severity', 'team'].includes(k)).map(([k, v]) => `${k}=${v}`).join(',')} ${e.peakSeverity} +${(Date.parse(e.firedAt as string) - T) / M}m`);
+      .map(
+        (e) =>
+          `${Object.entries(e.labels)
+            .filter(([k]) => !['alertname', 'severity', 'team'].includes(k))
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',')} ${e.peakSeverity} +${(Date.parse(e.firedAt as string) - T) / M}m`,
+      );
   }
   expect(fired).toEqual({
     HighCpuUsage: ['host=web-1 CRITICAL +5m'],
@@ -259,16 +359,22 @@ test('built-in rules fire on the data they are written for (backtest over the mi
 test('API rules: validation names the field and the ClickHouse error; CRUD; preview; duplicate label sets and row limits are Errors', async () => {
   const project = await env.createProject();
   const service = new AlertingService({ meta: env.pool, readonly: env.ro, config: env.config({ ALERTING_MAX_ROWS: 5 }), logger: env.logger });
-  await expect(service.createRule(project, { name: 'Bad', sql: 'SELECT value FROM nowhere_at_all' })).rejects.toThrow(/^rule: sql: ClickHouse rejected the query \(UNKNOWN_TABLE\)/);
-  await expect(service.createRule(project, { name: 'Bad', sql: 'SELECT 1 AS value; SELECT 2 AS value' })).rejects.toThrow(/sql: must be exactly one statement \(found 2\)/);
-  await expect(service.createRule(project, { name: 'Bad', sql: 'SELECT 1 AS value', condition: { op: '>', thresholds: { WARNING: 90, CRITICAL: 80 } } })).rejects.toThrow(
-    /condition\.thresholds\.CRITICAL: CRITICAL \(80\) must be at least WARNING \(90\) for op >/,
+  await expect(service.createRule(project, { name: 'Bad', sql: 'SELECT value FROM nowhere_at_all' })).rejects.toThrow(
+    /^rule: sql: ClickHouse rejected the query \(UNKNOWN_TABLE\)/,
   );
-  await expect(service.createRule(project, { name: 'Bad', sql: 'SELECT {x:String} AS host, 1 AS value' })).rejects.toThrow(/unknown query parameter \{x:\.\.\.\}/);
+  await expect(service.createRule(project, { name: 'Bad', sql: 'SELECT 1 AS value; SELECT 2 AS value' })).rejects.toThrow(
+    /sql: must be exactly one statement \(found 2\)/,
+  );
+  await expect(
+    service.createRule(project, { name: 'Bad', sql: 'SELECT 1 AS value', condition: { op: '>', thresholds: { WARNING: 90, CRITICAL: 80 } } }),
+  ).rejects.toThrow(/condition\.thresholds\.CRITICAL: CRITICAL \(80\) must be at least WARNING \(90\) for op >/);
+  await expect(service.createRule(project, { name: 'Bad', sql: 'SELECT {x:String} AS host, 1 AS value' })).rejects.toThrow(
+    /unknown query parameter \{x:\.\.\.\}/,
+  );
   await expect(service.createRule(project, { name: 'bad name!', sql: 'SELECT 1 AS value' })).rejects.toThrow(/name: must start with a letter/);
-  await expect(service.createRule(project, { name: 'Rel', sql: 'SELECT 1 AS value', condition: { op: '<', threshold: -50, change: { offset: '7d' } } })).rejects.toThrow(
-    /condition\.change: a relative-change rule must select its window with \{now:DateTime64/,
-  );
+  await expect(
+    service.createRule(project, { name: 'Rel', sql: 'SELECT 1 AS value', condition: { op: '<', threshold: -50, change: { offset: '7d' } } }),
+  ).rejects.toThrow(/condition\.change: a relative-change rule must select its window with \{now:DateTime64/);
 
   const rule = { name: 'Dup', sql: `SELECT arrayJoin(['a', 'a', 'b']) AS host, toFloat64(1) AS value`, condition: { op: '>', threshold: 0 }, interval: '1m' };
   const created = await service.createRule(project, rule);
@@ -279,9 +385,15 @@ test('API rules: validation names the field and the ClickHouse error; CRUD; prev
   expect(dup.errors[0]?.message).toBe('rows 1 and 2 have the same label set {host="a"}; each row must have its own (add a column or GROUP BY it)');
   expect(dup.episodes.map((e) => [e.kind, e.firedAt])).toEqual([['error', new Date(T).toISOString()]]);
 
-  const many = await service.preview(project, { rule: { name: 'Many', sql: 'SELECT toString(number) AS n, toFloat64(number) AS value FROM numbers(10)' }, from: new Date(T), to: new Date(T + 60_000) });
+  const many = await service.preview(project, {
+    rule: { name: 'Many', sql: 'SELECT toString(number) AS n, toFloat64(number) AS value FROM numbers(10)' },
+    from: new Date(T),
+    to: new Date(T + 60_000),
+  });
   expect(many.errors[0]?.message).toMatch(/Limit for result exceeded, max rows: 5/);
-  await expect(service.preview(project, { name: 'Dup', from: new Date(T), to: new Date(T + 10 * 24 * 3600_000), step_ms: 1000 })).rejects.toThrow(/at most 500/);
+  await expect(service.preview(project, { name: 'Dup', from: new Date(T), to: new Date(T + 10 * 24 * 3600_000), step_ms: 1000 })).rejects.toThrow(
+    /at most 500/,
+  );
 
   const updated = await service.updateRule(project, 'Dup', { ...rule, enabled: false });
   expect(updated.version).toBe(2);
@@ -291,7 +403,7 @@ test('API rules: validation names the field and the ClickHouse error; CRUD; prev
   await service.close();
 });
 
-test('tenant isolation: a project never sees or changes another project\'s rules, alerts, silences or notifications', async () => {
+test("tenant isolation: a project never sees or changes another project's rules, alerts, silences or notifications", async () => {
   const a = await env.createProject();
   const b = await env.createProject();
   const service = new AlertingService({ meta: env.pool, readonly: env.ro, config: env.config(), logger: env.logger });
@@ -329,7 +441,13 @@ test('tenant isolation: a project never sees or changes another project\'s rules
 test('the rule schema is the same for files and the API (a stored API rule parses back identically)', async () => {
   const project = await env.createProject();
   const service = new AlertingService({ meta: env.pool, readonly: env.ro, config: env.config(), logger: env.logger });
-  const input = { name: uniqueName('R').replace(/[^A-Za-z0-9_]/g, '_'), sql: 'SELECT 1 AS value', for: '5m', condition: { op: '>=' as const, threshold: 1 }, annotations: { summary: '{{ value }}' } };
+  const input = {
+    name: uniqueName('R').replace(/[^A-Za-z0-9_]/g, '_'),
+    sql: 'SELECT 1 AS value',
+    for: '5m',
+    condition: { op: '>=' as const, threshold: 1 },
+    annotations: { summary: '{{ value }}' },
+  };
   await service.createRule(project, input);
   const stored = await service.getRule(project, input.name);
   expect(ruleSchema.parse(stored.spec)).toEqual(ruleSchema.parse(input));
@@ -338,7 +456,12 @@ test('the rule schema is the same for files and the API (a stored API rule parse
 
 test('alertingRole starts (built-ins loaded, bree ticking the engine) and stops through the lifecycle', async () => {
   const project = await env.createProject();
-  const config = env.config({ ALERTING_BUILTIN_RULES: 'OverdueServiceRecords,LowStock', ALERTING_BUILTIN_PROJECT: project, ALERTING_TICK_MS: 100, ALERTING_REPLICA_ID: 'role-test' });
+  const config = env.config({
+    ALERTING_BUILTIN_RULES: 'OverdueServiceRecords,LowStock',
+    ALERTING_BUILTIN_PROJECT: project,
+    ALERTING_TICK_MS: 100,
+    ALERTING_REPLICA_ID: 'role-test',
+  });
   const lifecycle = new Lifecycle(env.logger, 10_000);
   // The platform user's client (the role's own queries); user SQL goes through env.ro.
   const clickhouse = env.rw;
@@ -355,7 +478,14 @@ test('alertingRole starts (built-ins loaded, bree ticking the engine) and stops 
     { name: 'Ticker', source: 'api' },
   ]);
   const evaluated = async () =>
-    Number((await env.pool.query<{ n: string }>(`SELECT evaluations AS n FROM alert_rule_schedule WHERE project_id = $1 AND rule_name = 'Ticker' AND last_owner LIKE 'role-test/%'`, [project])).rows[0]?.n ?? 0);
+    Number(
+      (
+        await env.pool.query<{ n: string }>(
+          `SELECT evaluations AS n FROM alert_rule_schedule WHERE project_id = $1 AND rule_name = 'Ticker' AND last_owner LIKE 'role-test/%'`,
+          [project],
+        )
+      ).rows[0]?.n ?? 0,
+    );
   const deadline = Date.now() + 10_000;
   while ((await evaluated()) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   expect(await evaluated()).toBeGreaterThanOrEqual(2);

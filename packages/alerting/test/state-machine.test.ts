@@ -31,33 +31,59 @@ function run(seq: [number, Observation | undefined][], timing = { forMs: 0, keep
 
 describe('state machine', () => {
   test('for: pending until the period has passed, cancelled by a false evaluation', () => {
-    expect(run([[0, obs(true)], [10, obs(true)], [20, obs(false)], [30, obs(true)], [60, obs(true)]], { forMs: 30_000, keepFiringForMs: 0 })).toEqual([
-      '0:pending',
-      '10:pending',
-      '20:inactive',
-      '30:pending',
-      '60:firing!firing:WARNING',
-    ]);
+    expect(
+      run(
+        [
+          [0, obs(true)],
+          [10, obs(true)],
+          [20, obs(false)],
+          [30, obs(true)],
+          [60, obs(true)],
+        ],
+        { forMs: 30_000, keepFiringForMs: 0 },
+      ),
+    ).toEqual(['0:pending', '10:pending', '20:inactive', '30:pending', '60:firing!firing:WARNING']);
   });
 
   test('a vanished row counts as false; resolve notifies once', () => {
-    expect(run([[0, obs(true)], [10, undefined], [20, undefined]])).toEqual(['0:firing!firing:WARNING', '10:resolved!resolved']);
+    expect(
+      run([
+        [0, obs(true)],
+        [10, undefined],
+        [20, undefined],
+      ]),
+    ).toEqual(['0:firing!firing:WARNING', '10:resolved!resolved']);
   });
 
   test('keep_firing_for counts from the first false evaluation', () => {
     const t = { forMs: 0, keepFiringForMs: 30_000 };
-    expect(run([[0, obs(true)], [10, obs(false)], [20, obs(true)], [30, obs(false)], [50, obs(false)], [60, obs(false)]], t)).toEqual([
-      '0:firing!firing:WARNING',
-      '10:recovering',
-      '20:firing',
-      '30:recovering',
-      '50:recovering',
-      '60:resolved!resolved',
-    ]);
+    expect(
+      run(
+        [
+          [0, obs(true)],
+          [10, obs(false)],
+          [20, obs(true)],
+          [30, obs(false)],
+          [50, obs(false)],
+          [60, obs(false)],
+        ],
+        t,
+      ),
+    ).toEqual(['0:firing!firing:WARNING', '10:recovering', '20:firing', '30:recovering', '50:recovering', '60:resolved!resolved']);
   });
 
   test('severity: every change while firing notifies (escalation, de-escalation) with a distinct key; a new episode starts over', () => {
-    expect(run([[0, obs(true, 'WARNING')], [10, obs(true, 'CRITICAL')], [15, obs(true, 'CRITICAL')], [20, obs(true, 'WARNING')], [30, obs(true, 'CRITICAL')], [40, obs(false)], [50, obs(true, 'CRITICAL')]])).toEqual([
+    expect(
+      run([
+        [0, obs(true, 'WARNING')],
+        [10, obs(true, 'CRITICAL')],
+        [15, obs(true, 'CRITICAL')],
+        [20, obs(true, 'WARNING')],
+        [30, obs(true, 'CRITICAL')],
+        [40, obs(false)],
+        [50, obs(true, 'CRITICAL')],
+      ]),
+    ).toEqual([
       '0:firing!firing:WARNING',
       '10:firing!firing:CRITICAL',
       '15:firing',

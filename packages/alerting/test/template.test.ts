@@ -10,8 +10,18 @@ describe('templates', () => {
 
   // The cases of the Handlebars-style language templates used before Liquid, written in Liquid; same data, same output.
   test('for over arrays and objects, with forloop.index0 and scopes; if/else/unless; whitespace control', () => {
-    const t = compileTemplate('{% for a in alerts %}{{ forloop.index0 }}:{{ a.rule }}{% if a.isNew %}*{% else %}-{% endif %}{% for l in a.labels %}[{{ l[0] }}={{ l[1] }}]{% endfor %}{{ project }} {%- endfor %}');
-    expect(t.render({ project: 'P', alerts: [{ rule: 'a', isNew: true, labels: { h: '1' } }, { rule: 'b', isNew: false, labels: {} }] })).toBe('0:a*[h=1]P1:b-P');
+    const t = compileTemplate(
+      '{% for a in alerts %}{{ forloop.index0 }}:{{ a.rule }}{% if a.isNew %}*{% else %}-{% endif %}{% for l in a.labels %}[{{ l[0] }}={{ l[1] }}]{% endfor %}{{ project }} {%- endfor %}',
+    );
+    expect(
+      t.render({
+        project: 'P',
+        alerts: [
+          { rule: 'a', isNew: true, labels: { h: '1' } },
+          { rule: 'b', isNew: false, labels: {} },
+        ],
+      }),
+    ).toBe('0:a*[h=1]P1:b-P');
     expect(compileTemplate('{% unless xs.size > 0 %}none{% endunless %}{% for x in xs %}x{% else %}empty{% endfor %}').render({ xs: [] })).toBe('noneempty');
     expect(compileTemplate('{% if status | eq: "firing" %}F{% endif %}{% if v | gt: 3 %}big{% endif %}').render({ status: 'firing', v: 4 })).toBe('Fbig');
     expect(compileTemplate('{% if status == "firing" %}F{% endif %}{% if v > 3 %}big{% endif %}').render({ status: 'firing', v: 4 })).toBe('Fbig');
@@ -23,9 +33,14 @@ describe('templates', () => {
   });
 
   test('json, join, truncate, time', () => {
-    expect(compileTemplate('{{ o | json }} {{ xs | join:"/" }} {{ s | truncate:4 }} {{ t | time }}').render({ o: { a: 1 }, xs: ['a', 'b'], s: 'abcdef', t: '2026-03-02T10:00:00.000Z' })).toBe(
-      '{"a":1} a/b abc… 2026-03-02 10:00:00 UTC',
-    );
+    expect(
+      compileTemplate('{{ o | json }} {{ xs | join:"/" }} {{ s | truncate:4 }} {{ t | time }}').render({
+        o: { a: 1 },
+        xs: ['a', 'b'],
+        s: 'abcdef',
+        t: '2026-03-02T10:00:00.000Z',
+      }),
+    ).toBe('{"a":1} a/b abc… 2026-03-02 10:00:00 UTC');
   });
 
   test('compile errors name the problem and its position', () => {
@@ -38,13 +53,16 @@ describe('templates', () => {
   });
 
   test('the Handlebars blocks of the earlier language are compile errors that give the Liquid form', () => {
-    expect(() => compileTemplate('{{#each alerts}}x{{/each}}')).toThrow(/\{\{#each alerts\}\} is Handlebars; templates are Liquid: write \{% for item in alerts %\}/);
+    expect(() => compileTemplate('{{#each alerts}}x{{/each}}')).toThrow(
+      /\{\{#each alerts\}\} is Handlebars; templates are Liquid: write \{% for item in alerts %\}/,
+    );
     expect(() => compileTemplate('a{{#if isFiring}}x{{/if}}')).toThrow(/\{\{#if isFiring\}\} is Handlebars; .*\{% if isFiring %\}…\{% endif %\} at 1/);
     expect(() => compileTemplate('{{ x ~}}')).toThrow(/whitespace control in Liquid is \{\{- x -\}\}/);
   });
 
   test('sandbox: no file access, bounded render time, escape cannot be skipped', () => {
-    for (const tag of ['{% include "/etc/passwd" %}', '{% render "package.json" %}', '{% layout "x" %}']) expect(() => compileTemplate(tag)).toThrow(/is not available in notification templates/);
+    for (const tag of ['{% include "/etc/passwd" %}', '{% render "package.json" %}', '{% layout "x" %}'])
+      expect(() => compileTemplate(tag)).toThrow(/is not available in notification templates/);
     const started = Date.now();
     const out = compileTemplate('{% for i in (1..100000000) %}{% for j in (1..100000000) %}x{% endfor %}{% endfor %}').render({});
     expect(Date.now() - started).toBeLessThan(2000);

@@ -45,9 +45,18 @@ test('for: pending for 30 s then firing; resolve when the value drops; Prometheu
   const [firing, resolved] = tl.hook.notifications();
   expect(firing?.body.alerts[0]?.dedupKey).not.toEqual(resolved?.body.alerts[0]?.dedupKey);
   expect((firing?.body.alerts[0] as unknown as { annotations: Record<string, string> }).annotations.summary).toBe('value 90 on a');
-  const { rows } = await env.pool.query('SELECT state, active_since, fired_at, resolved_at, last_sent_at, episode FROM alert_instances WHERE project_id = $1', [tl.projectId]);
+  const { rows } = await env.pool.query('SELECT state, active_since, fired_at, resolved_at, last_sent_at, episode FROM alert_instances WHERE project_id = $1', [
+    tl.projectId,
+  ]);
   expect(rows).toEqual([
-    { state: 'resolved', active_since: new Date(at(60)), fired_at: new Date(at(90)), resolved_at: new Date(at(180)), last_sent_at: new Date(at(180)), episode: 1 },
+    {
+      state: 'resolved',
+      active_since: new Date(at(60)),
+      fired_at: new Date(at(90)),
+      resolved_at: new Date(at(180)),
+      last_sent_at: new Date(at(180)),
+      episode: 1,
+    },
   ]);
   expect(await tl.service.listActiveAlerts(tl.projectId)).toEqual([]);
 });
@@ -64,7 +73,13 @@ test('keep_firing_for: a dip shorter than 30 s does not resolve; resolve 30 s af
     { t: 0, status: 'firing', repeat: false, alerts: ['a:firing:WARNING*'] },
     { t: 90, status: 'resolved', repeat: false, alerts: ['a:resolved:WARNING*'] },
   ]);
-  expect(await tl.transitions()).toEqual(['0 a inactive>firing', '40 a firing>recovering', '50 a recovering>firing', '60 a firing>recovering', '90 a recovering>resolved']);
+  expect(await tl.transitions()).toEqual([
+    '0 a inactive>firing',
+    '40 a firing>recovering',
+    '50 a recovering>firing',
+    '60 a firing>recovering',
+    '90 a recovering>resolved',
+  ]);
 });
 
 test('NoData: an empty result fires the rule NoData alert after its own pending period; firing alerts stay firing', async () => {
@@ -164,7 +179,12 @@ test('acknowledge: no repeats until resolved; the resolve is sent; the next epis
   await tl.addRule({ name: 'Acked' });
   await tl.runTo(70);
   const [alert] = await tl.service.listActiveAlerts(tl.projectId);
-  const acked = await tl.service.acknowledge(tl.projectId, { rule: 'Acked', fingerprint: alert?.fingerprint ?? '', by: 'oncall@example.com', comment: 'looking' });
+  const acked = await tl.service.acknowledge(tl.projectId, {
+    rule: 'Acked',
+    fingerprint: alert?.fingerprint ?? '',
+    by: 'oncall@example.com',
+    comment: 'looking',
+  });
   expect(acked.acknowledged).toEqual({ at: at(70), by: 'oncall@example.com', comment: 'looking' });
   await tl.runTo(300);
   expect(tl.sent()).toEqual([
@@ -190,7 +210,12 @@ test('silence: muted alerts are sent when the silence ends; a resolve while sile
   expect(s1.state).toBe('active');
   await tl.runTo(119);
   await tl.runTo(120);
-  const s2 = await tl.service.createSilence(tl.projectId, { matchers: [{ name: 'host', op: '=~', value: 'b|x' }], ends_at: at(400), created_by: 'ops', comment: 'noisy' });
+  const s2 = await tl.service.createSilence(tl.projectId, {
+    matchers: [{ name: 'host', op: '=~', value: 'b|x' }],
+    ends_at: at(400),
+    created_by: 'ops',
+    comment: 'noisy',
+  });
   const active = await tl.service.listActiveAlerts(tl.projectId);
   expect(active.map((a) => [a.labels.host, a.mutedBy])).toEqual(
     expect.arrayContaining([
@@ -207,7 +232,9 @@ test('silence: muted alerts are sent when the silence ends; a resolve while sile
   expect((await tl.service.listSilences(tl.projectId, { state: 'expired' })).map((s) => s.id)).toEqual([s1.id]);
   const expired = await tl.service.expireSilence(tl.projectId, s2.id);
   expect(expired.state).toBe('expired');
-  await expect(tl.service.createSilence(tl.projectId, { matchers: [], ends_at: at(500), created_by: 'ops', comment: 'x' })).rejects.toThrow(/matchers: a silence needs at least one matcher/);
+  await expect(tl.service.createSilence(tl.projectId, { matchers: [], ends_at: at(500), created_by: 'ops', comment: 'x' })).rejects.toThrow(
+    /matchers: a silence needs at least one matcher/,
+  );
 });
 
 test('maintenance window: alerts in a window are held until it ends', async () => {

@@ -141,7 +141,13 @@ export function createApiApp(deps: ApiDeps): Koa {
   const routes = apiRoutes(deps);
   const m = {
     requests: counter(deps.metrics, 'tidemark_http_requests_total', 'HTTP requests', ['role', 'route', 'status']),
-    duration: histogram(deps.metrics, 'tidemark_http_request_duration_seconds', 'HTTP request duration', ['role', 'route'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]),
+    duration: histogram(
+      deps.metrics,
+      'tidemark_http_request_duration_seconds',
+      'HTTP request duration',
+      ['role', 'route'],
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    ),
   };
   app.use(async (ctx, next) => {
     const started = Date.now();

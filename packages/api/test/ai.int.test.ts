@@ -56,7 +56,8 @@ function split(t: Tok) {
   const hasSplit = 'prompt_tokens' in p || 'completion_tokens' in p;
   return { prompt: p.prompt_tokens ?? 0, completion: p.completion_tokens ?? 0, other: hasSplit ? 0 : (p.total_tokens ?? p.tokens ?? 0) };
 }
-const isToken = (t: Tok) => ['llm.usage', 'message.ai'].includes(t.name) && ['prompt_tokens', 'completion_tokens', 'total_tokens', 'tokens'].some((k) => k in t.properties);
+const isToken = (t: Tok) =>
+  ['llm.usage', 'message.ai'].includes(t.name) && ['prompt_tokens', 'completion_tokens', 'total_tokens', 'tokens'].some((k) => k in t.properties);
 const costOf = (t: Tok) => {
   const [inp, out] = PRICE[priceKey(String(t.properties.model ?? ''))]!;
   const s = split(t);
@@ -78,8 +79,13 @@ beforeAll(async () => {
     { name: 'session.start', timestamp: T0 + 1000 },
   ]);
   // The project's own price of one model; the other project prices gpt-4o absurdly (must not apply to us).
-  expect((await env.call('PUT', `${AI}/prices`, env.stack.keys.admin, { prices: [{ model: 'my-local-llm', input_per_million: 0.5, output_per_million: 0.5 }] })).status).toBe(200);
-  expect((await env.call('PUT', `${AI}/prices`, env.other.admin, { prices: [{ model: 'gpt-4o', input_per_million: 1e5, output_per_million: 1e5 }] })).status).toBe(200);
+  expect(
+    (await env.call('PUT', `${AI}/prices`, env.stack.keys.admin, { prices: [{ model: 'my-local-llm', input_per_million: 0.5, output_per_million: 0.5 }] }))
+      .status,
+  ).toBe(200);
+  expect(
+    (await env.call('PUT', `${AI}/prices`, env.other.admin, { prices: [{ model: 'gpt-4o', input_per_million: 1e5, output_per_million: 1e5 }] })).status,
+  ).toBe(200);
   expect((await env.call('PUT', `${AI}/settings`, env.other.admin, { monthly_token_quota: 5, cost_per_human_conversation: 1000 })).status).toBe(200);
 }, 120_000);
 
@@ -126,7 +132,10 @@ describe('token usage and cost', () => {
       total_tokens: models.reduce((n, m) => n + m.total_tokens, 0),
       estimated_cost: 0,
     });
-    expect(res.json.totals.estimated_cost).toBeCloseTo(sel.reduce((n, t) => n + costOf(t), 0), 4);
+    expect(res.json.totals.estimated_cost).toBeCloseTo(
+      sel.reduce((n, t) => n + costOf(t), 0),
+      4,
+    );
     expect(res.json.totals.estimated_cost).toBeGreaterThan(0.1);
     expect(res.json.daily.map((d: { date: string }) => d.date).sort()).toEqual([...new Set(sel.map((t) => localDate(t.timestamp, TZ)))].sort());
     expect(res.json).toMatchObject({ project_id: env.stack.project, currency: 'USD', start_date: start, end_date: TODAY });
@@ -143,11 +152,15 @@ describe('token usage and cost', () => {
     expect(byModel['deepseek-chat'].source).toBe('config');
     expect(byModel['gpt-4o']).toEqual({ model: 'gpt-4o', input_per_million: 2.5, output_per_million: 10, source: 'builtin' });
     expect(res.json.prices[res.json.prices.length - 1].model).toBe('default');
-    expect((await env.call('PUT', `${AI}/prices`, env.stack.keys.read, { prices: [{ model: 'x', input_per_million: 1, output_per_million: 1 }] })).status).toBe(403);
+    expect((await env.call('PUT', `${AI}/prices`, env.stack.keys.read, { prices: [{ model: 'x', input_per_million: 1, output_per_million: 1 }] })).status).toBe(
+      403,
+    );
     const bad = await env.call('PUT', `${AI}/prices`, env.stack.keys.admin, { prices: [{ model: 'x', input_per_million: -1, output_per_million: 1 }] });
     expect(bad.status).toBe(400);
     expect(bad.json.error.context.issues[0].path).toBe('body.prices.0.input_per_million');
-    expect((await env.call('PUT', `${AI}/prices`, env.stack.keys.admin, { prices: [{ model: 'tmp-model', input_per_million: 1, output_per_million: 1 }] })).status).toBe(200);
+    expect(
+      (await env.call('PUT', `${AI}/prices`, env.stack.keys.admin, { prices: [{ model: 'tmp-model', input_per_million: 1, output_per_million: 1 }] })).status,
+    ).toBe(200);
     expect((await env.call('DELETE', `${AI}/prices?model=tmp-model`, env.stack.keys.admin)).status).toBe(200);
     expect((await env.call('DELETE', `${AI}/prices?model=tmp-model`, env.stack.keys.admin)).status).toBe(404);
     // The other project's gpt-4o price is its own.
@@ -169,7 +182,10 @@ describe('token usage and cost', () => {
     const next = new Date(Date.UTC(Number(TODAY.slice(0, 4)), Number(TODAY.slice(5, 7)), day)).toISOString().slice(0, 10);
     const inCycle = tokens.filter((t) => isToken(t) && localDate(t.timestamp, TZ) >= cycleStart);
     const used = inCycle.reduce((n, t) => n + split(t).prompt + split(t).completion + split(t).other, 0);
-    expect(res.json.estimated_cost).toBeCloseTo(inCycle.reduce((n, t) => n + costOf(t), 0), 4);
+    expect(res.json.estimated_cost).toBeCloseTo(
+      inCycle.reduce((n, t) => n + costOf(t), 0),
+      4,
+    );
     expect({ ...res.json, estimated_cost: 0 }).toEqual({
       tokens_used: used,
       tokens_total: 50_000,
@@ -236,7 +252,14 @@ describe('quality audits', () => {
       { score: 100, agent_id: 'a3', issues: [], audit_type: 'manual' },
     ];
     for (const [i, s] of specs.entries()) {
-      const res = await post({ session_id: `sess-${i}`, agent_name: `Agent ${s.agent_id}`, customer_name: 'John Doe', session_type: 'battery range', audited_at: new Date(NOW - (10 - i) * 60_000).toISOString(), ...s });
+      const res = await post({
+        session_id: `sess-${i}`,
+        agent_name: `Agent ${s.agent_id}`,
+        customer_name: 'John Doe',
+        session_type: 'battery range',
+        audited_at: new Date(NOW - (10 - i) * 60_000).toISOString(),
+        ...s,
+      });
       expect(res.status).toBe(201);
       created.push(res.json.id);
     }
@@ -248,7 +271,15 @@ describe('quality audits', () => {
   test('create: status from the pass score (80) unless given; issues normalised; validation names the field; roles', async () => {
     const list = await env.get(`${Q}/records?size=100`);
     const byId = new Map(list.json.items.map((x: { id: string }) => [x.id, x]));
-    expect(created.map((id) => (byId.get(id) as { status: string }).status)).toEqual(['passed', 'passed', 'pending_review', 'failed', 'pending_review', 'passed', 'pending_review']);
+    expect(created.map((id) => (byId.get(id) as { status: string }).status)).toEqual([
+      'passed',
+      'passed',
+      'pending_review',
+      'failed',
+      'pending_review',
+      'passed',
+      'pending_review',
+    ]);
     expect(byId.get(created[2]!)).toMatchObject({
       session_id: 'sess-2',
       agent_id: 'a2',
@@ -274,9 +305,21 @@ describe('quality audits', () => {
     const id = created[2]!;
     expect((await env.call('POST', `${Q}/records/${id}/review`, env.stack.keys.read, { reviewer_id: 'r', final_score: 90 })).status).toBe(403);
     expect((await env.call('POST', `${Q}/records/${id}/review`, env.other.admin, { reviewer_id: 'r', final_score: 90 })).status).toBe(404);
-    const res = await env.call('POST', `${Q}/records/${id}/review`, env.stack.keys.admin, { reviewer_id: 'lead-1', final_score: 85, comment: 'fine after all' });
+    const res = await env.call('POST', `${Q}/records/${id}/review`, env.stack.keys.admin, {
+      reviewer_id: 'lead-1',
+      final_score: 85,
+      comment: 'fine after all',
+    });
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ id, score: 60, final_score: 85, effective_score: 85, status: 'passed', reviewed_by: 'lead-1', review_comment: 'fine after all' });
+    expect(res.json).toMatchObject({
+      id,
+      score: 60,
+      final_score: 85,
+      effective_score: 85,
+      status: 'passed',
+      reviewed_by: 'lead-1',
+      review_comment: 'fine after all',
+    });
     expect(Date.parse(res.json.reviewed_at)).toBeGreaterThan(NOW - 60_000);
     const fail = await env.call('POST', `${Q}/records/${created[4]!}/review`, env.stack.keys.admin, { reviewer_id: 'lead-1', final_score: 70 });
     expect(fail.json.status).toBe('failed');

@@ -36,13 +36,20 @@ beforeAll(async () => {
   env = await startApi();
   // Project A: 5 failed checkouts 10 minutes ago; project B: 7, which A's rule must not count.
   const failed = (n: number, who: string) =>
-    Array.from({ length: n }, (_, i) => ({ name: 'checkout.failed', timestamp: eventsAt + i * 1000, distinct_id: `${who}${i}`, properties: { amount: 10 + i } }));
+    Array.from({ length: n }, (_, i) => ({
+      name: 'checkout.failed',
+      timestamp: eventsAt + i * 1000,
+      distinct_id: `${who}${i}`,
+      properties: { amount: 10 + i },
+    }));
   await env.ingest(env.stack.project, failed(5, 'a'));
   await env.ingest(env.other.project, failed(7, 'b'));
 
   ruleA = uniqueRule('CheckoutFailures');
   // Critical alerts go to the built-in log channel at once (the default route waits 30 s to group).
-  const policy = await env.call('PUT', `${BASE}/policy`, env.stack.keys.admin, { routes: [{ name: 'page', matchers: ['severity="CRITICAL"'], channels: ['log'], group_wait: '0s' }] });
+  const policy = await env.call('PUT', `${BASE}/policy`, env.stack.keys.admin, {
+    routes: [{ name: 'page', matchers: ['severity="CRITICAL"'], channels: ['log'], group_wait: '0s' }],
+  });
   expect(policy.status).toBe(200);
   expect(policy.json.effective).toEqual({ channels: ['log'], routes: ['page', 'default'] });
   const created = await env.call('POST', `${BASE}/rules`, env.stack.keys.admin, { ...failedCheckouts(ruleA), interval: '1s' });
@@ -96,7 +103,12 @@ describe('active alerts', () => {
 
     const ack = await env.call('POST', path, env.stack.keys.admin, { by: 'alice', comment: 'looking at the payment provider' });
     expect(ack.status).toBe(200);
-    expect(ack.json).toMatchObject({ rule: ruleA, fingerprint: fingerprintA, state: 'firing', acknowledged: { by: 'alice', comment: 'looking at the payment provider' } });
+    expect(ack.json).toMatchObject({
+      rule: ruleA,
+      fingerprint: fingerprintA,
+      state: 'firing',
+      acknowledged: { by: 'alice', comment: 'looking at the payment provider' },
+    });
     expect(Date.now() - Date.parse(ack.json.acknowledged.at)).toBeLessThan(60_000);
 
     const listed = await env.get(`${BASE}/active`);
@@ -140,15 +152,31 @@ describe('active alerts', () => {
 
 describe('silences', () => {
   test('create, list by state, mute the alert, expire, delete', async () => {
-    const bad = await env.call('POST', `${BASE}/silences`, env.stack.keys.admin, { matchers: [], ends_at: new Date(Date.now() + 3600_000).toISOString(), created_by: 'bob', comment: 'deploy' });
+    const bad = await env.call('POST', `${BASE}/silences`, env.stack.keys.admin, {
+      matchers: [],
+      ends_at: new Date(Date.now() + 3600_000).toISOString(),
+      created_by: 'bob',
+      comment: 'deploy',
+    });
     expect(bad.status).toBe(400);
     expect(bad.json.error.context.issues[0]).toEqual({ path: 'body.matchers', message: 'a silence needs at least one matcher' });
     expect((await env.call('POST', `${BASE}/silences`, env.stack.keys.read, {})).status).toBe(403);
 
     const endsAt = new Date(Date.now() + 3600_000).toISOString();
-    const created = await env.call('POST', `${BASE}/silences`, env.stack.keys.admin, { matchers: [`alertname="${ruleA}"`], ends_at: endsAt, created_by: 'bob', comment: 'payment provider maintenance' });
+    const created = await env.call('POST', `${BASE}/silences`, env.stack.keys.admin, {
+      matchers: [`alertname="${ruleA}"`],
+      ends_at: endsAt,
+      created_by: 'bob',
+      comment: 'payment provider maintenance',
+    });
     expect(created.status).toBe(201);
-    expect(created.json).toMatchObject({ matchers: [{ name: 'alertname', op: '=', value: ruleA }], endsAt, createdBy: 'bob', comment: 'payment provider maintenance', state: 'active' });
+    expect(created.json).toMatchObject({
+      matchers: [{ name: 'alertname', op: '=', value: ruleA }],
+      endsAt,
+      createdBy: 'bob',
+      comment: 'payment provider maintenance',
+      state: 'active',
+    });
     const id = created.json.id;
 
     expect((await env.get(`${BASE}/silences?state=active`)).json.items.map((s: any) => s.id)).toEqual([id]);
@@ -157,7 +185,12 @@ describe('silences', () => {
     expect((await env.get(`${BASE}/active`)).json.items[0].mutedBy).toBe(`silence ${id}`);
 
     const later = new Date(Date.now() + 7200_000).toISOString();
-    const updated = await env.call('PUT', `${BASE}/silences/${id}`, env.stack.keys.admin, { matchers: [`alertname="${ruleA}"`], ends_at: later, created_by: 'bob', comment: 'extended' });
+    const updated = await env.call('PUT', `${BASE}/silences/${id}`, env.stack.keys.admin, {
+      matchers: [`alertname="${ruleA}"`],
+      ends_at: later,
+      created_by: 'bob',
+      comment: 'extended',
+    });
     expect(updated.json).toMatchObject({ id, endsAt: later, comment: 'extended', state: 'active' });
 
     const expired = await env.call('POST', `${BASE}/silences/${id}/expire`, env.stack.keys.admin);
@@ -181,9 +214,19 @@ describe('silences', () => {
       created_by: 'ops',
     });
     expect(created.status).toBe(201);
-    expect((await env.call('POST', `${BASE}/maintenance-windows`, env.stack.keys.admin, { name, recurrence: { start: '02:00', end: '04:00', timezone: 'UTC' }, created_by: 'ops' })).status).toBe(409);
+    expect(
+      (
+        await env.call('POST', `${BASE}/maintenance-windows`, env.stack.keys.admin, {
+          name,
+          recurrence: { start: '02:00', end: '04:00', timezone: 'UTC' },
+          created_by: 'ops',
+        })
+      ).status,
+    ).toBe(409);
     const listed = await env.get(`${BASE}/maintenance-windows`);
-    expect(listed.json.items.map((w: any) => [w.name, w.recurrence])).toEqual([[name, { weekdays: [6, 7], start: '02:00', end: '04:00', timezone: 'Asia/Shanghai' }]]);
+    expect(listed.json.items.map((w: any) => [w.name, w.recurrence])).toEqual([
+      [name, { weekdays: [6, 7], start: '02:00', end: '04:00', timezone: 'Asia/Shanghai' }],
+    ]);
     expect((await env.call('DELETE', `${BASE}/maintenance-windows/${created.json.id}`, env.stack.keys.admin)).status).toBe(200);
     expect((await env.get(`${BASE}/maintenance-windows`)).json.items).toEqual([]);
   });
@@ -191,23 +234,42 @@ describe('silences', () => {
 
 describe('rules', () => {
   test('validate: bad SQL is a 400 naming body.sql and the ClickHouse error; a schema error names its field; a good rule is valid', async () => {
-    const badSql = await env.call('POST', `${BASE}/rules/validate`, env.stack.keys.read, { name: uniqueRule('Bad'), sql: 'SELECT value FROM no_such_table_here' });
+    const badSql = await env.call('POST', `${BASE}/rules/validate`, env.stack.keys.read, {
+      name: uniqueRule('Bad'),
+      sql: 'SELECT value FROM no_such_table_here',
+    });
     expect(badSql.status).toBe(400);
     expect(badSql.json.error.code).toBe('VALIDATION_FAILED');
-    expect(badSql.json.error.context.issues).toEqual([{ path: 'body.sql', message: expect.stringMatching(/^ClickHouse rejected the query \(UNKNOWN_TABLE\): .*no_such_table_here/) }]);
+    expect(badSql.json.error.context.issues).toEqual([
+      { path: 'body.sql', message: expect.stringMatching(/^ClickHouse rejected the query \(UNKNOWN_TABLE\): .*no_such_table_here/) },
+    ]);
     expect(badSql.json.error.message).toMatch(/body\.sql: ClickHouse rejected the query \(UNKNOWN_TABLE\)/);
 
-    const badColumn = await env.call('POST', `${BASE}/rules/validate`, env.stack.keys.read, { name: uniqueRule('Bad'), sql: 'SELECT nope AS host, 1 AS value' });
+    const badColumn = await env.call('POST', `${BASE}/rules/validate`, env.stack.keys.read, {
+      name: uniqueRule('Bad'),
+      sql: 'SELECT nope AS host, 1 AS value',
+    });
     expect(badColumn.json.error.context.issues[0].message).toMatch(/\(UNKNOWN_IDENTIFIER\).*nope/);
 
-    const tenantless = await env.call('POST', `${BASE}/rules/validate`, env.stack.keys.read, { name: uniqueRule('Bad'), sql: 'SELECT name, toFloat64(count()) AS value FROM events_raw_v1 GROUP BY name' });
+    const tenantless = await env.call('POST', `${BASE}/rules/validate`, env.stack.keys.read, {
+      name: uniqueRule('Bad'),
+      sql: 'SELECT name, toFloat64(count()) AS value FROM events_raw_v1 GROUP BY name',
+    });
     // No placeholder needed: the engine scopes the read to the key's project.
     expect([tenantless.status, tenantless.json.valid]).toEqual([200, true]);
-    const escape = await env.call('POST', `${BASE}/rules/validate`, env.stack.keys.read, { name: uniqueRule('Bad'), sql: 'SELECT count() AS value FROM system.tables' });
+    const escape = await env.call('POST', `${BASE}/rules/validate`, env.stack.keys.read, {
+      name: uniqueRule('Bad'),
+      sql: 'SELECT count() AS value FROM system.tables',
+    });
     expect(escape.status).toBe(400);
     expect(escape.json.error.context.issues[0].message).toMatch(/not allowed: sql: system\.tables names the database system/);
 
-    const badSchema = await env.call('POST', `${BASE}/rules/validate`, env.stack.keys.read, { name: uniqueRule('Bad'), sql: 'SELECT 1 AS value', condition: { op: '>', threshold: 'high' }, for: '5 minutes' });
+    const badSchema = await env.call('POST', `${BASE}/rules/validate`, env.stack.keys.read, {
+      name: uniqueRule('Bad'),
+      sql: 'SELECT 1 AS value',
+      condition: { op: '>', threshold: 'high' },
+      for: '5 minutes',
+    });
     expect(badSchema.status).toBe(400);
     expect(badSchema.json.error.context.issues.map((i: any) => i.path).sort()).toEqual(['body.condition.threshold', 'body.for']);
 
@@ -255,7 +317,14 @@ describe('rules', () => {
     expect(r.json.evaluations).toBe(7);
     expect(r.json.errors).toEqual([]);
     // Only the last step's hour holds the 5 failed checkouts (10 minutes ago).
-    expect(r.json.episodes).toEqual([expect.objectContaining({ kind: 'alert', labels: expect.objectContaining({ name: 'checkout.failed' }), firedAt: new Date(to).toISOString(), resolvedAt: null })]);
+    expect(r.json.episodes).toEqual([
+      expect.objectContaining({
+        kind: 'alert',
+        labels: expect.objectContaining({ name: 'checkout.failed' }),
+        firedAt: new Date(to).toISOString(),
+        resolvedAt: null,
+      }),
+    ]);
     expect(r.json.transitions.map((t: any) => [t.from, t.to, t.value])).toEqual([['inactive', 'firing', 5]]);
     expect((await env.get(`${BASE}/rules`)).json.items.map((x: any) => x.name)).toEqual([ruleA]);
 
@@ -272,7 +341,12 @@ describe('rules', () => {
 
 describe('tenant isolation', () => {
   test("project B's keys see none of A's alerts, silences, rules, notifications; changing them is 404", async () => {
-    const silence = await env.call('POST', `${BASE}/silences`, env.stack.keys.admin, { matchers: [`alertname="${ruleA}"`], ends_at: new Date(Date.now() + 3600_000).toISOString(), created_by: 'a', comment: 'A only' });
+    const silence = await env.call('POST', `${BASE}/silences`, env.stack.keys.admin, {
+      matchers: [`alertname="${ruleA}"`],
+      ends_at: new Date(Date.now() + 3600_000).toISOString(),
+      created_by: 'a',
+      comment: 'A only',
+    });
     expect(silence.status).toBe(201);
     const b = env.other;
     for (const path of ['active', 'history', 'silences', 'rules', 'notifications', 'maintenance-windows', 'rule-problems']) {
@@ -290,7 +364,15 @@ describe('tenant isolation', () => {
     expect((await env.get(`${BASE}/rules/${ruleA}`, b.read)).status).toBe(404);
     expect((await env.call('PUT', `${BASE}/rules/${ruleA}`, b.admin, failedCheckouts(ruleA))).status).toBe(404);
     expect((await env.call('DELETE', `${BASE}/rules/${ruleA}`, b.admin)).status).toBe(404);
-    expect((await env.call('POST', `${BASE}/rules/preview`, b.read, { name: ruleA, from: new Date(Date.now() - 3600_000).toISOString(), to: new Date().toISOString() })).status).toBe(404);
+    expect(
+      (
+        await env.call('POST', `${BASE}/rules/preview`, b.read, {
+          name: ruleA,
+          from: new Date(Date.now() - 3600_000).toISOString(),
+          to: new Date().toISOString(),
+        })
+      ).status,
+    ).toBe(404);
 
     // Nothing of A changed.
     const mine = await env.get(`${BASE}/active`);
@@ -299,7 +381,12 @@ describe('tenant isolation', () => {
     expect((await env.get(`${BASE}/rules/${ruleA}`)).json.version).toBe(1);
 
     // B's own copy of the rule only ever counts B's events (7), never A's (5).
-    const preview = await env.call('POST', `${BASE}/rules/preview`, b.read, { rule: failedCheckouts(ruleA), from: new Date(Date.now() - 60_000).toISOString(), to: new Date().toISOString(), step_ms: 60_000 });
+    const preview = await env.call('POST', `${BASE}/rules/preview`, b.read, {
+      rule: failedCheckouts(ruleA),
+      from: new Date(Date.now() - 60_000).toISOString(),
+      to: new Date().toISOString(),
+      step_ms: 60_000,
+    });
     expect(preview.json.transitions.map((t: any) => t.value)).toEqual([7]);
   });
 });
@@ -314,12 +401,10 @@ describe('ETL status', () => {
               ($4, $5, 'public', 'orders', 'biz_orders', 'cursor', 'snapshot', 10, NULL, NULL, $6)`,
       [`a_${tag}.public.orders`, `a_${tag}`, env.stack.project, `b_${tag}.public.orders`, `b_${tag}`, env.other.project],
     );
-    await meta.query(`INSERT INTO etl_sources (source, slot_name, publication, slot_status, slot_lag_bytes) VALUES ($1, $2, 'pub', 'active', 2048), ($3, $4, 'pub', 'active', 99)`, [
-      `a_${tag}`,
-      `slot_a_${tag}`,
-      `b_${tag}`,
-      `slot_b_${tag}`,
-    ]);
+    await meta.query(
+      `INSERT INTO etl_sources (source, slot_name, publication, slot_status, slot_lag_bytes) VALUES ($1, $2, 'pub', 'active', 2048), ($3, $4, 'pub', 'active', 99)`,
+      [`a_${tag}`, `slot_a_${tag}`, `b_${tag}`, `slot_b_${tag}`],
+    );
     const a = await env.get('/api/analytics-monitoring/etl/status');
     expect(a.status).toBe(200);
     // lagSeconds is now the watermark's age (null without a watermark); the stored run lag is lastRunLagSeconds.
@@ -379,6 +464,8 @@ test('the OpenAPI document lists the alert and ETL routes with their parameters 
   );
   expect(doc.paths[`${BASE}/active`].get.parameters.map((p: any) => p.name)).toEqual(['state', 'rule', 'severity', 'limit']);
   expect(doc.paths[`${BASE}/rules`].post.requestBody.content['application/json'].schema.properties.sql).toBeDefined();
-  expect(doc.paths[`${BASE}/silences`].post.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['matchers', 'ends_at', 'created_by', 'comment']));
+  expect(doc.paths[`${BASE}/silences`].post.requestBody.content['application/json'].schema.required).toEqual(
+    expect.arrayContaining(['matchers', 'ends_at', 'created_by', 'comment']),
+  );
   expect(doc.paths[`${BASE}/rules`].post.description).toMatch(/admin/);
 });

@@ -28,20 +28,24 @@ const TO = FROM + 6 * HOUR;
 
 async function call(method: string, path: string, key: string | undefined, body?: unknown): Promise<{ status: number; json: any; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${url}${path}`, { method, headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, json, text });
-      });
-    });
+    const req = http.request(
+      `${url}${path}`,
+      { method, headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, json, text });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body === undefined ? undefined : JSON.stringify(body));
   });
@@ -49,7 +53,11 @@ async function call(method: string, path: string, key: string | undefined, body?
 
 async function ingest(project: string, signal: 'events' | 'metrics' | 'logs', items: unknown[]): Promise<void> {
   const sink = new ClickHouseSink(stack.ch, logger, { maxRows: 100_000, maxDelayMs: 5, maxPendingRows: 1_000_000, maxConcurrentFlushes: 1 });
-  const b = normalizeBatch(signal, { items, errors: [] }, { projectId: project, receivedAt: Date.now(), futureToleranceMs: 300_000, retentionMs: 90 * 86_400_000 });
+  const b = normalizeBatch(
+    signal,
+    { items, errors: [] },
+    { projectId: project, receivedAt: Date.now(), futureToleranceMs: 300_000, retentionMs: 90 * 86_400_000 },
+  );
   if (b.rejected.length) throw new Error(JSON.stringify(b.rejected[0]));
   await sink.write(signal, b.rows, b.lines, b.warnings);
   await sink.close();
@@ -84,9 +92,27 @@ beforeAll(async () => {
     [other.project],
   );
   await ingest(stack.project, 'logs', [
-    { level: 'ERROR', service: 'payments', message: 'payment failed', attributes: { path: '/api/v1/payments/7', status_code: 500, process_time: 2.5 }, timestamp: Date.now() - 60_000 },
-    { level: 'INFO', service: 'payments', message: 'payment ok', attributes: { path: '/api/v1/payments/8', status_code: 200, process_time: 0.2 }, timestamp: Date.now() - 50_000 },
-    { level: 'ERROR', service: 'orders', message: 'order failed', attributes: { path: '/api/v1/orders/1', status_code: 500, process_time: 3 }, timestamp: Date.now() - 40_000 },
+    {
+      level: 'ERROR',
+      service: 'payments',
+      message: 'payment failed',
+      attributes: { path: '/api/v1/payments/7', status_code: 500, process_time: 2.5 },
+      timestamp: Date.now() - 60_000,
+    },
+    {
+      level: 'INFO',
+      service: 'payments',
+      message: 'payment ok',
+      attributes: { path: '/api/v1/payments/8', status_code: 200, process_time: 0.2 },
+      timestamp: Date.now() - 50_000,
+    },
+    {
+      level: 'ERROR',
+      service: 'orders',
+      message: 'order failed',
+      attributes: { path: '/api/v1/orders/1', status_code: 500, process_time: 3 },
+      timestamp: Date.now() - 40_000,
+    },
   ]);
   await ingest(other.project, 'logs', [{ level: 'ERROR', service: 'payments', message: 'secret_b payment', timestamp: Date.now() - 30_000 }]);
   await ingest(stack.project, 'metrics', [
@@ -102,18 +128,42 @@ beforeAll(async () => {
 
   // The other project's alerting objects and ETL table: a rule, the alert it fires, a silence, a maintenance window.
   alerting = new AlertingService({ meta: stack.meta, readonly, config: alertingConfig(stack), logger });
-  await alerting.createRule(other.project, { name: 'secret_b_rule', sql: "SELECT 'secret_b_host' AS host, 5 AS value", condition: { op: '>', threshold: 1 }, interval: '1s' });
+  await alerting.createRule(other.project, {
+    name: 'secret_b_rule',
+    sql: "SELECT 'secret_b_host' AS host, 5 AS value",
+    condition: { op: '>', threshold: 1 },
+    interval: '1s',
+  });
   expect(await evaluateRules({ config: alertingConfig(stack), meta: stack.meta, readonly, logger })).toBe(1);
   expect((await alerting.listActiveAlerts(other.project)).map((a) => a.labels.host)).toEqual(['secret_b_host']);
   const day = 86_400_000;
-  await alerting.createSilence(other.project, { matchers: ['host="secret_b_host"'], ends_at: new Date(Date.now() + day), created_by: 'secret_b', comment: 'secret_b' });
-  await alerting.createMaintenanceWindow(other.project, { name: 'secret_b window', ends_at: new Date(Date.now() + day), created_by: 'secret_b', comment: 'secret_b' });
+  await alerting.createSilence(other.project, {
+    matchers: ['host="secret_b_host"'],
+    ends_at: new Date(Date.now() + day),
+    created_by: 'secret_b',
+    comment: 'secret_b',
+  });
+  await alerting.createMaintenanceWindow(other.project, {
+    name: 'secret_b window',
+    ends_at: new Date(Date.now() + day),
+    created_by: 'secret_b',
+    comment: 'secret_b',
+  });
   await stack.meta.query(
     `INSERT INTO etl_tables (table_key, source, source_schema, source_table, target_table, mode, project) VALUES ('secret_b.public.t', 'secret_b', 'public', 't', 'biz_secret_b', 'cursor', $1)`,
     [other.project],
   );
 
-  const app = createApiApp({ clickhouse: stack.ch, readonlyClickhouse: readonly, database: stack.database, meta: stack.meta, kv: new MemoryStore(), logger, metrics: createMetricsRegistry(), alerting });
+  const app = createApiApp({
+    clickhouse: stack.ch,
+    readonlyClickhouse: readonly,
+    database: stack.database,
+    meta: stack.meta,
+    kv: new MemoryStore(),
+    logger,
+    metrics: createMetricsRegistry(),
+    alerting,
+  });
   server = http.createServer(app.callback());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -131,7 +181,12 @@ const ts = (extra: Record<string, unknown>) => ({ range: { from: new Date(FROM).
 
 describe('time series', () => {
   test('counts and sums from the rollups equal the raw table exactly; uniques and quantiles within sketch error', async () => {
-    const r = await call('POST', '/api/v1/query/timeseries?cache=false', stack.keys.read, ts({ measures: [{ type: 'count' }, { type: 'unique_users' }], dimensions: ['name'] }));
+    const r = await call(
+      'POST',
+      '/api/v1/query/timeseries?cache=false',
+      stack.keys.read,
+      ts({ measures: [{ type: 'count' }, { type: 'unique_users' }], dimensions: ['name'] }),
+    );
     expect(r.status).toBe(200);
     expect(r.json.meta).toMatchObject({ table: 'events_1h_v1', granularity: '1h', approximate: ['unique_users'] });
     const raw = await stack.rows<{ name: string; t: string; c: string; u: string }>(
@@ -147,7 +202,19 @@ describe('time series', () => {
     }
     expect(r.json.series.flatMap((s: any) => s.points).reduce((n: number, p: any) => n + p.count, 0)).toBe(3000);
 
-    const m = await call('POST', '/api/v1/query/timeseries?cache=false', stack.keys.read, ts({ measures: [{ type: 'sum', field: 'duration_ms' }, { type: 'p95', field: 'duration_ms' }, { type: 'count', field: 'duration_ms' }], interval: '6h' }));
+    const m = await call(
+      'POST',
+      '/api/v1/query/timeseries?cache=false',
+      stack.keys.read,
+      ts({
+        measures: [
+          { type: 'sum', field: 'duration_ms' },
+          { type: 'p95', field: 'duration_ms' },
+          { type: 'count', field: 'duration_ms' },
+        ],
+        interval: '6h',
+      }),
+    );
     expect(m.json.meta.table).toBe('event_measures_1h_v1');
     const [exact] = await stack.rows<{ s: number; p: number; c: string }>(
       `SELECT sum(measures['duration_ms']) AS s, quantileExact(0.95)(measures['duration_ms']) AS p, count() AS c FROM events_raw_v1 WHERE project_id = {p:String}`,
@@ -160,7 +227,12 @@ describe('time series', () => {
   });
 
   test('the figure of a range is computed over the range: p95 from the merged sketches, uniques counted once; the bucket still filling is partial', async () => {
-    const r = await call('POST', '/api/v1/query/timeseries?cache=false', stack.keys.read, ts({ measures: [{ type: 'p95', field: 'duration_ms' }, { type: 'unique_users' }, { type: 'count' }], interval: '1h' }));
+    const r = await call(
+      'POST',
+      '/api/v1/query/timeseries?cache=false',
+      stack.keys.read,
+      ts({ measures: [{ type: 'p95', field: 'duration_ms' }, { type: 'unique_users' }, { type: 'count' }], interval: '1h' }),
+    );
     expect(r.status).toBe(200);
     const [exact] = await stack.rows<{ p: number; u: string; c: string }>(
       `SELECT quantileExact(0.95)(measures['duration_ms']) AS p, uniqExact(distinct_id) AS u, count() AS c FROM events_raw_v1
@@ -176,14 +248,23 @@ describe('time series', () => {
     expect(hourlyUsers).toBeGreaterThan(total.unique_users * 2);
     // A closed past range has no partial bucket; an open one ("last") marks its last bucket, and only that one.
     expect(r.json.series[0].points.some((p: any) => 'partial' in p)).toBe(false);
-    const live = await call('POST', '/api/v1/query/timeseries?cache=false', stack.keys.read, { measures: [{ type: 'count' }], range: { last: '1h' }, interval: '5m' });
+    const live = await call('POST', '/api/v1/query/timeseries?cache=false', stack.keys.read, {
+      measures: [{ type: 'count' }],
+      range: { last: '1h' },
+      interval: '5m',
+    });
     const pts = live.json.series[0].points;
     expect(pts[pts.length - 1].partial).toBe(true);
     expect(pts.slice(0, -1).every((p: any) => p.partial === undefined)).toBe(true);
   });
 
   test('a property dimension falls back to the raw table; empty buckets are filled; previous period compared', async () => {
-    const r = await call('POST', '/api/v1/query/timeseries?cache=false', stack.keys.read, ts({ measures: [{ type: 'count' }], dimensions: ['properties.plan'], compare: 'previous_period' }));
+    const r = await call(
+      'POST',
+      '/api/v1/query/timeseries?cache=false',
+      stack.keys.read,
+      ts({ measures: [{ type: 'count' }], dimensions: ['properties.plan'], compare: 'previous_period' }),
+    );
     expect(r.json.meta.table).toBe('events_raw_v1');
     expect(r.json.series.map((s: any) => s.dimensions['properties.plan']).sort()).toEqual(['free', 'pro']);
     expect(r.json.series[0].points).toHaveLength(6);
@@ -195,7 +276,12 @@ describe('time series', () => {
       range: { from: new Date(FROM + 30 * 60_000).toISOString(), to: new Date(TO).toISOString() },
       interval: '30m',
       measures: [{ type: 'count' }],
-      filter: { and: [{ field: 'channel', op: 'is', value: 'app' }, { field: 'name', op: 'in', value: ['checkout', 'page_view'] }] },
+      filter: {
+        and: [
+          { field: 'channel', op: 'is', value: 'app' },
+          { field: 'name', op: 'in', value: ['checkout', 'page_view'] },
+        ],
+      },
     });
     expect(r.json.meta.table).toBe('events_1m_v1');
     const [raw] = await stack.rows<{ c: string }>(
@@ -205,7 +291,7 @@ describe('time series', () => {
     expect(r.json.series[0].points.reduce((n: number, p: any) => n + p.count, 0)).toBe(Number(raw!.c));
   });
 
-  test('bucket starts computed without ClickHouse equal ClickHouse\'s toStartOfInterval in fixed-offset zones; DST ranges are left to ClickHouse', async () => {
+  test("bucket starts computed without ClickHouse equal ClickHouse's toStartOfInterval in fixed-offset zones; DST ranges are left to ClickHouse", async () => {
     const zones = ['UTC', 'Asia/Shanghai', 'Asia/Kolkata', 'Asia/Kathmandu', 'America/St_Johns', 'Australia/Lord_Howe', 'Europe/London', 'America/New_York'];
     const intervals: IntervalName[] = ['1m', '5m', '15m', '30m', '1h', '6h', '12h', '1d', '1w'];
     const ranges: ResolvedRange[] = [
@@ -224,7 +310,17 @@ describe('time series', () => {
             continue;
           }
           const step = Math.min({ '1m': 60, '5m': 300, '15m': 900, '30m': 1800 }[interval as '1m'] ?? 3600, 3600);
-          const unit = { '1m': '1 MINUTE', '5m': '5 MINUTE', '15m': '15 MINUTE', '30m': '30 MINUTE', '1h': '1 HOUR', '6h': '6 HOUR', '12h': '12 HOUR', '1d': '1 DAY', '1w': '1 WEEK' }[interval];
+          const unit = {
+            '1m': '1 MINUTE',
+            '5m': '5 MINUTE',
+            '15m': '15 MINUTE',
+            '30m': '30 MINUTE',
+            '1h': '1 HOUR',
+            '6h': '6 HOUR',
+            '12h': '12 HOUR',
+            '1d': '1 DAY',
+            '1w': '1 WEEK',
+          }[interval];
           const rows = await stack.rows<{ t: string }>(
             `SELECT DISTINCT toUnixTimestamp(toStartOfInterval(fromUnixTimestamp64Milli({from:Int64}) + toIntervalSecond(number * {step:UInt32}), INTERVAL ${unit}, {tz:String})) * 1000 AS t
              FROM numbers({count:UInt32}) ORDER BY t`,
@@ -242,7 +338,12 @@ describe('time series', () => {
   });
 
   test('a daily rollup (UTC days) is not used for local days of a range reaching into summer time', () => {
-    const req = timeseriesRequest.parse({ measures: [{ type: 'count' }], range: { from: '2026-01-01T00:00:00Z', to: '2026-08-01T00:00:00Z' }, interval: '1d', timezone: 'Europe/London' });
+    const req = timeseriesRequest.parse({
+      measures: [{ type: 'count' }],
+      range: { from: '2026-01-01T00:00:00Z', to: '2026-08-01T00:00:00Z' },
+      interval: '1d',
+      timezone: 'Europe/London',
+    });
     const summer = plan(req, 'p', { from: Date.UTC(2026, 0, 1), to: Date.UTC(2026, 7, 1), openEnd: false }, '1d');
     expect(summer.table).toBe('events_1h_v1');
     const winter = plan(req, 'p', { from: Date.UTC(2026, 0, 1), to: Date.UTC(2026, 1, 1), openEnd: false }, '1d');
@@ -264,12 +365,24 @@ describe('time series', () => {
 
 describe('tenant isolation', () => {
   test('no route of the API shows another project anything', async () => {
-    const gets = apiRoutes({ clickhouse: stack.ch, readonlyClickhouse: readonly, database: stack.database, meta: stack.meta, kv: new MemoryStore(), logger, metrics: createMetricsRegistry(), alerting }).filter(
-      (r) => r.method === 'get' && !r.path.includes(':'),
-    );
+    const gets = apiRoutes({
+      clickhouse: stack.ch,
+      readonlyClickhouse: readonly,
+      database: stack.database,
+      meta: stack.meta,
+      kv: new MemoryStore(),
+      logger,
+      metrics: createMetricsRegistry(),
+      alerting,
+    }).filter((r) => r.method === 'get' && !r.path.includes(':'));
     expect(gets.length).toBeGreaterThan(5);
     expect(gets.map((r) => r.path)).toEqual(
-      expect.arrayContaining(['/api/analytics-monitoring/alerts/active', '/api/analytics-monitoring/alerts/silences', '/api/analytics-monitoring/alerts/rules', '/api/analytics-monitoring/etl/status']),
+      expect.arrayContaining([
+        '/api/analytics-monitoring/alerts/active',
+        '/api/analytics-monitoring/alerts/silences',
+        '/api/analytics-monitoring/alerts/rules',
+        '/api/analytics-monitoring/etl/status',
+      ]),
     );
     for (const r of gets) {
       const res = await call('GET', r.path, r.auth === 'admin' ? stack.keys.admin : stack.keys.read);
@@ -304,7 +417,10 @@ describe('tenant isolation', () => {
 
 describe('SQL console', () => {
   test('reads the project data with limits, as JSON or CSV', async () => {
-    const r = await call('POST', '/api/v1/sql', stack.keys.read, { sql: "SELECT name, count() AS c FROM events_raw_v1 GROUP BY name ORDER BY name", format: 'csv' });
+    const r = await call('POST', '/api/v1/sql', stack.keys.read, {
+      sql: 'SELECT name, count() AS c FROM events_raw_v1 GROUP BY name ORDER BY name',
+      format: 'csv',
+    });
     expect(r.status).toBe(200);
     expect(r.text).toBe('"name","c"\n"checkout",1000\n"page_view",2000\n');
     const over = await call('POST', '/api/v1/sql', stack.keys.read, { sql: 'SELECT number FROM numbers(100)', max_rows: 10 });
@@ -364,7 +480,9 @@ test('monitoring endpoints and the OpenAPI document', async () => {
       '/api/analytics-monitoring/usage/distribution',
     ]),
   );
-  expect(doc.json.paths['/api/analytics-monitoring/analytics/orders/revenue'].get.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['period', 'by', 'status', 'start_date', 'end_date', 'timezone']));
+  expect(doc.json.paths['/api/analytics-monitoring/analytics/orders/revenue'].get.parameters.map((p: any) => p.name)).toEqual(
+    expect.arrayContaining(['period', 'by', 'status', 'start_date', 'end_date', 'timezone']),
+  );
   expect(doc.json.paths['/api/v1/query/timeseries'].post.requestBody.content['application/json'].schema.properties.measures).toBeDefined();
 });
 
@@ -385,6 +503,11 @@ describe('realtime overview', () => {
     ]);
     const r = await call('GET', '/api/analytics-monitoring/realtime/overview', key);
     expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ events_last_minute: 3, events_this_minute: 2, this_minute_partial: true, minute_start: new Date(minute).toISOString().replace('.000Z', 'Z') });
+    expect(r.json).toMatchObject({
+      events_last_minute: 3,
+      events_this_minute: 2,
+      this_minute_partial: true,
+      minute_start: new Date(minute).toISOString().replace('.000Z', 'Z'),
+    });
   });
 });

@@ -75,11 +75,28 @@ const users = Array.from({ length: 200 }, (_, i) => ({
   created: ago(int(0, 400)),
 }));
 // Rows deleted in the source: present in an old version, then a tombstone.
-const deadCustomer = { customer_id: 10_001, name: 'gone', type: 'person', source: 'web', channel: 'app', region: 'north', industry: 'tech', size: 'small', created: ago(1) };
+const deadCustomer = {
+  customer_id: 10_001,
+  name: 'gone',
+  type: 'person',
+  source: 'web',
+  channel: 'app',
+  region: 'north',
+  industry: 'tech',
+  size: 'small',
+  created: ago(1),
+};
 const deadOrder = { order_id: 10_001, customer_id: 1, status: 'paid', service_type: 'repair', product_category: 'bike', cents: 123_456, created: ago(15) };
 
 const toCustomer = (c: (typeof customers)[number]): Row => ({ ...c, created: undefined, created_at: chTs(c.created), updated_at: chTs(NOW) });
-const toOrder = (o: (typeof orders)[number]): Row => ({ ...o, cents: undefined, created: undefined, amount: (o.cents / 100).toFixed(2), created_at: chTs(o.created), updated_at: chTs(NOW) });
+const toOrder = (o: (typeof orders)[number]): Row => ({
+  ...o,
+  cents: undefined,
+  created: undefined,
+  amount: (o.cents / 100).toFixed(2),
+  created_at: chTs(o.created),
+  updated_at: chTs(NOW),
+});
 const toRecord = (x: (typeof records)[number]): Row => ({
   record_id: x.record_id,
   customer_id: x.customer_id,
@@ -161,7 +178,13 @@ describe('customers', () => {
     const total = customers.length;
     expect(res.json.total).toBe(total);
     for (const d of ['type', 'source', 'channel', 'region', 'industry', 'size'] as const) {
-      expect({ d, v: res.json[`by_${d}`] }).toEqual({ d, v: shares(countBy(customers, (c) => str(c[d])), total) });
+      expect({ d, v: res.json[`by_${d}`] }).toEqual({
+        d,
+        v: shares(
+          countBy(customers, (c) => str(c[d])),
+          total,
+        ),
+      });
     }
     expect(res.json.new_customers).toEqual({ days: 30, count: customers.filter((c) => c.created >= NOW - 30 * DAY).length });
     const active = new Set(records.filter((x) => x.created >= NOW - 30 * DAY).map((x) => x.customer_id)).size;
@@ -173,10 +196,21 @@ describe('customers', () => {
     const win = await env.get(`${A}/customers/summary?start_date=${from}&end_date=${to}&timezone=${encodeURIComponent(TZ)}`);
     const inWin = (t: number) => localDate(t, TZ) >= from && localDate(t, TZ) <= to;
     const activeWin = new Set(records.filter((x) => inWin(x.created)).map((x) => x.customer_id)).size;
-    expect(win.json).toMatchObject({ start_date: from, end_date: to, total, new_customers: { days: 45, count: customers.filter((c) => inWin(c.created)).length }, active_customers: { days: 45, count: activeWin } });
+    expect(win.json).toMatchObject({
+      start_date: from,
+      end_date: to,
+      total,
+      new_customers: { days: 45, count: customers.filter((c) => inWin(c.created)).length },
+      active_customers: { days: 45, count: activeWin },
+    });
     // top limits each dimension's list.
     const top = await env.get(`${A}/customers/summary?top=2`);
-    expect(top.json.by_region).toEqual(shares(countBy(customers, (c) => str(c.region)), total).slice(0, 2));
+    expect(top.json.by_region).toEqual(
+      shares(
+        countBy(customers, (c) => str(c.region)),
+        total,
+      ).slice(0, 2),
+    );
   });
 
   test.each(['day', 'week', 'month'] as const)('trend per %s in a time zone, with the running total', async (period) => {
@@ -241,7 +275,13 @@ describe('orders', () => {
     const res = await env.get(`${A}/orders/summary?start_date=${start}&end_date=${end}&timezone=${encodeURIComponent(TZ)}`);
     expect(res.status).toBe(200);
     const cents = inRange.reduce((n, o) => n + o.cents, 0);
-    expect(res.json).toMatchObject({ start_date: start, end_date: end, total_orders: inRange.length, total_amount: cents / 100, avg_order_amount: round2(cents / inRange.length / 100) });
+    expect(res.json).toMatchObject({
+      start_date: start,
+      end_date: end,
+      total_orders: inRange.length,
+      total_amount: cents / 100,
+      avg_order_amount: round2(cents / inRange.length / 100),
+    });
     // Gross counts every order; net only the paid and completed ones (the default BUSINESS_NET_ORDER_STATUSES); amounts name their currency.
     const net = inRange.filter((o) => ['paid', 'completed'].includes(o.status));
     expect(res.json).toMatchObject({
@@ -263,7 +303,9 @@ describe('orders', () => {
   });
 
   test('revenue per week by service type, limited to statuses', async () => {
-    const res = await env.get(`${A}/orders/revenue?period=week&by=service_type&status=paid,completed&start_date=${start}&end_date=${end}&timezone=${encodeURIComponent(TZ)}`);
+    const res = await env.get(
+      `${A}/orders/revenue?period=week&by=service_type&status=paid,completed&start_date=${start}&end_date=${end}&timezone=${encodeURIComponent(TZ)}`,
+    );
     expect(res.status).toBe(200);
     const monday = (date: string) => shiftDate(date, -((new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7));
     // Exactly the window asked for (as orders/summary counts it); points are labelled by their Monday and cut weeks are partial.
@@ -282,7 +324,11 @@ describe('orders', () => {
     for (const g of res.json.groups) {
       const mine = sel.filter((o) => str(o.service_type) === g.value);
       const c = mine.reduce((n, o) => n + o.cents, 0);
-      expect({ orders: g.orders, revenue: g.revenue, revenue_percent: g.revenue_percent }).toEqual({ orders: mine.length, revenue: c / 100, revenue_percent: pct(c, cents) });
+      expect({ orders: g.orders, revenue: g.revenue, revenue_percent: g.revenue_percent }).toEqual({
+        orders: mine.length,
+        revenue: c / 100,
+        revenue_percent: pct(c, cents),
+      });
       expect(g.points.reduce((n: number, p: { orders: number }) => n + p.orders, 0)).toBe(mine.length);
     }
     const revs = res.json.groups.map((g: { revenue: number }) => g.revenue);
@@ -304,7 +350,11 @@ describe('orders', () => {
     // Only the month still filling is partial.
     expect(res.json.points.map((p: { partial?: boolean }) => p.partial === true)).toEqual([...Array(11).fill(false), true]);
     const gross = await env.get(`${A}/orders/revenue?period=month&revenue=gross`);
-    expect([gross.json.revenue_kind, gross.json.total_orders, gross.json.total_revenue]).toEqual(['gross', sel.length, sel.reduce((n, o) => n + o.cents, 0) / 100]);
+    expect([gross.json.revenue_kind, gross.json.total_orders, gross.json.total_revenue]).toEqual([
+      'gross',
+      sel.length,
+      sel.reduce((n, o) => n + o.cents, 0) / 100,
+    ]);
     // The same window through orders/summary gives the same figures (the page's panels agree).
     const summary = await env.get(`${A}/orders/summary?start_date=${from}&end_date=${res.json.end_date}`);
     expect([summary.json.total_orders, summary.json.gross_revenue, summary.json.net_orders, summary.json.net_revenue]).toEqual([
@@ -337,9 +387,21 @@ describe('service records, users, organizations, roles', () => {
     const res = await env.get(`${A}/service-records/statistics`);
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject(stats(records));
-    expect(res.json.by_status).toEqual(shares(countBy(records, (x) => x.status), records.length));
-    expect(res.json.by_priority).toEqual(shares(countBy(records, (x) => x.priority), records.length));
-    expect(res.json.by_assignee).toEqual(countBy(records, (x) => str(x.assignee)).map((g) => ({ assignee: g.value, ...stats(records.filter((x) => str(x.assignee) === g.value)) })));
+    expect(res.json.by_status).toEqual(
+      shares(
+        countBy(records, (x) => x.status),
+        records.length,
+      ),
+    );
+    expect(res.json.by_priority).toEqual(
+      shares(
+        countBy(records, (x) => x.priority),
+        records.length,
+      ),
+    );
+    expect(res.json.by_assignee).toEqual(
+      countBy(records, (x) => str(x.assignee)).map((g) => ({ assignee: g.value, ...stats(records.filter((x) => str(x.assignee) === g.value)) })),
+    );
     expect(res.text).not.toMatch(/old_|secret_b/);
     // A date range narrows to records created in it.
     const start = shiftDate(localDate(NOW, 'UTC'), -30);
@@ -374,18 +436,35 @@ describe('service records, users, organizations, roles', () => {
       { range: '>90d', users: users.length - never - within(90) },
       { range: 'never', users: never },
     ]);
-    const present = (u: (typeof users)[number]) => ({ user_id: String(u.user_id), org_id: str(u.org_id), role_id: str(u.role_id), login_count: u.login_count, last_login_at: new Date(u.last!).toISOString().slice(0, 19) + 'Z' });
+    const present = (u: (typeof users)[number]) => ({
+      user_id: String(u.user_id),
+      org_id: str(u.org_id),
+      role_id: str(u.role_id),
+      login_count: u.login_count,
+      last_login_at: new Date(u.last!).toISOString().slice(0, 19) + 'Z',
+    });
     const seen = users.filter((u) => u.last !== null);
     const byId = (a: (typeof users)[number], b: (typeof users)[number]) => (String(a.user_id) < String(b.user_id) ? -1 : 1);
-    expect(res.json.recent_logins).toEqual([...seen].sort((a, b) => b.last! - a.last! || byId(a, b)).slice(0, 5).map(present));
-    expect(res.json.most_active).toEqual([...seen].sort((a, b) => b.login_count - a.login_count || b.last! - a.last! || byId(a, b)).slice(0, 5).map(present));
+    expect(res.json.recent_logins).toEqual(
+      [...seen]
+        .sort((a, b) => b.last! - a.last! || byId(a, b))
+        .slice(0, 5)
+        .map(present),
+    );
+    expect(res.json.most_active).toEqual(
+      [...seen]
+        .sort((a, b) => b.login_count - a.login_count || b.last! - a.last! || byId(a, b))
+        .slice(0, 5)
+        .map(present),
+    );
   });
 
   test('organizations: employees, type and size bands, users per organization', async () => {
     const res = await env.get(`${A}/organizations/summary?top=5`);
     expect(res.status).toBe(200);
     const employees = organizations.reduce((n, o) => n + (o.employees ?? 0), 0);
-    const band = (e: number | null) => (e === null ? 'unknown' : e < 1 ? '0' : e <= 10 ? '1-10' : e <= 50 ? '11-50' : e <= 200 ? '51-200' : e <= 1000 ? '201-1000' : '1001+');
+    const band = (e: number | null) =>
+      e === null ? 'unknown' : e < 1 ? '0' : e <= 10 ? '1-10' : e <= 50 ? '11-50' : e <= 200 ? '51-200' : e <= 1000 ? '201-1000' : '1001+';
     const bands = (key: (o: (typeof organizations)[number]) => string) =>
       countBy(organizations, key).map((g) => ({
         value: g.value,
@@ -426,8 +505,17 @@ describe('service records, users, organizations, roles', () => {
 });
 
 describe('tenancy, cache and missing tables', () => {
-  test("the other project sees only its own rows, through every business endpoint", async () => {
-    const paths = ['customers/summary', 'customers/trend', 'orders/summary?start_date=2020-01-01', 'orders/revenue?by=product_category', 'service-records/statistics', 'users/activity', 'organizations/summary', 'roles/distribution'];
+  test('the other project sees only its own rows, through every business endpoint', async () => {
+    const paths = [
+      'customers/summary',
+      'customers/trend',
+      'orders/summary?start_date=2020-01-01',
+      'orders/revenue?by=product_category',
+      'service-records/statistics',
+      'users/activity',
+      'organizations/summary',
+      'roles/distribution',
+    ];
     for (const p of paths) {
       const mine = await env.get(`${A}/${p}`);
       expect({ p, status: mine.status, leaked: mine.text.includes('secret_b') }).toEqual({ p, status: 200, leaked: false });
@@ -456,7 +544,9 @@ describe('tenancy, cache and missing tables', () => {
     try {
       const route = businessRoutes({ clickhouse: empty, cache: new QueryCache(new MemoryStore()) }).find((x) => x.path.endsWith('/orders/summary'))!;
       const ctx = { get: () => '', set: () => undefined } as never;
-      await expect(route.handler({ query: { timezone: 'UTC' }, body: undefined, params: {}, principal: { keyId: '', projectId: env.stack.project, role: 'read' }, ctx })).rejects.toMatchObject({
+      await expect(
+        route.handler({ query: { timezone: 'UTC' }, body: undefined, params: {}, principal: { keyId: '', projectId: env.stack.project, role: 'read' }, ctx }),
+      ).rejects.toMatchObject({
         statusCode: 404,
         code: 'BUSINESS_DATA_MISSING',
         message: expect.stringMatching(/no table biz_orders_v1/),

@@ -74,9 +74,11 @@ beforeAll(async () => {
     ...Array.from({ length: 50 }, (_, i) => ({ name: 'feedback', timestamp: T0 - DAY + 1000 * i, properties: { rating: 1 } })),
   ]);
   // Quality audits of today: 3 passed, 1 failed (75 % → "fair"); the other project's don't count.
-  for (const score of [90, 95, 85]) expect((await env.call('POST', '/api/analytics-monitoring/quality/records', env.stack.keys.ingest, { session_id: 'q', score })).status).toBe(201);
+  for (const score of [90, 95, 85])
+    expect((await env.call('POST', '/api/analytics-monitoring/quality/records', env.stack.keys.ingest, { session_id: 'q', score })).status).toBe(201);
   await env.call('POST', '/api/analytics-monitoring/quality/records', env.stack.keys.ingest, { session_id: 'q', score: 40, status: 'failed' });
-  for (let i = 0; i < 5; i++) await env.call('POST', '/api/analytics-monitoring/quality/records', env.other.ingest, { session_id: 'q', score: 10, status: 'failed' });
+  for (let i = 0; i < 5; i++)
+    await env.call('POST', '/api/analytics-monitoring/quality/records', env.other.ingest, { session_id: 'q', score: 10, status: 'failed' });
 }, 120_000);
 
 afterAll(async () => {
@@ -101,7 +103,14 @@ test('today so far against yesterday up to the same time of day', async () => {
     satisfaction_rate: t.satisfaction,
     quality_pass_rate: 75,
     quality_rating: 'fair',
-    yesterday: { total_sessions: y.sessions, ai_messages: y.messages, transferred: y.transfers, avg_response_time: y.rt, ratings: y.ratings.length, satisfaction_rate: y.satisfaction },
+    yesterday: {
+      total_sessions: y.sessions,
+      ai_messages: y.messages,
+      transferred: y.transfers,
+      avg_response_time: y.rt,
+      ratings: y.ratings.length,
+      satisfaction_rate: y.satisfaction,
+    },
     changes: {
       sessions_percent: round2(((t.sessions - y.sessions) / y.sessions) * 100),
       ai_messages_percent: round2(((t.messages - y.messages) / y.messages) * 100),

@@ -21,7 +21,8 @@ const Q = '/api/analytics-monitoring/etl/quarantine';
 const tag = Date.now().toString(36);
 const tableA = `a_${tag}.public.orders`;
 const tableB = `b_${tag}.public.orders`;
-const reason = (table: string, id: number, v: string) => `${table}: row (id) = (${id}): column amount (numeric(38,10)) holds a value that does not fit Decimal(18, 4): ${v}`;
+const reason = (table: string, id: number, v: string) =>
+  `${table}: row (id) = (${id}): column amount (numeric(38,10)) holds a value that does not fit Decimal(18, 4): ${v}`;
 
 beforeAll(async () => {
   env = await startApi();
@@ -66,7 +67,7 @@ describe('ETL quarantine', () => {
     expect(b.text).not.toContain(tableA);
   });
 
-  test('table narrows to one table; another project\'s table named explicitly gives nothing; limit caps; bad input and keys are refused', async () => {
+  test("table narrows to one table; another project's table named explicitly gives nothing; limit caps; bad input and keys are refused", async () => {
     expect((await env.get(`${Q}?table=${encodeURIComponent(tableA)}&limit=1`)).json.rows.map((r: any) => r.key)).toEqual([['502']]);
     expect((await env.get(`${Q}?table=${encodeURIComponent(tableB)}`)).json.rows).toEqual([]);
     expect((await env.get(`${Q}?limit=0`)).status).toBe(400);
@@ -77,13 +78,20 @@ describe('ETL quarantine', () => {
     expect((await env.get(Q, env.stack.keys.admin)).json.rows).toHaveLength(2);
   });
 
-  test('the status read by the API equals the etl role\'s own status for the project, with the quarantine and divergence figures', async () => {
+  test("the status read by the API equals the etl role's own status for the project, with the quarantine and divergence figures", async () => {
     const api = await env.get('/api/analytics-monitoring/etl/status');
     expect(api.status).toBe(200);
     const own = await getSyncStatus(env.stack.meta, { project: env.stack.project });
     expect(api.json.tables.map(({ rows: _rows, ...t }: any) => t)).toEqual(JSON.parse(JSON.stringify(own.tables)));
     const [t] = api.json.tables;
-    expect([t.table, t.quarantinedRows, t.reconciliation.missing, t.reconciliation.repaired, t.content.changed, t.content.repaired]).toEqual([tableA, 2, 1, 2, 2, 2]);
+    expect([t.table, t.quarantinedRows, t.reconciliation.missing, t.reconciliation.repaired, t.content.changed, t.content.repaired]).toEqual([
+      tableA,
+      2,
+      1,
+      2,
+      2,
+      2,
+    ]);
     const b = await env.get('/api/analytics-monitoring/etl/status', env.other.read);
     expect(b.json.tables.map((x: any) => [x.table, x.quarantinedRows, x.content])).toEqual([[tableB, 1, null]]);
   });
@@ -102,7 +110,7 @@ describe('ETL quarantine', () => {
 });
 
 describe('ingest audit', () => {
-  test('the latest audit run per signal of the caller\'s project, with the compared window; another project\'s runs are not seen', async () => {
+  test("the latest audit run per signal of the caller's project, with the compared window; another project's runs are not seen", async () => {
     const at = (msAgo: number) => new Date(Date.now() - msAgo).toISOString().slice(0, 23).replace('T', ' ');
     const row = (project: string, signal: string, checked: string, acknowledged: number, landed: number) => ({
       project_id: project,
@@ -130,7 +138,9 @@ describe('ingest audit', () => {
     });
     const a = await env.get('/api/analytics-monitoring/monitoring/health/ingest-audit');
     expect([a.status, a.status === 200 ? '' : a.text]).toEqual([200, '']);
-    expect(a.json.signals.map((s: any) => [s.signal, s.acknowledged, s.landed, s.lost, s.unacknowledged, s.differingMinutes, s.from, s.to, s.graceSeconds])).toEqual([
+    expect(
+      a.json.signals.map((s: any) => [s.signal, s.acknowledged, s.landed, s.lost, s.unacknowledged, s.differingMinutes, s.from, s.to, s.graceSeconds]),
+    ).toEqual([
       ['events', 137, 100, 37, 0, 1, '2026-01-01T10:00:00Z', '2026-01-01T11:00:00Z', 300],
       ['logs', 5, 5, 0, 0, 0, '2026-01-01T10:00:00Z', '2026-01-01T11:00:00Z', 300],
     ]);

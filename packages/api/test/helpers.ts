@@ -65,20 +65,24 @@ export async function startApi(overrides: Partial<ApiDeps> = {}): Promise<ApiEnv
 
   const call = (method: string, path: string, key: string | undefined, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> =>
     new Promise((resolve, reject) => {
-      const req = http.request(`${url}${path}`, { method, headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, json, text, headers: res.headers });
-        });
-      });
+      const req = http.request(
+        `${url}${path}`,
+        { method, headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString();
+            let json: unknown;
+            try {
+              json = JSON.parse(text);
+            } catch {
+              json = undefined;
+            }
+            resolve({ status: res.statusCode ?? 0, json, text, headers: res.headers });
+          });
+        },
+      );
       req.on('error', reject);
       req.end(body === undefined ? undefined : JSON.stringify(body));
     });
@@ -93,7 +97,11 @@ export async function startApi(overrides: Partial<ApiDeps> = {}): Promise<ApiEnv
     get: (path, key = stack.keys.read) => call('GET', path, key, undefined, { 'cache-control': 'no-cache' }),
     async ingest(project, items) {
       const sink = new ClickHouseSink(stack.ch, logger, { maxRows: 100_000, maxDelayMs: 5, maxPendingRows: 1_000_000, maxConcurrentFlushes: 1 });
-      const b = normalizeBatch('events', { items, errors: [] }, { projectId: project, receivedAt: Date.now(), futureToleranceMs: 300_000, retentionMs: 90 * 86_400_000 });
+      const b = normalizeBatch(
+        'events',
+        { items, errors: [] },
+        { projectId: project, receivedAt: Date.now(), futureToleranceMs: 300_000, retentionMs: 90 * 86_400_000 },
+      );
       if (b.rejected.length) throw new Error(JSON.stringify(b.rejected[0]));
       await sink.write('events', b.rows, b.lines, b.warnings);
       await sink.close();
@@ -176,7 +184,9 @@ export function comfortableZone(now = Date.now()): string {
 
 /** The instant of the last local midnight in the zone. */
 export function localMidnight(now: number, tz: string): number {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(now));
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).formatToParts(
+    new Date(now),
+  );
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   return now - ((get('hour') * 60 + get('minute')) * 60 + get('second')) * 1000 - (now % 1000);
 }

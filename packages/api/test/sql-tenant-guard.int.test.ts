@@ -40,13 +40,29 @@ beforeAll(async () => {
   });
   await ch.client.insert({
     table: 'metrics_raw_v1',
-    values: [A, B].map((p) => ({ project_id: p, name: p === B ? `${B_MARK}_metric` : `${A_MARK}_metric`, type: 'gauge', labels: {}, labels_key: '', value: 1, timestamp: t, received_at: t })),
+    values: [A, B].map((p) => ({
+      project_id: p,
+      name: p === B ? `${B_MARK}_metric` : `${A_MARK}_metric`,
+      type: 'gauge',
+      labels: {},
+      labels_key: '',
+      value: 1,
+      timestamp: t,
+      received_at: t,
+    })),
     format: 'JSONEachRow',
   });
   // A biz_* table as the ETL lands it: project_id first, ReplacingMergeTree.
   await ch.command(`CREATE TABLE biz_secrets_v1 (project_id LowCardinality(String), id String, secret String, is_deleted UInt8, _version UInt64)
     ENGINE = ReplacingMergeTree(_version, is_deleted) ORDER BY (project_id, id)`);
-  await ch.client.insert({ table: 'biz_secrets_v1', values: [{ project_id: A, id: '1', secret: `${A_MARK}_biz`, is_deleted: 0, _version: 1 }, { project_id: B, id: '1', secret: `${B_MARK}_biz`, is_deleted: 0, _version: 1 }], format: 'JSONEachRow' });
+  await ch.client.insert({
+    table: 'biz_secrets_v1',
+    values: [
+      { project_id: A, id: '1', secret: `${A_MARK}_biz`, is_deleted: 0, _version: 1 },
+      { project_id: B, id: '1', secret: `${B_MARK}_biz`, is_deleted: 0, _version: 1 },
+    ],
+    format: 'JSONEachRow',
+  });
   // A table of the Tidemark database without project_id: never readable.
   await ch.command(`CREATE TABLE plain_notes_v1 (note String) ENGINE = MergeTree ORDER BY note`);
   await ch.client.insert({ table: 'plain_notes_v1', values: [{ note: `${B_MARK}_plain` }], format: 'JSONEachRow' });
@@ -61,7 +77,10 @@ afterAll(async () => {
 const ESCAPES: [string, string][] = [
   ['!= placeholder', `SELECT name AS leak, toFloat64(count()) AS value FROM events_raw_v1 WHERE project_id != {project_id:String} GROUP BY leak`],
   ['OR 1', `SELECT name AS leak, toFloat64(count()) AS value FROM events_raw_v1 WHERE project_id = {project_id:String} OR 1 GROUP BY leak`],
-  ['placeholder in a comment', `SELECT message AS leak, toFloat64(count()) AS value FROM logs_raw_v1 /* WHERE project_id = {project_id:String} */ GROUP BY leak`],
+  [
+    'placeholder in a comment',
+    `SELECT message AS leak, toFloat64(count()) AS value FROM logs_raw_v1 /* WHERE project_id = {project_id:String} */ GROUP BY leak`,
+  ],
   ['no placeholder at all (metrics)', `SELECT name AS leak, toFloat64(count()) AS value FROM metrics_raw_v1 GROUP BY leak`],
   ['rollup table', `SELECT name AS leak, toFloat64(sum(events)) AS value FROM events_1h_v1 WHERE project_id != '' GROUP BY leak`],
   ['biz_* of B', `SELECT secret AS leak, toFloat64(count()) AS value FROM biz_secrets_v1 FINAL WHERE project_id != {project_id:String} GROUP BY leak`],
@@ -83,9 +102,18 @@ const ESCAPES: [string, string][] = [
   ['FORMAT', `SELECT name AS leak, toFloat64(count()) AS value FROM events_raw_v1 GROUP BY leak FORMAT JSON`],
   ['subquery', `SELECT leak, toFloat64(1) AS value FROM (SELECT message AS leak FROM logs_raw_v1 WHERE project_id != {project_id:String})`],
   ['scalar subquery', `SELECT (SELECT any(message) FROM logs_raw_v1 WHERE project_id != {project_id:String}) AS leak, toFloat64(1) AS value`],
-  ['IN subquery', `SELECT name AS leak, toFloat64(1) AS value FROM events_raw_v1 WHERE name IN (SELECT name FROM events_raw_v1 WHERE project_id != {project_id:String}) OR 1 GROUP BY leak`],
-  ['JOIN', `SELECT b.message AS leak, toFloat64(1) AS value FROM (SELECT 1 AS k) AS a INNER JOIN (SELECT 1 AS k, message FROM logs_raw_v1 WHERE project_id != {project_id:String}) AS b ON a.k = b.k`],
-  ['UNION', `SELECT name AS leak, 1. AS value FROM metrics_raw_v1 WHERE 0 UNION ALL SELECT name AS leak, 2. AS value FROM metrics_raw_v1 WHERE project_id != {project_id:String}`],
+  [
+    'IN subquery',
+    `SELECT name AS leak, toFloat64(1) AS value FROM events_raw_v1 WHERE name IN (SELECT name FROM events_raw_v1 WHERE project_id != {project_id:String}) OR 1 GROUP BY leak`,
+  ],
+  [
+    'JOIN',
+    `SELECT b.message AS leak, toFloat64(1) AS value FROM (SELECT 1 AS k) AS a INNER JOIN (SELECT 1 AS k, message FROM logs_raw_v1 WHERE project_id != {project_id:String}) AS b ON a.k = b.k`,
+  ],
+  [
+    'UNION',
+    `SELECT name AS leak, 1. AS value FROM metrics_raw_v1 WHERE 0 UNION ALL SELECT name AS leak, 2. AS value FROM metrics_raw_v1 WHERE project_id != {project_id:String}`,
+  ],
   ['CTE', `WITH b AS (SELECT message FROM logs_raw_v1 WHERE project_id != {project_id:String}) SELECT message AS leak, toFloat64(1) AS value FROM b`],
   ['getSetting', `SELECT getSetting('additional_table_filters') AS leak, toFloat64(1) AS value`],
   ['EXPLAIN', `EXPLAIN SELECT 1 AS value`],
@@ -114,12 +142,23 @@ describe.each(ESCAPES)('escape: %s', (_label, sql) => {
   });
 
   test('rule preview (read key) and backtest: refused or nothing of B', async () => {
-    const r = await env.call('POST', `${BASE}/rules/preview`, env.stack.keys.read, { rule: ruleOf(_label, sql), from: new Date(now - 5 * 60_000).toISOString(), to: new Date(now).toISOString(), step_ms: 60_000 });
+    const r = await env.call('POST', `${BASE}/rules/preview`, env.stack.keys.read, {
+      rule: ruleOf(_label, sql),
+      from: new Date(now - 5 * 60_000).toISOString(),
+      to: new Date(now).toISOString(),
+      step_ms: 60_000,
+    });
     expect(r.text).not.toContain(B_MARK);
     expect(r.status).toBeLessThan(500);
     const spec = ruleSchema.safeParse(ruleOf(_label, sql));
     if (spec.success) {
-      const res = await backtest(env.deps.readonlyClickhouse, spec.data, env.stack.project, { from: now - 120_000, to: now, stepMs: 60_000, queryTimeoutCapMs: 10_000, maxRows: 1000 });
+      const res = await backtest(env.deps.readonlyClickhouse, spec.data, env.stack.project, {
+        from: now - 120_000,
+        to: now,
+        stepMs: 60_000,
+        queryTimeoutCapMs: 10_000,
+        maxRows: 1000,
+      });
       expect(JSON.stringify(res)).not.toContain(B_MARK);
     }
     expect(fs.existsSync(outfile)).toBe(false);
@@ -158,7 +197,10 @@ test("legitimate console queries see exactly the project's own rows in every tab
   };
   expect(await q('SELECT name FROM events_raw_v1')).toEqual([{ name: `${A_MARK}_event` }]);
   expect(await q('SELECT message FROM logs_raw_v1 WHERE project_id = project_id')).toEqual([{ message: `${A_MARK}_log` }]);
-  expect(await q('SELECT name FROM (SELECT name FROM metrics_raw_v1 UNION ALL SELECT secret FROM biz_secrets_v1 FINAL) ORDER BY name')).toEqual([{ name: `${A_MARK}_biz` }, { name: `${A_MARK}_metric` }]);
+  expect(await q('SELECT name FROM (SELECT name FROM metrics_raw_v1 UNION ALL SELECT secret FROM biz_secrets_v1 FINAL) ORDER BY name')).toEqual([
+    { name: `${A_MARK}_biz` },
+    { name: `${A_MARK}_metric` },
+  ]);
   expect(await q('WITH c AS (SELECT name FROM events_raw_v1) SELECT count() AS n FROM c JOIN events_1m_v1 AS r USING (name)')).toEqual([{ n: '1' }]);
   expect(await q('SELECT countIf(number % 2 = 0) AS even, quantileTDigest(0.5)(number) AS p50 FROM numbers(10)')).toEqual([{ even: '5', p50: 4 }]);
   const csv = await env.call('POST', '/api/v1/sql', env.stack.keys.read, { sql: 'SELECT name FROM events_raw_v1', format: 'csv' });
@@ -180,17 +222,36 @@ test('result size: cut on bytes produced (constant columns too) with 413; the en
 });
 
 test('preview caps evaluations with a clear 400', async () => {
-  const r = await env.call('POST', `${BASE}/rules/preview`, env.stack.keys.read, { rule: { name: 'Many', sql: 'SELECT 1 AS value' }, from: new Date(now - 86_400_000).toISOString(), to: new Date(now).toISOString(), step_ms: 1000 });
+  const r = await env.call('POST', `${BASE}/rules/preview`, env.stack.keys.read, {
+    rule: { name: 'Many', sql: 'SELECT 1 AS value' },
+    from: new Date(now - 86_400_000).toISOString(),
+    to: new Date(now).toISOString(),
+    step_ms: 1000,
+  });
   expect(r.status).toBe(400);
   expect(r.json.error.message).toMatch(/at most 500: shorten the window or raise the step/);
 });
 
 test('out-of-range inputs answer 400, not 500', async () => {
-  const ts = await env.call('POST', '/api/v1/query/timeseries', env.stack.keys.read, { measures: [{ type: 'count' }], range: { last: '9999w' }, interval: '1w', compare: 'previous_period' });
+  const ts = await env.call('POST', '/api/v1/query/timeseries', env.stack.keys.read, {
+    measures: [{ type: 'count' }],
+    range: { last: '9999w' },
+    interval: '1w',
+    compare: 'previous_period',
+  });
   expect(ts.status).toBe(400);
-  const old = await env.call('POST', '/api/v1/query/timeseries', env.stack.keys.read, { measures: [{ type: 'count' }], range: { last: '400d' }, interval: '1d', compare: 'previous_period' });
+  const old = await env.call('POST', '/api/v1/query/timeseries', env.stack.keys.read, {
+    measures: [{ type: 'count' }],
+    range: { last: '400d' },
+    interval: '1d',
+    compare: 'previous_period',
+  });
   expect(old.status).toBe(200);
-  const before1970 = await env.call('POST', '/api/v1/query/timeseries', env.stack.keys.read, { measures: [{ type: 'count' }], range: { from: '1969-12-01T00:00:00Z', to: '1970-01-02T00:00:00Z' }, interval: '1d' });
+  const before1970 = await env.call('POST', '/api/v1/query/timeseries', env.stack.keys.read, {
+    measures: [{ type: 'count' }],
+    range: { from: '1969-12-01T00:00:00Z', to: '1970-01-02T00:00:00Z' },
+    interval: '1d',
+  });
   expect(before1970.status).toBe(400);
   const nots = `${'NOT '.repeat(399)}level:ERROR`;
   const logs = await env.get(`/api/v1/logs/search?q=${encodeURIComponent(nots)}`);

@@ -40,14 +40,21 @@ function serve(root: string | null): Promise<{ url: string; close: () => Promise
   );
 }
 
-function get(base: string, rawPath: string, opts: { method?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function get(
+  base: string,
+  rawPath: string,
+  opts: { method?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   const u = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path: rawPath, method: opts.method ?? 'GET', headers: { accept: 'text/html', ...opts.headers }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = http.request(
+      { host: u.hostname, port: u.port, path: rawPath, method: opts.method ?? 'GET', headers: { accept: 'text/html', ...opts.headers }, agent: false },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -146,7 +153,15 @@ test('page paths get the app; missing files, API paths and other methods get the
 test('nothing outside the build directory, no dot-files, no NUL bytes, no broken encodings', async () => {
   const s = await serve(dir);
   try {
-    for (const p of ['/../secret.txt', '/..%2fsecret.txt', '/%2e%2e/secret.txt', '/assets/..%2f..%2fsecret.txt', '/.env', '/assets/%2e%2e/.env', '/index.html%00.js']) {
+    for (const p of [
+      '/../secret.txt',
+      '/..%2fsecret.txt',
+      '/%2e%2e/secret.txt',
+      '/assets/..%2f..%2fsecret.txt',
+      '/.env',
+      '/assets/%2e%2e/.env',
+      '/index.html%00.js',
+    ]) {
       const r = await get(s.url, p, { headers: { accept: '*/*' } });
       expect([p, r.status]).toEqual([p, 404]);
       expect(r.body).not.toContain('outside the build');

@@ -33,19 +33,32 @@ for (let i = 0; i < 40; i++) {
   const count = int(1, 6);
   // Heartbeats k and a half days ago: clear of every rolling-window edge.
   const ks = [...new Set(Array.from({ length: count }, () => int(0, 60)))].sort((a, b) => b - a);
-  ks.forEach((k, j) => beats.push({ install: `inst-${i}`, at: NOW - (k + 0.5) * DAY, os, version: j === ks.length - 1 && i % 5 === 0 ? '2.0.0' : '1.9.0', style }));
+  ks.forEach((k, j) =>
+    beats.push({ install: `inst-${i}`, at: NOW - (k + 0.5) * DAY, os, version: j === ks.length - 1 && i % 5 === 0 ? '2.0.0' : '1.9.0', style }),
+  );
 }
 
 const event = (b: Beat) =>
   b.style === 'props'
     ? { name: 'tidemark.install.heartbeat', timestamp: b.at, properties: { install_id: b.install, os: b.os, version: b.version } }
     : // As the monitor's UsageReporter sends it.
-      { name: 'tidemark.install.heartbeat', timestamp: b.at, distinct_id: b.install, properties: { os: b.os, arch: 'x64', tidemark_version: b.version, deployment: 'embedded' }, context: { os: b.os, app_version: b.version } };
+      {
+        name: 'tidemark.install.heartbeat',
+        timestamp: b.at,
+        distinct_id: b.install,
+        properties: { os: b.os, arch: 'x64', tidemark_version: b.version, deployment: 'embedded' },
+        context: { os: b.os, app_version: b.version },
+      };
 
 beforeAll(async () => {
   env = await startApi();
-  await env.ingest(env.stack.project, [...beats.map(event), { name: 'tidemark.install.other', timestamp: NOW - 1000, properties: { install_id: 'not-a-heartbeat', os: 'beos' } }]);
-  await env.ingest(env.other.project, [{ name: 'tidemark.install.heartbeat', timestamp: NOW - 1000, properties: { install_id: 'secret_b', os: 'secret_b_os', version: 'secret_b_v' } }]);
+  await env.ingest(env.stack.project, [
+    ...beats.map(event),
+    { name: 'tidemark.install.other', timestamp: NOW - 1000, properties: { install_id: 'not-a-heartbeat', os: 'beos' } },
+  ]);
+  await env.ingest(env.other.project, [
+    { name: 'tidemark.install.heartbeat', timestamp: NOW - 1000, properties: { install_id: 'secret_b', os: 'secret_b_os', version: 'secret_b_v' } },
+  ]);
 }, 120_000);
 
 afterAll(async () => {
@@ -93,7 +106,9 @@ test('OS and version distribution of installs active in the window, by their lat
     const shares = (key: 'os' | 'version') => {
       const m = new Map<string, number>();
       for (const b of latest) m.set(b[key], (m.get(b[key]) ?? 0) + 1);
-      return [...m.entries()].map(([value, n]) => ({ value, installs: n, percent: pct(n, active.length) })).sort((a, b) => b.installs - a.installs || (a.value < b.value ? -1 : 1));
+      return [...m.entries()]
+        .map(([value, n]) => ({ value, installs: n, percent: pct(n, active.length) }))
+        .sort((a, b) => b.installs - a.installs || (a.value < b.value ? -1 : 1));
     };
     expect(res.json).toEqual({ days, active_installs: active.length, os: shares('os'), version: shares('version') });
   }

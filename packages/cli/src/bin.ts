@@ -5,7 +5,18 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { API_KEY_ROLES, ApiKeyVerifier, ConfigError, createApiKey, createLogger, ensureProject, Lifecycle, loadConfig, type ApiKeyRole, type Config } from '@tidemark/core';
+import {
+  API_KEY_ROLES,
+  ApiKeyVerifier,
+  ConfigError,
+  createApiKey,
+  createLogger,
+  ensureProject,
+  Lifecycle,
+  loadConfig,
+  type ApiKeyRole,
+  type Config,
+} from '@tidemark/core';
 import { connectMeta } from './meta';
 import { startPlatform } from './platform';
 import { ROLES, type RoleName } from './roles';
@@ -176,7 +187,8 @@ function firstStartSecrets(platform: Awaited<ReturnType<typeof startPlatform>>):
   if (ch?.created && (ch.generated.password || ch.generated.readonlyPassword)) {
     lines.push(`First start: generated ClickHouse passwords (shown once; saved in ${ch.file}, mode 0600):`);
     if (ch.generated.password) lines.push(`  ${ch.credentials.user.padEnd(20)} ${ch.credentials.password}   (the platform's read-write user)`);
-    if (ch.generated.readonlyPassword) lines.push(`  ${ch.credentials.readonlyUser.padEnd(20)} ${ch.credentials.readonlyPassword}   (read-only: SQL tools, Grafana)`);
+    if (ch.generated.readonlyPassword)
+      lines.push(`  ${ch.credentials.readonlyUser.padEnd(20)} ${ch.credentials.readonlyPassword}   (read-only: SQL tools, Grafana)`);
     lines.push('');
   }
   if (pg?.created) {
@@ -198,7 +210,9 @@ async function dashboardLink(apiUrl: string, platform: Awaited<ReturnType<typeof
   let key = platform.bootstrap?.keys.find((k) => k.role === 'read')?.key;
   if (!key) {
     try {
-      const saved = JSON.parse(fs.readFileSync(path.resolve(config.TIDEMARK_DATA_DIR, 'bootstrap-keys.json'), 'utf8')) as { keys?: { role: string; key: string }[] };
+      const saved = JSON.parse(fs.readFileSync(path.resolve(config.TIDEMARK_DATA_DIR, 'bootstrap-keys.json'), 'utf8')) as {
+        keys?: { role: string; key: string }[];
+      };
       key = saved.keys?.find((k) => k.role === 'read')?.key;
     } catch {
       // No saved keys (servers configured, or the file was removed): the dashboard asks for a key.

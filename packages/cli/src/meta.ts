@@ -32,7 +32,13 @@ export async function connectMeta(config: Config, logger: Logger): Promise<{ poo
     const pool = createPgPool({ url, max: 2, logger: log });
     return { pool, close: () => pool.end() };
   }
-  const pg = await startEmbeddedPostgres({ dataDir: path.resolve(config.TIDEMARK_DATA_DIR, 'postgres'), host: '127.0.0.1', port: 0, logger: log, auth: credentials });
+  const pg = await startEmbeddedPostgres({
+    dataDir: path.resolve(config.TIDEMARK_DATA_DIR, 'postgres'),
+    host: '127.0.0.1',
+    port: 0,
+    logger: log,
+    auth: credentials,
+  });
   const pool = createPgPool({ url: pg.url, max: 2, logger: log });
   await migratePostgres({ pool, dir: POSTGRES_MIGRATIONS_DIR, logger: log });
   return {

@@ -85,7 +85,13 @@ async function connectStores(configured: Config, logger: Logger, lifecycle: Life
     const resolved = resolveClickHouseCredentials(config, dataDir);
     secrets.clickhouse = resolved;
     const c = resolved.credentials;
-    config = { ...config, CLICKHOUSE_USER: c.user, CLICKHOUSE_PASSWORD: c.password, CLICKHOUSE_READONLY_USER: c.readonlyUser, CLICKHOUSE_READONLY_PASSWORD: c.readonlyPassword };
+    config = {
+      ...config,
+      CLICKHOUSE_USER: c.user,
+      CLICKHOUSE_PASSWORD: c.password,
+      CLICKHOUSE_READONLY_USER: c.readonlyUser,
+      CLICKHOUSE_READONLY_PASSWORD: c.readonlyPassword,
+    };
     const ch = await startEmbeddedClickHouse({
       dataDir: path.join(dataDir, 'clickhouse'),
       host: config.TIDEMARK_HOST,
@@ -162,7 +168,8 @@ async function waitForStores(config: Config, logger: Logger, admin: ClickHouse, 
   await retry(
     async () => {
       const ping = await admin.client.ping();
-      if (!ping.success) throw new UnavailableError(`ClickHouse at ${admin.options.url} does not answer: ${ping.error.message}`, { context: { dependency: 'clickhouse' } });
+      if (!ping.success)
+        throw new UnavailableError(`ClickHouse at ${admin.options.url} does not answer: ${ping.error.message}`, { context: { dependency: 'clickhouse' } });
       await meta.query('SELECT 1');
     },
     {

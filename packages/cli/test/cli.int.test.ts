@@ -85,7 +85,9 @@ test('start on the embedded default: ClickHouse answers SELECT 1, events flow to
     // Closed by default: anonymous refused, the generated read-only password (0600 file, printed once) works.
     expect((await request(`${ch}/?query=SELECT%201`)).status).toBe(401);
     const chSecrets = JSON.parse(fs.readFileSync(path.join(dataDir, 'clickhouse-secrets.json'), 'utf8')) as { password: string; readonlyPassword: string };
-    const basic = (user: string, password: string): Record<string, string> => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+    const basic = (user: string, password: string): Record<string, string> => ({
+      authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+    });
     const ro = basic('tidemark_readonly', chSecrets.readonlyPassword);
     expect((await request(`${ch}/?query=SELECT%201`, { headers: ro })).text).toBe('1\n');
     for (const f of ['clickhouse-secrets.json', 'postgres-secrets.json']) expect((fs.statSync(path.join(dataDir, f)).mode & 0o777).toString(8)).toBe('600');
@@ -114,7 +116,10 @@ test('start on the embedded default: ClickHouse answers SELECT 1, events flow to
     const key = (role: string): string => keys.keys.find((k) => k.role === role)!.key;
     const ingest = await request(`${endpoint(s, 'Collector')}/v1/events`, {
       method: 'POST',
-      body: JSON.stringify([{ name: 'cli.e2e', distinct_id: 'u1' }, { name: 'cli.e2e', distinct_id: 'u2' }]),
+      body: JSON.stringify([
+        { name: 'cli.e2e', distinct_id: 'u1' },
+        { name: 'cli.e2e', distinct_id: 'u2' },
+      ]),
       headers: { authorization: `Bearer ${key('ingest')}`, 'content-type': 'application/json' },
     });
     expect(JSON.parse(ingest.text)).toMatchObject({ accepted: 2 });
@@ -137,11 +142,15 @@ test('start on the embedded default: ClickHouse answers SELECT 1, events flow to
       }),
       headers: { authorization: `Bearer ${key('admin')}`, 'content-type': 'application/json' },
     });
-    expect({ status: rule.status, text: rule.status === 201 ? "" : rule.text }).toEqual({ status: 201, text: "" });
+    expect({ status: rule.status, text: rule.status === 201 ? '' : rule.text }).toEqual({ status: 201, text: '' });
     let active: { rule: string; state: string; value: number }[] = [];
     for (let i = 0; i < 100 && active.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 200));
-      active = (JSON.parse((await request(`${api}/api/analytics-monitoring/alerts/active?state=firing`, { headers: { authorization: `Bearer ${key('read')}` } })).text) as { items: typeof active }).items;
+      active = (
+        JSON.parse(
+          (await request(`${api}/api/analytics-monitoring/alerts/active?state=firing`, { headers: { authorization: `Bearer ${key('read')}` } })).text,
+        ) as { items: typeof active }
+      ).items;
     }
     expect(active.map((a) => [a.rule, a.state, a.value])).toEqual([['CliEvents', 'firing', 2]]);
     expect((await request(`${api}/api/analytics-monitoring/etl/status`, { headers: { authorization: `Bearer ${key('read')}` } })).status).toBe(200);
@@ -150,7 +159,10 @@ test('start on the embedded default: ClickHouse answers SELECT 1, events flow to
     s = await start(dataDir);
     expect(s.output.join('\n')).not.toMatch(/First start/);
     expect(s.output.join('\n')).not.toContain(chSecrets.password);
-    const kept = await request(`${endpoint(s, 'ClickHouse')}/?query=${encodeURIComponent("SELECT count() FROM tidemark.events_raw_v1 WHERE name = 'cli.e2e'")}`, { headers: ro });
+    const kept = await request(
+      `${endpoint(s, 'ClickHouse')}/?query=${encodeURIComponent("SELECT count() FROM tidemark.events_raw_v1 WHERE name = 'cli.e2e'")}`,
+      { headers: ro },
+    );
     expect(kept.text).toBe('2\n');
     expect(await stop(s, 'SIGTERM')).toBe(0);
   } finally {

@@ -22,7 +22,12 @@ function seeded(seed: number): () => number {
 
 /** Records what a TidemarkClient would be asked to send. */
 function fakeClient() {
-  const sent = { events: [] as { name: string; props: Record<string, unknown>; opts: Record<string, unknown> }[], samples: [] as { name: string; value: number; opts: Record<string, unknown> }[], logs: [] as { level: string; message: string }[], flushes: 0 };
+  const sent = {
+    events: [] as { name: string; props: Record<string, unknown>; opts: Record<string, unknown> }[],
+    samples: [] as { name: string; value: number; opts: Record<string, unknown> }[],
+    logs: [] as { level: string; message: string }[],
+    flushes: 0,
+  };
   const client = {
     track: (name: string, props: Record<string, unknown>, opts: Record<string, unknown>) => void sent.events.push({ name, props, opts }),
     counter: (name: string) => ({ inc: (labels: Record<string, string>) => void sent.samples.push({ name, value: 1, opts: { labels } }) }),
@@ -47,7 +52,8 @@ test('a session is ordered, starts and ends, and carries the properties the dash
     expect(new Set(events.map((e) => e.sessionId)).size).toBe(1);
     for (const e of events) {
       if (e.name === 'message.ai') expect(e.properties.response_time).toEqual(expect.any(Number));
-      if (e.name === 'llm.usage') expect(e.properties).toMatchObject({ model: expect.any(String), prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number) });
+      if (e.name === 'llm.usage')
+        expect(e.properties).toMatchObject({ model: expect.any(String), prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number) });
       if (e.name === 'feedback') expect([1, 2, 3, 4, 5]).toContain(e.properties.rating);
       expect(['web', 'ios', 'android', 'wechat']).toContain(e.context.channel);
     }
@@ -130,8 +136,12 @@ test('demo configuration: the ETL demo source, and health checks of the platform
   expect(demoConfig(off)).toBe(off);
   const on = demoConfig(loadConfig({ ...base, TIDEMARK_DEMO: 'true', API_PORT: '4000', COLLECTOR_PORT: '4318' }));
   expect(on.ETL_DEMO).toBe(true);
-  expect(on.MONITOR_HEALTHCHECK_TARGETS).toBe('collector=http://127.0.0.1:4318/health,api=http://127.0.0.1:4000/health,clickhouse=http://127.0.0.1:8123/ping,postgres=tcp://127.0.0.1:5433');
-  const anyPort = demoConfig(loadConfig({ ...base, TIDEMARK_DEMO: 'true', API_PORT: '0', COLLECTOR_PORT: '0', EMBEDDED_CLICKHOUSE_PORT: '0', EMBEDDED_POSTGRES_PORT: '0' }));
+  expect(on.MONITOR_HEALTHCHECK_TARGETS).toBe(
+    'collector=http://127.0.0.1:4318/health,api=http://127.0.0.1:4000/health,clickhouse=http://127.0.0.1:8123/ping,postgres=tcp://127.0.0.1:5433',
+  );
+  const anyPort = demoConfig(
+    loadConfig({ ...base, TIDEMARK_DEMO: 'true', API_PORT: '0', COLLECTOR_PORT: '0', EMBEDDED_CLICKHOUSE_PORT: '0', EMBEDDED_POSTGRES_PORT: '0' }),
+  );
   expect(anyPort.MONITOR_HEALTHCHECK_TARGETS).toBe('');
   const configured = demoConfig(loadConfig({ ...base, TIDEMARK_DEMO: 'true', MONITOR_HEALTHCHECK_TARGETS: 'shop=http://shop/health' }));
   expect(configured.MONITOR_HEALTHCHECK_TARGETS).toBe('shop=http://shop/health');

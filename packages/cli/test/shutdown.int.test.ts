@@ -50,7 +50,10 @@ interface Started {
 }
 
 function start(dataDir: string, env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, [BIN, 'start', '--data-dir', dataDir], { env: { ...process.env, ...EMBEDDED_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'start', '--data-dir', dataDir], {
+    env: { ...process.env, ...EMBEDDED_ENV, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const endpoints: Record<string, string> = {};
   const logs: LogLine[] = [];
   let stderr = '';
@@ -137,9 +140,16 @@ test('Ctrl-C with a busy SDK client: exit 0 within 3 s, 503s after the signal, e
 
     const shutdownLogs = s.logs.slice(logsBefore);
     const at = (msg: string) => Date.parse(shutdownLogs.find((l) => l.msg === msg)?.time ?? '') - signalAt;
-    process.stdout.write(`[shutdown] signal to 'shutting down' ${at('shutting down')} ms, to 'shutdown complete' ${at('shutdown complete')} ms, to exit ${stopMs} ms\n`);
+    process.stdout.write(
+      `[shutdown] signal to 'shutting down' ${at('shutting down')} ms, to 'shutdown complete' ${at('shutdown complete')} ms, to exit ${stopMs} ms\n`,
+    );
     // Where the time went, for a run over the budget: every hook that took 50 ms or more.
-    const slow = shutdownLogs.filter((l) => typeof l.ms === 'number' && l.ms >= 50).map((l) => `${l.hook ?? l.component ?? ''} ${l.msg} ${String(l.ms)} ms${l.engineMs !== undefined ? ` (sessions ${String(l.sessionsMs)}, engine ${String(l.engineMs)}, sync ${String(l.syncMs)})` : ''}`);
+    const slow = shutdownLogs
+      .filter((l) => typeof l.ms === 'number' && l.ms >= 50)
+      .map(
+        (l) =>
+          `${l.hook ?? l.component ?? ''} ${l.msg} ${String(l.ms)} ms${l.engineMs !== undefined ? ` (sessions ${String(l.sessionsMs)}, engine ${String(l.engineMs)}, sync ${String(l.syncMs)})` : ''}`,
+      );
     process.stdout.write(`[shutdown] slowest steps: ${slow.join('; ') || 'none over 50 ms'}\n`);
     expect({ code, stderr: s.stderr() }).toEqual({ code: 0, stderr: '' });
     expect(stopMs).toBeLessThan(STOP_BUDGET_MS);
@@ -155,7 +165,17 @@ test('Ctrl-C with a busy SDK client: exit 0 within 3 s, 503s after the signal, e
     // Every lifecycle hook logged its clean stop; no error during the shutdown.
     const started = shutdownLogs.find((l) => l.msg === 'shutting down');
     expect(started?.hooks).toEqual(
-      expect.arrayContaining(['collector-http', 'collector-sink', 'api-http', 'alerting-engine', 'monitor', 'ops-server', 'meta-postgres-pool', 'embedded-postgres', 'embedded-clickhouse']),
+      expect.arrayContaining([
+        'collector-http',
+        'collector-sink',
+        'api-http',
+        'alerting-engine',
+        'monitor',
+        'ops-server',
+        'meta-postgres-pool',
+        'embedded-postgres',
+        'embedded-clickhouse',
+      ]),
     );
     // Each once (the two engines stop together, so their lines come in either order).
     const stopped = shutdownLogs.filter((l) => l.msg === 'stopped').map((l) => l.hook);
@@ -171,7 +191,9 @@ test('Ctrl-C with a busy SDK client: exit 0 within 3 s, 503s after the signal, e
     try {
       const { username, password } = ch.auth(true);
       const sql = `SELECT count() AS n, uniqExact(event_id) AS ids FROM tidemark.events_raw_v1 WHERE name = '${name}' FORMAT JSONEachRow`;
-      const res = await fetch(`${ch.url}/?query=${encodeURIComponent(sql)}`, { headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` } });
+      const res = await fetch(`${ch.url}/?query=${encodeURIComponent(sql)}`, {
+        headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` },
+      });
       const landed = JSON.parse(await res.text()) as { n: string; ids: string };
       expect({ rows: Number(landed.n), ids: Number(landed.ids) }).toEqual({ rows: stats.sent, ids: stats.sent });
     } finally {

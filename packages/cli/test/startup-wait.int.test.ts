@@ -32,7 +32,10 @@ afterAll(async () => {
 });
 
 /** The embedded server is closed by default: both sides get the same configured passwords. */
-const CH_PASSWORDS = { CLICKHOUSE_PASSWORD: `rw-${crypto.randomBytes(8).toString('hex')}`, CLICKHOUSE_READONLY_PASSWORD: `ro-${crypto.randomBytes(8).toString('hex')}` };
+const CH_PASSWORDS = {
+  CLICKHOUSE_PASSWORD: `rw-${crypto.randomBytes(8).toString('hex')}`,
+  CLICKHOUSE_READONLY_PASSWORD: `ro-${crypto.randomBytes(8).toString('hex')}`,
+};
 
 async function freePort(): Promise<number> {
   const s = net.createServer();

@@ -23,7 +23,8 @@ const AUDIT_GRACE_MS = 5 * 60_000;
  * epoch, which read as a lag of 56 years (1,796,396,618 s for logs never sent).
  */
 function freshnessQuery(ctx: RoleContext) {
-  const lag = (table: string) => `if(count() = 0, NULL, dateDiff('millisecond', max(received_at), now64(3)) / 1000) AS seconds FROM ${table} WHERE received_at > now() - INTERVAL 1 DAY`;
+  const lag = (table: string) =>
+    `if(count() = 0, NULL, dateDiff('millisecond', max(received_at), now64(3)) / 1000) AS seconds FROM ${table} WHERE received_at > now() - INTERVAL 1 DAY`;
   return ctx.clickhouse.query({
     name: 'collector.freshness',
     sql: `SELECT 'events' AS signal, ${lag('events_raw_v1')}
@@ -35,11 +36,16 @@ function freshnessQuery(ctx: RoleContext) {
 }
 
 /** /v1/status lag figures: a number per signal, or null with the reason in endToEndLagReasons. */
-export function lagStatus(rows: { signal: string; seconds: number | null }[]): { endToEndLagSeconds: Record<string, number | null>; endToEndLagReasons?: Record<string, string> } {
+export function lagStatus(rows: { signal: string; seconds: number | null }[]): {
+  endToEndLagSeconds: Record<string, number | null>;
+  endToEndLagReasons?: Record<string, string>;
+} {
   const none = rows.filter((r) => r.seconds === null);
   return {
     endToEndLagSeconds: Object.fromEntries(rows.map((r) => [r.signal, r.seconds])),
-    ...(none.length ? { endToEndLagReasons: Object.fromEntries(none.map((r) => [r.signal, `no ${r.signal} received in the last 24 hours: there is no lag to measure`])) } : {}),
+    ...(none.length
+      ? { endToEndLagReasons: Object.fromEntries(none.map((r) => [r.signal, `no ${r.signal} received in the last 24 hours: there is no lag to measure`])) }
+      : {}),
   };
 }
 
@@ -53,7 +59,12 @@ export const collectorRole: Role<'collector'> = {
     let sink: Sink;
     let lag: (() => Promise<unknown>) | undefined;
     if (config.KAFKA_BROKERS) {
-      const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-collector`, logger: logger.child({ component: 'kafka' }), producerClient: config.KAFKA_PRODUCER_CLIENT });
+      const kafka = createKafkaClient({
+        brokers: config.KAFKA_BROKERS,
+        clientId: `${config.KAFKA_CLIENT_ID}-collector`,
+        logger: logger.child({ component: 'kafka' }),
+        producerClient: config.KAFKA_PRODUCER_CLIENT,
+      });
       await ensureTopics(kafka, topics, config.KAFKA_TOPIC_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
       sink = await KafkaSink.connect(kafka, { topics, compression: config.KAFKA_COMPRESSION, maxMessageBytes: 1024 * 1024 }, logger);
       lag = async () => {
@@ -84,7 +95,10 @@ export const collectorRole: Role<'collector'> = {
       logger: logger.child({ component: 'ingest-audit' }),
       metrics: ctx.metrics,
     });
-    const auditTimer = setInterval(() => void audit.run().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'ingest audit failed; next try in a minute')), 60_000);
+    const auditTimer = setInterval(
+      () => void audit.run().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'ingest audit failed; next try in a minute')),
+      60_000,
+    );
     auditTimer.unref();
     lifecycle.onStop('collector-audit', () => clearInterval(auditTimer));
     const app = createCollectorApp({
@@ -102,7 +116,11 @@ export const collectorRole: Role<'collector'> = {
         retentionMs: config.RAW_RETENTION_DAYS * DAY_MS,
       },
       audit,
-      resends: new ResendWindow(ctx.kv, { windowMs: config.COLLECTOR_RESEND_WINDOW_MS, maxIdsPerBucket: config.COLLECTOR_RESEND_MAX_IDS }, logger.child({ component: 'resend-window' })),
+      resends: new ResendWindow(
+        ctx.kv,
+        { windowMs: config.COLLECTOR_RESEND_WINDOW_MS, maxIdsPerBucket: config.COLLECTOR_RESEND_MAX_IDS },
+        logger.child({ component: 'resend-window' }),
+      ),
       status: async () => ({
         ...lagStatus(await freshness({})),
         ...(lag ? { kafkaConsumerLag: await lag() } : {}),
@@ -136,7 +154,12 @@ export const consumerRole: Role<'consumer'> = {
       logger.info('no KAFKA_BROKERS: embedded mode, the collector writes to ClickHouse directly and this role has nothing to do');
       return [];
     }
-    const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-consumer`, logger: logger.child({ component: 'kafka' }), producerClient: config.KAFKA_PRODUCER_CLIENT });
+    const kafka = createKafkaClient({
+      brokers: config.KAFKA_BROKERS,
+      clientId: `${config.KAFKA_CLIENT_ID}-consumer`,
+      logger: logger.child({ component: 'kafka' }),
+      producerClient: config.KAFKA_PRODUCER_CLIENT,
+    });
     const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
     await ensureTopics(kafka, topics, config.KAFKA_TOPIC_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
     const consumer = new IngestConsumer({
@@ -156,7 +179,11 @@ export const consumerRole: Role<'consumer'> = {
       retentionMs: config.RAW_RETENTION_DAYS * DAY_MS,
       sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
       // The same window length and memory bound as the collector's resend window, in sets of its own.
-      landed: new ResendWindow(ctx.kv, { windowMs: config.COLLECTOR_RESEND_WINDOW_MS, maxIdsPerBucket: config.COLLECTOR_RESEND_MAX_IDS, prefix: 'landed' }, logger.child({ component: 'landed-window' })),
+      landed: new ResendWindow(
+        ctx.kv,
+        { windowMs: config.COLLECTOR_RESEND_WINDOW_MS, maxIdsPerBucket: config.COLLECTOR_RESEND_MAX_IDS, prefix: 'landed' },
+        logger.child({ component: 'landed-window' }),
+      ),
     });
     await consumer.start();
     lifecycle.onStop('ingest-consumer', () => consumer.stop());

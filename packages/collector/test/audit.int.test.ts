@@ -22,7 +22,8 @@ const metrics = createMetricsRegistry();
 /** Acknowledges events named "dropped" without writing them: the loss the audit must see. */
 const lying: Sink = {
   kind: 'clickhouse',
-  write: (signal, rows, lines, warnings) => ((rows as { name?: string }[])[0]?.name === 'dropped' ? Promise.resolve() : real.write(signal, rows, lines, warnings)),
+  write: (signal, rows, lines, warnings) =>
+    (rows as { name?: string }[])[0]?.name === 'dropped' ? Promise.resolve() : real.write(signal, rows, lines, warnings),
   close: () => real.close(),
 };
 
@@ -47,8 +48,14 @@ test('everything acknowledged landed: 0 lost on every signal; a batch acknowledg
   const events = Array.from({ length: 250 }, (_, i) => ({ event_id: crypto.randomUUID(), name: 'audited', distinct_id: `u${i}`, timestamp: at }));
   const h = bearer(stack.keys.ingest);
   expect((await post(`${collector.url}/v1/events`, JSON.stringify(events), h)).status).toBe(200);
-  expect((await post(`${collector.url}/v1/metrics`, JSON.stringify(Array.from({ length: 12 }, (_, i) => ({ name: 'audited_gauge', value: i, timestamp: at }))), h)).status).toBe(200);
-  expect((await post(`${collector.url}/v1/logs`, JSON.stringify(Array.from({ length: 7 }, () => ({ level: 'INFO', service: 's', message: 'm', timestamp: at }))), h)).status).toBe(200);
+  expect(
+    (await post(`${collector.url}/v1/metrics`, JSON.stringify(Array.from({ length: 12 }, (_, i) => ({ name: 'audited_gauge', value: i, timestamp: at }))), h))
+      .status,
+  ).toBe(200);
+  expect(
+    (await post(`${collector.url}/v1/logs`, JSON.stringify(Array.from({ length: 7 }, () => ({ level: 'INFO', service: 's', message: 'm', timestamp: at }))), h))
+      .status,
+  ).toBe(200);
 
   const cleanAt = Date.now();
   const [clean] = await audit.run(cleanAt);
@@ -65,7 +72,9 @@ test('everything acknowledged landed: 0 lost on every signal; a batch acknowledg
   expect(lossy!.signals.events).toMatchObject({ acknowledged: 287, landed: 250, lost: 37, minutes: [{ minute, acknowledged: 287, landed: 250 }] });
   expect(await metrics.getSingleMetricAsString('tidemark_ingest_audit_lost_rows')).toMatch(new RegExp(`project="${stack.project}",signal="events"} 37`));
   // The status any key can read carries the same figures.
-  const status = await fetch(`${collector.url}/v1/status`, { headers: h }).then((r) => r.json() as Promise<{ audit: { signals: { events: { lost: number } } } }>);
+  const status = await fetch(`${collector.url}/v1/status`, { headers: h }).then(
+    (r) => r.json() as Promise<{ audit: { signals: { events: { lost: number } } } }>,
+  );
   expect(status.audit.signals.events.lost).toBe(37);
 
   // Each run wrote one row per signal into ClickHouse: the alert rules' input.

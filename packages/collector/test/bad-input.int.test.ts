@@ -61,11 +61,37 @@ const cases: Case[] = [
   { name: 'missing required field in every item', body: '[{"properties": {}}]', status: 400, message: /all 1 item/ },
   { name: 'properties nested too deeply', body: JSON.stringify([{ name: 'x', properties: deep(40) }]), status: 400, message: /all 1 item/ },
   { name: 'a whole body nested 100k levels', body: `${'['.repeat(100_000)}${']'.repeat(100_000)}`, status: 400, message: /nested too deeply/ },
-  { name: 'invalid UTF-8', body: Buffer.from([0x5b, 0x7b, 0x22, 0x6e, 0x61, 0x6d, 0x65, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d, 0x5d]), status: 400, message: /not valid UTF-8/ },
-  { name: 'request over the body limit', body: JSON.stringify([{ name: 'x', properties: { s: 'x'.repeat(300 * 1024) } }]), status: 413, message: /exceeds the limit of 262144 bytes/ },
-  { name: 'one item over the item limit', body: JSON.stringify([{ name: 'ok' }, { name: 'x', properties: { s: 'y'.repeat(20 * 1024) } }]), status: 413, message: /index 1/ },
-  { name: 'too many items', body: JSON.stringify(Array.from({ length: 101 }, () => ({ name: 'x' }))), status: 413, message: /101 items exceeds the limit of 100/ },
-  { name: 'gzip bomb', body: zlib.gzipSync(Buffer.alloc(50 * 1024 * 1024, 0x20)), headers: { 'content-encoding': 'gzip' }, status: 413, message: /after decompression/ },
+  {
+    name: 'invalid UTF-8',
+    body: Buffer.from([0x5b, 0x7b, 0x22, 0x6e, 0x61, 0x6d, 0x65, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d, 0x5d]),
+    status: 400,
+    message: /not valid UTF-8/,
+  },
+  {
+    name: 'request over the body limit',
+    body: JSON.stringify([{ name: 'x', properties: { s: 'x'.repeat(300 * 1024) } }]),
+    status: 413,
+    message: /exceeds the limit of 262144 bytes/,
+  },
+  {
+    name: 'one item over the item limit',
+    body: JSON.stringify([{ name: 'ok' }, { name: 'x', properties: { s: 'y'.repeat(20 * 1024) } }]),
+    status: 413,
+    message: /index 1/,
+  },
+  {
+    name: 'too many items',
+    body: JSON.stringify(Array.from({ length: 101 }, () => ({ name: 'x' }))),
+    status: 413,
+    message: /101 items exceeds the limit of 100/,
+  },
+  {
+    name: 'gzip bomb',
+    body: zlib.gzipSync(Buffer.alloc(50 * 1024 * 1024, 0x20)),
+    headers: { 'content-encoding': 'gzip' },
+    status: 413,
+    message: /after decompression/,
+  },
   { name: 'corrupt gzip', body: Buffer.from('definitely not gzip'), headers: { 'content-encoding': 'gzip' }, status: 400, message: /cannot decompress/ },
   { name: 'unknown content encoding', body: '[]', headers: { 'content-encoding': 'zstd-ish' }, status: 400, message: /unsupported Content-Encoding/ },
   { name: 'no API key', body: valid('x'), key: 'none', status: 401, message: /missing API key/ },
@@ -103,7 +129,10 @@ test('row-level errors: valid items are stored, invalid ones listed by index and
     { index: 1, reason: expect.stringMatching(/^event_id: /) },
     { index: 2, reason: expect.stringMatching(/^timestamp .* is not an ISO 8601 date/) },
   ]);
-  expect(await stack.rows("SELECT distinct_id FROM events_raw_v1 WHERE name = 'mixed' ORDER BY distinct_id")).toEqual([{ distinct_id: 'ok-1' }, { distinct_id: 'ok-2' }]);
+  expect(await stack.rows("SELECT distinct_id FROM events_raw_v1 WHERE name = 'mixed' ORDER BY distinct_id")).toEqual([
+    { distinct_id: 'ok-1' },
+    { distinct_id: 'ok-2' },
+  ]);
 });
 
 test('rate limit answers 429 with Retry-After', async () => {
@@ -126,8 +155,12 @@ test('rate limit answers 429 with Retry-After', async () => {
 test('after all of that the service still serves and the valid data is intact', async () => {
   const tags = Array.from({ length: 10 }, (_, i) => `intact-${i}`);
   for (const t of tags) expect((await post(`${collector.url}/v1/events`, valid(t), bearer(stack.keys.ingest))).status).toBe(200);
-  const rows = await stack.rows<{ distinct_id: string }>("SELECT distinct_id FROM events_raw_v1 WHERE name = 'valid' AND startsWith(distinct_id, 'intact-') ORDER BY distinct_id");
+  const rows = await stack.rows<{ distinct_id: string }>(
+    "SELECT distinct_id FROM events_raw_v1 WHERE name = 'valid' AND startsWith(distinct_id, 'intact-') ORDER BY distinct_id",
+  );
   expect(rows.map((r) => r.distinct_id)).toEqual([...tags].sort());
   // Nothing from the refused requests was stored.
-  expect(await stack.rows("SELECT count() AS c FROM events_raw_v1 WHERE name IN ('x', 'ok', 'a') AND project_id = {p:String}", { p: stack.project })).toEqual([{ c: '0' }]);
+  expect(await stack.rows("SELECT count() AS c FROM events_raw_v1 WHERE name IN ('x', 'ok', 'a') AND project_id = {p:String}", { p: stack.project })).toEqual([
+    { c: '0' },
+  ]);
 });

@@ -38,7 +38,10 @@ describe('MicroBatcher', () => {
     f.calls[0]!.done();
     await first;
     await sleep(0);
-    expect(f.calls.map((c) => c.rows)).toEqual([[1, 2, 3], [4, 5]]);
+    expect(f.calls.map((c) => c.rows)).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
     expect(secondDone).toBe(false); // acknowledged only when its own flush succeeded
     f.calls[1]!.done();
     await second;
@@ -82,8 +85,19 @@ describe('MicroBatcher isolation (splitIf)', () => {
       if (rows.some((r) => r < 0)) throw new RowRefused(`refused ${rows.find((r) => r < 0)}`);
       flushed.push(rows);
     };
-    const b = new MicroBatcher<number>(fn, { maxRows: 1_000, maxDelayMs: 5, maxPendingRows: 10_000, maxConcurrentFlushes: 1, splitIf: (e) => e instanceof RowRefused });
-    const writers = [[1, 2], [3], [-1, 4], [5, 6, 7], [8]].map((rows) => b.add(rows).then(() => 'ok', (e: Error) => e.message));
+    const b = new MicroBatcher<number>(fn, {
+      maxRows: 1_000,
+      maxDelayMs: 5,
+      maxPendingRows: 10_000,
+      maxConcurrentFlushes: 1,
+      splitIf: (e) => e instanceof RowRefused,
+    });
+    const writers = [[1, 2], [3], [-1, 4], [5, 6, 7], [8]].map((rows) =>
+      b.add(rows).then(
+        () => 'ok',
+        (e: Error) => e.message,
+      ),
+    );
     expect(await Promise.all(writers)).toEqual(['ok', 'ok', 'refused -1', 'ok', 'ok']);
     expect(flushed.flat().sort((x, y) => x - y)).toEqual([1, 2, 3, 5, 6, 7, 8]);
     // Bisection: far fewer inserts than one per writer would need only when there are many writers; here at most 2n-1.
@@ -96,7 +110,13 @@ describe('MicroBatcher isolation (splitIf)', () => {
       calls++;
       throw new Error('ClickHouse unreachable');
     };
-    const b = new MicroBatcher<number>(fn, { maxRows: 1_000, maxDelayMs: 5, maxPendingRows: 10_000, maxConcurrentFlushes: 1, splitIf: (e) => e instanceof RowRefused });
+    const b = new MicroBatcher<number>(fn, {
+      maxRows: 1_000,
+      maxDelayMs: 5,
+      maxPendingRows: 10_000,
+      maxConcurrentFlushes: 1,
+      splitIf: (e) => e instanceof RowRefused,
+    });
     const r = await Promise.allSettled([b.add([1]), b.add([2]), b.add([3])]);
     expect(r.map((x) => x.status)).toEqual(['rejected', 'rejected', 'rejected']);
     expect(calls).toBe(1);

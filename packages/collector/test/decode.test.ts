@@ -2,9 +2,16 @@ import type { ConsumedRecord } from '@tidemark/core';
 import { decodeMessages } from '../src/kafka/decode';
 
 const msg = (value: Buffer | string, offset = '0'): ConsumedRecord =>
-  ({ offset, value: Buffer.isBuffer(value) ? value : Buffer.from(value), key: null, timestamp: String(Date.now()), attributes: 0, headers: {} }) as ConsumedRecord;
+  ({
+    offset,
+    value: Buffer.isBuffer(value) ? value : Buffer.from(value),
+    key: null,
+    timestamp: String(Date.now()),
+    attributes: 0,
+    headers: {},
+  }) as ConsumedRecord;
 
-describe('direct producers get the HTTP path\'s validation (one validation for every path)', () => {
+describe("direct producers get the HTTP path's validation (one validation for every path)", () => {
   test('lone surrogates are replaced with U+FFFD and a warning is landed with the row', () => {
     const d = decodeMessages('events', [msg(JSON.stringify([{ project_id: 'p1', name: 'a\ud800', distinct_id: '\udc00' }]))], 300_000, 86_400_000);
     expect(d.dead).toEqual([]);

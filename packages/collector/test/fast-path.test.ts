@@ -15,8 +15,27 @@ const valid = {
 };
 
 const wrongValues: unknown[] = [
-  undefined, null, 0, -1, 1.5, NaN, Infinity, '', 'x', 'x'.repeat(65), 'x'.repeat(201), 'x'.repeat(257), 'x'.repeat(1025), true, [], ['a'], {}, { a: 1 },
-  '00000000-0000-0000-0000-000000000000', '0b0e9f6c-9a4c-0d0e-9d36-1f2b8b4c0a11', '0B0E9F6C-9A4C-4D0E-9D36-1F2B8B4C0A11',
+  undefined,
+  null,
+  0,
+  -1,
+  1.5,
+  NaN,
+  Infinity,
+  '',
+  'x',
+  'x'.repeat(65),
+  'x'.repeat(201),
+  'x'.repeat(257),
+  'x'.repeat(1025),
+  true,
+  [],
+  ['a'],
+  {},
+  { a: 1 },
+  '00000000-0000-0000-0000-000000000000',
+  '0b0e9f6c-9a4c-0d0e-9d36-1f2b8b4c0a11',
+  '0B0E9F6C-9A4C-4D0E-9D36-1F2B8B4C0A11',
 ];
 
 /** Every valid event with one field (or one context field) replaced by each odd value. */

@@ -36,7 +36,8 @@ afterAll(async () => {
 const count = async (sql: string, params: Record<string, unknown>): Promise<number> => Number((await stack.rows<{ c: string }>(sql, params))[0]?.c ?? 0);
 
 test('a hostile tenant sending lone surrogates every 50 ms: the other tenant loses nothing, the hostile rows are stored repaired with a warning', async () => {
-  const good = (i: number) => Array.from({ length: 50 }, (_, j) => ({ event_id: crypto.randomUUID(), name: 'good', distinct_id: `u${i}-${j}`, properties: { v: 1 } }));
+  const good = (i: number) =>
+    Array.from({ length: 50 }, (_, j) => ({ event_id: crypto.randomUUID(), name: 'good', distinct_id: `u${i}-${j}`, properties: { v: 1 } }));
   const hostileEvents = [
     { name: '\ud800', distinct_id: 'x\ud800', properties: { ['k\udc00']: '\ud800', duration_ms: 3 } },
     { name: 'fine', distinct_id: 'y' },
@@ -74,21 +75,45 @@ test('a hostile tenant sending lone surrogates every 50 ms: the other tenant los
   expect(await count("SELECT count() AS c FROM metrics_raw_v1 WHERE project_id = {p:String} AND labels['l'] = '\ufffd'", p)).toBe(sent);
   expect(await count("SELECT count() AS c FROM ingest_warnings_v1 WHERE project_id = {p:String} AND kind = 'invalid_unicode_replaced'", p)).toBe(sent * 3);
   // Stored text is valid UTF-8 everywhere (an unpaired low surrogate used to be stored as CESU bytes).
-  expect(await count('SELECT countIf(NOT isValidUTF8(name) OR NOT isValidUTF8(distinct_id) OR NOT isValidUTF8(properties)) AS c FROM events_raw_v1 WHERE project_id = {p:String}', p)).toBe(0);
+  expect(
+    await count(
+      'SELECT countIf(NOT isValidUTF8(name) OR NOT isValidUTF8(distinct_id) OR NOT isValidUTF8(properties)) AS c FROM events_raw_v1 WHERE project_id = {p:String}',
+      p,
+    ),
+  ).toBe(0);
 }, 120_000);
 
-test('a row ClickHouse refuses fails only its own request: the other tenant\'s rows of the same micro-batch land, the hostile request gets a 400 naming the reason', async () => {
+test("a row ClickHouse refuses fails only its own request: the other tenant's rows of the same micro-batch land, the hostile request gets a 400 naming the reason", async () => {
   const spec = SIGNAL_SPECS.events;
   const at = '2026-12-04 10:00:00.000';
   const row = (project: string, name: string) =>
-    compactLine(spec.columns, { project_id: project, event_id: crypto.randomUUID(), name, timestamp: at, received_at: at, distinct_id: 'u', session_id: '', properties: '{}', measures: {}, product: '', channel: '', os: '', app_version: '', user_agent: '' });
+    compactLine(spec.columns, {
+      project_id: project,
+      event_id: crypto.randomUUID(),
+      name,
+      timestamp: at,
+      received_at: at,
+      distinct_id: 'u',
+      session_id: '',
+      properties: '{}',
+      measures: {},
+      product: '',
+      channel: '',
+      os: '',
+      app_version: '',
+      user_agent: '',
+    });
   // Lines as a validator that missed something would pass them: one carries an unpaired high surrogate.
   const goodLines = Array.from({ length: 100 }, () => row(stack.project, 'isolated_good'));
   const badLines = [row(other.project, 'isolated_bad_ok'), row(other.project, '\ud800'), row(other.project, 'isolated_bad_ok')];
   expect(badLines[1]).toContain('\\ud800');
   const moreGood = Array.from({ length: 7 }, () => row(stack.project, 'isolated_good'));
   // Same tick, 300 ms flush delay: one micro-batch of three requests.
-  const results = await Promise.allSettled([sink.write('events', [], goodLines, []), sink.write('events', [], badLines, []), sink.write('events', [], moreGood, [])]);
+  const results = await Promise.allSettled([
+    sink.write('events', [], goodLines, []),
+    sink.write('events', [], badLines, []),
+    sink.write('events', [], moreGood, []),
+  ]);
   expect(results[0]).toEqual({ status: 'fulfilled', value: undefined });
   expect(results[2]).toEqual({ status: 'fulfilled', value: undefined });
   expect(results[1]).toMatchObject({ status: 'rejected', reason: { statusCode: 400, retriable: false, code: 'VALIDATION_FAILED' } });

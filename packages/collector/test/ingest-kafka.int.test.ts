@@ -2,7 +2,18 @@
 import crypto from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { createKafkaClient, createMetricsRegistry, type KafkaClient } from '@tidemark/core';
-import { COLUMNS_HEADER, compactLine, ensureTopics, FORMAT_HEADER, IngestConsumer, KafkaSink, ROWS_FORMAT, SIGNAL_SPECS, topicNames, type Topics } from '../src';
+import {
+  COLUMNS_HEADER,
+  compactLine,
+  ensureTopics,
+  FORMAT_HEADER,
+  IngestConsumer,
+  KafkaSink,
+  ROWS_FORMAT,
+  SIGNAL_SPECS,
+  topicNames,
+  type Topics,
+} from '../src';
 import { insertSettings } from '../src/clickhouse/writer';
 import { directKafka } from './direct-kafka';
 import { bearer, kafkaBrokers, logger, post, startCollector, startStack, unique, type RunningCollector, type Stack } from './harness';
@@ -73,14 +84,25 @@ test('every event acknowledged over HTTP lands exactly once, with rollups equal 
     Array.from({ length: batches }, (_, b) =>
       post(
         `${collector.url}/v1/events`,
-        JSON.stringify(Array.from({ length: perBatch }, (_, i) => ({ event_id: crypto.randomUUID(), name: 'kafka.rt', distinct_id: `u${(b * perBatch + i) % 97}`, properties: { ms: i } }))),
+        JSON.stringify(
+          Array.from({ length: perBatch }, (_, i) => ({
+            event_id: crypto.randomUUID(),
+            name: 'kafka.rt',
+            distinct_id: `u${(b * perBatch + i) % 97}`,
+            properties: { ms: i },
+          })),
+        ),
         bearer(stack.keys.ingest),
       ),
     ),
   );
   expect(replies.every((r) => r.status === 200 && r.json.accepted === perBatch)).toBe(true);
   const total = batches * perBatch;
-  await waitFor('all events in ClickHouse', () => count("SELECT count() AS c FROM events_raw_v1 WHERE name = 'kafka.rt'"), (c) => c >= total);
+  await waitFor(
+    'all events in ClickHouse',
+    () => count("SELECT count() AS c FROM events_raw_v1 WHERE name = 'kafka.rt'"),
+    (c) => c >= total,
+  );
   await new Promise((r) => setTimeout(r, 1000)); // nothing more may arrive
   expect(await count("SELECT count() AS c FROM events_raw_v1 WHERE name = 'kafka.rt'")).toBe(total);
   expect(await count("SELECT uniqExact(event_id) AS c FROM events_raw_v1 WHERE name = 'kafka.rt'")).toBe(total);
@@ -141,10 +163,20 @@ test('direct producers use the topic contract; poison messages and invalid items
           { key: 'd3', value: JSON.stringify({ project_id: stack.project, name: 'direct', event_id: 'not-a-uuid' }) },
         ],
       });
-      await waitFor('direct events', () => count("SELECT count() AS c FROM events_raw_v1 WHERE name = 'direct'"), (c) => c >= 2);
-      await waitFor('dead letters', async () => dead.length, (n) => n >= 3);
+      await waitFor(
+        'direct events',
+        () => count("SELECT count() AS c FROM events_raw_v1 WHERE name = 'direct'"),
+        (c) => c >= 2,
+      );
+      await waitFor(
+        'dead letters',
+        async () => dead.length,
+        (n) => n >= 3,
+      );
       expect(await count("SELECT count() AS c FROM events_raw_v1 WHERE name = 'direct'")).toBe(2);
-      expect(dead.map((d) => d.reason).sort()).toEqual([expect.stringMatching(/^event_id: /), expect.stringMatching(/^project_id: missing/), expect.stringMatching(/^value is not JSON/)].sort());
+      expect(dead.map((d) => d.reason).sort()).toEqual(
+        [expect.stringMatching(/^event_id: /), expect.stringMatching(/^project_id: missing/), expect.stringMatching(/^value is not JSON/)].sort(),
+      );
     });
   } finally {
     await producer.disconnect();
@@ -158,12 +190,20 @@ test('a 1,000-event request becomes at most one message per partition', async ()
     const total = async (): Promise<number> => (await admin.fetchTopicOffsets(topics.events)).reduce((n, p) => n + Number(p.high), 0);
     const before = await total();
     const name = unique('packed');
-    const r = await post(`${collector.url}/v1/events`, JSON.stringify(Array.from({ length: 1000 }, (_, i) => ({ name, distinct_id: `u${i}` }))), bearer(stack.keys.ingest));
+    const r = await post(
+      `${collector.url}/v1/events`,
+      JSON.stringify(Array.from({ length: 1000 }, (_, i) => ({ name, distinct_id: `u${i}` }))),
+      bearer(stack.keys.ingest),
+    );
     expect(r.status).toBe(200);
     const written = (await total()) - before;
     expect(written).toBeGreaterThanOrEqual(1);
     expect(written).toBeLessThanOrEqual(3); // the topic has 3 partitions
-    await waitFor('packed events', () => count('SELECT count() AS c FROM events_raw_v1 WHERE name = {name:String}', { name }), (c) => c >= 1000);
+    await waitFor(
+      'packed events',
+      () => count('SELECT count() AS c FROM events_raw_v1 WHERE name = {name:String}', { name }),
+      (c) => c >= 1000,
+    );
     expect(await count('SELECT uniqExact(distinct_id) AS c FROM events_raw_v1 WHERE name = {name:String}', { name })).toBe(1000);
   } finally {
     await admin.disconnect();
@@ -189,15 +229,29 @@ test('rows-v2: a line ClickHouse refuses is found by splitting and dead-lettered
       });
       // The DLQ topic also holds the earlier test's letters: wait for this test's own.
       const mine = () => dead.filter((d) => d.value.includes(name) || d.value.includes('secret') || d.reason.includes('secret_column'));
-      await waitFor('dead letters', async () => mine().length, (n) => n >= 3);
-      await waitFor('landed rows', () => count('SELECT count() AS c FROM events_raw_v1 WHERE name = {name:String}', { name }), (c) => c >= 3);
+      await waitFor(
+        'dead letters',
+        async () => mine().length,
+        (n) => n >= 3,
+      );
+      await waitFor(
+        'landed rows',
+        () => count('SELECT count() AS c FROM events_raw_v1 WHERE name = {name:String}', { name }),
+        (c) => c >= 3,
+      );
       expect(await count('SELECT count() AS c FROM events_raw_v1 WHERE name = {name:String}', { name })).toBe(3);
       expect(await count('SELECT sum(events) AS c FROM events_1m_v1 WHERE name = {name:String}', { name })).toBe(3);
-      expect(await count('SELECT uniqExact(distinct_id) AS c FROM events_raw_v1 WHERE name = {name:String} AND distinct_id IN (\'a\', \'c\', \'d\')', { name })).toBe(3);
+      expect(await count("SELECT uniqExact(distinct_id) AS c FROM events_raw_v1 WHERE name = {name:String} AND distinct_id IN ('a', 'c', 'd')", { name })).toBe(
+        3,
+      );
       const reasons = mine().map((d) => d.reason);
       expect(reasons).toHaveLength(3);
       expect(reasons).toEqual(
-        expect.arrayContaining([expect.stringMatching(/^ClickHouse refused the row: /), expect.stringMatching(/unknown tidemark-format "rows-v9"/), expect.stringMatching(/names columns events_raw_v1 does not have: secret_column/)]),
+        expect.arrayContaining([
+          expect.stringMatching(/^ClickHouse refused the row: /),
+          expect.stringMatching(/unknown tidemark-format "rows-v9"/),
+          expect.stringMatching(/names columns events_raw_v1 does not have: secret_column/),
+        ]),
       );
       expect(mine().find((d) => d.reason.startsWith('ClickHouse refused'))?.value).toContain('not-a-uuid');
     });
@@ -218,7 +272,12 @@ test('ClickHouse unreachable for a while: the consumer pauses, then lands everyt
   expect(r.status).toBe(200);
   await new Promise((res) => setTimeout(res, 8_000));
   await stack.startClickHouse();
-  await waitFor('events after outage', () => count("SELECT count() AS c FROM events_raw_v1 WHERE name = 'during.outage'"), (c) => c >= n, 90_000);
+  await waitFor(
+    'events after outage',
+    () => count("SELECT count() AS c FROM events_raw_v1 WHERE name = 'during.outage'"),
+    (c) => c >= n,
+    90_000,
+  );
   await new Promise((res) => setTimeout(res, 1000));
   expect(await count("SELECT count() AS c FROM events_raw_v1 WHERE name = 'during.outage'")).toBe(n);
   expect(await count("SELECT sum(events) AS c FROM events_1h_v1 WHERE name = 'during.outage'")).toBe(n);

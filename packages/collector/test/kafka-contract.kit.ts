@@ -79,7 +79,13 @@ export async function startKafkaPath(opts: { name: string; maxItemBytes?: number
     await ensureTopics(client, topics, 3, 1);
     sink = await KafkaSink.connect(client, { topics, compression: 'none', maxMessageBytes: 1024 * 1024 }, logger);
     const kv = new MemoryStore();
-    collector = await startCollector(stack, sink, opts.maxItemBytes !== undefined ? { maxItemBytes: opts.maxItemBytes } : {}, kv, new ResendWindow(kv, { windowMs: 120_000, maxIdsPerBucket: 100_000 }, logger));
+    collector = await startCollector(
+      stack,
+      sink,
+      opts.maxItemBytes !== undefined ? { maxItemBytes: opts.maxItemBytes } : {},
+      kv,
+      new ResendWindow(kv, { windowMs: 120_000, maxIdsPerBucket: 100_000 }, logger),
+    );
     consumer = new IngestConsumer({
       kafka: client,
       clickhouse: stack.ch,

@@ -8,7 +8,14 @@ import type { ConsumedRecord } from '@tidemark/core';
 import { arrayItemTexts, decodeMessages } from '../src/kafka/decode';
 
 const msg = (value: Buffer | string, offset = '0'): ConsumedRecord =>
-  ({ offset, value: Buffer.isBuffer(value) ? value : Buffer.from(value), key: null, timestamp: String(Date.now()), attributes: 0, headers: {} }) as ConsumedRecord;
+  ({
+    offset,
+    value: Buffer.isBuffer(value) ? value : Buffer.from(value),
+    key: null,
+    timestamp: String(Date.now()),
+    attributes: 0,
+    headers: {},
+  }) as ConsumedRecord;
 
 describe('arrayItemTexts: each element of a JSON array as written', () => {
   test.each([
@@ -26,10 +33,16 @@ describe('arrayItemTexts: each element of a JSON array as written', () => {
 
 describe('dead letters keep the item as the producer wrote it', () => {
   test('an item of an array: its own bytes, with its index', () => {
-    const value = '[{"project_id":"p1","name":"ok"},  {"project_id":"p1", "name":"m", "properties":{"big": 12345678901234567890, "inf": 1e400, "duration_ms": -1}} ]';
+    const value =
+      '[{"project_id":"p1","name":"ok"},  {"project_id":"p1", "name":"m", "properties":{"big": 12345678901234567890, "inf": 1e400, "duration_ms": -1}} ]';
     const d = decodeMessages('events', [msg(value, '7')], 300_000, 86_400_000);
     expect(d.dead).toEqual([
-      { offset: '7', index: 1, value: '{"project_id":"p1", "name":"m", "properties":{"big": 12345678901234567890, "inf": 1e400, "duration_ms": -1}}', reason: 'properties.duration_ms: a duration cannot be negative (got -1)' },
+      {
+        offset: '7',
+        index: 1,
+        value: '{"project_id":"p1", "name":"m", "properties":{"big": 12345678901234567890, "inf": 1e400, "duration_ms": -1}}',
+        reason: 'properties.duration_ms: a duration cannot be negative (got -1)',
+      },
     ]);
     expect(d.rows).toBe(1);
   });
@@ -46,7 +59,9 @@ describe('dead letters keep the item as the producer wrote it', () => {
 test('an item whose stored row is over maxItemBytes is refused with the limit named; its neighbours land', () => {
   const big = { project_id: 'p1', name: 'big', properties: { s: 'x'.repeat(2_000) } };
   const d = decodeMessages('events', [msg(JSON.stringify([{ project_id: 'p1', name: 'small' }, big]))], 300_000, 86_400_000, { maxItemBytes: 1_024 });
-  expect(d.dead.map((x) => [x.index, x.reason])).toEqual([[1, expect.stringMatching(/^item exceeds the limit of 1024 bytes per item as stored \(\d+ bytes\)$/)]]);
+  expect(d.dead.map((x) => [x.index, x.reason])).toEqual([
+    [1, expect.stringMatching(/^item exceeds the limit of 1024 bytes per item as stored \(\d+ bytes\)$/)],
+  ]);
   expect(d.rows).toBe(1);
   // Without the option the collector's default (256 KiB) applies.
   expect(decodeMessages('events', [msg(JSON.stringify(big))], 300_000, 86_400_000).dead).toEqual([]);

@@ -68,8 +68,14 @@ test('two collectors sharing Redis: a resend to the other replica is dropped too
   const c2 = await collectorWith(redis);
   const name = `resend-redis-${crypto.randomUUID().slice(0, 8)}`;
   const batch = ids(40);
-  expect((await post(`${c1.url}/v1/events`, JSON.stringify(events(name, batch)), bearer(stack.keys.ingest))).json).toMatchObject({ accepted: 40, duplicates: 0 });
-  expect((await post(`${c2.url}/v1/events`, JSON.stringify(events(name, batch)), bearer(stack.keys.ingest))).json).toMatchObject({ accepted: 0, duplicates: 40 });
+  expect((await post(`${c1.url}/v1/events`, JSON.stringify(events(name, batch)), bearer(stack.keys.ingest))).json).toMatchObject({
+    accepted: 40,
+    duplicates: 0,
+  });
+  expect((await post(`${c2.url}/v1/events`, JSON.stringify(events(name, batch)), bearer(stack.keys.ingest))).json).toMatchObject({
+    accepted: 0,
+    duplicates: 40,
+  });
   expect(await totals(name)).toEqual([40, 40, 40]);
 });
 

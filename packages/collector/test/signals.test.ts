@@ -56,7 +56,18 @@ describe('events', () => {
 
   test('chTime formats like toISOString, across seconds, days and fractional milliseconds', () => {
     const iso = (ms: number) => new Date(Math.floor(ms)).toISOString().replace('T', ' ').slice(0, 23);
-    const times = [NOW, NOW + 1, NOW + 999, NOW + 1000, NOW - 1, Date.parse('2026-12-31T23:59:59.999Z'), Date.parse('2027-01-01T00:00:00.000Z'), NOW + 0.7, 1, 999];
+    const times = [
+      NOW,
+      NOW + 1,
+      NOW + 999,
+      NOW + 1000,
+      NOW - 1,
+      Date.parse('2026-12-31T23:59:59.999Z'),
+      Date.parse('2027-01-01T00:00:00.000Z'),
+      NOW + 0.7,
+      1,
+      999,
+    ];
     for (let i = 0; i < 2000; i++) times.push(NOW + i * 7919.3);
     for (const t of times) expect(chTime(t)).toBe(iso(t));
   });
@@ -75,7 +86,10 @@ describe('events', () => {
     for (let i = 0; i < 30; i++) deep = { d: deep };
     expect(normalizeEvent({ name: 'x', properties: deep }, ctx)).toMatchObject({ ok: false, reason: expect.stringMatching(/nested deeper/) });
     // 1e400 parses to Infinity, which JSON.stringify would store as null: refused, naming where.
-    expect(normalizeEvent(JSON.parse('{"name":"x","properties":{"a":{"b":[0,1e400]}}}'), ctx)).toMatchObject({ ok: false, reason: expect.stringMatching(/^properties\.a\.b\[1\]: number out of range/) });
+    expect(normalizeEvent(JSON.parse('{"name":"x","properties":{"a":{"b":[0,1e400]}}}'), ctx)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^properties\.a\.b\[1\]: number out of range/),
+    });
     expect(normalizeEvent(JSON.parse('{"name":"x","properties":{"a":1.7976931348623157e308}}'), ctx)).toMatchObject({ ok: true });
     expect(normalizeEvent({ name: 42 }, ctx)).toMatchObject({ ok: false, reason: expect.stringMatching(/^name: /) });
     expect(normalizeEvent(null, ctx)).toMatchObject({ ok: false });
@@ -102,7 +116,20 @@ describe('metrics', () => {
 
 describe('logs', () => {
   test('accepts pino lines as they are', () => {
-    const n = normalizeLog({ level: 50, time: NOW - 1000, msg: 'payment failed', name: 'payments', pid: 1, hostname: 'h', path: '/api/v1/payments/1', status_code: 500, req: { id: 7 } }, ctx);
+    const n = normalizeLog(
+      {
+        level: 50,
+        time: NOW - 1000,
+        msg: 'payment failed',
+        name: 'payments',
+        pid: 1,
+        hostname: 'h',
+        path: '/api/v1/payments/1',
+        status_code: 500,
+        req: { id: 7 },
+      },
+      ctx,
+    );
     expect(n).toMatchObject({
       ok: true,
       row: { level: 'ERROR', service: 'payments', message: 'payment failed', attributes: { path: '/api/v1/payments/1', status_code: '500', req: '{"id":7}' } },
@@ -149,7 +176,11 @@ describe('strings ClickHouse cannot store (issue 11 item 5)', () => {
   const parse = (items: unknown[]) => ({ items, errors: [] });
 
   test('lone surrogates in values and keys of every signal are replaced with U+FFFD, with a warning naming the fields', () => {
-    const ev = normalizeBatch('events', parse([{ name: 'a\ud800', distinct_id: '\udc00', properties: { ['k\ud800']: 'v\udfff', n: 1, ok: '😀' }, context: { os: '\ud800' } }]), ctx);
+    const ev = normalizeBatch(
+      'events',
+      parse([{ name: 'a\ud800', distinct_id: '\udc00', properties: { ['k\ud800']: 'v\udfff', n: 1, ok: '😀' }, context: { os: '\ud800' } }]),
+      ctx,
+    );
     expect(ev.rejected).toEqual([]);
     const row = ev.rows[0]!;
     expect(row.name).toBe('a\ufffd');
@@ -157,7 +188,9 @@ describe('strings ClickHouse cannot store (issue 11 item 5)', () => {
     expect(row.os).toBe('\ufffd');
     expect(JSON.parse(row.properties)).toEqual({ 'k\ufffd': 'v\ufffd', n: 1, ok: '😀' });
     expect(ev.lines[0]).not.toMatch(/\\ud[89a-f]/);
-    expect(ev.warnings).toEqual([expect.objectContaining({ kind: 'invalid_unicode_replaced', detail: expect.stringContaining('name, distinct_id, properties.k\ufffd (key)') })]);
+    expect(ev.warnings).toEqual([
+      expect.objectContaining({ kind: 'invalid_unicode_replaced', detail: expect.stringContaining('name, distinct_id, properties.k\ufffd (key)') }),
+    ]);
 
     const me = normalizeBatch('metrics', parse([{ name: 'm', value: 1, labels: { host: 'h\ud800' } }]), ctx);
     expect(me.rows[0]!.labels).toEqual({ host: 'h\ufffd' });
@@ -181,11 +214,20 @@ describe('strings ClickHouse cannot store (issue 11 item 5)', () => {
 
 describe('negative counters and durations (issue 11 item 10)', () => {
   test('a negative counter, a negative duration metric, and a negative duration property are refused naming the field', () => {
-    expect(normalizeMetric({ name: 'http_requests_total', type: 'counter', value: -1 }, ctx)).toEqual({ ok: false, reason: expect.stringContaining('value: a counter cannot be negative') });
-    expect(normalizeMetric({ name: 'http_request_duration_ms', type: 'histogram', value: -5 }, ctx)).toEqual({ ok: false, reason: expect.stringContaining('is a duration') });
+    expect(normalizeMetric({ name: 'http_requests_total', type: 'counter', value: -1 }, ctx)).toEqual({
+      ok: false,
+      reason: expect.stringContaining('value: a counter cannot be negative'),
+    });
+    expect(normalizeMetric({ name: 'http_request_duration_ms', type: 'histogram', value: -5 }, ctx)).toEqual({
+      ok: false,
+      reason: expect.stringContaining('is a duration'),
+    });
     expect(normalizeMetric({ name: 'db_query_seconds', type: 'histogram', value: -0.1 }, ctx)).toMatchObject({ ok: false });
     expect(normalizeMetric({ name: 'probe_latency_ms', value: -3 }, ctx)).toMatchObject({ ok: false });
-    expect(normalizeEvent({ name: 'session.end', properties: { duration_ms: -10 } }, ctx)).toEqual({ ok: false, reason: 'properties.duration_ms: a duration cannot be negative (got -10)' });
+    expect(normalizeEvent({ name: 'session.end', properties: { duration_ms: -10 } }, ctx)).toEqual({
+      ok: false,
+      reason: 'properties.duration_ms: a duration cannot be negative (got -10)',
+    });
     expect(normalizeEvent({ name: 'message.ai', properties: { response_time: -1 } }, ctx)).toMatchObject({ ok: false });
   });
 

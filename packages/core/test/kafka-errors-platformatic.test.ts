@@ -26,18 +26,30 @@ describe('Kafka error classification, @platformatic/kafka (issue 17)', () => {
     expect(classifyError(plt('PLT_KFK_TIMEOUT', 'Request timed out after 10000 ms.'), 'kafka')).toMatchObject(unavailable);
   });
 
-  test.each(['NOT_LEADER_OR_FOLLOWER', 'NOT_ENOUGH_REPLICAS', 'UNKNOWN_PRODUCER_ID', 'COORDINATOR_NOT_AVAILABLE'])('protocol error %s of a restarting cluster is retriable inside a response error', (apiId) => {
-    const response = multiple('Received response with error while executing API Produce(v9)', [plt('PLT_KFK_PROTOCOL', apiId, { apiId, canRetry: false })]);
-    expect(classifyError(Object.assign(response, { code: 'PLT_KFK_RESPONSE' }), 'kafka')).toMatchObject(unavailable);
-  });
+  test.each(['NOT_LEADER_OR_FOLLOWER', 'NOT_ENOUGH_REPLICAS', 'UNKNOWN_PRODUCER_ID', 'COORDINATOR_NOT_AVAILABLE'])(
+    'protocol error %s of a restarting cluster is retriable inside a response error',
+    (apiId) => {
+      const response = multiple('Received response with error while executing API Produce(v9)', [plt('PLT_KFK_PROTOCOL', apiId, { apiId, canRetry: false })]);
+      expect(classifyError(Object.assign(response, { code: 'PLT_KFK_RESPONSE' }), 'kafka')).toMatchObject(unavailable);
+    },
+  );
 
   test('a topic missing from the metadata is retriable, as UNKNOWN_TOPIC_OR_PARTITION is with kafkajs', () => {
     expect(classifyError(plt('PLT_KFK_USER', 'Unknown topic tm-events.v1.'), 'kafka')).toMatchObject(unavailable);
   });
 
   test('a write that is wrong in itself stays a non-retriable 500 naming the client code', () => {
-    const tooLarge = multiple('Received response with error while executing API Produce(v9)', [plt('PLT_KFK_PROTOCOL', 'MESSAGE_TOO_LARGE', { apiId: 'MESSAGE_TOO_LARGE', canRetry: false })]);
-    expect(classifyError(Object.assign(tooLarge, { code: 'PLT_KFK_RESPONSE' }), 'kafka')).toMatchObject({ statusCode: 500, retriable: false, context: { kafkaError: 'PLT_KFK_RESPONSE' } });
-    expect(classifyError(plt('PLT_KFK_AUTHENTICATION', 'SASL authentication failed.', { canRetry: false }), 'kafka')).toMatchObject({ statusCode: 500, retriable: false });
+    const tooLarge = multiple('Received response with error while executing API Produce(v9)', [
+      plt('PLT_KFK_PROTOCOL', 'MESSAGE_TOO_LARGE', { apiId: 'MESSAGE_TOO_LARGE', canRetry: false }),
+    ]);
+    expect(classifyError(Object.assign(tooLarge, { code: 'PLT_KFK_RESPONSE' }), 'kafka')).toMatchObject({
+      statusCode: 500,
+      retriable: false,
+      context: { kafkaError: 'PLT_KFK_RESPONSE' },
+    });
+    expect(classifyError(plt('PLT_KFK_AUTHENTICATION', 'SASL authentication failed.', { canRetry: false }), 'kafka')).toMatchObject({
+      statusCode: 500,
+      retriable: false,
+    });
   });
 });

@@ -17,11 +17,19 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-kafka-faults-'));
 const base = 31_000 + (process.pid % 2_000);
 const env = { ...process.env, TIDEMARK_SERVICES_DIR: dir, KAFKA_BASE_PORT: String(base), KAFKA_CONTROLLER_BASE_PORT: String(base + 3_000) };
 const broker = `127.0.0.1:${base}`;
-const sh = (script: string, ...args: string[]): string => execFileSync('bash', [path.join(SCRIPTS, script), ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const sh = (script: string, ...args: string[]): string =>
+  execFileSync('bash', [path.join(SCRIPTS, script), ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const brokerPid = (): number => Number(fs.readFileSync(path.join(dir, 'kafka', '1-node', 'node-1', 'kafka.pid'), 'utf8').trim());
 
 // Short timeouts and few retries: each failure surfaces in seconds.
-const kafka = new Kafka({ clientId: uniqueName('tm-faults'), brokers: [broker], logLevel: logLevel.NOTHING, requestTimeout: 3_000, connectionTimeout: 1_000, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 } });
+const kafka = new Kafka({
+  clientId: uniqueName('tm-faults'),
+  brokers: [broker],
+  logLevel: logLevel.NOTHING,
+  requestTimeout: 3_000,
+  connectionTimeout: 1_000,
+  retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 },
+});
 const topic = uniqueName('tm-faults');
 const producers: Producer[] = [];
 
@@ -46,7 +54,10 @@ const unavailable = { statusCode: 503, retriable: true, code: 'DEPENDENCY_UNAVAI
 
 beforeAll(() => {
   sh('up.sh');
-  execFileSync('bash', [path.join(SCRIPTS, 'kafka-tool.sh'), 'topics', '--bootstrap-server', broker, '--create', '--topic', topic, '--partitions', '3'], { env, stdio: 'ignore' });
+  execFileSync('bash', [path.join(SCRIPTS, 'kafka-tool.sh'), 'topics', '--bootstrap-server', broker, '--create', '--topic', topic, '--partitions', '3'], {
+    env,
+    stdio: 'ignore',
+  });
 }, 180_000);
 
 afterAll(async () => {

@@ -20,7 +20,15 @@ test(`produce/consume round trip through the real Kafka (${services.kafkaBrokers
     // Nothing committed yet: every record is lag.
     expect((await groupLag(admin, groupId, [topic])).reduce((n, p) => n + p.lag, 0)).toBe(sent.length);
 
-    consumer = kafka.consumer({ groupId, maxBytesPerPartition: 1024 * 1024, maxBytes: 3 * 1024 * 1024, minBytes: 1, maxWaitMs: 100, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 2_000 });
+    consumer = kafka.consumer({
+      groupId,
+      maxBytesPerPartition: 1024 * 1024,
+      maxBytes: 3 * 1024 * 1024,
+      minBytes: 1,
+      maxWaitMs: 100,
+      sessionTimeoutMs: 10_000,
+      heartbeatIntervalMs: 2_000,
+    });
     const c = consumer;
     const received: { key: string; i: number; partition: number }[] = [];
     await new Promise<void>((resolve, reject) => {

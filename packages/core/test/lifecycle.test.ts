@@ -51,13 +51,27 @@ test('producers stop first, then drains run together, then stop hooks in reverse
   const t0 = Date.now();
   await lifecycle.stop('test');
   const ms = Date.now() - t0;
-  expect(order).toEqual(['stop producer', 'drain a', 'drain b', 'stop server', 'stop hangs (never resolves)', 'stop engine2', 'stop engine', 'engine2 stopped', 'engine stopped']);
+  expect(order).toEqual([
+    'stop producer',
+    'drain a',
+    'drain b',
+    'stop server',
+    'stop hangs (never resolves)',
+    'stop engine2',
+    'stop engine',
+    'engine2 stopped',
+    'engine stopped',
+  ]);
   // The hanging hook used the whole 200 ms; the engines still stopped (bounded by 1 s each), together
   // (the order above: both began before either ended).
   expect(ms).toBeGreaterThanOrEqual(300);
   expect(ms).toBeLessThan(1_000);
   expect(lifecycle.failures).toBe(1);
-  expect(lines.find((l) => l.msg === 'shutting down')).toMatchObject({ hooks: ['producer', 'server', 'hangs', 'engine2', 'engine'], beforeDrain: ['producer'], drains: ['a', 'b'] });
+  expect(lines.find((l) => l.msg === 'shutting down')).toMatchObject({
+    hooks: ['producer', 'server', 'hangs', 'engine2', 'engine'],
+    beforeDrain: ['producer'],
+    drains: ['a', 'b'],
+  });
   expect(lines.filter((l) => l.msg === 'stopped').map((l) => l.hook)).toEqual(['producer', 'server', 'engine2', 'engine']);
   expect(lines.find((l) => l.msg === 'stop hook failed')).toMatchObject({ hook: 'hangs' });
   // Later calls share the first run.
@@ -108,7 +122,11 @@ test('graceful server: in-flight requests finish, later ones on a kept-alive soc
     // Both agents hold an open keep-alive socket.
     expect((await post(`${base}/warm`, busy)).status).toBe(200);
     expect((await post(`${base}/warm`, idle)).status).toBe(200);
-    const idleSocketClosed = new Promise<void>((r) => Object.values(idle.freeSockets).flat()[0]!.once('close', () => r()));
+    const idleSocketClosed = new Promise<void>((r) =>
+      Object.values(idle.freeSockets)
+        .flat()[0]!
+        .once('close', () => r()),
+    );
     const slow = post(`${base}/slow`, busy);
     await sleep(50);
     // A busy client between two requests at the signal: answered a moment ago, the next one follows shortly.

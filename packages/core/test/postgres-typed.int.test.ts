@@ -52,7 +52,10 @@ test('Postgres errors keep their SQLSTATE so callers can tell a conflict', async
 });
 
 test('withTransaction commits, rolls back on a throw, and rolls back on rollback(value)', async () => {
-  const id = await withTransaction(pool, async (c) => (await pgOne(c, { name: 'ins', sql: "INSERT INTO items (name) VALUES ('c') RETURNING id", row: z.object({ id: z.coerce.number() }) })).id);
+  const id = await withTransaction(
+    pool,
+    async (c) => (await pgOne(c, { name: 'ins', sql: "INSERT INTO items (name) VALUES ('c') RETURNING id", row: z.object({ id: z.coerce.number() }) })).id,
+  );
   // The conflicting insert of the test before used up id 3 of the sequence.
   expect(id).toBe(4);
 
@@ -76,6 +79,11 @@ test('withTransaction commits, rolls back on a throw, and rolls back on rollback
 });
 
 test('withTransaction runs at the isolation level asked for', async () => {
-  const level = await withTransaction(pool, async (c) => (await pgOne(c, { name: 'iso', sql: 'SHOW transaction_isolation', row: z.object({ transaction_isolation: z.string() }) })).transaction_isolation, { isolation: 'serializable' });
+  const level = await withTransaction(
+    pool,
+    async (c) =>
+      (await pgOne(c, { name: 'iso', sql: 'SHOW transaction_isolation', row: z.object({ transaction_isolation: z.string() }) })).transaction_isolation,
+    { isolation: 'serializable' },
+  );
   expect(level).toBe('serializable');
 });

@@ -6,24 +6,103 @@ import { balancedCanonical, sqlString } from '../src/sql/tenant-query';
 describe('function allowlist (generated from system.functions, committed)', () => {
   test('is not empty and has the everyday functions, aggregates with combinators and case-insensitive names', () => {
     expect(ALLOWED_FUNCTIONS.length).toBeGreaterThan(1000);
-    for (const f of ['count', 'COUNT', 'Sum', 'countIf', 'uniqMerge', 'quantilesTDigestMergeState', 'sumOrNullIf', 'toStartOfHour', 'lower', 'LOWER', 'if', 'multiIf', 'in', 'notIn', 'tuple', 'lambda', '_CAST', 'arrayMap', 'row_number', 'lagInFrame']) {
+    for (const f of [
+      'count',
+      'COUNT',
+      'Sum',
+      'countIf',
+      'uniqMerge',
+      'quantilesTDigestMergeState',
+      'sumOrNullIf',
+      'toStartOfHour',
+      'lower',
+      'LOWER',
+      'if',
+      'multiIf',
+      'in',
+      'notIn',
+      'tuple',
+      'lambda',
+      '_CAST',
+      'arrayMap',
+      'row_number',
+      'lagInFrame',
+    ]) {
       expect([f, isAllowedFunction(f)]).toEqual([f, true]);
     }
   });
 
   test('excludes every function that reaches the host, the network, dictionaries, settings or introspection', () => {
     const forbidden = [
-      'file', 'url', 'remote', 's3', 'executable', 'input', 'mysql', 'postgresql',
-      'dictGet', 'dictGetString', 'dictGetOrDefault', 'dictHas', 'dictIsIn', 'dictGetHierarchy', 'dictGetChildren', 'dictGetAll', 'joinGet', 'joinGetOrNull',
-      'regionToName', 'regionToCountry', 'regionHierarchy',
-      'aiGenerate', 'aiClassify', 'aiEmbed', 'AIGenerate',
-      'addressToLine', 'addressToSymbol', 'demangle', 'mergeTreePartInfo', 'logTrace', 'tid',
-      'catboostEvaluate', 'naiveBayesClassifier',
-      'getSetting', 'getSettingOrDefault', 'getServerSetting', 'getMergeTreeSetting', 'getMacro', 'getClientHTTPHeader', 'hasColumnInTable',
-      'hostName', 'hostname', 'FQDN', 'fullHostName', 'currentUser', 'user', 'currentDatabase', 'DATABASE', 'currentRoles', 'currentProfiles',
-      'filesystemAvailable', 'filesystemCapacity', 'getOSKernelVersion', 'buildId', 'serverUUID', 'tcpPort', 'getServerPort', 'uptime',
-      'sleep', 'sleepEachRow', 'generateSerialID', 'globalVariable', 'showCertificate', 'queryID', 'initialQueryID',
-      '__getScalar', '__applyFilter', 'zookeeperSessionUptime', 'transactionID',
+      'file',
+      'url',
+      'remote',
+      's3',
+      'executable',
+      'input',
+      'mysql',
+      'postgresql',
+      'dictGet',
+      'dictGetString',
+      'dictGetOrDefault',
+      'dictHas',
+      'dictIsIn',
+      'dictGetHierarchy',
+      'dictGetChildren',
+      'dictGetAll',
+      'joinGet',
+      'joinGetOrNull',
+      'regionToName',
+      'regionToCountry',
+      'regionHierarchy',
+      'aiGenerate',
+      'aiClassify',
+      'aiEmbed',
+      'AIGenerate',
+      'addressToLine',
+      'addressToSymbol',
+      'demangle',
+      'mergeTreePartInfo',
+      'logTrace',
+      'tid',
+      'catboostEvaluate',
+      'naiveBayesClassifier',
+      'getSetting',
+      'getSettingOrDefault',
+      'getServerSetting',
+      'getMergeTreeSetting',
+      'getMacro',
+      'getClientHTTPHeader',
+      'hasColumnInTable',
+      'hostName',
+      'hostname',
+      'FQDN',
+      'fullHostName',
+      'currentUser',
+      'user',
+      'currentDatabase',
+      'DATABASE',
+      'currentRoles',
+      'currentProfiles',
+      'filesystemAvailable',
+      'filesystemCapacity',
+      'getOSKernelVersion',
+      'buildId',
+      'serverUUID',
+      'tcpPort',
+      'getServerPort',
+      'uptime',
+      'sleep',
+      'sleepEachRow',
+      'generateSerialID',
+      'globalVariable',
+      'showCertificate',
+      'queryID',
+      'initialQueryID',
+      '__getScalar',
+      '__applyFilter',
+      'zookeeperSessionUptime',
+      'transactionID',
     ];
     const allowedNow = forbidden.filter((f) => isAllowedFunction(f) || ALLOWED_FUNCTIONS.includes(f));
     expect(allowedNow).toEqual([]);
@@ -38,7 +117,13 @@ describe('function allowlist (generated from system.functions, committed)', () =
 
 describe('EXPLAIN AST read as a tree', () => {
   test('nodes, names, aliases and children by indentation', () => {
-    const roots = parseExplainAst(['SelectWithUnionQuery (children 1)', ' ExpressionList (children 1)', '  Function count (alias c) (children 1)', '   ExpressionList', '  Identifier system.one']);
+    const roots = parseExplainAst([
+      'SelectWithUnionQuery (children 1)',
+      ' ExpressionList (children 1)',
+      '  Function count (alias c) (children 1)',
+      '   ExpressionList',
+      '  Identifier system.one',
+    ]);
     expect(roots).toHaveLength(1);
     const list = roots[0]!.children[0]!;
     expect(list.children.map((c) => [c.kind, c.name, c.alias])).toEqual([
@@ -56,7 +141,7 @@ describe('EXPLAIN AST read as a tree', () => {
   test('canonical text balance and literal quoting', () => {
     expect(balancedCanonical("SELECT ')' AS a, `x)` FROM (SELECT 1)")).toBe(true);
     expect(balancedCanonical('SELECT 1) INTO OUTFILE (')).toBe(false);
-    expect(balancedCanonical("SELECT 1; SELECT 2")).toBe(false);
+    expect(balancedCanonical('SELECT 1; SELECT 2')).toBe(false);
     expect(balancedCanonical("SELECT 'a\\')'")).toBe(true);
     expect(sqlString("it's \\ ok")).toBe("'it\\'s \\\\ ok'");
   });

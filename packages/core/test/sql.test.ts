@@ -2,7 +2,7 @@ import { clusterize, placeholderNames, renderVariables, splitStatements, stateme
 
 describe('splitStatements', () => {
   test('splits on top-level semicolons only', () => {
-    expect(splitStatements("SELECT 1; SELECT ';' AS s; SELECT `a;b` FROM t -- x;y\n; /* ; */ SELECT \"q;\"")).toEqual([
+    expect(splitStatements('SELECT 1; SELECT \';\' AS s; SELECT `a;b` FROM t -- x;y\n; /* ; */ SELECT "q;"')).toEqual([
       'SELECT 1',
       "SELECT ';' AS s",
       'SELECT `a;b` FROM t -- x;y',
@@ -31,7 +31,9 @@ describe('clusterize', () => {
     expect(clusterize('CREATE TABLE t (v UInt64) ENGINE = ReplacingMergeTree(v) ORDER BY v', c)).toContain(
       "ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', v)",
     );
-    expect(clusterize('CREATE MATERIALIZED VIEW IF NOT EXISTS mv TO dst AS SELECT 1', c)).toBe("CREATE MATERIALIZED VIEW IF NOT EXISTS mv ON CLUSTER 'main' TO dst AS SELECT 1");
+    expect(clusterize('CREATE MATERIALIZED VIEW IF NOT EXISTS mv TO dst AS SELECT 1', c)).toBe(
+      "CREATE MATERIALIZED VIEW IF NOT EXISTS mv ON CLUSTER 'main' TO dst AS SELECT 1",
+    );
     expect(clusterize('ALTER TABLE t ADD COLUMN x UInt8', c)).toBe("ALTER TABLE t ON CLUSTER 'main' ADD COLUMN x UInt8");
     expect(clusterize('CREATE TABLE x (a AggregateFunction(uniq, String)) ENGINE = AggregatingMergeTree() ORDER BY a', c)).toContain(
       "ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",

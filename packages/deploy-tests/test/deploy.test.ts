@@ -159,7 +159,12 @@ describe('docker compose', () => {
     'docker-compose config accepts %s, and its merge agrees with loadCompose',
     (_label, files) => {
       const list = files as string[];
-      const r = spawnSync('docker-compose', [...list.flatMap((f) => ['-f', f]), 'config'], { cwd: COMPOSE_DIR, encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH ?? '' } });
+      const r = spawnSync('docker-compose', [...list.flatMap((f) => ['-f', f]), 'config'], {
+        cwd: COMPOSE_DIR,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { PATH: process.env.PATH ?? '' },
+      });
       expect({ status: r.status, stderr: r.stderr.trim() }).toEqual({ status: 0, stderr: '' });
       const real = (YAML.parse(r.stdout) as Obj).services as Obj;
       const model = loadCompose(...list).services as Obj;
@@ -201,7 +206,10 @@ describe('docker compose', () => {
   it('the ports published are the ports the roles listen on, on 127.0.0.1 unless TIDEMARK_PUBLISH_ADDRESS / GRAFANA_PUBLISH_ADDRESS say otherwise', () => {
     const compose = loadCompose(BASE);
     const open = loadComposeWith({ TIDEMARK_PUBLISH_ADDRESS: '0.0.0.0', GRAFANA_PUBLISH_ADDRESS: '0.0.0.0' }, BASE);
-    for (const [role, key] of [['collector', 'COLLECTOR_PORT'], ['api', 'API_PORT']] as const) {
+    for (const [role, key] of [
+      ['collector', 'COLLECTOR_PORT'],
+      ['api', 'API_PORT'],
+    ] as const) {
       const port = String(envOf(compose.services[role])[key]);
       expect(compose.services[role].ports).toEqual([`127.0.0.1:${port}:${port}`]);
       expect(open.services[role].ports).toEqual([`0.0.0.0:${port}:${port}`]);
@@ -210,7 +218,10 @@ describe('docker compose', () => {
     expect(open.services.grafana.ports).toEqual(['0.0.0.0:3000:3000']);
     expect(compose.services.clickhouse.ports).toEqual(['127.0.0.1:8123:8123']);
     // Every other service publishes nothing.
-    const published = Object.entries(compose.services as Obj).filter(([, s]) => (s as Obj).ports).map(([n]) => n).sort();
+    const published = Object.entries(compose.services as Obj)
+      .filter(([, s]) => (s as Obj).ports)
+      .map(([n]) => n)
+      .sort();
     expect(published).toEqual(['api', 'clickhouse', 'collector', 'grafana']);
     // The loopback rule of composeProblems (negative check): asked for every interface, it reports each port.
     const problems = composeProblems(open, 'open', ROLES).join('\n');
@@ -232,7 +243,9 @@ describe('docker compose', () => {
     // Negative checks: a server that does not wait for it, an init that runs as the default user.
     const broken = clone(loadCompose(BASE, CLUSTER));
     delete broken.services['clickhouse-replica-2'].depends_on['clickhouse-backups-init'];
-    expect(composeProblems(broken, 'broken', ROLES).join('\n')).toMatch(/service clickhouse-replica-2: volume clickhouse-replica-2-backups at \/backups \(the backups disk\) is not made writable/);
+    expect(composeProblems(broken, 'broken', ROLES).join('\n')).toMatch(
+      /service clickhouse-replica-2: volume clickhouse-replica-2-backups at \/backups \(the backups disk\) is not made writable/,
+    );
     const asUser = clone(loadCompose(BASE));
     delete asUser.services['clickhouse-backups-init'].user;
     expect(composeProblems(asUser, 'broken', ROLES).join('\n')).toMatch(/service clickhouse: volume clickhouse-backups at \/backups/);
@@ -278,7 +291,13 @@ describe('docker compose', () => {
     for (const [role, svc] of tm) {
       const env = envOf(svc);
       expect({ role, rf: env.KAFKA_REPLICATION_FACTOR }).toEqual({ role, rf: '3' });
-      expect({ role, brokers: String(env.KAFKA_BROKERS).split(',').map((b) => b.split(':')[0]).sort() }).toEqual({ role, brokers: ['kafka', 'kafka-2', 'kafka-3'] });
+      expect({
+        role,
+        brokers: String(env.KAFKA_BROKERS)
+          .split(',')
+          .map((b) => b.split(':')[0])
+          .sort(),
+      }).toEqual({ role, brokers: ['kafka', 'kafka-2', 'kafka-3'] });
     }
     // The broker rule of composeProblems (negative check): a role left on one broker is reported.
     const broken = clone(compose);
@@ -347,10 +366,17 @@ describe('ClickHouse cluster variant', () => {
     const tables = migrationTables();
     const local = [...tables].filter(([, t]) => /MergeTree$/.test(t.engine) && /project_id/.test(t.columns)).map(([n]) => n);
     expect(local.length).toBeGreaterThan(10);
-    const stmts = distributed.replace(/--[^\n]*/g, '').split(';').map((s) => s.trim()).filter(Boolean);
+    const stmts = distributed
+      .replace(/--[^\n]*/g, '')
+      .split(';')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const covered: string[] = [];
     for (const s of stmts) {
-      const m = /^CREATE TABLE IF NOT EXISTS (\w+)\.(\w+)_dist ON CLUSTER '([\w-]+)'\s+AS \1\.(\w+)\s+ENGINE = Distributed\('([\w-]+)', '(\w+)', '(\w+)', (cityHash64\(project_id\)|rand\(\))\)$/.exec(s);
+      const m =
+        /^CREATE TABLE IF NOT EXISTS (\w+)\.(\w+)_dist ON CLUSTER '([\w-]+)'\s+AS \1\.(\w+)\s+ENGINE = Distributed\('([\w-]+)', '(\w+)', '(\w+)', (cityHash64\(project_id\)|rand\(\))\)$/.exec(
+          s,
+        );
       expect({ statement: s.slice(0, 80), parsed: !!m }).toEqual({ statement: s.slice(0, 80), parsed: true });
       const [, db, name, onCluster, asTable, cluster, db2, target] = m!;
       expect([name, asTable, target]).toEqual([target, target, target]);
@@ -402,7 +428,9 @@ describe('Kubernetes manifests', () => {
 
   it('kustomization.yaml lists every manifest, and every listed file exists', () => {
     const k = parseYaml(path.join(K8S_DIR, 'kustomization.yaml'));
-    const files = walk(K8S_DIR).map((f) => path.basename(f)).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
+    const files = walk(K8S_DIR)
+      .map((f) => path.basename(f))
+      .filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
     expect([...(k.resources as string[])].sort()).toEqual(files.sort());
     expect((k.images as Obj[]).map((i) => i.name)).toEqual(['tidemark']);
   });
@@ -441,30 +469,47 @@ describe('Kubernetes manifests', () => {
     expect(problems).toMatch(/tidemark-consumer .* livenessProbe is not an httpGet probe \(exec\)/);
     expect(problems).toMatch(/tidemark-consumer .* readinessProbe asks \/health, expected \/ready/);
     expect(problems).toMatch(/tidemark-consumer .* port ops is 9000, OPS_PORT is 9464/);
-    expect(problems).toMatch(/Deployment\/tidemark-collector .*: spec.replicas is set, but HorizontalPodAutoscaler\/tidemark-collector .* manages the replica count/);
+    expect(problems).toMatch(
+      /Deployment\/tidemark-collector .*: spec.replicas is set, but HorizontalPodAutoscaler\/tidemark-collector .* manages the replica count/,
+    );
   });
 
   it('HPA-managed Deployments leave replicas to the HPA; the others probe the ops server over HTTP', () => {
-    const hpaTargets = objects.filter((o) => o.obj.kind === 'HorizontalPodAutoscaler').map((o) => o.obj.spec.scaleTargetRef.name as string).sort();
+    const hpaTargets = objects
+      .filter((o) => o.obj.kind === 'HorizontalPodAutoscaler')
+      .map((o) => o.obj.spec.scaleTargetRef.name as string)
+      .sort();
     expect(hpaTargets).toEqual(['tidemark-api', 'tidemark-collector']);
     for (const o of objects.filter((x) => x.obj.kind === 'Deployment')) {
       const c = o.obj.spec.template.spec.containers[0];
-      if (hpaTargets.includes(o.obj.metadata.name)) expect({ d: o.obj.metadata.name, replicas: o.obj.spec.replicas }).toEqual({ d: o.obj.metadata.name, replicas: undefined });
-      for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) expect({ d: o.obj.metadata.name, probe, http: !!c[probe]?.httpGet }).toEqual({ d: o.obj.metadata.name, probe, http: true });
+      if (hpaTargets.includes(o.obj.metadata.name))
+        expect({ d: o.obj.metadata.name, replicas: o.obj.spec.replicas }).toEqual({ d: o.obj.metadata.name, replicas: undefined });
+      for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe'])
+        expect({ d: o.obj.metadata.name, probe, http: !!c[probe]?.httpGet }).toEqual({ d: o.obj.metadata.name, probe, http: true });
     }
   });
 
   // The real tool where it is installed (kubectl bundles kustomize); the checks above do not need it.
   const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
-  (kubectl ? it : it.skip)('kubectl kustomize builds the directory: the objects above, in namespace tidemark', () => {
-    const r = spawnSync('kubectl', ['kustomize', K8S_DIR], { encoding: 'utf8', timeout: 60_000 });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const built = YAML.parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj);
-    expect(built.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(objects.map((o) => `${o.obj.kind}/${o.obj.metadata.name}`).sort());
-    for (const o of built.filter((x) => x.kind !== 'Namespace')) expect({ o: `${o.kind}/${o.metadata.name}`, ns: o.metadata.namespace }).toEqual({ o: `${o.kind}/${o.metadata.name}`, ns: 'tidemark' });
-    expect(k8sProblems(built.map((obj) => ({ file: 'kubectl kustomize', obj })), ROLES)).toEqual([]);
-  }, 60_000);
+  (kubectl ? it : it.skip)(
+    'kubectl kustomize builds the directory: the objects above, in namespace tidemark',
+    () => {
+      const r = spawnSync('kubectl', ['kustomize', K8S_DIR], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const built = YAML.parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj);
+      expect(built.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(objects.map((o) => `${o.obj.kind}/${o.obj.metadata.name}`).sort());
+      for (const o of built.filter((x) => x.kind !== 'Namespace'))
+        expect({ o: `${o.kind}/${o.metadata.name}`, ns: o.metadata.namespace }).toEqual({ o: `${o.kind}/${o.metadata.name}`, ns: 'tidemark' });
+      expect(
+        k8sProblems(
+          built.map((obj) => ({ file: 'kubectl kustomize', obj })),
+          ROLES,
+        ),
+      ).toEqual([]);
+    },
+    60_000,
+  );
 
   it('no stale comments: nothing says the ops server is not wired into a role yet', () => {
     for (const f of [...walk(K8S_DIR), path.join(COMPOSE_DIR, BASE), path.join(DEPLOY, 'docker', 'healthcheck.cjs')]) {
@@ -504,10 +549,27 @@ describe('Dockerfile', () => {
   });
 
   it('the ignore file keeps what the build needs and drops secrets, node_modules and build output', () => {
-    for (const needed of ['package.json', 'package-lock.json', 'turbo.json', 'tsconfig.base.json', 'packages/core/src/index.ts', 'packages/core/sql', 'clickhouse/0001_events.sql', 'deploy/docker/healthcheck.cjs']) {
+    for (const needed of [
+      'package.json',
+      'package-lock.json',
+      'turbo.json',
+      'tsconfig.base.json',
+      'packages/core/src/index.ts',
+      'packages/core/sql',
+      'clickhouse/0001_events.sql',
+      'deploy/docker/healthcheck.cjs',
+    ]) {
       expect({ needed, ignored: dockerIgnored(ignore, needed) }).toEqual({ needed, ignored: false });
     }
-    for (const dropped of ['node_modules/yaml/index.js', 'packages/core/node_modules/x', 'packages/core/dist/index.js', '.git/HEAD', 'deploy/compose/tidemark.secrets.env', 'deploy/compose/infra.secrets.env', 'data/clickhouse']) {
+    for (const dropped of [
+      'node_modules/yaml/index.js',
+      'packages/core/node_modules/x',
+      'packages/core/dist/index.js',
+      '.git/HEAD',
+      'deploy/compose/tidemark.secrets.env',
+      'deploy/compose/infra.secrets.env',
+      'data/clickhouse',
+    ]) {
       expect({ dropped, ignored: dockerIgnored(ignore, dropped) }).toEqual({ dropped, ignored: true });
     }
   });
@@ -569,7 +631,8 @@ describe('Grafana', () => {
     expect(sqlOf('tidemark-overview')).toMatch(/events_per_second/);
     expect(sqlOf('tidemark-overview')).toMatch(/kafka_consumer_lag/);
     expect(sqlOf('tidemark-overview')).toMatch(/Top events/);
-    for (const m of ['system_cpu_percent', 'system_memory_percent', 'system_disk_used_percent', 'http_requests_total', 'http_request_duration_ms']) expect(sqlOf('tidemark-system')).toContain(`'${m}'`);
+    for (const m of ['system_cpu_percent', 'system_memory_percent', 'system_disk_used_percent', 'http_requests_total', 'http_request_duration_ms'])
+      expect(sqlOf('tidemark-system')).toContain(`'${m}'`);
     expect(sqlOf('tidemark-business')).toMatch(/biz_orders_v1 FINAL/);
     for (const m of ['healthcheck_up', 'db_up', 'kafka_consumer_lag']) expect(sqlOf('tidemark-health')).toContain(`'${m}'`);
   });
@@ -590,7 +653,12 @@ describe('Grafana', () => {
     for (const { dash } of dashboards) {
       for (const p of dash.panels as Obj[]) {
         for (const t of p.targets as Obj[]) {
-          const sql = expandGrafanaSql(t.rawSql, { from: 0, to: 3_600_000, intervalS: 60, vars: { project: ['p'], event: 'all', host: 'all', service: ['web'] } });
+          const sql = expandGrafanaSql(t.rawSql, {
+            from: 0,
+            to: 3_600_000,
+            intervalS: 60,
+            vars: { project: ['p'], event: 'all', host: 'all', service: ['web'] },
+          });
           expect(sql).not.toMatch(/\$/);
           expect(tablesOf(sql).length).toBeGreaterThan(0);
         }

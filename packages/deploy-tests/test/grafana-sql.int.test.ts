@@ -38,7 +38,12 @@ async function seed(): Promise<void> {
     ('${PROJECT}', generateUUIDv4(), 'page_view', '${ago(20)}', '${ago(19)}', 'u2', 's2', '{}', map('duration_ms', 30), 'web', 'online', 'linux', '1.0', ''),
     ('${PROJECT}', generateUUIDv4(), 'purchase', '${ago(10)}', '${ago(10)}', 'u1', 's1', '{}', map('amount', 99.5), 'web', 'phone', 'ios', '2.0', '')`);
   const metric = (name: string, type: string, labels: Record<string, string>, value: number, minutes: number): string =>
-    `('${PROJECT}', '${name}', '${type}', map(${Object.entries(labels).map(([k, v]) => `'${k}', '${v}'`).join(', ')}), '${Object.entries(labels).sort().map(([k, v]) => `${k}=${v}`).join(',')}', ${value}, '${ago(minutes)}', '${ago(minutes)}')`;
+    `('${PROJECT}', '${name}', '${type}', map(${Object.entries(labels)
+      .map(([k, v]) => `'${k}', '${v}'`)
+      .join(', ')}), '${Object.entries(labels)
+      .sort()
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',')}', ${value}, '${ago(minutes)}', '${ago(minutes)}')`;
   const rows = [
     metric('http_requests_total', 'counter', { service: 'web', route: '/a', status: '200', method: 'GET' }, 100, 40),
     metric('http_requests_total', 'counter', { service: 'web', route: '/a', status: '200', method: 'GET' }, 160, 20),
@@ -63,14 +68,33 @@ async function seed(): Promise<void> {
   await admin.command(`INSERT INTO logs_raw_v1 (project_id, timestamp, received_at, level, service, message, attributes, trace_id, request_id) VALUES
     ('${PROJECT}', '${ago(5)}', '${ago(5)}', 'ERROR', 'web', 'payment failed', map('path', '/pay'), '', ''),
     ('${PROJECT}', '${ago(4)}', '${ago(4)}', 'INFO', 'web', 'ok', map(), '', '')`);
-  await admin.command(`INSERT INTO ingest_warnings_v1 (project_id, received_at, signal, kind, event_id, detail) VALUES ('${PROJECT}', '${ago(3)}', 'event', 'clock_skew_corrected', '', '')`);
+  await admin.command(
+    `INSERT INTO ingest_warnings_v1 (project_id, received_at, signal, kind, event_id, detail) VALUES ('${PROJECT}', '${ago(3)}', 'event', 'clock_skew_corrected', '', '')`,
+  );
   for (const ddl of BIZ_DDL) await admin.command(ddl);
   const cols = async (table: string): Promise<{ name: string; type: string }[]> => {
-    const rs = await admin.client.query({ query: `SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String} ORDER BY position`, query_params: { db: database, t: table }, format: 'JSONEachRow' });
+    const rs = await admin.client.query({
+      query: `SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String} ORDER BY position`,
+      query_params: { db: database, t: table },
+      format: 'JSONEachRow',
+    });
     return rs.json();
   };
   // One current row per business table, whatever its columns: defaults, then the ones the dashboards group by.
-  const values: Record<string, string> = { project_id: `'${PROJECT}'`, status: "'paid'", amount: '120.50', created_at: `'${ago(60)}'`, updated_at: `'${ago(60)}'`, due_at: `'${ago(5)}'`, priority: "'high'", source: "'website'", product_category: "'hardware'", service_type: "'repair'", _version: '1', is_deleted: '0' };
+  const values: Record<string, string> = {
+    project_id: `'${PROJECT}'`,
+    status: "'paid'",
+    amount: '120.50',
+    created_at: `'${ago(60)}'`,
+    updated_at: `'${ago(60)}'`,
+    due_at: `'${ago(5)}'`,
+    priority: "'high'",
+    source: "'website'",
+    product_category: "'hardware'",
+    service_type: "'repair'",
+    _version: '1',
+    is_deleted: '0',
+  };
   for (const table of ['biz_orders_v1', 'biz_customers_v1', 'biz_service_records_v1']) {
     const c = (await cols(table)).filter((x) => values[x.name] !== undefined);
     await admin.command(`INSERT INTO ${table} (${c.map((x) => x.name).join(', ')}) VALUES (${c.map((x) => values[x.name]).join(', ')})`);
@@ -103,8 +127,12 @@ async function runQuery(sql: string): Promise<Record<string, unknown>[]> {
 
 describe('Grafana dashboard queries against the migrated schema', () => {
   const cases = dashboards.flatMap(({ file, dash }) => [
-    ...((dash.templating?.list ?? []) as Obj[]).filter((v) => v.type === 'query').map((v) => ({ name: `${file} variable ${v.name}`, sql: String(v.query), uid: dash.uid as string, title: `variable ${v.name}` })),
-    ...((dash.panels ?? []) as Obj[]).flatMap((p) => ((p.targets ?? []) as Obj[]).map((t) => ({ name: `${file} panel "${p.title}"`, sql: String(t.rawSql), uid: dash.uid as string, title: String(p.title) }))),
+    ...((dash.templating?.list ?? []) as Obj[])
+      .filter((v) => v.type === 'query')
+      .map((v) => ({ name: `${file} variable ${v.name}`, sql: String(v.query), uid: dash.uid as string, title: `variable ${v.name}` })),
+    ...((dash.panels ?? []) as Obj[]).flatMap((p) =>
+      ((p.targets ?? []) as Obj[]).map((t) => ({ name: `${file} panel "${p.title}"`, sql: String(t.rawSql), uid: dash.uid as string, title: String(p.title) })),
+    ),
   ]);
   const results = new Map<string, Record<string, unknown>[]>();
 

@@ -122,7 +122,11 @@ export function composeSchemaProblems(doc: unknown): string[] {
     const dropIds = (node: unknown): unknown => {
       if (Array.isArray(node)) return node.map(dropIds);
       if (!isMap(node)) return node;
-      return Object.fromEntries(Object.entries(node).filter(([k, v]) => !(k === 'id' && typeof v === 'string')).map(([k, v]) => [k, dropIds(v)]));
+      return Object.fromEntries(
+        Object.entries(node)
+          .filter(([k, v]) => !(k === 'id' && typeof v === 'string'))
+          .map(([k, v]) => [k, dropIds(v)]),
+      );
     };
     const schema = dropIds(structuredClone(composeSchema)) as Obj;
     delete schema.$schema;
@@ -139,16 +143,19 @@ export function composeSchemaProblems(doc: unknown): string[] {
  */
 export function interpolateCompose<T>(doc: T, env: Record<string, string> = {}): T {
   const one = (str: string): string =>
-    str.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (m, name: string | undefined, op: string | undefined, arg: string | undefined, bare: string | undefined) => {
-      if (m === '$$') return '$';
-      const key = name ?? bare!;
-      const val = env[key];
-      const unsetOrEmpty = val === undefined || (op?.startsWith(':') && val === '');
-      if (op === ':-' || op === '-') return unsetOrEmpty ? (arg ?? '') : val!;
-      if (op === ':+' || op === '+') return unsetOrEmpty ? '' : (arg ?? '');
-      if ((op === ':?' || op === '?') && unsetOrEmpty) throw new Error(`required variable ${key} is not set: ${arg}`);
-      return val ?? '';
-    });
+    str.replace(
+      /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+      (m, name: string | undefined, op: string | undefined, arg: string | undefined, bare: string | undefined) => {
+        if (m === '$$') return '$';
+        const key = name ?? bare!;
+        const val = env[key];
+        const unsetOrEmpty = val === undefined || (op?.startsWith(':') && val === '');
+        if (op === ':-' || op === '-') return unsetOrEmpty ? (arg ?? '') : val!;
+        if (op === ':+' || op === '+') return unsetOrEmpty ? '' : (arg ?? '');
+        if ((op === ':?' || op === '?') && unsetOrEmpty) throw new Error(`required variable ${key} is not set: ${arg}`);
+        return val ?? '';
+      },
+    );
   const walkValue = (v: unknown): unknown => {
     if (typeof v === 'string') return one(v);
     if (Array.isArray(v)) return v.map(walkValue);
@@ -233,10 +240,13 @@ export function composeProblems(compose: Obj, label: string, roles: string[]): s
     const where = `${label}: service ${name}`;
     if (!svc.image) out.push(`${where}: no image`);
     // depends_on targets exist; service_healthy targets have a health check.
-    const deps = Array.isArray(svc.depends_on) ? Object.fromEntries(svc.depends_on.map((d: string) => [d, { condition: 'service_started' }])) : (svc.depends_on ?? {});
+    const deps = Array.isArray(svc.depends_on)
+      ? Object.fromEntries(svc.depends_on.map((d: string) => [d, { condition: 'service_started' }]))
+      : (svc.depends_on ?? {});
     for (const [dep, cond] of Object.entries(deps) as [string, Obj][]) {
       if (!names.includes(dep)) out.push(`${where}: depends_on ${dep}, which is not a service`);
-      else if (cond.condition === 'service_healthy' && !hasHealthcheck(services[dep])) out.push(`${where}: waits for ${dep} to be healthy, but ${dep} has no health check`);
+      else if (cond.condition === 'service_healthy' && !hasHealthcheck(services[dep]))
+        out.push(`${where}: waits for ${dep} to be healthy, but ${dep} has no health check`);
     }
     // Volumes: named ones declared, bind sources exist.
     let stateful = false;
@@ -252,12 +262,18 @@ export function composeProblems(compose: Obj, label: string, roles: string[]): s
     for (const f of envFilesOf(svc)) if (!fs.existsSync(path.resolve(COMPOSE_DIR, f))) out.push(`${where}: env_file ${f} does not exist`);
     const longRunning = svc.restart !== 'no';
     // A one-shot (restart "no") that another service waits to complete needs no health check.
-    const oneShot = !longRunning && Object.values(services).some((o) => !Array.isArray((o as Obj).depends_on) && ((o as Obj).depends_on ?? {})[name]?.condition === 'service_completed_successfully');
-    if ((stateful || longRunning) && !oneShot && !hasHealthcheck(svc)) out.push(`${where}: ${stateful ? 'stateful' : 'long-running'} service without a health check`);
+    const oneShot =
+      !longRunning &&
+      Object.values(services).some(
+        (o) => !Array.isArray((o as Obj).depends_on) && ((o as Obj).depends_on ?? {})[name]?.condition === 'service_completed_successfully',
+      );
+    if ((stateful || longRunning) && !oneShot && !hasHealthcheck(svc))
+      out.push(`${where}: ${stateful ? 'stateful' : 'long-running'} service without a health check`);
     // Published ports: this host only unless asked (the address is a variable whose default is 127.0.0.1).
     for (const p of (svc.ports ?? []) as (string | number | Obj)[]) {
-      const hostIp = typeof p === 'object' ? String(p.host_ip ?? '') : /^(\[[^\]]+\]|[0-9.]+):/.exec(String(p))?.[1] ?? '';
-      if (hostIp !== '127.0.0.1' && hostIp !== '[::1]') out.push(`${where}: port ${JSON.stringify(p)} is published on every interface; bind it to 127.0.0.1 (a variable may widen it)`);
+      const hostIp = typeof p === 'object' ? String(p.host_ip ?? '') : (/^(\[[^\]]+\]|[0-9.]+):/.exec(String(p))?.[1] ?? '');
+      if (hostIp !== '127.0.0.1' && hostIp !== '[::1]')
+        out.push(`${where}: port ${JSON.stringify(p)} is published on every interface; bind it to 127.0.0.1 (a variable may widen it)`);
     }
   }
 
@@ -271,12 +287,24 @@ export function composeProblems(compose: Obj, label: string, roles: string[]): s
       const [source, target] = typeof v === 'string' ? v.split(':') : [String(v.source ?? ''), String(v.target)];
       if (!source || source.startsWith('.') || source.startsWith('/') || target?.replace(/\/$/, '') !== backupsPath) continue;
       const init = Object.entries(services).find(([initName, o]) => {
-        const mount = ((o as Obj).volumes ?? []).map((x: string | Obj) => (typeof x === 'string' ? x.split(':') : [String(x.source), String(x.target)])).find(([src]: string[]) => src === source)?.[1];
+        const mount = ((o as Obj).volumes ?? [])
+          .map((x: string | Obj) => (typeof x === 'string' ? x.split(':') : [String(x.source), String(x.target)]))
+          .find(([src]: string[]) => src === source)?.[1];
         const cmd = [...((o as Obj).entrypoint ?? []), ...((o as Obj).command ?? [])].map(String);
         const dep = (svc.depends_on ?? {})[initName] as Obj | undefined;
-        return mount && (o as Obj).user?.toString().split(':')[0] === '0' && cmd[0] === 'chown' && cmd[1] === 'clickhouse:clickhouse' && cmd.includes(mount) && dep?.condition === 'service_completed_successfully';
+        return (
+          mount &&
+          (o as Obj).user?.toString().split(':')[0] === '0' &&
+          cmd[0] === 'chown' &&
+          cmd[1] === 'clickhouse:clickhouse' &&
+          cmd.includes(mount) &&
+          dep?.condition === 'service_completed_successfully'
+        );
       });
-      if (!init) out.push(`${label}: service ${name}: volume ${source} at ${target} (the backups disk) is not made writable for the clickhouse user (a one-shot running as user 0 with chown clickhouse:clickhouse, waited for with service_completed_successfully)`);
+      if (!init)
+        out.push(
+          `${label}: service ${name}: volume ${source} at ${target} (the backups disk) is not made writable for the clickhouse user (a one-shot running as user 0 with chown clickhouse:clickhouse, waited for with service_completed_successfully)`,
+        );
     }
   }
 
@@ -287,9 +315,14 @@ export function composeProblems(compose: Obj, label: string, roles: string[]): s
     .sort();
   if (brokers.length > 1) {
     for (const [name, svc] of tidemarkServices(compose)) {
-      const listed = String(envOf(svc).KAFKA_BROKERS ?? '').split(',').map((b) => b.split(':')[0]).sort();
-      if (JSON.stringify(listed) !== JSON.stringify(brokers)) out.push(`${label}: service ${name}: KAFKA_BROKERS lists ${listed.join(', ') || 'nothing'}, the brokers are ${brokers.join(', ')}`);
-      if (String(envOf(svc).KAFKA_REPLICATION_FACTOR) !== String(brokers.length)) out.push(`${label}: service ${name}: KAFKA_REPLICATION_FACTOR is ${String(envOf(svc).KAFKA_REPLICATION_FACTOR)}, expected ${brokers.length}`);
+      const listed = String(envOf(svc).KAFKA_BROKERS ?? '')
+        .split(',')
+        .map((b) => b.split(':')[0])
+        .sort();
+      if (JSON.stringify(listed) !== JSON.stringify(brokers))
+        out.push(`${label}: service ${name}: KAFKA_BROKERS lists ${listed.join(', ') || 'nothing'}, the brokers are ${brokers.join(', ')}`);
+      if (String(envOf(svc).KAFKA_REPLICATION_FACTOR) !== String(brokers.length))
+        out.push(`${label}: service ${name}: KAFKA_REPLICATION_FACTOR is ${String(envOf(svc).KAFKA_REPLICATION_FACTOR)}, expected ${brokers.length}`);
     }
   }
 
@@ -332,7 +365,8 @@ export function composeProblems(compose: Obj, label: string, roles: string[]): s
   for (const [name, svc] of tm) {
     if (name === migrate || !migrate) continue;
     const dep = (svc.depends_on ?? {})[migrate] as Obj | undefined;
-    if (dep?.condition !== 'service_completed_successfully') out.push(`${label}: service ${name} must wait for ${migrate} (condition: service_completed_successfully)`);
+    if (dep?.condition !== 'service_completed_successfully')
+      out.push(`${label}: service ${name} must wait for ${migrate} (condition: service_completed_successfully)`);
   }
   for (const r of roles) if (!deployed.includes(r)) out.push(`${label}: role ${r} (packages/cli/src/roles.ts) has no service running start --role ${r}`);
   const dup = deployed.filter((r, i) => deployed.indexOf(r) !== i);
@@ -371,17 +405,72 @@ export function loadK8s(): K8sObject[] {
 }
 
 const KNOWN_CONTAINER_KEYS = new Set([
-  'name', 'image', 'command', 'args', 'workingDir', 'ports', 'envFrom', 'env', 'resources', 'resizePolicy', 'restartPolicy', 'volumeMounts',
-  'volumeDevices', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle', 'terminationMessagePath', 'terminationMessagePolicy',
-  'imagePullPolicy', 'securityContext', 'stdin', 'stdinOnce', 'tty',
+  'name',
+  'image',
+  'command',
+  'args',
+  'workingDir',
+  'ports',
+  'envFrom',
+  'env',
+  'resources',
+  'resizePolicy',
+  'restartPolicy',
+  'volumeMounts',
+  'volumeDevices',
+  'livenessProbe',
+  'readinessProbe',
+  'startupProbe',
+  'lifecycle',
+  'terminationMessagePath',
+  'terminationMessagePolicy',
+  'imagePullPolicy',
+  'securityContext',
+  'stdin',
+  'stdinOnce',
+  'tty',
 ]);
 const KNOWN_POD_SPEC_KEYS = new Set([
-  'activeDeadlineSeconds', 'affinity', 'automountServiceAccountToken', 'containers', 'dnsConfig', 'dnsPolicy', 'enableServiceLinks',
-  'ephemeralContainers', 'hostAliases', 'hostIPC', 'hostNetwork', 'hostPID', 'hostUsers', 'hostname', 'imagePullSecrets', 'initContainers',
-  'nodeName', 'nodeSelector', 'os', 'overhead', 'preemptionPolicy', 'priority', 'priorityClassName', 'readinessGates', 'resourceClaims',
-  'resources', 'restartPolicy', 'runtimeClassName', 'schedulerName', 'schedulingGates', 'securityContext', 'serviceAccount',
-  'serviceAccountName', 'setHostnameAsFQDN', 'shareProcessNamespace', 'subdomain', 'terminationGracePeriodSeconds', 'tolerations',
-  'topologySpreadConstraints', 'volumes',
+  'activeDeadlineSeconds',
+  'affinity',
+  'automountServiceAccountToken',
+  'containers',
+  'dnsConfig',
+  'dnsPolicy',
+  'enableServiceLinks',
+  'ephemeralContainers',
+  'hostAliases',
+  'hostIPC',
+  'hostNetwork',
+  'hostPID',
+  'hostUsers',
+  'hostname',
+  'imagePullSecrets',
+  'initContainers',
+  'nodeName',
+  'nodeSelector',
+  'os',
+  'overhead',
+  'preemptionPolicy',
+  'priority',
+  'priorityClassName',
+  'readinessGates',
+  'resourceClaims',
+  'resources',
+  'restartPolicy',
+  'runtimeClassName',
+  'schedulerName',
+  'schedulingGates',
+  'securityContext',
+  'serviceAccount',
+  'serviceAccountName',
+  'setHostnameAsFQDN',
+  'shareProcessNamespace',
+  'subdomain',
+  'terminationGracePeriodSeconds',
+  'tolerations',
+  'topologySpreadConstraints',
+  'volumes',
 ]);
 
 /** Memory/CPU quantity in base units (bytes, cores). */
@@ -449,12 +538,21 @@ export function k8sProblems(objects: K8sObject[], roles: string[]): string[] {
           const port = probe.httpGet?.port ?? probe.tcpSocket?.port;
           if (port !== undefined && !portNames.has(port)) out.push(`${where}: probe port ${port} is not a container port`);
           const cmd = probe.exec?.command as string[] | undefined;
-          if (cmd) for (const arg of cmd.filter((a) => a.startsWith('/app/'))) if (!imagePathExists(arg)) out.push(`${where}: probe runs ${arg}, which the image does not contain`);
+          if (cmd)
+            for (const arg of cmd.filter((a) => a.startsWith('/app/')))
+              if (!imagePathExists(arg)) out.push(`${where}: probe runs ${arg}, which the image does not contain`);
         }
         // Every process serves /health and /ready over HTTP (its role's port or the ops server): no exec probes.
-        for (const [kind, probe, want] of [['livenessProbe', c.livenessProbe, '/health'], ['startupProbe', c.startupProbe, '/health'], ['readinessProbe', c.readinessProbe, '/ready']] as [string, Obj | undefined, string][]) {
+        for (const [kind, probe, want] of [
+          ['livenessProbe', c.livenessProbe, '/health'],
+          ['startupProbe', c.startupProbe, '/health'],
+          ['readinessProbe', c.readinessProbe, '/ready'],
+        ] as [string, Obj | undefined, string][]) {
           if (!probe) continue;
-          if (!probe.httpGet) out.push(`${where}: ${kind} is not an httpGet probe (${Object.keys(probe).find((k) => ['exec', 'tcpSocket', 'grpc'].includes(k)) ?? 'none'}); use httpGet on ${want}`);
+          if (!probe.httpGet)
+            out.push(
+              `${where}: ${kind} is not an httpGet probe (${Object.keys(probe).find((k) => ['exec', 'tcpSocket', 'grpc'].includes(k)) ?? 'none'}); use httpGet on ${want}`,
+            );
           else if (probe.httpGet.path !== want) out.push(`${where}: ${kind} asks ${probe.httpGet.path}, expected ${want}`);
         }
       }
@@ -482,11 +580,17 @@ export function k8sProblems(objects: K8sObject[], roles: string[]): string[] {
       }
       const env = Object.fromEntries(((c.env ?? []) as Obj[]).map((e) => [e.name, e.value]));
       out.push(...unknownKeys(Object.keys(env), `${where} env`));
-      out.push(...secretsInPlainConfig(Object.fromEntries(((c.env ?? []) as Obj[]).filter((e) => e.value !== undefined).map((e) => [e.name, e.value])), `${where} env`));
+      out.push(
+        ...secretsInPlainConfig(
+          Object.fromEntries(((c.env ?? []) as Obj[]).filter((e) => e.value !== undefined).map((e) => [e.name, e.value])),
+          `${where} env`,
+        ),
+      );
       const effective = { ...envFromAll, ...env };
       out.push(...invalidValues(effective, where));
       const opsPort = ((c.ports ?? []) as Obj[]).find((p) => p.name === 'ops');
-      if (opsPort && opsPort.containerPort !== Number(effective.OPS_PORT ?? 9464)) out.push(`${where}: port ops is ${opsPort.containerPort}, OPS_PORT is ${String(effective.OPS_PORT ?? 9464)}`);
+      if (opsPort && opsPort.containerPort !== Number(effective.OPS_PORT ?? 9464))
+        out.push(`${where}: port ops is ${opsPort.containerPort}, OPS_PORT is ${String(effective.OPS_PORT ?? 9464)}`);
       if (effective.TIDEMARK_HOST !== '0.0.0.0') out.push(`${where}: TIDEMARK_HOST must be 0.0.0.0 inside a pod`);
       // Command: start --role <role> (Deployments) or migrate (Jobs).
       const args = (c.args ?? []) as string[];
@@ -536,7 +640,9 @@ export function k8sProblems(objects: K8sObject[], roles: string[]): string[] {
       continue;
     }
     if (o.obj.kind === 'Service') {
-      const ports = ((match.obj.spec.template.spec.containers ?? []) as Obj[]).flatMap((c) => ((c.ports ?? []) as Obj[]).flatMap((p) => [p.name, p.containerPort]));
+      const ports = ((match.obj.spec.template.spec.containers ?? []) as Obj[]).flatMap((c) =>
+        ((c.ports ?? []) as Obj[]).flatMap((p) => [p.name, p.containerPort]),
+      );
       for (const p of (o.obj.spec?.ports ?? []) as Obj[]) {
         if (!ports.includes(p.targetPort ?? p.port)) out.push(`${name(o)}: targetPort ${p.targetPort ?? p.port} is not a port of ${match.obj.metadata.name}`);
       }
@@ -608,7 +714,20 @@ export function dockerIgnored(patterns: string[], file: string): boolean {
   for (const raw of patterns) {
     const neg = raw.startsWith('!');
     const pat = (neg ? raw.slice(1) : raw).replace(/^\/+|\/+$/g, '');
-    const re = new RegExp(`^${pat.split('/').map((seg) => (seg === '**' ? '(?:.*)' : seg.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]'))).join('/').replace(/\(\?:\.\*\)\//g, '(?:.*/)?')}(?:/.*)?$`);
+    const re = new RegExp(
+      `^${pat
+        .split('/')
+        .map((seg) =>
+          seg === '**'
+            ? '(?:.*)'
+            : seg
+                .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+                .replace(/\*/g, '[^/]*')
+                .replace(/\?/g, '[^/]'),
+        )
+        .join('/')
+        .replace(/\(\?:\.\*\)\//g, '(?:.*/)?')}(?:/.*)?$`,
+    );
     if (re.test(file)) ignored = !neg;
   }
   return ignored;
@@ -702,7 +821,8 @@ export function dockerfileProblems(text: string, ignore: string[]): string[] {
     // Production dependencies only: the image's node_modules come from a stage that pruned or installed with --omit=dev.
     const { from, omit } = nodeModulesOmit(stages, target);
     if (!from || !omit.includes('dev')) out.push(`${label}: the runtime node_modules must come from a stage that ran npm prune/ci --omit=dev`);
-    if (target.instructions.some((i) => i.op === 'RUN' && /\bnpm (ci|install)\b/.test(i.args) && !/--omit=dev/.test(i.args))) out.push(`${label}: the runtime stage installs dev dependencies`);
+    if (target.instructions.some((i) => i.op === 'RUN' && /\bnpm (ci|install)\b/.test(i.args) && !/--omit=dev/.test(i.args)))
+      out.push(`${label}: the runtime stage installs dev dependencies`);
     // Non-root.
     const users = ins.filter((i) => i.op === 'USER').map((i) => i.args.split(':')[0]);
     const user = users[users.length - 1];
@@ -715,7 +835,8 @@ export function dockerfileProblems(text: string, ignore: string[]): string[] {
       const copied = ins.filter((i) => i.op === 'COPY' && !/--from=/.test(i.args)).map((i) => i.args.split(' ').pop()!);
       const script = /(\/app\/\S+?\.c?js)/.exec(hc.args)?.[1];
       const workdir = ins.filter((i) => i.op === 'WORKDIR').pop()?.args ?? '/';
-      if (script && !copied.some((dest) => path.posix.resolve(workdir, dest) === script)) out.push(`${label}: HEALTHCHECK runs ${script}, which no COPY puts there`);
+      if (script && !copied.some((dest) => path.posix.resolve(workdir, dest) === script))
+        out.push(`${label}: HEALTHCHECK runs ${script}, which no COPY puts there`);
     }
     const entry = ins.filter((i) => i.op === 'ENTRYPOINT').pop();
     if (!entry) out.push(`${label}: the runtime stage has no ENTRYPOINT`);
@@ -735,14 +856,20 @@ export function dockerfileProblems(text: string, ignore: string[]): string[] {
 export function migrationTables(): Map<string, { engine: string; columns: string }> {
   const out = new Map<string, { engine: string; columns: string }>();
   const dir = path.join(REPO, 'clickhouse');
-  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
+  for (const f of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
     const sql = read(path.join(dir, f)).replace(/--[^\n]*/g, '');
     for (const stmt of sql.split(';')) {
       const m = /CREATE\s+(?:TABLE|VIEW|MATERIALIZED\s+VIEW)\s+IF\s+NOT\s+EXISTS\s+([A-Za-z_][A-Za-z0-9_]*)/i.exec(stmt);
       if (!m) continue;
       const as = /^\s*CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+\S+\s+AS\s+([A-Za-z_][A-Za-z0-9_]*)\s*$/i.exec(stmt);
       const base = as ? out.get(as[1]!) : undefined;
-      const engine = base?.engine ?? /ENGINE\s*=\s*([A-Za-z]+)/i.exec(stmt)?.[1] ?? (/MATERIALIZED\s+VIEW/i.test(stmt) ? 'MaterializedView' : /CREATE\s+VIEW/i.test(stmt) ? 'View' : '');
+      const engine =
+        base?.engine ??
+        /ENGINE\s*=\s*([A-Za-z]+)/i.exec(stmt)?.[1] ??
+        (/MATERIALIZED\s+VIEW/i.test(stmt) ? 'MaterializedView' : /CREATE\s+VIEW/i.test(stmt) ? 'View' : '');
       out.set(m[1]!, { engine, columns: base?.columns ?? stmt });
     }
   }
@@ -770,7 +897,19 @@ export interface GrafanaContext {
 }
 
 /** Macros of grafana-clickhouse-datasource v4 (the ones dashboards here may use). */
-export const PLUGIN_MACROS = ['$__timeFilter', '$__timeFilter_ms', '$__dateFilter', '$__timeInterval', '$__timeInterval_ms', '$__interval_s', '$__fromTime', '$__toTime', '$__fromTime_ms', '$__toTime_ms', '$__conditionalAll'];
+export const PLUGIN_MACROS = [
+  '$__timeFilter',
+  '$__timeFilter_ms',
+  '$__dateFilter',
+  '$__timeInterval',
+  '$__timeInterval_ms',
+  '$__interval_s',
+  '$__fromTime',
+  '$__toTime',
+  '$__fromTime_ms',
+  '$__toTime_ms',
+  '$__conditionalAll',
+];
 
 /** Problems of one dashboard JSON. */
 export function dashboardProblems(file: string, dash: Obj, ctx: GrafanaContext): string[] {
@@ -808,7 +947,8 @@ export function dashboardProblems(file: string, dash: Obj, ctx: GrafanaContext):
     // Tenant tables are read for one project only; the project list itself is the exception.
     const scoped = /project_id\s*=\s*\$\{project(:singlequote)?\}/.test(q.sql);
     const isProjectList = q.where === `${file} variable project`;
-    if (!scoped && !isProjectList && tables.some((t) => !ctx.unscoped.has(t))) out.push(`${q.where}: reads a tenant table without project_id = \${project:singlequote}`);
+    if (!scoped && !isProjectList && tables.some((t) => !ctx.unscoped.has(t)))
+      out.push(`${q.where}: reads a tenant table without project_id = \${project:singlequote}`);
     for (const m of q.sql.matchAll(/\$__[A-Za-z_]+/g)) if (!PLUGIN_MACROS.includes(m[0])) out.push(`${q.where}: unknown macro ${m[0]}`);
     for (const m of q.sql.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::[a-z]+)?\}|\$([A-Za-z][A-Za-z0-9_]*)\b/g)) {
       const v = m[1] ?? m[2]!;
@@ -835,7 +975,10 @@ export function expandGrafanaSql(sql: string, opts: { from: number; to: number; 
       else if (s[i] === ',' && depth === 1) comma = i;
     }
     const cond = s.slice(at + '$__conditionalAll('.length, comma).trim();
-    const v = s.slice(comma + 1, i).trim().replace(/^\$\{?|\}$/g, '');
+    const v = s
+      .slice(comma + 1, i)
+      .trim()
+      .replace(/^\$\{?|\}$/g, '');
     s = s.slice(0, at) + (opts.vars[v] === 'all' ? '1=1' : cond) + s.slice(i + 1);
   }
   const t = (ms: number): string => `toDateTime(${Math.floor(ms / 1000)})`;
@@ -845,13 +988,16 @@ export function expandGrafanaSql(sql: string, opts: { from: number; to: number; 
     .replace(/\$__interval_s\b/g, String(opts.intervalS))
     .replace(/\$__fromTime\b/g, t(opts.from))
     .replace(/\$__toTime\b/g, t(opts.to));
-  s = s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?\}|\$([A-Za-z][A-Za-z0-9_]*)\b/g, (_m, a: string | undefined, fmt: string | undefined, b: string | undefined) => {
-    const name = a ?? b!;
-    const val = opts.vars[name];
-    if (val === undefined) throw new Error(`no value for variable ${name}`);
-    const list = val === 'all' ? [] : val;
-    return fmt === 'singlequote' ? list.map((x) => `'${x.replace(/'/g, "\\'")}'`).join(',') : list.join(',');
-  });
+  s = s.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?\}|\$([A-Za-z][A-Za-z0-9_]*)\b/g,
+    (_m, a: string | undefined, fmt: string | undefined, b: string | undefined) => {
+      const name = a ?? b!;
+      const val = opts.vars[name];
+      if (val === undefined) throw new Error(`no value for variable ${name}`);
+      const list = val === 'all' ? [] : val;
+      return fmt === 'singlequote' ? list.map((x) => `'${x.replace(/'/g, "\\'")}'`).join(',') : list.join(',');
+    },
+  );
   return s;
 }
 

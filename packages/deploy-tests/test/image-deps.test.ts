@@ -76,7 +76,11 @@ function keptByLockFlags(lock: Lock, omit: string[]): Set<string> {
   const out = new Set<string>();
   for (const [p, e] of Object.entries(lock.packages)) {
     if (e.link) continue;
-    const gone = (omit.includes('dev') && e.dev) || (omit.includes('optional') && e.optional) || (omit.includes('dev') && omit.includes('optional') && e.devOptional) || (omit.includes('peer') && e.peer);
+    const gone =
+      (omit.includes('dev') && e.dev) ||
+      (omit.includes('optional') && e.optional) ||
+      (omit.includes('dev') && omit.includes('optional') && e.devOptional) ||
+      (omit.includes('peer') && e.peer);
     if (!gone) out.add(p);
   }
   return out;
@@ -84,7 +88,7 @@ function keptByLockFlags(lock: Lock, omit: string[]): Set<string> {
 
 const names = (paths: Iterable<string>): string[] => [...new Set([...paths].filter((p) => p.includes('node_modules/')).map(nameOf))].sort();
 
-describe('image dependency trees (package-lock.json resolved with each image target\'s npm flags)', () => {
+describe("image dependency trees (package-lock.json resolved with each image target's npm flags)", () => {
   const dockerfile = read(path.join(DEPLOY, 'Dockerfile'));
   const stages = stagesOf(parseDockerfile(dockerfile));
   const targets = imageTargets(stages);
@@ -150,11 +154,15 @@ describe('image dependency trees (package-lock.json resolved with each image tar
     const pkg = (p: string): Obj => JSON.parse(read(path.join(REPO, 'packages', p, 'package.json'))) as Obj;
     expect(pkg('embedded-clickhouse').optionalDependencies?.chdb).toBeDefined();
     expect(pkg('embedded-clickhouse').dependencies?.chdb).toBeUndefined();
-    for (const p of ['cli', 'core', 'collector', 'api', 'etl', 'alerting', 'monitor']) expect({ p, chdb: pkg(p).dependencies?.chdb }).toEqual({ p, chdb: undefined });
+    for (const p of ['cli', 'core', 'collector', 'api', 'etl', 'alerting', 'monitor'])
+      expect({ p, chdb: pkg(p).dependencies?.chdb }).toEqual({ p, chdb: undefined });
     // The built platform module, required as a role process does: chdb stays out of the process.
     const probe = spawnSync(
       process.execPath,
-      ['-e', "require('./packages/cli/dist/platform.js'); const loaded = Object.keys(require.cache).filter((k) => /[\\\\/]chdb[\\\\/]/.test(k)); console.log(JSON.stringify(loaded))"],
+      [
+        '-e',
+        "require('./packages/cli/dist/platform.js'); const loaded = Object.keys(require.cache).filter((k) => /[\\\\/]chdb[\\\\/]/.test(k)); console.log(JSON.stringify(loaded))",
+      ],
       { cwd: REPO, encoding: 'utf8', timeout: 60_000 },
     );
     expect(probe.stderr).toBe('');
@@ -175,7 +183,7 @@ describe('base image: a maintained Node.js LTS', () => {
     expect(node!.image).toMatch(/-bookworm-slim$|-trixie-slim$/); // glibc: chdb's engine needs it
   });
 
-  it('package.json engines still admit Node 20 for development, and the image\'s major', () => {
+  it("package.json engines still admit Node 20 for development, and the image's major", () => {
     const engines = String((JSON.parse(read(path.join(REPO, 'package.json'))) as Obj).engines?.node);
     const min = Number(/^>=\s*(\d+)/.exec(engines)?.[1]);
     expect(min).toBeLessThanOrEqual(20);

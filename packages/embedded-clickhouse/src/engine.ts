@@ -13,12 +13,12 @@ interface NativeResult {
   rowsRead: number;
   bytesRead: number;
 }
-const native = (
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS file outside chdb's exports map
-  require(path.join(path.dirname(require.resolve('chdb')), 'dist', 'loader.js')) as {
-    loadNative(): { QueryAsyncConnection(conn: unknown, sql: string, format: string, params?: Record<string, string>): Promise<NativeResult> };
-  }
-).loadNative();
+interface ChdbLoader {
+  loadNative(): { QueryAsyncConnection(conn: unknown, sql: string, format: string, params?: Record<string, string>): Promise<NativeResult> };
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS file outside chdb's exports map
+const loader = require(path.join(path.dirname(require.resolve('chdb')), 'dist', 'loader.js')) as ChdbLoader;
+const native = loader.loadNative();
 
 /**
  * Query parameters travel as `SET param_x = '<text>'` on the statement's own
@@ -118,7 +118,10 @@ export class ChdbEngine {
   ) {
     const root = new Session(dataDir, { connectionArgs: SERVER_DEFAULTS });
     this.version = root.query('SELECT version()', 'TabSeparated').trim();
-    this.tableFunctions = root.query('SELECT name FROM system.table_functions ORDER BY name', 'TabSeparated').split('\n').filter((n) => n !== '');
+    this.tableFunctions = root
+      .query('SELECT name FROM system.table_functions ORDER BY name', 'TabSeparated')
+      .split('\n')
+      .filter((n) => n !== '');
     this.idle.set('default|rw', [root]);
   }
 
@@ -142,7 +145,12 @@ export class ChdbEngine {
     const names = Object.keys(ctx.settings);
     const pooled = names.length === 0 && !ctx.isolated;
     const key = `${ctx.database}|${ctx.readonly ? 'ro' : 'rw'}`;
-    const s = (pooled ? this.idle.get(key)?.pop() : undefined) ?? (await this.open(ctx, names.map((n) => `--${n}=${ctx.settings[n]}`)));
+    const s =
+      (pooled ? this.idle.get(key)?.pop() : undefined) ??
+      (await this.open(
+        ctx,
+        names.map((n) => `--${n}=${ctx.settings[n]}`),
+      ));
     let ok = false;
     try {
       const result = await fn(s);

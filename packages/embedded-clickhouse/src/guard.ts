@@ -164,14 +164,29 @@ export function tokenize(sql: string): Token[] {
 }
 
 /** Table functions that only generate rows from their arguments. */
-export const ALLOWED_TABLE_FUNCTIONS = ['numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'generate_series', 'generateSeries', 'values', 'null', 'generateRandom', 'format', 'primes'];
+export const ALLOWED_TABLE_FUNCTIONS = [
+  'numbers',
+  'numbers_mt',
+  'zeros',
+  'zeros_mt',
+  'generate_series',
+  'generateSeries',
+  'values',
+  'null',
+  'generateRandom',
+  'format',
+  'primes',
+];
 
 /** Scalar functions that reach the host, refused besides the table functions. */
 const HOST_SCALAR_FUNCTIONS = ['file', 'catboostevaluate', 'disk'];
 
 /** Table engines that keep data in the engine's own storage (or none); what the migrations use is among them. */
 function engineAllowed(name: string): boolean {
-  return /MergeTree$/.test(name) || ['Memory', 'Null', 'MaterializedView', 'View', 'Log', 'TinyLog', 'StripeLog', 'Buffer', 'Set', 'Join', 'Distributed'].includes(name);
+  return (
+    /MergeTree$/.test(name) ||
+    ['Memory', 'Null', 'MaterializedView', 'View', 'Log', 'TinyLog', 'StripeLog', 'Buffer', 'Set', 'Join', 'Distributed'].includes(name)
+  );
 }
 
 /** Database engines without an outside source. */
@@ -198,7 +213,29 @@ const PLAIN_NAME = /^[A-Za-z0-9_\- ]+$/;
 const PLAIN_IDENTIFIER_PARAM = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 
 /** Keywords after which a comma-separated list is not a FROM list any more. */
-const CLAUSE_KEYWORDS = new Set(['SELECT', 'FROM', 'WHERE', 'PREWHERE', 'GROUP', 'ORDER', 'LIMIT', 'HAVING', 'SETTINGS', 'FORMAT', 'UNION', 'EXCEPT', 'INTERSECT', 'WINDOW', 'QUALIFY', 'ON', 'USING', 'WITH', 'INTO', 'VALUES', 'SET']);
+const CLAUSE_KEYWORDS = new Set([
+  'SELECT',
+  'FROM',
+  'WHERE',
+  'PREWHERE',
+  'GROUP',
+  'ORDER',
+  'LIMIT',
+  'HAVING',
+  'SETTINGS',
+  'FORMAT',
+  'UNION',
+  'EXCEPT',
+  'INTERSECT',
+  'WINDOW',
+  'QUALIFY',
+  'ON',
+  'USING',
+  'WITH',
+  'INTO',
+  'VALUES',
+  'SET',
+]);
 
 export interface GuardCatalogue {
   /** Lower-cased names of refused functions (table functions outside the allowlist, host scalar functions). */
@@ -242,7 +279,8 @@ export function checkStatement(statement: string, catalogue: GuardCatalogue, par
     // Calls: identifiers followed by '('.
     if ((tok.kind === 'ident' || tok.kind === 'qident') && next?.kind === 'punct' && next.value === '(') {
       if (catalogue.deniedFunctions.has(tok.value.toLowerCase())) throw new HostAccessDenied(`Function or table function '${tok.value.slice(0, 64)}'`);
-      if (tok.kind === 'qident' && !columnListAfterQuotedName(t, i)) throw new HostAccessDenied(`A quoted identifier used as a function name (\`${tok.value.slice(0, 64)}\`)`);
+      if (tok.kind === 'qident' && !columnListAfterQuotedName(t, i))
+        throw new HostAccessDenied(`A quoted identifier used as a function name (\`${tok.value.slice(0, 64)}\`)`);
     }
     if (tok.kind === 'ident') {
       const after = upper(next);
@@ -264,7 +302,8 @@ export function checkStatement(statement: string, catalogue: GuardCatalogue, par
     if (tok.kind === 'punct' && tok.value === '{' && t[i + 2]?.value === ':' && /^Identifier$/i.test(t[i + 3]?.value ?? '')) {
       const name = t[i + 1]?.value ?? '';
       const value = params[name];
-      if (value !== undefined && !PLAIN_IDENTIFIER_PARAM.test(value)) throw new HostAccessDenied(`Identifier parameter '${name.slice(0, 64)}' with a value that is not a plain name`);
+      if (value !== undefined && !PLAIN_IDENTIFIER_PARAM.test(value))
+        throw new HostAccessDenied(`Identifier parameter '${name.slice(0, 64)}' with a value that is not a plain name`);
     }
   }
 }

@@ -120,7 +120,8 @@ export function trailingFormat(sql: string): string | undefined {
 }
 
 export function contentTypeFor(format: string): string {
-  if (/^JSON/i.test(format) || format === 'NDJSON') return /EachRow|Lines|NDJSON/i.test(format) ? 'application/x-ndjson; charset=UTF-8' : 'application/json; charset=UTF-8';
+  if (/^JSON/i.test(format) || format === 'NDJSON')
+    return /EachRow|Lines|NDJSON/i.test(format) ? 'application/x-ndjson; charset=UTF-8' : 'application/json; charset=UTF-8';
   if (/^CSV/i.test(format)) return 'text/csv; charset=UTF-8; header=absent';
   if (/^(TabSeparated|TSV)/i.test(format)) return 'text/tab-separated-values; charset=UTF-8';
   if (/^(RowBinary|Native|Parquet|Arrow|ORC|Avro|MsgPack|Protobuf)/i.test(format)) return 'application/octet-stream';

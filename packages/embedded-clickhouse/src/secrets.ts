@@ -19,7 +19,14 @@ interface StoredSecrets {
 
 function isStored(v: unknown): v is StoredSecrets {
   const o = v as Partial<StoredSecrets> | null;
-  return typeof o === 'object' && o !== null && typeof o.password === 'string' && o.password !== '' && typeof o.readonlyPassword === 'string' && o.readonlyPassword !== '';
+  return (
+    typeof o === 'object' &&
+    o !== null &&
+    typeof o.password === 'string' &&
+    o.password !== '' &&
+    typeof o.readonlyPassword === 'string' &&
+    o.readonlyPassword !== ''
+  );
 }
 
 export interface ResolvedClickHouseCredentials {
@@ -40,7 +47,10 @@ export interface ResolvedClickHouseCredentials {
  * runs with an empty password, so "not configured" and "configured empty"
  * both mean "generated". User names stay configurable.
  */
-export function resolveClickHouseCredentials(config: Pick<Config, 'CLICKHOUSE_USER' | 'CLICKHOUSE_PASSWORD' | 'CLICKHOUSE_READONLY_USER' | 'CLICKHOUSE_READONLY_PASSWORD'>, dataDir: string): ResolvedClickHouseCredentials {
+export function resolveClickHouseCredentials(
+  config: Pick<Config, 'CLICKHOUSE_USER' | 'CLICKHOUSE_PASSWORD' | 'CLICKHOUSE_READONLY_USER' | 'CLICKHOUSE_READONLY_PASSWORD'>,
+  dataDir: string,
+): ResolvedClickHouseCredentials {
   const file = path.join(path.resolve(dataDir), CLICKHOUSE_SECRETS_FILE);
   const { value, created } = readOrCreateSecrets(file, () => ({ password: generatePassword(), readonlyPassword: generatePassword() }), isStored);
   if (config.CLICKHOUSE_USER === config.CLICKHOUSE_READONLY_USER) {

@@ -87,9 +87,12 @@ export async function startEmbeddedClickHouse(opts: EmbeddedClickHouseOptions): 
   if (opts.users.length === 0) throw new ConfigError('the embedded ClickHouse server needs at least one user', { context: { keys: ['CLICKHOUSE_USER'] } });
   for (const u of opts.users) {
     if (u.password === '') {
-      throw new ConfigError(`the embedded ClickHouse server refuses to start with an empty password for user ${u.name}; leave the password unset to use the generated one`, {
-        context: { keys: [u.readonly ? 'CLICKHOUSE_READONLY_PASSWORD' : 'CLICKHOUSE_PASSWORD'] },
-      });
+      throw new ConfigError(
+        `the embedded ClickHouse server refuses to start with an empty password for user ${u.name}; leave the password unset to use the generated one`,
+        {
+          context: { keys: [u.readonly ? 'CLICKHOUSE_READONLY_PASSWORD' : 'CLICKHOUSE_PASSWORD'] },
+        },
+      );
     }
   }
   fs.mkdirSync(opts.dataDir, { recursive: true });
@@ -106,11 +109,15 @@ export async function startEmbeddedClickHouse(opts: EmbeddedClickHouseOptions): 
   function authenticate(p: ParsedRequest): EmbeddedUser {
     // No credentials is not "default with an empty password" here: it is refused like a wrong password.
     const creds = p.credentials;
-    if (!creds) throw new ServerException(CODES.AUTHENTICATION_FAILED, 'default: Authentication failed: password is incorrect, or there is no user with such name');
+    if (!creds)
+      throw new ServerException(CODES.AUTHENTICATION_FAILED, 'default: Authentication failed: password is incorrect, or there is no user with such name');
     const user = users.get(creds.user);
     // Same message for unknown user and wrong password, as ClickHouse does.
     if (!user || !sameSecret(user.password, creds.password)) {
-      throw new ServerException(CODES.AUTHENTICATION_FAILED, `${creds.user.slice(0, 64)}: Authentication failed: password is incorrect, or there is no user with such name`);
+      throw new ServerException(
+        CODES.AUTHENTICATION_FAILED,
+        `${creds.user.slice(0, 64)}: Authentication failed: password is incorrect, or there is no user with such name`,
+      );
     }
     return user;
   }
@@ -130,13 +137,21 @@ export async function startEmbeddedClickHouse(opts: EmbeddedClickHouseOptions): 
       const format = FORMAT_ALIASES[insert.format] ?? insert.format;
       checkStatement(headerText.slice(0, insert.dataOffset), catalogue, p.params);
       if (readonly) throw new ServerException(CODES.READONLY, `${user.name}: Cannot execute query in readonly mode`);
-      const data = p.urlQuery !== undefined ? (insert.dataOffset < p.urlQuery.length ? Buffer.concat([Buffer.from(p.urlQuery.slice(insert.dataOffset)), body]) : body) : body.subarray(Buffer.byteLength(headerText.slice(0, insert.dataOffset)));
+      const data =
+        p.urlQuery !== undefined
+          ? insert.dataOffset < p.urlQuery.length
+            ? Buffer.concat([Buffer.from(p.urlQuery.slice(insert.dataOffset)), body])
+            : body
+          : body.subarray(Buffer.byteLength(headerText.slice(0, insert.dataOffset)));
       if (RAW_INSERT_FORMATS.has(format)) {
         const ctx: ExecContext = { database, readonly: false, settings: {} };
         return { result: await engine.insertRaw(ctx, insert.table, insert.columns, format, data, settings), format };
       }
       if (/^(RowBinary|Native|Parquet|Arrow|ArrowStream|ORC|Avro|MsgPack|Protobuf|CapnProto|BSONEachRow)/i.test(format)) {
-        throw new ServerException(CODES.NOT_IMPLEMENTED, `INSERT in binary format ${format} is not supported by the embedded server; use a text format such as JSONEachRow`);
+        throw new ServerException(
+          CODES.NOT_IMPLEMENTED,
+          `INSERT in binary format ${format} is not supported by the embedded server; use a text format such as JSONEachRow`,
+        );
       }
       // Other text formats (Values, JSON, TSKV, ...): inline data after the header.
       const sql = `${headerText.slice(0, insert.dataOffset)}${data.toString('utf8')}`;

@@ -12,7 +12,13 @@ export interface SpawnedClickHouse {
   /** Client options of the read-write user (`readonly`: of the read-only user), for `new ClickHouse({...})` / createClient. */
   auth(readonly?: boolean): { username: string; password: string };
   /** Config overrides pointing a role at this server: URL, both users and their passwords. */
-  configEnv(): { CLICKHOUSE_URL: string; CLICKHOUSE_USER: string; CLICKHOUSE_PASSWORD: string; CLICKHOUSE_READONLY_USER: string; CLICKHOUSE_READONLY_PASSWORD: string };
+  configEnv(): {
+    CLICKHOUSE_URL: string;
+    CLICKHOUSE_USER: string;
+    CLICKHOUSE_PASSWORD: string;
+    CLICKHOUSE_READONLY_USER: string;
+    CLICKHOUSE_READONLY_PASSWORD: string;
+  };
   /** SIGTERM and wait for exit (graceful: data kept). */
   stop(): Promise<void>;
   /** SIGKILL, for crash tests. */
@@ -62,18 +68,24 @@ export function spawnEmbeddedClickHouse(opts: { dataDir: string; port?: number; 
       child.off('exit', onEarlyExit);
       const url = rec.url;
       // The child has created the secrets file by now; the same resolution gives the same answer here.
-      const config = loadConfig({}, {
-        CLICKHOUSE_USER: env.CLICKHOUSE_USER || undefined,
-        CLICKHOUSE_PASSWORD: env.CLICKHOUSE_PASSWORD,
-        CLICKHOUSE_READONLY_USER: env.CLICKHOUSE_READONLY_USER || undefined,
-        CLICKHOUSE_READONLY_PASSWORD: env.CLICKHOUSE_READONLY_PASSWORD,
-      });
+      const config = loadConfig(
+        {},
+        {
+          CLICKHOUSE_USER: env.CLICKHOUSE_USER || undefined,
+          CLICKHOUSE_PASSWORD: env.CLICKHOUSE_PASSWORD,
+          CLICKHOUSE_READONLY_USER: env.CLICKHOUSE_READONLY_USER || undefined,
+          CLICKHOUSE_READONLY_PASSWORD: env.CLICKHOUSE_READONLY_PASSWORD,
+        },
+      );
       const { credentials } = resolveClickHouseCredentials(config, opts.dataDir);
       resolve({
         url,
         process: child,
         credentials,
-        auth: (readonly = false) => (readonly ? { username: credentials.readonlyUser, password: credentials.readonlyPassword } : { username: credentials.user, password: credentials.password }),
+        auth: (readonly = false) =>
+          readonly
+            ? { username: credentials.readonlyUser, password: credentials.readonlyPassword }
+            : { username: credentials.user, password: credentials.password },
         configEnv: () => ({
           CLICKHOUSE_URL: url,
           CLICKHOUSE_USER: credentials.user,

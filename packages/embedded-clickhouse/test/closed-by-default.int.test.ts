@@ -58,7 +58,12 @@ describe('credentials', () => {
     expect(saved.password).toMatch(/^[A-Za-z0-9_-]{40,}$/);
     expect(saved.readonlyPassword).toMatch(/^[A-Za-z0-9_-]{40,}$/);
     expect(saved.password).not.toBe(saved.readonlyPassword);
-    expect(server.credentials).toMatchObject({ user: 'default', password: saved.password, readonlyUser: 'tidemark_readonly', readonlyPassword: saved.readonlyPassword });
+    expect(server.credentials).toMatchObject({
+      user: 'default',
+      password: saved.password,
+      readonlyUser: 'tidemark_readonly',
+      readonlyPassword: saved.readonlyPassword,
+    });
   });
 
   test('anonymous, empty-password, wrong-password and unknown-user requests are refused with 401 / 516', async () => {
@@ -86,13 +91,21 @@ describe('credentials', () => {
 
   test('an empty password is refused at start with a clear error', async () => {
     await expect(
-      startEmbeddedClickHouse({ dataDir: path.join(dataDir, 'never'), port: 0, logger: createLogger({ level: 'silent' }), users: [{ name: 'default', password: '', readonly: false }] }),
+      startEmbeddedClickHouse({
+        dataDir: path.join(dataDir, 'never'),
+        port: 0,
+        logger: createLogger({ level: 'silent' }),
+        users: [{ name: 'default', password: '', readonly: false }],
+      }),
     ).rejects.toThrow(/refuses to start with an empty password for user default/);
   });
 
   test('configured passwords win over the generated ones', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-chcfg-'));
-    const s = await spawnEmbeddedClickHouse({ dataDir: dir, env: { CLICKHOUSE_PASSWORD: 'configured-rw', CLICKHOUSE_READONLY_PASSWORD: 'configured-ro', CLICKHOUSE_USER: 'platform' } });
+    const s = await spawnEmbeddedClickHouse({
+      dataDir: dir,
+      env: { CLICKHOUSE_PASSWORD: 'configured-rw', CLICKHOUSE_READONLY_PASSWORD: 'configured-ro', CLICKHOUSE_USER: 'platform' },
+    });
     try {
       expect(s.credentials).toMatchObject({ user: 'platform', password: 'configured-rw', readonlyPassword: 'configured-ro' });
       const c = createClient({ url: s.url, username: 'platform', password: 'configured-rw' });
@@ -163,7 +176,10 @@ describe('nothing reaches the host or the network, for either user', () => {
     ['Filesystem database engine', "CREATE DATABASE ce_fs ENGINE = Filesystem('/etc')"],
     ['CREATE TABLE AS a path', 'CREATE TABLE ce_as AS `/etc/hostname`'],
     ['CREATE TABLE AS a table function', "CREATE TABLE ce_asf AS file('/etc/hostname', 'LineAsString')"],
-    ['CREATE DICTIONARY', "CREATE DICTIONARY ce_dict (k UInt64, v String) PRIMARY KEY k SOURCE(FILE(path '/etc/passwd' format 'TSV')) LAYOUT(FLAT()) LIFETIME(0)"],
+    [
+      'CREATE DICTIONARY',
+      "CREATE DICTIONARY ce_dict (k UInt64, v String) PRIMARY KEY k SOURCE(FILE(path '/etc/passwd' format 'TSV')) LAYOUT(FLAT()) LIFETIME(0)",
+    ],
     ['BACKUP', `BACKUP TABLE closed_t TO File('${out('o7')}')`],
     ['RESTORE', `RESTORE TABLE closed_t FROM File('${out('o7')}')`],
     ['ATTACH FROM a path', "ATTACH TABLE ce_att FROM '/var/lib/clickhouse/x' (x UInt8) ENGINE = MergeTree ORDER BY x"],
@@ -203,11 +219,17 @@ describe('nothing reaches the host or the network, for either user', () => {
 
   test('an Identifier parameter must be a plain name', async () => {
     await expect(rw.query({ query: 'SELECT * FROM {t:Identifier}', query_params: { t: '/etc/hostname' } })).rejects.toMatchObject({ code: '497' });
-    expect(await (await rw.query({ query: 'SELECT count() AS c FROM {t:Identifier}', query_params: { t: 'closed_t' }, format: 'JSONEachRow' })).json()).toEqual([{ c: '1' }]);
+    expect(await (await rw.query({ query: 'SELECT count() AS c FROM {t:Identifier}', query_params: { t: 'closed_t' }, format: 'JSONEachRow' })).json()).toEqual(
+      [{ c: '1' }],
+    );
   });
 
   test('VALUES data cannot call host functions', async () => {
-    const res = await get('/?query=' + encodeURIComponent('INSERT INTO closed_t FORMAT Values'), { 'X-ClickHouse-User': server.credentials.user, 'X-ClickHouse-Key': server.credentials.password }, "(length(file('/etc/hostname')))");
+    const res = await get(
+      '/?query=' + encodeURIComponent('INSERT INTO closed_t FORMAT Values'),
+      { 'X-ClickHouse-User': server.credentials.user, 'X-ClickHouse-Key': server.credentials.password },
+      "(length(file('/etc/hostname')))",
+    );
     expect(res.code).toBe('497');
   });
 
@@ -218,7 +240,7 @@ describe('nothing reaches the host or the network, for either user', () => {
     expect(await q('SELECT sum(generate_series) AS s FROM generateSeries(1, 3)')).toEqual([{ s: '6' }]);
     expect(await q("SELECT * FROM values('x UInt8', 1, 2) ORDER BY x")).toEqual([{ x: 1 }, { x: 2 }]);
     expect(await q('SELECT count() AS c FROM zeros(5)')).toEqual([{ c: '5' }]);
-    expect(await q("SELECT 1 AS `events per hour`, 'a' AS \"path/like\"")).toEqual([{ 'events per hour': 1, 'path/like': 'a' }]);
+    expect(await q('SELECT 1 AS `events per hour`, \'a\' AS "path/like"')).toEqual([{ 'events per hour': 1, 'path/like': 'a' }]);
     for (const engine of ['Memory', 'Null', 'Log', 'ReplacingMergeTree ORDER BY x', 'AggregatingMergeTree ORDER BY x']) {
       const name = `ok_${engine.split(' ')[0]!.toLowerCase()}`;
       await rw.command({ query: `CREATE TABLE IF NOT EXISTS ${name} (x UInt8) ENGINE = ${engine}` });
@@ -246,12 +268,16 @@ describe('parameterized statements run concurrently, each with its own values', 
 
   test('a slow parameterized query does not delay a fast one', async () => {
     const slowStarted = Date.now();
-    const slow = rw.query({ query: slowSql, query_params: { tag: 'slow', n: 1 }, format: 'JSONEachRow' }).then(async (r) => ({ rows: await r.json<{ tag: string }>(), ms: Date.now() - slowStarted }));
+    const slow = rw
+      .query({ query: slowSql, query_params: { tag: 'slow', n: 1 }, format: 'JSONEachRow' })
+      .then(async (r) => ({ rows: await r.json<{ tag: string }>(), ms: Date.now() - slowStarted }));
     await new Promise((r) => setTimeout(r, 200)); // the slow one is running
     const fast: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t = Date.now();
-      const rows = await (await ro.query({ query: fastSql, query_params: { tag: `fast${i}`, n: i }, format: 'JSONEachRow' })).json<{ tag: string; n: number }>();
+      const rows = await (
+        await ro.query({ query: fastSql, query_params: { tag: `fast${i}`, n: i }, format: 'JSONEachRow' })
+      ).json<{ tag: string; n: number }>();
       fast.push(Date.now() - t);
       expect(rows).toEqual([{ tag: `fast${i}`, n: i }]);
     }

@@ -18,7 +18,10 @@ let dataDir: string;
 const suffix = `${process.pid}_${Date.now()}`;
 const table = (name: string): string => `conf_${name}_${suffix}`;
 
-function raw(pathAndQuery: string, init: { method?: string; body?: Buffer | string; headers?: Record<string, string>; anonymous?: boolean } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+function raw(
+  pathAndQuery: string,
+  init: { method?: string; body?: Buffer | string; headers?: Record<string, string>; anonymous?: boolean } = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   const url = new URL(pathAndQuery, server.url);
   return new Promise((resolve, reject) => {
     // The read-write user's credentials unless the caller sends its own.
@@ -65,7 +68,9 @@ describe('@clickhouse/client against the embedded server', () => {
     expect(json.data).toEqual([{ c: '3000', s: String((2999 * 3000) / 2) }]);
     expect(json.meta?.map((m) => m.name)).toEqual(['c', 's']);
 
-    const rows = await (await client.query({ query: `SELECT id, name FROM ${t} WHERE id < 3 ORDER BY id`, format: 'JSONEachRow' })).json<{ id: string; name: string }>();
+    const rows = await (
+      await client.query({ query: `SELECT id, name FROM ${t} WHERE id < 3 ORDER BY id`, format: 'JSONEachRow' })
+    ).json<{ id: string; name: string }>();
     expect(rows).toEqual([
       { id: '0', name: 'n0' },
       { id: '1', name: 'n1' },
@@ -101,7 +106,8 @@ describe('@clickhouse/client against the embedded server', () => {
   test('query parameters of many types, including strings needing escapes', async () => {
     const tricky = "it's a \\ back\tslash\nnewline 'quoted' 漢字";
     const rs = await client.query({
-      query: 'SELECT {s:String} AS s, {n:UInt64} AS n, {f:Float64} AS f, {arr:Array(UInt16)} AS arr, {d:DateTime} AS d, {m:Map(String, UInt8)} AS m, {nul:Nullable(String)} AS nul',
+      query:
+        'SELECT {s:String} AS s, {n:UInt64} AS n, {f:Float64} AS f, {arr:Array(UInt16)} AS arr, {d:DateTime} AS d, {m:Map(String, UInt8)} AS m, {nul:Nullable(String)} AS nul',
       format: 'JSONEachRow',
       query_params: { s: tricky, n: '18446744073709551615', f: 1.5, arr: [1, 2, 3], d: new Date('2026-05-06T07:08:09Z'), m: { a: 1 }, nul: null },
     });
@@ -119,7 +125,11 @@ describe('@clickhouse/client against the embedded server', () => {
 
   test('per-query settings apply to that query only', async () => {
     await expect(client.query({ query: 'SELECT sleep(2)', clickhouse_settings: { max_execution_time: 1 } })).rejects.toMatchObject({ code: '159' });
-    const rs = await client.query({ query: "SELECT getSetting('max_result_rows') AS v", format: 'JSONEachRow', clickhouse_settings: { max_result_rows: '123' } });
+    const rs = await client.query({
+      query: "SELECT getSetting('max_result_rows') AS v",
+      format: 'JSONEachRow',
+      clickhouse_settings: { max_result_rows: '123' },
+    });
     expect(await rs.json()).toEqual([{ v: 123 }]);
     const after = await client.query({ query: "SELECT getSetting('max_result_rows') AS v", format: 'JSONEachRow' });
     expect(await after.json()).toEqual([{ v: 0 }]);
@@ -167,7 +177,9 @@ describe('@clickhouse/client against the embedded server', () => {
   test('concurrent queries', async () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        client.query({ query: `SELECT sum(number) AS s FROM numbers({n:UInt32})`, query_params: { n: (i + 1) * 100_000 }, format: 'JSONEachRow' }).then((r) => r.json<{ s: string }>()),
+        client
+          .query({ query: `SELECT sum(number) AS s FROM numbers({n:UInt32})`, query_params: { n: (i + 1) * 100_000 }, format: 'JSONEachRow' })
+          .then((r) => r.json<{ s: string }>()),
       ),
     );
     results.forEach((rows, i) => {
@@ -266,7 +278,9 @@ describe('users', () => {
       await expect(ro.query({ query: "SELECT * FROM file('/etc/passwd', 'LineAsString')" })).rejects.toMatchObject({ code: '497' });
       // Limits may be lowered but not raised or switched off.
       await expect(ro.query({ query: 'SELECT 1', clickhouse_settings: { max_execution_time: 0 } })).rejects.toMatchObject({ code: '452' });
-      await expect(ro.query({ query: 'SELECT number FROM numbers(10)', clickhouse_settings: { max_result_rows: '5', result_overflow_mode: 'throw' } })).rejects.toMatchObject({
+      await expect(
+        ro.query({ query: 'SELECT number FROM numbers(10)', clickhouse_settings: { max_result_rows: '5', result_overflow_mode: 'throw' } }),
+      ).rejects.toMatchObject({
         code: '396',
       });
     } finally {

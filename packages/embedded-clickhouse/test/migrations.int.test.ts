@@ -40,7 +40,7 @@ test('applies in version order into the target database, records each, and skips
   const database = `tm_mig_${process.pid}_a`;
   const dir = fixture({
     '0002_second.sql': 'ALTER TABLE t ADD COLUMN IF NOT EXISTS b String DEFAULT {{greeting}}',
-    '0001_first.sql': "-- a comment; with a semicolon\nCREATE TABLE IF NOT EXISTS t (a UInt8) ENGINE = MergeTree ORDER BY a;\nINSERT INTO t VALUES (1);",
+    '0001_first.sql': '-- a comment; with a semicolon\nCREATE TABLE IF NOT EXISTS t (a UInt8) ENGINE = MergeTree ORDER BY a;\nINSERT INTO t VALUES (1);',
   });
   const report = await migrateClickHouse({ admin, database, dir, logger, vars: { greeting: "'hi'" } });
   expect(report.applied.map((m) => m.version)).toEqual([1, 2]);
@@ -59,7 +59,10 @@ test('applies in version order into the target database, records each, and skips
 
 test('a failing statement names the file and statement and records nothing; an edited applied file is refused', async () => {
   const database = `tm_mig_${process.pid}_b`;
-  const dir = fixture({ '0001_ok.sql': 'CREATE TABLE IF NOT EXISTS ok (a UInt8) ENGINE = MergeTree ORDER BY a', '0002_bad.sql': 'SELECT 1;\nCREATE TABLE broken (' });
+  const dir = fixture({
+    '0001_ok.sql': 'CREATE TABLE IF NOT EXISTS ok (a UInt8) ENGINE = MergeTree ORDER BY a',
+    '0002_bad.sql': 'SELECT 1;\nCREATE TABLE broken (',
+  });
   await expect(migrateClickHouse({ admin, database, dir, logger })).rejects.toThrow(/0002_bad\.sql, statement 2: .*Syntax error/s);
   const recorded = await admin.client.query({ query: `SELECT version FROM ${database}.schema_migrations_v1`, format: 'JSONEachRow' }).then((r) => r.json());
   expect(recorded).toEqual([{ version: 1 }]);

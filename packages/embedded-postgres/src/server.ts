@@ -80,7 +80,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const dataDir = path.resolve(opts.dataDir);
   const maxConnections = opts.maxConnections ?? 100;
   if (!opts.auth.user || !opts.auth.password) {
-    throw new ConfigError('the embedded Postgres server refuses to start without a user and a non-empty password', { context: { keys: ['META_DATABASE_URL'] } });
+    throw new ConfigError('the embedded Postgres server refuses to start without a user and a non-empty password', {
+      context: { keys: ['META_DATABASE_URL'] },
+    });
   }
   // Only the verifier is kept for the sessions (PBKDF2 once per start).
   const auth = { user: opts.auth.user, verifier: scramVerifier(opts.auth.password) };

@@ -31,7 +31,13 @@ function table(prefix: string): string {
 const AUTH = { user: 'postgres', password: `pw-${crypto.randomBytes(12).toString('hex')}` };
 
 async function start(opts: { dataDir?: string; idleInTransactionTimeoutMs?: number } = {}): Promise<EmbeddedPostgres> {
-  const pg = await startEmbeddedPostgres({ dataDir: opts.dataDir ?? tempDir(), port: 0, logger, auth: AUTH, idleInTransactionTimeoutMs: opts.idleInTransactionTimeoutMs });
+  const pg = await startEmbeddedPostgres({
+    dataDir: opts.dataDir ?? tempDir(),
+    port: 0,
+    logger,
+    auth: AUTH,
+    idleInTransactionTimeoutMs: opts.idleInTransactionTimeoutMs,
+  });
   servers.push(pg);
   return pg;
 }
@@ -77,7 +83,12 @@ test('serves a postgres:// URL on loopback', () => {
 test('create table, parameterized insert and select', async () => {
   const t = table('items');
   await db.query(`CREATE TABLE ${t} (id serial PRIMARY KEY, name text NOT NULL, meta jsonb, at timestamptz DEFAULT now())`);
-  const ins = await db.query<{ id: number }>(`INSERT INTO ${t} (name, meta) VALUES ($1, $2), ($3, $4) RETURNING id`, ['a', { k: 1 }, "b'; DROP TABLE x; --", null]);
+  const ins = await db.query<{ id: number }>(`INSERT INTO ${t} (name, meta) VALUES ($1, $2), ($3, $4) RETURNING id`, [
+    'a',
+    { k: 1 },
+    "b'; DROP TABLE x; --",
+    null,
+  ]);
   expect(ins.rows.map((r) => r.id)).toEqual([1, 2]);
   const sel = await db.query<{ name: string; meta: unknown; at: Date }>(`SELECT name, meta, at FROM ${t} WHERE id = ANY($1::int[]) ORDER BY id`, [[1, 2]]);
   expect(sel.rows.map((r) => [r.name, r.meta])).toEqual([
@@ -131,7 +142,12 @@ test('10 concurrent pool transactions are isolated: the rolled-back one leaves n
   expect(started).toHaveLength(10);
   const rows = await db.query<{ tx: number; step: number }>(`SELECT tx, step FROM ${t} ORDER BY tx, step`);
   const committed = [0, 1, 2, 3, 4, 5, 7, 8, 9];
-  expect(rows.rows).toEqual(committed.flatMap((tx) => [{ tx, step: 1 }, { tx, step: 2 }]));
+  expect(rows.rows).toEqual(
+    committed.flatMap((tx) => [
+      { tx, step: 1 },
+      { tx, step: 2 },
+    ]),
+  );
   // Each transaction saw its own rows plus whole transactions committed before it, never the rolled-back one.
   results.forEach((seen, i) => {
     expect(seen).toContain(i);
@@ -203,7 +219,8 @@ async function rawConnection(port: number): Promise<{ send(b: Buffer): void; rec
   const nextAuth = async (code: number): Promise<string> => {
     await waitFor(() => buf.length >= 9 && buf.length >= 1 + buf.readInt32BE(1));
     const len = buf.readInt32BE(1);
-    if (buf[0] !== 0x52 || buf.readInt32BE(5) !== code) throw new Error(`expected auth ${code}, got ${String.fromCharCode(buf[0] as number)} ${buf.readInt32BE(5)}`);
+    if (buf[0] !== 0x52 || buf.readInt32BE(5) !== code)
+      throw new Error(`expected auth ${code}, got ${String.fromCharCode(buf[0] as number)} ${buf.readInt32BE(5)}`);
     const data = buf.subarray(9, 1 + len).toString('utf8');
     buf = buf.subarray(1 + len);
     return data;
@@ -223,7 +240,14 @@ async function rawConnection(port: number): Promise<{ send(b: Buffer): void; rec
         const type = String.fromCharCode(buf[i] as number);
         const body = buf.subarray(i + 5, i + 1 + buf.readInt32BE(i + 1));
         if (type === 'D') out.push(`D:${body.subarray(6).toString()}`);
-        else if (type === 'E') out.push(`E:${body.toString().split('\0').find((f) => f.startsWith('C'))?.slice(1)}`);
+        else if (type === 'E')
+          out.push(
+            `E:${body
+              .toString()
+              .split('\0')
+              .find((f) => f.startsWith('C'))
+              ?.slice(1)}`,
+          );
         else if (type !== 'S') out.push(type);
       }
       return out;
@@ -259,14 +283,7 @@ test('statements pipelined ahead of Terminate still run', async () => {
   const t = table('term');
   await db.query(`CREATE TABLE ${t} (x int)`);
   const c = await rawConnection(server.port);
-  c.send(
-    Buffer.concat([
-      serialize.query('BEGIN'),
-      serialize.query(`INSERT INTO ${t} VALUES (1)`),
-      serialize.query('COMMIT'),
-      serialize.end(),
-    ]),
-  );
+  c.send(Buffer.concat([serialize.query('BEGIN'), serialize.query(`INSERT INTO ${t} VALUES (1)`), serialize.query('COMMIT'), serialize.end()]));
   await waitFor(() => c.received().filter((m) => m === 'Z').length === 4);
   c.close();
   expect((await db.query(`SELECT count(*)::int AS n FROM ${t}`)).rows[0].n).toBe(1);
@@ -441,7 +458,9 @@ describe('authentication (SCRAM-SHA-256)', () => {
   });
 
   test('an empty password is refused at start', async () => {
-    await expect(startEmbeddedPostgres({ dataDir: tempDir(), port: 0, logger, auth: { user: 'postgres', password: '' } })).rejects.toThrow(/non-empty password/);
+    await expect(startEmbeddedPostgres({ dataDir: tempDir(), port: 0, logger, auth: { user: 'postgres', password: '' } })).rejects.toThrow(
+      /non-empty password/,
+    );
   });
 });
 

@@ -1,20 +1,14 @@
 import { serialize } from 'pg-protocol';
 import { EngineLock, type EngineHolder } from '../src/engine';
-import {
-  backend,
-  FrameReader,
-  frontend,
-  MSG,
-  parseStartup,
-  ProtocolViolation,
-  scanOutput,
-  spliceMessage,
-  statementNameRange,
-} from '../src/protocol';
+import { backend, FrameReader, frontend, MSG, parseStartup, ProtocolViolation, scanOutput, spliceMessage, statementNameRange } from '../src/protocol';
 
 describe('FrameReader', () => {
   test('reassembles typed messages split across chunks and keeps several per chunk apart', () => {
-    const bytes = Buffer.concat([serialize.parse({ name: 's1', text: 'SELECT $1::int' }), serialize.bind({ statement: 's1', values: ['1'] }), serialize.sync()]);
+    const bytes = Buffer.concat([
+      serialize.parse({ name: 's1', text: 'SELECT $1::int' }),
+      serialize.bind({ statement: 's1', values: ['1'] }),
+      serialize.sync(),
+    ]);
     const r = new FrameReader(1024);
     const got: Buffer[] = [];
     for (let i = 0; i < bytes.length; i += 3) {

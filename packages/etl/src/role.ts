@@ -12,7 +12,8 @@ import { EtlEngine } from './engine';
 function merge(a: EtlConfig, b: EtlConfig): EtlConfig {
   const names = new Set(a.sources.map((s) => s.name));
   const clash = b.sources.find((s) => names.has(s.name));
-  if (clash) throw new ConfigError(`ETL source name ${clash.name} is used by both ETL_CONFIG and the demo source`, { context: { keys: ['ETL_CONFIG', 'ETL_DEMO'] } });
+  if (clash)
+    throw new ConfigError(`ETL source name ${clash.name} is used by both ETL_CONFIG and the demo source`, { context: { keys: ['ETL_CONFIG', 'ETL_DEMO'] } });
   return { sources: [...a.sources, ...b.sources] };
 }
 

@@ -14,7 +14,13 @@ test('START_REPLICATION on a missing slot fails with SQLSTATE 42704, recognised 
   const slot = uniqueName('tm_missing_slot').toLowerCase();
   const service = new LogicalReplicationService({ connectionString: postgresUrl }, { acknowledge: { auto: false, timeoutSeconds: 0 } });
   const failure = new Promise<unknown>((resolve) => service.on('error', resolve));
-  const err = await Promise.race([service.subscribe(new RawPgoutputPlugin('tm_no_publication'), slot, '0/0').then(() => undefined, (e: unknown) => e), failure]);
+  const err = await Promise.race([
+    service.subscribe(new RawPgoutputPlugin('tm_no_publication'), slot, '0/0').then(
+      () => undefined,
+      (e: unknown) => e,
+    ),
+    failure,
+  ]);
   await service.destroy().catch(() => undefined);
   expect(err).toMatchObject({ code: '42704' });
   expect(isSlotLostError(err)).toBe(true);
@@ -30,7 +36,10 @@ test('other errors are not a lost slot: a syntax error (42601), a unique violati
   const c = new Client({ connectionString: postgresUrl });
   await c.connect();
   try {
-    const syntax = await c.query('SELEC 1').then(() => undefined, (e: unknown) => e);
+    const syntax = await c.query('SELEC 1').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(syntax).toMatchObject({ code: '42601' });
     expect(isSlotLostError(syntax)).toBe(false);
   } finally {

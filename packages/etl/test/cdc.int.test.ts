@@ -55,7 +55,9 @@ beforeAll(async () => {
   h = await startHarness('cdc');
   const [{ wal_level }] = (await h.sql(`SHOW wal_level`)) as [{ wal_level: string }];
   if (wal_level !== 'logical') throw new Error(`wal_level is ${wal_level}; run scripts/services/postgres-logical.sh`);
-  await h.sql(`CREATE TABLE orders (order_id bigint PRIMARY KEY, status text NOT NULL, amount numeric(14,2) NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
+  await h.sql(
+    `CREATE TABLE orders (order_id bigint PRIMARY KEY, status text NOT NULL, amount numeric(14,2) NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
+  );
   await h.sql(`CREATE TABLE docs (doc_id int PRIMARY KEY, title text NOT NULL, body text, meta jsonb, size int NOT NULL DEFAULT 0)`);
   await h.sql(`INSERT INTO orders SELECT g, 'paid', g * 2.5, now() FROM generate_series(1, 2000) g`);
   await h.sql(`INSERT INTO docs VALUES (1, 'small', 'x', '{}', 1)`);
@@ -64,7 +66,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await engine?.stop();
-  await h.admin.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, [slot]).catch(() => undefined);
+  await h.admin
+    .query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, [slot])
+    .catch(() => undefined);
   await h.sql(`DROP PUBLICATION IF EXISTS ${publication}`).catch(() => undefined);
   await h?.close();
 });
@@ -88,11 +92,15 @@ test('snapshot, then inserts, updates, deletes, primary-key changes, delete + re
   await inSync('orders', 'biz_cdc_orders', 'order_id', 'amount');
 
   // Versions come from the WAL: every changed row's _version is a commit LSN after `before`.
-  const [v] = await h.chRows<{ v: string }>(`SELECT toString(min(_version)) AS v FROM ${h.database}.biz_cdc_orders_v1 WHERE order_id = 1 AND status = 'refunded'`);
+  const [v] = await h.chRows<{ v: string }>(
+    `SELECT toString(min(_version)) AS v FROM ${h.database}.biz_cdc_orders_v1 WHERE order_id = 1 AND status = 'refunded'`,
+  );
   expect(BigInt(v?.v as string)).toBeGreaterThan(BigInt(lsnToDecimal(before)));
   const moved = await h.chRows<{ order_id: string }>(`SELECT order_id FROM ${h.database}.biz_cdc_orders WHERE order_id IN (151, 100151) ORDER BY order_id`);
   expect(moved.map((m) => m.order_id)).toEqual(['100151']);
-  const reborn = await h.chRows<{ order_id: string; status: string }>(`SELECT order_id, status FROM ${h.database}.biz_cdc_orders WHERE order_id IN (200, 201) ORDER BY order_id`);
+  const reborn = await h.chRows<{ order_id: string; status: string }>(
+    `SELECT order_id, status FROM ${h.database}.biz_cdc_orders WHERE order_id IN (200, 201) ORDER BY order_id`,
+  );
   expect(reborn).toEqual([
     { order_id: '200', status: 'reborn' },
     { order_id: '201', status: 'reborn' },
@@ -144,7 +152,9 @@ test('trap: the stream dies after an insert, before its checkpoint: it replays f
   expect(crashes).toBe(1);
   expect(BigInt(lsnToDecimal((await getSourceState(h.meta, 'cdcsrc'))?.confirmedLsn as string))).toBeGreaterThan(BigInt(lsnToDecimal(before as string)));
   await inSync('orders', 'biz_cdc_orders', 'order_id', 'amount');
-  const [dups] = await h.chRows<{ n: string }>(`SELECT toString(count()) AS n FROM (SELECT order_id FROM ${h.database}.biz_cdc_orders GROUP BY order_id HAVING count() > 1)`);
+  const [dups] = await h.chRows<{ n: string }>(
+    `SELECT toString(count()) AS n FROM (SELECT order_id FROM ${h.database}.biz_cdc_orders GROUP BY order_id HAVING count() > 1)`,
+  );
   expect(dups?.n).toBe('0');
 });
 

@@ -47,14 +47,25 @@ describe('ETL config', () => {
     const cfg = loadEtlConfigFile(file, { SHOP_URL: URL });
     const [src] = cfg.sources;
     expect(src?.tables.every((t) => t.project === 'acme')).toBe(true);
-    expect(src).toMatchObject({ name: 'shop', project: 'acme', url: URL, schema: 'public', cdc: { slot: 'tidemark_shop', publication: 'tidemark_shop', managePublication: true, flushIntervalMs: 200 } });
+    expect(src).toMatchObject({
+      name: 'shop',
+      project: 'acme',
+      url: URL,
+      schema: 'public',
+      cdc: { slot: 'tidemark_shop', publication: 'tidemark_shop', managePublication: true, flushIntervalMs: 200 },
+    });
     expect(src?.tables.map((t) => [t.key, t.mode, t.target])).toEqual([
       ['shop.public.orders', 'cursor', 'biz_orders'],
       ['shop.public.customers', 'cdc', 'biz_customers'],
       ['shop.public.roles', 'full', 'roles_dim'],
     ]);
     const [orders, customers, roles] = src?.tables ?? [];
-    expect(orders).toMatchObject({ cursor: { column: 'updated_at', overlapMs: 2000 }, schedule: { everyMs: 15_000 }, types: { amount: 'Decimal(20, 4)' }, stallAfterMs: 300_000 });
+    expect(orders).toMatchObject({
+      cursor: { column: 'updated_at', overlapMs: 2000 },
+      schedule: { everyMs: 15_000 },
+      types: { amount: 'Decimal(20, 4)' },
+      stallAfterMs: 300_000,
+    });
     expect(orders?.reconcile).toEqual({ everyMs: 3_600_000, repair: true, maxRepair: 100_000 });
     expect(customers).toMatchObject({ exclude: ['notes'], schedule: { everyMs: 60_000 }, reconcile: { everyMs: 6 * 3_600_000 } });
     expect(roles).toMatchObject({ schedule: { cron: '*/5 * * * *' }, reconcile: false, unconstrainedNumeric: { precision: 38, scale: 9 } });
@@ -87,8 +98,12 @@ describe('ETL config', () => {
   });
 
   test('cross-field rules: cursor column, include/exclude, unique targets and tables, missing variables', () => {
-    expect(problems({ sources: [{ name: 's', url: URL, tables: [{ name: 'orders' }] }] })).toContain('sources[0].tables[0].cursor: mode cursor needs cursor.column');
-    expect(problems({ sources: [{ name: 's', url: URL, tables: [{ name: 'a', mode: 'full', include: ['x'], exclude: ['y'] }] }] })).toContain('sources[0].tables[0].exclude: set include or exclude, not both');
+    expect(problems({ sources: [{ name: 's', url: URL, tables: [{ name: 'orders' }] }] })).toContain(
+      'sources[0].tables[0].cursor: mode cursor needs cursor.column',
+    );
+    expect(problems({ sources: [{ name: 's', url: URL, tables: [{ name: 'a', mode: 'full', include: ['x'], exclude: ['y'] }] }] })).toContain(
+      'sources[0].tables[0].exclude: set include or exclude, not both',
+    );
     expect(
       problems({
         sources: [
@@ -97,11 +112,30 @@ describe('ETL config', () => {
         ],
       }),
     ).toContain('sources[1].tables[0].target: target dup is also used by s.public.a');
-    expect(problems({ sources: [{ name: 's', url: URL, tables: [{ name: 'a', mode: 'full' }, { name: 'a', mode: 'full' }] }] })).toContain('table public.a is listed twice');
-    expect(problems({ sources: [{ name: 's', url: '${NOPE}', tables: [{ name: 'a', mode: 'full' }] }] })).toContain('sources[0].url: environment variable NOPE is not set');
-    expect(problems({ sources: [{ name: 's', url: URL, tables: [{ name: 'a', mode: 'full', types: { x: 'Decimal(80, 2)' } }] }] })).toContain('Decimal precision must be 1..76');
+    expect(
+      problems({
+        sources: [
+          {
+            name: 's',
+            url: URL,
+            tables: [
+              { name: 'a', mode: 'full' },
+              { name: 'a', mode: 'full' },
+            ],
+          },
+        ],
+      }),
+    ).toContain('table public.a is listed twice');
+    expect(problems({ sources: [{ name: 's', url: '${NOPE}', tables: [{ name: 'a', mode: 'full' }] }] })).toContain(
+      'sources[0].url: environment variable NOPE is not set',
+    );
+    expect(problems({ sources: [{ name: 's', url: URL, tables: [{ name: 'a', mode: 'full', types: { x: 'Decimal(80, 2)' } }] }] })).toContain(
+      'Decimal precision must be 1..76',
+    );
     expect(problems({ sources: [] })).toContain('sources: at least one source');
-    expect(problems({ sources: [{ name: 's', url: URL, tables: [{ name: 'a', mode: 'full', schedule: { every: '1m', cron: '* * * * *' } }] }] })).toContain('set exactly one of every / cron');
+    expect(problems({ sources: [{ name: 's', url: URL, tables: [{ name: 'a', mode: 'full', schedule: { every: '1m', cron: '* * * * *' } }] }] })).toContain(
+      'set exactly one of every / cron',
+    );
   });
 
   test('unreadable and unparsable files name ETL_CONFIG and the file', () => {

@@ -68,7 +68,9 @@ test('a large reconciliation keeps the event loop responsive (p99 delay < 100 ms
   // The bound is on what the reconciliation adds to the machine's own scheduling delay (harness.ts).
   const { result: rec, p99, max, baseline } = await loopDelayDuring(() => runTable(h.deps(s), cfg, { reconcile: 'force' }));
   expect(rec.reconcile?.content?.changed).toBe(200);
-  process.stderr.write(`reconciliation of 200,000 keys: ${rec.reconcile?.content?.seconds.toFixed(2)} s content, event-loop delay p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms; idle baseline p99 ${baseline.toFixed(1)} ms; limit ${(100 + baseline).toFixed(1)} ms (ratio ${(p99 / (100 + baseline)).toFixed(2)})\n`);
+  process.stderr.write(
+    `reconciliation of 200,000 keys: ${rec.reconcile?.content?.seconds.toFixed(2)} s content, event-loop delay p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms; idle baseline p99 ${baseline.toFixed(1)} ms; limit ${(100 + baseline).toFixed(1)} ms (ratio ${(p99 / (100 + baseline)).toFixed(2)})\n`,
+  );
   expect(p99).toBeLessThan(100 + baseline);
   const c = await countAndSum(h, 'wide', 'biz_wide', 'id', 'amount');
   expect(c.target).toEqual(c.source);

@@ -24,7 +24,9 @@ afterAll(async () => {
 });
 
 async function createOrders(name: string, rows: number): Promise<void> {
-  await h.sql(`CREATE TABLE ${name} (order_id bigint PRIMARY KEY, status text NOT NULL, amount numeric(14,2) NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
+  await h.sql(
+    `CREATE TABLE ${name} (order_id bigint PRIMARY KEY, status text NOT NULL, amount numeric(14,2) NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
+  );
   await h.sql(`INSERT INTO ${name} SELECT g, 'paid', g * 0.5, now() FROM generate_series(1, $1::int) g`, [rows]);
 }
 
@@ -32,16 +34,21 @@ async function createOrders(name: string, rows: number): Promise<void> {
 async function landThenKill(source: SourceConfig, table: string, crashAt: string): Promise<void> {
   const child = spawn(
     process.execPath,
-    ['-r', path.join(__dirname, 'support', 'register.js'), path.join(__dirname, 'support', 'crash-child.ts'), JSON.stringify({
-      source,
-      table,
-      clickhouseUrl: h.server.url,
-      clickhouseAuth: h.server.auth(),
-      database: h.database,
-      metaUrl: postgresUrl,
-      metaSchema: h.metaSchema,
-      crashAt,
-    })],
+    [
+      '-r',
+      path.join(__dirname, 'support', 'register.js'),
+      path.join(__dirname, 'support', 'crash-child.ts'),
+      JSON.stringify({
+        source,
+        table,
+        clickhouseUrl: h.server.url,
+        clickhouseAuth: h.server.auth(),
+        database: h.database,
+        metaUrl: postgresUrl,
+        metaSchema: h.metaSchema,
+        crashAt,
+      }),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -77,7 +84,9 @@ async function runUntilLocked(deps: SyncDeps, source: SourceConfig, table: strin
 
 test('trap: an interrupted snapshot resumes with the chunks not yet checkpointed (worker killed after an insert, before its checkpoint)', async () => {
   await createOrders('c_snap', 5000);
-  const s = sourceConfig(h, [{ name: 'c_snap', target: 'biz_c_snap', mode: 'cursor', cursor: { column: 'updated_at', overlap: 0 }, chunkRows: 1000, parallelism: 1, reconcile: false }]);
+  const s = sourceConfig(h, [
+    { name: 'c_snap', target: 'biz_c_snap', mode: 'cursor', cursor: { column: 'updated_at', overlap: 0 }, chunkRows: 1000, parallelism: 1, reconcile: false },
+  ]);
   await landThenKill(s, 'c_snap', 'chunk:2');
 
   const key = tableOf(s, 'c_snap').key;
@@ -121,6 +130,8 @@ test('trap: worker killed between the insert of an incremental page and its chec
   expect(r.incremental?.rows).toBe(70);
   const cs = await countAndSum(h, 'c_page', 'biz_c_page', 'order_id', 'amount');
   expect(cs.target).toEqual(cs.source);
-  const [dups] = await h.chRows<{ n: string }>(`SELECT toString(count()) AS n FROM (SELECT order_id FROM ${h.database}.biz_c_page GROUP BY order_id HAVING count() > 1)`);
+  const [dups] = await h.chRows<{ n: string }>(
+    `SELECT toString(count()) AS n FROM (SELECT order_id FROM ${h.database}.biz_c_page GROUP BY order_id HAVING count() > 1)`,
+  );
   expect(dups?.n).toBe('0');
 });

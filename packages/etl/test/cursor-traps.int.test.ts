@@ -69,7 +69,9 @@ test('initial snapshot in checkpointed chunks, then incremental changes; progres
   expect(second.incremental?.rows).toBe(200);
   await expectInSync('o_basic');
   // Re-landed rows collapse: the view has exactly one row per key.
-  const [dups] = await h.chRows<{ n: string }>(`SELECT toString(count()) AS n FROM (SELECT order_id FROM ${h.database}.biz_o_basic GROUP BY order_id HAVING count() > 1)`);
+  const [dups] = await h.chRows<{ n: string }>(
+    `SELECT toString(count()) AS n FROM (SELECT order_id FROM ${h.database}.biz_o_basic GROUP BY order_id HAVING count() > 1)`,
+  );
   expect(dups?.n).toBe('0');
 });
 
@@ -147,8 +149,12 @@ test('trap: microsecond-distinct timestamps are kept exactly, in the cursor and 
   );
   const r = await runTable(h.deps(s), tableOf(s, 'o_micro'), { reconcile: 'skip' });
   expect(r.incremental?.rows).toBe(25);
-  const source = await h.sql(`SELECT order_id::text AS id, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS ts FROM o_micro ORDER BY order_id`);
-  const target = await h.chRows<{ id: string; ts: string }>(`SELECT toString(order_id) AS id, toString(updated_at) AS ts FROM ${h.database}.biz_o_micro ORDER BY order_id`);
+  const source = await h.sql(
+    `SELECT order_id::text AS id, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS ts FROM o_micro ORDER BY order_id`,
+  );
+  const target = await h.chRows<{ id: string; ts: string }>(
+    `SELECT toString(order_id) AS id, toString(updated_at) AS ts FROM ${h.database}.biz_o_micro ORDER BY order_id`,
+  );
   expect(target).toEqual(source);
   expect(new Set(target.map((t) => t.ts)).size).toBe(25);
 
@@ -202,7 +208,9 @@ test('trap: delete and re-insert of a key', async () => {
   expect(await h.chRows(`SELECT order_id FROM ${h.database}.biz_o_reinsert WHERE order_id IN (5, 6)`)).toEqual([{ order_id: '5' }]);
   const r = await runTable(h.deps(s), tableOf(s, 'o_reinsert'), { reconcile: 'force' });
   expect(r.reconcile).toMatchObject({ missing: 1, extra: 0, ok: true });
-  const back = await h.chRows<{ order_id: string; amount: number }>(`SELECT order_id, amount FROM ${h.database}.biz_o_reinsert WHERE order_id IN (5, 6) ORDER BY order_id`);
+  const back = await h.chRows<{ order_id: string; amount: number }>(
+    `SELECT order_id, amount FROM ${h.database}.biz_o_reinsert WHERE order_id IN (5, 6) ORDER BY order_id`,
+  );
   expect(back).toEqual([
     { order_id: '5', amount: 555.55 },
     { order_id: '6', amount: 666.66 },
@@ -232,12 +240,20 @@ test('full mode (no cursor column) and several sources in one engine', async () 
   const config = parseEtlConfig({
     sources: [
       { name: 'one', url: postgresUrl, schema: h.sourceSchema, tables: [{ name: 'f_roles', target: 'biz_f_roles', mode: 'full', chunkRows: 100 }] },
-      { name: 'two', url: postgresUrl, schema: h.sourceSchema, tables: [{ name: 'o_second', target: 'biz_o_second', cursor: { column: 'updated_at', overlap: 0 }, reconcile: false }] },
+      {
+        name: 'two',
+        url: postgresUrl,
+        schema: h.sourceSchema,
+        tables: [{ name: 'o_second', target: 'biz_o_second', cursor: { column: 'updated_at', overlap: 0 }, reconcile: false }],
+      },
     ],
   });
   const engine = new EtlEngine({ config, clickhouse: h.ch, meta: h.meta, logger: silent, onProgress: () => undefined });
   try {
-    expect((await engine.runAll()).map((r) => `${r.table}:${r.status}`).sort()).toEqual([`one.${h.sourceSchema}.f_roles:ok`, `two.${h.sourceSchema}.o_second:ok`]);
+    expect((await engine.runAll()).map((r) => `${r.table}:${r.status}`).sort()).toEqual([
+      `one.${h.sourceSchema}.f_roles:ok`,
+      `two.${h.sourceSchema}.o_second:ok`,
+    ]);
     // Without a cursor column, updates and deletes are followed by re-reading the table every run.
     await h.sql(`UPDATE f_roles SET weight = weight * 2, name = 'renamed' WHERE role_id <= 10`);
     await h.sql(`DELETE FROM f_roles WHERE role_id > 35`);
@@ -260,7 +276,12 @@ test('an unreachable source fails its tables with the reason; other sources go o
   const config = parseEtlConfig({
     sources: [
       { name: 'down', url: 'postgres://postgres@127.0.0.1:1/postgres', schema: 'public', tables: [{ name: 'nowhere', mode: 'full' }] },
-      { name: 'up', url: postgresUrl, schema: h.sourceSchema, tables: [{ name: 'o_reachable', target: 'biz_o_reachable', cursor: { column: 'updated_at', overlap: 0 }, reconcile: false }] },
+      {
+        name: 'up',
+        url: postgresUrl,
+        schema: h.sourceSchema,
+        tables: [{ name: 'o_reachable', target: 'biz_o_reachable', cursor: { column: 'updated_at', overlap: 0 }, reconcile: false }],
+      },
     ],
   });
   const engine = new EtlEngine({ config, clickhouse: h.ch, meta: h.meta, logger: silent, onProgress: () => undefined });

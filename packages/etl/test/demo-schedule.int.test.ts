@@ -37,10 +37,18 @@ afterAll(async () => {
 
 /** count and sum of the key (and of amount-like columns) of every demo table, source vs view. */
 async function expectDemoInSync(source: Pool, schema: string): Promise<void> {
-  const sums: Record<string, string> = { orders: 'amount', products: 'price', organizations: 'employees', users: 'login_count', service_records: 'coalesce(satisfaction, 0)' };
+  const sums: Record<string, string> = {
+    orders: 'amount',
+    products: 'price',
+    organizations: 'employees',
+    users: 'login_count',
+    service_records: 'coalesce(satisfaction, 0)',
+  };
   for (const t of DEMO_TABLES) {
     const key = DEMO_KEYS[t];
-    const [src] = (await source.query(`SELECT count(*)::text AS n, coalesce(sum(${key}), 0)::text AS k, coalesce(sum(${sums[t] ?? key}), 0)::text AS s FROM ${schema}.${t}`)).rows as [Record<string, string>];
+    const [src] = (
+      await source.query(`SELECT count(*)::text AS n, coalesce(sum(${key}), 0)::text AS k, coalesce(sum(${sums[t] ?? key}), 0)::text AS s FROM ${schema}.${t}`)
+    ).rows as [Record<string, string>];
     const [dst] = await h.chRows<Record<string, string>>(
       `SELECT toString(count()) AS n, toString(sum(${key})) AS k, toString(sum(${(sums[t] ?? key).replace('coalesce(', 'ifNull(')})) AS s FROM ${h.database}.biz_${t}`,
     );
@@ -60,7 +68,14 @@ test('demo source on embedded PGlite, which is also the metadata database (as in
       { config: { ETL_DEMO_CUSTOMERS: 50, ETL_DEMO_CHANGES_PER_SECOND: 0 }, meta: pool, logger: silent },
       { schema: 'tidemark_demo' },
     );
-    const engine = new EtlEngine({ config: demo.config, clickhouse: h.ch, meta: pool, logger: silent, sourcePools: demo.sourcePools, onProgress: () => undefined });
+    const engine = new EtlEngine({
+      config: demo.config,
+      clickhouse: h.ch,
+      meta: pool,
+      logger: silent,
+      sourcePools: demo.sourcePools,
+      onProgress: () => undefined,
+    });
     try {
       const first = await engine.runAll();
       expect(first.map((r) => `${r.table}:${r.status}`).sort()).toEqual(DEMO_TABLES.map((t) => `demo.tidemark_demo.${t}:ok`).sort());
@@ -69,9 +84,22 @@ test('demo source on embedded PGlite, which is also the metadata database (as in
       expect(await h.chRows(`SELECT DISTINCT project_id FROM ${h.database}.biz_orders`)).toEqual([{ project_id: 'default' }]);
       // The names other packages query.
       const views = await h.chRows<{ name: string }>(`SELECT name FROM system.tables WHERE database = '${h.database}' AND name LIKE 'biz_%' ORDER BY name`);
-      expect(views.map((v) => v.name)).toEqual(
-        ['biz_customers', 'biz_customers_v1', 'biz_orders', 'biz_orders_v1', 'biz_organizations', 'biz_organizations_v1', 'biz_products', 'biz_products_v1', 'biz_roles', 'biz_roles_v1', 'biz_service_records', 'biz_service_records_v1', 'biz_users', 'biz_users_v1'],
-      );
+      expect(views.map((v) => v.name)).toEqual([
+        'biz_customers',
+        'biz_customers_v1',
+        'biz_orders',
+        'biz_orders_v1',
+        'biz_organizations',
+        'biz_organizations_v1',
+        'biz_products',
+        'biz_products_v1',
+        'biz_roles',
+        'biz_roles_v1',
+        'biz_service_records',
+        'biz_service_records_v1',
+        'biz_users',
+        'biz_users_v1',
+      ]);
       for (let i = 0; i < 5; i++) await makeChanges(pool, 'tidemark_demo', 40, 1000 + i);
       // New rows are stamped by now() of their transaction; let the horizon pass them.
       await new Promise((r) => setTimeout(r, 50));
@@ -127,7 +155,9 @@ test('bree schedule keeps the demo source (real Postgres) in sync; status, gauge
     const text = await metrics.metrics();
     expect(text).toMatch(new RegExp(`tidemark_etl_rows_synced\\{table="demo\\.${schema}\\.orders"\\} \\d+`));
     expect(text).toMatch(/tidemark_etl_lag_seconds\{table="demo\.[^"]+\.orders"\} [\d.e-]+/);
-    const mirrored = await h.chRows<{ table_key: string; state: string }>(`SELECT table_key, state FROM ${h.database}.etl_sync_status WHERE table_key = 'demo.${schema}.orders'`);
+    const mirrored = await h.chRows<{ table_key: string; state: string }>(
+      `SELECT table_key, state FROM ${h.database}.etl_sync_status WHERE table_key = 'demo.${schema}.orders'`,
+    );
     expect(mirrored).toEqual([{ table_key: `demo.${schema}.orders`, state: 'ok' }]);
   } finally {
     await engine.stop();
@@ -136,7 +166,9 @@ test('bree schedule keeps the demo source (real Postgres) in sync; status, gauge
   // alone (it compares the last success with now()).
   await new Promise((r) => setTimeout(r, 2_500));
   const rule = ETL_ALERT_RULES.find((r) => r.name === 'etl_sync_stalled');
-  const firing = await h.chRows<{ table_key: string }>(`SELECT table_key FROM (${rule?.sql.replace(/\betl_sync_status\b/g, `${h.database}.etl_sync_status`)}) ORDER BY table_key`);
+  const firing = await h.chRows<{ table_key: string }>(
+    `SELECT table_key FROM (${rule?.sql.replace(/\betl_sync_status\b/g, `${h.database}.etl_sync_status`)}) ORDER BY table_key`,
+  );
   expect(firing.map((f) => f.table_key)).toEqual([`demo.${schema}.products`]);
   const status = await getSyncStatus(h.meta);
   expect(status.tables.find((t) => t.schema === schema && t.name === 'products')).toMatchObject({ stalled: true, state: 'stalled' });

@@ -45,7 +45,16 @@ test('a backdated update and a quarantined row: the status row carries project a
   await h.sql(`INSERT INTO orders VALUES (501, 100000000000000, now() - interval '1 hour')`);
   const s = sourceConfig(
     h,
-    [{ name: 'orders', target: 'biz_orders', mode: 'cursor', cursor: { column: 'updated_at', overlap: '2s' }, reconcile: { every: '1h' }, types: { amount: 'Decimal(18, 4)' } }],
+    [
+      {
+        name: 'orders',
+        target: 'biz_orders',
+        mode: 'cursor',
+        cursor: { column: 'updated_at', overlap: '2s' },
+        reconcile: { every: '1h' },
+        types: { amount: 'Decimal(18, 4)' },
+      },
+    ],
     { project: PROJECT },
   );
   const cfg = tableOf(s, 'orders');
@@ -68,7 +77,17 @@ test('a backdated update and a quarantined row: the status row carries project a
        FROM ${h.database}.etl_sync_status_v1 FINAL WHERE table_key = '${cfg.key}'`,
   );
   expect(row).toEqual([
-    { project_id: PROJECT, recon_missing: '1', recon_repaired: '2', content_changed: '2', content_repaired: '2', content_remaining: '0', content_changed_total: '2', quarantined_rows: '1', q_since: 1 },
+    {
+      project_id: PROJECT,
+      recon_missing: '1',
+      recon_repaired: '2',
+      content_changed: '2',
+      content_repaired: '2',
+      content_remaining: '0',
+      content_changed_total: '2',
+      quarantined_rows: '1',
+      q_since: 1,
+    },
   ]);
 
   const diverged = await evaluate('EtlTableDiverged', PROJECT);

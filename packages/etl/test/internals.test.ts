@@ -145,7 +145,26 @@ describe('pgoutput decoding keeps values as exact text', () => {
     const begin = d.decode(new Msg().ch('B').u64(0x1_0000_00a0n).u64(1_000_000n).i32(77).build());
     expect(begin).toEqual({ tag: 'begin', finalLsn: '1/000000A0', commitTime: 946_684_801_000_000n, xid: 77 });
     const rel = d.decode(
-      new Msg().ch('R').i32(16384).str('shop').str('orders').ch('d').i16(3).u8(1).str('id').i32(20).i32(-1).u8(0).str('ts').i32(1184).i32(-1).u8(0).str('body').i32(25).i32(-1).build(),
+      new Msg()
+        .ch('R')
+        .i32(16384)
+        .str('shop')
+        .str('orders')
+        .ch('d')
+        .i16(3)
+        .u8(1)
+        .str('id')
+        .i32(20)
+        .i32(-1)
+        .u8(0)
+        .str('ts')
+        .i32(1184)
+        .i32(-1)
+        .u8(0)
+        .str('body')
+        .i32(25)
+        .i32(-1)
+        .build(),
     );
     expect(rel).toMatchObject({ tag: 'relation', schema: 'shop', name: 'orders', columns: [{ name: 'id', flags: 1 }, { name: 'ts' }, { name: 'body' }] });
     const ins = d.decode(new Msg().ch('I').i32(16384).ch('N').i16(3).text('42').text('2024-01-02 03:04:05.123456+00').ch('n').build());
@@ -194,7 +213,11 @@ describe('small helpers', () => {
 
   test('progress: rows, rows/s and ETA; a printer for CLIs', () => {
     const events: ProgressEvent[] = [];
-    const p = new Progress({ table: 't', phase: 'snapshot', totalRows: 1000, chunksTotal: 4, alreadyDone: 100, chunksAlreadyDone: 1 }, (e) => events.push(e), 0);
+    const p = new Progress(
+      { table: 't', phase: 'snapshot', totalRows: 1000, chunksTotal: 4, alreadyDone: 100, chunksAlreadyDone: 1 },
+      (e) => events.push(e),
+      0,
+    );
     p.add(300);
     p.chunkDone();
     const last = p.finish();

@@ -42,7 +42,9 @@ test('a 1,000,000-row transaction during reads: the status never claims what the
   await h.sql(`CREATE TABLE big_tx (id bigint PRIMARY KEY, amount numeric(12,2) NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
   await h.sql(`CREATE INDEX ON big_tx (updated_at, id)`);
   await h.sql(`INSERT INTO big_tx SELECT g, g * 1.25, now() - interval '1 hour' FROM generate_series(1, ${OLD}) g`);
-  const s = sourceConfig(h, [{ name: 'big_tx', target: 'biz_big_tx', mode: 'cursor', cursor: { column: 'updated_at', overlap: '2s' }, reconcile: { every: '1h' } }]);
+  const s = sourceConfig(h, [
+    { name: 'big_tx', target: 'biz_big_tx', mode: 'cursor', cursor: { column: 'updated_at', overlap: '2s' }, reconcile: { every: '1h' } },
+  ]);
   const cfg = tableOf(s, 'big_tx');
   expect((await runTable(h.deps(s), cfg, { reconcile: 'skip' })).status).toBe('ok');
 

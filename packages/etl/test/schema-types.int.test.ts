@@ -45,7 +45,9 @@ test('exact types: numeric → Decimal, timestamptz → DateTime64(6), jsonb, ar
   expect(r.status).toBe('ok');
 
   const types = Object.fromEntries(
-    (await h.chRows<{ name: string; type: string }>(`SELECT name, type FROM system.columns WHERE database = '${h.database}' AND table = 'biz_typed_v1'`)).map((c) => [c.name, c.type]),
+    (await h.chRows<{ name: string; type: string }>(`SELECT name, type FROM system.columns WHERE database = '${h.database}' AND table = 'biz_typed_v1'`)).map(
+      (c) => [c.name, c.type],
+    ),
   );
   expect(types).toMatchObject({
     project_id: 'LowCardinality(String)',
@@ -105,9 +107,24 @@ test('exact types: numeric → Decimal, timestamptz → DateTime64(6), jsonb, ar
     nums: ['1.5', '-2.25'],
     stamps: ['2024-01-01 00:00:00.000001', '1999-12-31 23:59:59.999999'],
   });
-  const [two] = await h.chRows<Record<string, unknown>>(`SELECT i8, any_num, toString(f4) AS f4, toString(f8) AS f8, flag, label, code, doc, day, m_null, ints, texts FROM ${h.database}.biz_typed WHERE id = 2`);
+  const [two] = await h.chRows<Record<string, unknown>>(
+    `SELECT i8, any_num, toString(f4) AS f4, toString(f8) AS f8, flag, label, code, doc, day, m_null, ints, texts FROM ${h.database}.biz_typed WHERE id = 2`,
+  );
   // NULL stays NULL (not 0 or ''); a NULL array lands as [] (ClickHouse has no Nullable(Array)).
-  expect(two).toEqual({ i8: null, any_num: null, f4: '-inf', f8: 'inf', flag: null, label: null, code: null, doc: null, day: null, m_null: 'ok', ints: [], texts: [] });
+  expect(two).toEqual({
+    i8: null,
+    any_num: null,
+    f4: '-inf',
+    f8: 'inf',
+    flag: null,
+    label: null,
+    code: null,
+    doc: null,
+    day: null,
+    m_null: 'ok',
+    ints: [],
+    texts: [],
+  });
 });
 
 test('trap: numeric overflow quarantines the row (key, column, value), the rest of the table and other tables sync; fixing the value releases it', async () => {
@@ -129,13 +146,17 @@ test('trap: numeric overflow quarantines the row (key, column, value), the rest 
     expect(healthy?.status).toBe('ok');
     const q = await listQuarantinedRows(h.meta, { table });
     expect(q.map((r) => r.key)).toEqual([['2']]);
-    expect(q[0]?.reason).toBe(`${table}: row (id) = (2): column price (numeric) holds a value that does not fit Decimal(38, 9): 1000000000000000000000000000000`);
+    expect(q[0]?.reason).toBe(
+      `${table}: row (id) = (2): column price (numeric) holds a value that does not fit Decimal(38, 9): 1000000000000000000000000000000`,
+    );
     expect(await h.chRows(`SELECT id FROM ${h.database}.biz_prices ORDER BY id`)).toEqual([{ id: 1 }, { id: 3 }]);
 
     // Lost precision is refused the same way: 10 significant decimals into Decimal(38, 9).
     await h.sql(`UPDATE prices SET price = 1.0000000001, updated_at = now() WHERE id = 2`);
     expect((await engine.runTable('prices')).quarantinedRows).toBe(1);
-    expect((await listQuarantinedRows(h.meta, { table }))[0]?.reason).toMatch(/row \(id\) = \(2\): column price \(numeric\) holds a value that does not fit Decimal\(38, 9\): 1.0000000001$/);
+    expect((await listQuarantinedRows(h.meta, { table }))[0]?.reason).toMatch(
+      /row \(id\) = \(2\): column price \(numeric\) holds a value that does not fit Decimal\(38, 9\): 1.0000000001$/,
+    );
 
     await h.sql(`UPDATE prices SET price = 99.99, updated_at = now() WHERE id = 2`);
     const fixed = await engine.runTable('prices');
@@ -228,7 +249,13 @@ test('an incompatible change quarantines only that table, with a clear error; a 
     await engine.stop();
 
     // ...and a config that resolves it (land code as String again) lifts the quarantine.
-    engine = new EtlEngine({ config: parseEtlConfig(doc({ types: { code: 'String' } })), clickhouse: h.ch, meta: h.meta, logger: silent, onProgress: () => undefined });
+    engine = new EtlEngine({
+      config: parseEtlConfig(doc({ types: { code: 'String' } })),
+      clickhouse: h.ch,
+      meta: h.meta,
+      logger: silent,
+      onProgress: () => undefined,
+    });
     const again = await engine.runTable('fragile');
     expect(again.status).toBe('ok');
     const r = await countAndSum(h, 'fragile', 'biz_fragile', 'id', 'amount');
@@ -242,7 +269,9 @@ test('an incompatible change quarantines only that table, with a clear error; a 
     expect(pk.error?.message).toMatch(/primary-key column id changed from Int32 to Int64/);
     await engine.resync('fragile', { rebuild: true });
     expect((await engine.runTable('fragile')).status).toBe('ok');
-    const types = await h.chRows<{ type: string }>(`SELECT type FROM system.columns WHERE database = '${h.database}' AND table = 'biz_fragile_v1' AND name = 'id'`);
+    const types = await h.chRows<{ type: string }>(
+      `SELECT type FROM system.columns WHERE database = '${h.database}' AND table = 'biz_fragile_v1' AND name = 'id'`,
+    );
     expect(types).toEqual([{ type: 'Int64' }]);
     const r3 = await countAndSum(h, 'fragile', 'biz_fragile', 'id', 'amount');
     expect(r3.target).toEqual(r3.source);

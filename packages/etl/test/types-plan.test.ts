@@ -96,7 +96,8 @@ describe('table plan', () => {
       col('seq', 'int8'),
     ],
   };
-  const table = (t: Record<string, unknown>) => parseEtlConfig({ sources: [{ name: 's', url: 'postgres://x/y', tables: [{ name: 'orders', ...t }] }] }).sources[0]?.tables[0] as never;
+  const table = (t: Record<string, unknown>) =>
+    parseEtlConfig({ sources: [{ name: 's', url: 'postgres://x/y', tables: [{ name: 'orders', ...t }] }] }).sources[0]?.tables[0] as never;
 
   test('columns, key, target names and the select list', () => {
     const plan = buildPlan(table({ cursor: { column: 'updated_at' }, exclude: ['notes'] }), source);

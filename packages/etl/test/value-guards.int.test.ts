@@ -124,9 +124,16 @@ test('defaults: exclude and types apply to every table that has the columns', as
   await h.sql(`CREATE TABLE d_two (id int PRIMARY KEY, amount numeric, updated_at timestamptz NOT NULL DEFAULT now())`);
   await h.sql(`INSERT INTO d_one VALUES (1, 'secret', 1.5)`);
   await h.sql(`INSERT INTO d_two VALUES (1, 2.5)`);
-  const s = sourceConfig(h, [{ name: 'd_one', target: 'biz_d_one' }, { name: 'd_two', target: 'biz_d_two' }], {
-    defaults: { mode: 'cursor', cursor: { column: 'updated_at', overlap: 0 }, reconcile: false, exclude: ['notes'], types: { amount: 'Decimal(20, 2)' } },
-  });
+  const s = sourceConfig(
+    h,
+    [
+      { name: 'd_one', target: 'biz_d_one' },
+      { name: 'd_two', target: 'biz_d_two' },
+    ],
+    {
+      defaults: { mode: 'cursor', cursor: { column: 'updated_at', overlap: 0 }, reconcile: false, exclude: ['notes'], types: { amount: 'Decimal(20, 2)' } },
+    },
+  );
   expect((await runTable(h.deps(s), tableOf(s, 'd_one'))).status).toBe('ok');
   expect((await runTable(h.deps(s), tableOf(s, 'd_two'))).status).toBe('ok');
   const cols = await h.chRows<{ table: string; name: string; type: string }>(
@@ -162,7 +169,9 @@ test('true lag: the status lag is the watermark age, so a table that stops synci
 });
 
 test('messages said once; backoff doubles per failure up to 5 minutes', () => {
-  expect(sayOnce('src.public.t: source table public.t does not exist: source table public.t does not exist')).toBe('src.public.t: source table public.t does not exist');
+  expect(sayOnce('src.public.t: source table public.t does not exist: source table public.t does not exist')).toBe(
+    'src.public.t: source table public.t does not exist',
+  );
   expect(sayOnce('X: X')).toBe('X');
   expect(sayOnce('a: b: c')).toBe('a: b: c');
   expect([1, 2, 3, 4, 10].map((f) => backoffMs(30_000, f))).toEqual([0, 60_000, 120_000, 240_000, 300_000]);

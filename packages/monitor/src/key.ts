@@ -12,7 +12,9 @@ export const MONITOR_KEY_FILE = 'monitor-ingest-key.json';
  * Postgres and saved in the data directory. So `tidemark start` monitors
  * itself with no configuration at all.
  */
-export async function resolveMonitorKey(ctx: Pick<RoleContext, 'config' | 'meta'>): Promise<{ key: string; project?: string; source: 'config' | 'file' | 'created' }> {
+export async function resolveMonitorKey(
+  ctx: Pick<RoleContext, 'config' | 'meta'>,
+): Promise<{ key: string; project?: string; source: 'config' | 'file' | 'created' }> {
   const { config, meta } = ctx;
   if (config.MONITOR_INGEST_KEY) return { key: config.MONITOR_INGEST_KEY, source: 'config' };
   const file = path.resolve(config.TIDEMARK_DATA_DIR, MONITOR_KEY_FILE);

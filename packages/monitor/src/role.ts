@@ -178,11 +178,14 @@ export async function startMonitor(ctx: RoleContext): Promise<Monitor> {
 /** The monitor role (`tidemark start --role monitor`, and part of `tidemark start`). */
 export const monitorRole: Role<'monitor'> = {
   name: 'monitor',
-  description: 'System metrics, HTTP/TCP health checks, database health (Postgres, ClickHouse, Kafka, Redis) and Prometheus scraping, sent as metrics through the collector; opt-in anonymous usage statistics',
+  description:
+    'System metrics, HTTP/TCP health checks, database health (Postgres, ClickHouse, Kafka, Redis) and Prometheus scraping, sent as metrics through the collector; opt-in anonymous usage statistics',
   async start(ctx) {
     if (!ctx.config.MONITOR_COLLECTOR_URL && ctx.config.COLLECTOR_PORT === 0) {
       // Tests and benchmarks start the platform on any free port; the monitor cannot learn which.
-      ctx.logger.warn('monitor not started: COLLECTOR_PORT is 0 (any free port) and MONITOR_COLLECTOR_URL is unset, so there is no collector address to send to');
+      ctx.logger.warn(
+        'monitor not started: COLLECTOR_PORT is 0 (any free port) and MONITOR_COLLECTOR_URL is unset, so there is no collector address to send to',
+      );
       return [];
     }
     const monitor = await startMonitor(ctx);

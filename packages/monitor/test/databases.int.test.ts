@@ -48,7 +48,9 @@ test('Postgres: reachable, version, connections by state and the limit; an unrea
   expect(conns['pg-main|idle']).toBeGreaterThanOrEqual(1);
   const pg = new Client({ connectionString: postgresUrl });
   await pg.connect();
-  const settings = (await pg.query<{ max: string; version: string }>("SELECT current_setting('max_connections') AS max, current_setting('server_version') AS version")).rows[0]!;
+  const settings = (
+    await pg.query<{ max: string; version: string }>("SELECT current_setting('max_connections') AS max, current_setting('server_version') AS version")
+  ).rows[0]!;
   await pg.end();
   expect(await latest(stack, 'postgres_connections_max', ['db'])).toEqual({ 'pg-main': Number(settings.max) });
   expect(await latest(stack, 'db_info', ['db', 'version'])).toEqual({ [`pg-main|${settings.version}`]: 1 });
@@ -79,13 +81,19 @@ test('Postgres slow statements from pg_stat_statements: the statements slower th
     server.stop();
   }
   expect(await client.flush({ timeoutMs: 10_000 })).toBe(true);
-  const counts = await stack.rows<{ value: number }>("SELECT value FROM metrics_raw_v1 WHERE name = 'postgres_slow_statements' AND labels['db'] = 'pg-stats' ORDER BY timestamp");
+  const counts = await stack.rows<{ value: number }>(
+    "SELECT value FROM metrics_raw_v1 WHERE name = 'postgres_slow_statements' AND labels['db'] = 'pg-stats' ORDER BY timestamp",
+  );
   expect(counts.map((r) => r.value)).toEqual([1, 0]);
-  const mean = await stack.rows<{ value: number; queryid: string }>("SELECT value, labels['queryid'] AS queryid FROM metrics_raw_v1 WHERE name = 'postgres_slow_statement_mean_ms'");
+  const mean = await stack.rows<{ value: number; queryid: string }>(
+    "SELECT value, labels['queryid'] AS queryid FROM metrics_raw_v1 WHERE name = 'postgres_slow_statement_mean_ms'",
+  );
   expect(mean).toHaveLength(1);
   expect(mean[0]!.value).toBeGreaterThanOrEqual(300);
   expect(mean[0]!.value).toBeLessThan(1_000);
-  const logs = await stack.rows<{ message: string; attributes: Record<string, string> }>("SELECT message, attributes FROM logs_raw_v1 WHERE message LIKE 'slow statement on pg-stats%'");
+  const logs = await stack.rows<{ message: string; attributes: Record<string, string> }>(
+    "SELECT message, attributes FROM logs_raw_v1 WHERE message LIKE 'slow statement on pg-stats%'",
+  );
   expect(logs).toHaveLength(1);
   expect(logs[0]!.attributes).toMatchObject({ db: 'pg-stats', database: 'postgres', calls: '2', queryid: mean[0]!.queryid });
   expect(logs[0]!.attributes.query).toMatch(/pg_sleep\(\$1\)/);
@@ -109,7 +117,7 @@ test('ClickHouse: ping, version, parts, merges, connections, by URL and through 
   }
   expect(await client.flush({ timeoutMs: 10_000 })).toBe(true);
   expect(await latest(stack, 'db_up', ['db', 'kind'])).toMatchObject({ 'ch-url|clickhouse': 1, 'ch-platform|clickhouse': 1, 'ch-dead|clickhouse': 0 });
-  const version = ((await stack.rows<{ v: string }>('SELECT version() AS v'))[0]!).v;
+  const version = (await stack.rows<{ v: string }>('SELECT version() AS v'))[0]!.v;
   expect(await latest(stack, 'db_info', ['db', 'version'])).toMatchObject({ [`ch-url|${version}`]: 1, [`ch-platform|${version}`]: 1 });
   const activeParts = Number((await stack.rows<{ n: string }>('SELECT count() AS n FROM system.parts WHERE active'))[0]!.n);
   const parts = await latest(stack, 'clickhouse_parts', ['db']);
@@ -150,7 +158,14 @@ test('Kafka: consumer lag per group, topic and partition; an unreachable cluster
     await producer.send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ partition: 0, value: `a${i}` })) });
     await producer.send({ topic, messages: Array.from({ length: 4 }, (_, i) => ({ partition: 1, value: `b${i}` })) });
     // The group has consumed 7 of partition 0 and all of partition 1.
-    await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '7' }, { partition: 1, offset: '4' }] });
+    await admin.setOffsets({
+      groupId: group,
+      topic,
+      partitions: [
+        { partition: 0, offset: '7' },
+        { partition: 1, offset: '4' },
+      ],
+    });
     await Promise.all([probe.run(), dead.run()]);
   } finally {
     await producer.disconnect();

@@ -29,7 +29,14 @@ export async function startStack(): Promise<Stack> {
     kv: new MemoryStore(),
     logger,
     metrics: createMetricsRegistry(),
-    limits: { maxBodyBytes: 8 * 1024 * 1024, maxItemBytes: 256 * 1024, maxItems: 20_000, ratePerSecond: 0, futureToleranceMs: 300_000, retentionMs: 90 * 86_400_000 },
+    limits: {
+      maxBodyBytes: 8 * 1024 * 1024,
+      maxItemBytes: 256 * 1024,
+      maxItems: 20_000,
+      ratePerSecond: 0,
+      futureToleranceMs: 300_000,
+      retentionMs: 90 * 86_400_000,
+    },
   });
   const http1 = http.createServer(app.callback());
   await new Promise<void>((r) => http1.listen(0, '127.0.0.1', () => r()));

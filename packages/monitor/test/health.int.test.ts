@@ -77,7 +77,12 @@ test('a service going up and down shows in healthcheck_up, latency, status code 
   expect(await client.flush({ timeoutMs: 10_000 })).toBe(true);
 
   const series = async (name: string, target: string): Promise<number[]> =>
-    (await stack.rows<{ value: number }>('SELECT value FROM metrics_raw_v1 WHERE name = {name:String} AND labels[\'target\'] = {target:String} ORDER BY timestamp', { name, target })).map((r) => r.value);
+    (
+      await stack.rows<{ value: number }>(
+        "SELECT value FROM metrics_raw_v1 WHERE name = {name:String} AND labels['target'] = {target:String} ORDER BY timestamp",
+        { name, target },
+      )
+    ).map((r) => r.value);
   expect(await series('healthcheck_up', 'svc')).toEqual([1, 0, 0, 0, 1]);
   expect(await series('healthcheck_up', 'svc-tcp')).toEqual([1, 0, 1, 1, 1]);
   expect(await series('healthcheck_status_code', 'svc')).toEqual([200, 0, 503, 0, 200]);
@@ -90,7 +95,9 @@ test('a service going up and down shows in healthcheck_up, latency, status code 
   const kinds = await stack.rows<{ kind: string }>("SELECT DISTINCT labels['kind'] AS kind FROM metrics_raw_v1 WHERE name = 'healthcheck_up' ORDER BY kind");
   expect(kinds.map((k) => k.kind)).toEqual(['http', 'tcp']);
 
-  const logs = await stack.rows<{ level: string; message: string }>("SELECT level, message FROM logs_raw_v1 WHERE service = 'tidemark-monitor' ORDER BY timestamp, message");
+  const logs = await stack.rows<{ level: string; message: string }>(
+    "SELECT level, message FROM logs_raw_v1 WHERE service = 'tidemark-monitor' ORDER BY timestamp, message",
+  );
   expect(logs).toEqual([
     { level: 'WARN', message: expect.stringMatching(/^health check svc is down: ECONNREFUSED/) },
     { level: 'WARN', message: expect.stringMatching(/^health check svc-tcp is down: ECONNREFUSED/) },

@@ -65,7 +65,11 @@ test('/health, /ready with every store reachable, /ready naming the one that is 
     expect(notReadyAnswer.status).toBe(503);
     expect(JSON.parse(notReadyAnswer.body)).toMatchObject({
       status: 'not ready',
-      checks: { postgres: { ok: true }, kafka: { ok: false, error: expect.stringContaining('no Kafka broker accepts connections') }, slow: { ok: false, error: 'no answer within 300 ms' } },
+      checks: {
+        postgres: { ok: true },
+        kafka: { ok: false, error: expect.stringContaining('no Kafka broker accepts connections') },
+        slow: { ok: false, error: 'no answer within 300 ms' },
+      },
     });
     // Liveness does not depend on the stores.
     expect((await get(`${notReady.url}/health`)).status).toBe(200);
@@ -112,7 +116,9 @@ test('scraping a Prometheus endpoint: counters, gauges and histogram series land
   const instance = new URL(ops.url).host;
   expect(await latest(stack, 'scrape_up', ['job'])).toEqual({ shop: 1, gone: 0 });
   expect((await latest(stack, 'scrape_samples', ['job'])).shop).toBeGreaterThan(20);
-  const orders = await stack.rows<{ type: string; labels: Record<string, string>; value: number }>("SELECT toString(type) AS type, labels, value FROM metrics_raw_v1 WHERE name = 'orders_total' ORDER BY value");
+  const orders = await stack.rows<{ type: string; labels: Record<string, string>; value: number }>(
+    "SELECT toString(type) AS type, labels, value FROM metrics_raw_v1 WHERE name = 'orders_total' ORDER BY value",
+  );
   expect(orders).toEqual([
     { type: 'counter', labels: { channel: 'app', job: 'shop', instance }, value: 2 },
     { type: 'counter', labels: { channel: 'web', job: 'shop', instance }, value: 5 },
@@ -126,6 +132,8 @@ test('scraping a Prometheus endpoint: counters, gauges and histogram series land
     { le: '1', value: 2, exported: 'shop' },
   ]);
   expect(await latest(stack, 'checkout_seconds_count', ['job'])).toEqual({ shop: 2 });
-  const gauge = await stack.rows<{ type: string }>("SELECT DISTINCT toString(type) AS type FROM metrics_raw_v1 WHERE name = 'tidemark_nodejs_eventloop_lag_seconds'");
+  const gauge = await stack.rows<{ type: string }>(
+    "SELECT DISTINCT toString(type) AS type FROM metrics_raw_v1 WHERE name = 'tidemark_nodejs_eventloop_lag_seconds'",
+  );
   expect(gauge).toEqual([{ type: 'gauge' }]);
 });

@@ -21,7 +21,14 @@ afterAll(async () => {
 });
 
 test('own targets: a platform port on this machine, not another host or port', () => {
-  const urls = ['http://127.0.0.1:4000/health', 'http://localhost:4318/health', 'tcp://10.0.0.5:4000', 'https://shop.example.com/health', 'http://127.0.0.1:9999/x', 'http://[::1]:9464/metrics'];
+  const urls = [
+    'http://127.0.0.1:4000/health',
+    'http://localhost:4318/health',
+    'tcp://10.0.0.5:4000',
+    'https://shop.example.com/health',
+    'http://127.0.0.1:9999/x',
+    'http://[::1]:9464/metrics',
+  ];
   expect(ownTargets(urls, [4000, 4318, 9464], '0.0.0.0')).toEqual([
     { host: '127.0.0.1', port: 4000 },
     { host: 'localhost', port: 4318 },

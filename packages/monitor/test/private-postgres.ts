@@ -36,7 +36,9 @@ export async function startPrivatePostgres(settings: Record<string, string>): Pr
   const data = path.join(dir, 'data');
   run(path.join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
   const port = await closedPort();
-  const opts = [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', '-c fsync=off', ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
+  const opts = [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', '-c fsync=off', ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(
+    ' ',
+  );
   run(path.join(bin, 'pg_ctl'), ['-D', data, '-w', '-o', opts, '-l', path.join(dir, 'server.log'), 'start']);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,

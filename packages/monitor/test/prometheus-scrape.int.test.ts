@@ -40,7 +40,10 @@ async function scrape(url: string): Promise<ReturnType<typeof parsePrometheusTex
 
 /** Sum of a counter family's samples over scraped pages, as sum(metric) over all targets would be in Prometheus. */
 function total(pages: ReturnType<typeof parsePrometheusTextFormat>[], name: string): number {
-  return pages.flatMap((p) => p.filter((f) => f.name === name)).flatMap((f) => f.metrics).reduce((n, m) => n + Number((m as { value: string }).value), 0);
+  return pages
+    .flatMap((p) => p.filter((f) => f.name === name))
+    .flatMap((f) => f.metrics)
+    .reduce((n, m) => n + Number((m as { value: string }).value), 0);
 }
 
 test('the ops port serves the whole registry; scraping the collector port too counts every series twice; the documented targets count it once', async () => {

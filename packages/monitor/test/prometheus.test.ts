@@ -34,8 +34,22 @@ test('the exposition format example and its corner cases', () => {
   const { samples, errors } = parsePrometheusText(PAGE);
   const byName = (n: string) => samples.filter((s) => s.name === n);
   expect(byName('http_requests_total')).toEqual([
-    { name: 'http_requests_total', family: 'http_requests_total', type: 'counter', labels: { method: 'post', code: '200' }, value: 1027, timestamp: 1395066363000 },
-    { name: 'http_requests_total', family: 'http_requests_total', type: 'counter', labels: { method: 'post', code: '400' }, value: 3, timestamp: 1395066363000 },
+    {
+      name: 'http_requests_total',
+      family: 'http_requests_total',
+      type: 'counter',
+      labels: { method: 'post', code: '200' },
+      value: 1027,
+      timestamp: 1395066363000,
+    },
+    {
+      name: 'http_requests_total',
+      family: 'http_requests_total',
+      type: 'counter',
+      labels: { method: 'post', code: '400' },
+      value: 3,
+      timestamp: 1395066363000,
+    },
   ]);
   expect(byName('msdos_file_access_time_seconds')[0]!.labels).toEqual({ path: 'C:\\DIR\\FILE.TXT', error: 'Cannot find file:\n"FILE.TXT"' });
   expect(byName('something_weird')[0]).toMatchObject({ value: Number.POSITIVE_INFINITY, timestamp: -3982045, type: 'untyped' });

@@ -31,7 +31,15 @@ afterAll(async () => {
 
 function context(env: Record<string, string>): RoleContext {
   const config = loadConfig(env);
-  return { config, logger, lifecycle: new Lifecycle(logger, 10_000), clickhouse: stack.ch, meta: stack.meta, kv: new MemoryStore(), metrics: createMetricsRegistry() };
+  return {
+    config,
+    logger,
+    lifecycle: new Lifecycle(logger, 10_000),
+    clickhouse: stack.ch,
+    meta: stack.meta,
+    kv: new MemoryStore(),
+    metrics: createMetricsRegistry(),
+  };
 }
 
 test('the role samples the system, health-checks, watches the platform stores, reports usage, and stops cleanly', async () => {
@@ -86,7 +94,13 @@ test('the role samples the system, health-checks, watches the platform stores, r
     { p: statsProject, e: HEARTBEAT_EVENT },
   );
   expect(beats).toEqual([{ distinct_id: installId, os: process.platform, app_version: tidemarkVersion(), properties: expect.any(String) }]);
-  expect(JSON.parse(beats[0]!.properties)).toEqual({ os: process.platform, arch: process.arch, tidemark_version: tidemarkVersion(), node_version: process.versions.node, deployment: 'cluster' });
+  expect(JSON.parse(beats[0]!.properties)).toEqual({
+    os: process.platform,
+    arch: process.arch,
+    tidemark_version: tidemarkVersion(),
+    node_version: process.versions.node,
+    deployment: 'cluster',
+  });
 }, 60_000);
 
 test('with the collector on "any free port" and no MONITOR_COLLECTOR_URL the role does not start (nowhere to send)', async () => {

@@ -5,7 +5,8 @@ import { SystemProbe, system, type MetricSink } from '../src';
 function capture(): { sink: MetricSink; samples: { name: string; value: number; labels: Record<string, string>; type: string }[] } {
   const samples: { name: string; value: number; labels: Record<string, string>; type: string }[] = [];
   const sink: MetricSink = {
-    metric: (name, value, opts = {}) => samples.push({ name, value, labels: Object.fromEntries(Object.entries(opts.labels ?? {}).map(([k, v]) => [k, String(v)])), type: opts.type ?? 'gauge' }),
+    metric: (name, value, opts = {}) =>
+      samples.push({ name, value, labels: Object.fromEntries(Object.entries(opts.labels ?? {}).map(([k, v]) => [k, String(v)])), type: opts.type ?? 'gauge' }),
     log: () => undefined,
   };
   return { sink, samples };
@@ -45,7 +46,8 @@ test('parsers of /proc text', () => {
     ['system_memory_used_bytes', 750 * 1024],
     ['system_memory_total_bytes', 1000 * 1024],
   ]);
-  const mounts = 'proc /proc proc rw 0 0\n/dev/vda / ext4 rw 0 0\n/dev/vdb /data\\040disk xfs rw 0 0\ntmpfs /run tmpfs rw 0 0\n/dev/vda / ext4 rw 0 0\noverlay /var/lib/x overlay rw 0 0\n';
+  const mounts =
+    'proc /proc proc rw 0 0\n/dev/vda / ext4 rw 0 0\n/dev/vdb /data\\040disk xfs rw 0 0\ntmpfs /run tmpfs rw 0 0\n/dev/vda / ext4 rw 0 0\noverlay /var/lib/x overlay rw 0 0\n';
   expect(system.diskMounts(mounts).map((m) => m.mount)).toEqual(['/', '/data disk', '/var/lib/x']);
   expect(system.diskMounts(mounts, ['/']).map((m) => m.mount)).toEqual(['/']);
   const dev = 'Inter-|   Receive |  Transmit\n face |bytes packets|bytes\n  eth0: 100 2 0 0 0 0 0 0 200 3 0 0 0 0 0 0\n';

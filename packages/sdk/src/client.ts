@@ -162,10 +162,14 @@ export class TidemarkClient implements Tracker {
     this.servicePrefix = opts.service !== undefined ? `{"service":${JSON.stringify(opts.service)},` : undefined;
     this.distinctId = opts.distinctId;
     this.maxItemBytes = DEFAULTS.maxItemBytes;
-    this.registry = new MetricRegistry((json, name, seriesKey) => this.enqueueSample(json, name, seriesKey), (e) => this.report(e), {
-      defaultLabels: opts.defaultLabels ?? {},
-      maxSeries: typeof opts.maxSeries === 'number' && opts.maxSeries > 0 ? opts.maxSeries : DEFAULTS.maxSeries,
-    });
+    this.registry = new MetricRegistry(
+      (json, name, seriesKey) => this.enqueueSample(json, name, seriesKey),
+      (e) => this.report(e),
+      {
+        defaultLabels: opts.defaultLabels ?? {},
+        maxSeries: typeof opts.maxSeries === 'number' && opts.maxSeries > 0 ? opts.maxSeries : DEFAULTS.maxSeries,
+      },
+    );
     let disabled: string | undefined;
     try {
       const pipelineOpts = {
@@ -255,7 +259,9 @@ export class TidemarkClient implements Tracker {
     try {
       json = JSON.stringify(item);
     } catch (err) {
-      this.report(new TidemarkSdkError('SERIALIZE_FAILED', `${signal}: item is not JSON-serialisable (${(err as Error).message})`, { signal, items: 1, cause: err }));
+      this.report(
+        new TidemarkSdkError('SERIALIZE_FAILED', `${signal}: item is not JSON-serialisable (${(err as Error).message})`, { signal, items: 1, cause: err }),
+      );
       return undefined;
     }
     return this.enqueueJson(signal, json, key);
@@ -267,7 +273,12 @@ export class TidemarkClient implements Tracker {
     const json = wellFormedJson(raw);
     // Byte length only when the character count says it could matter (UTF-8 is at most 3 bytes per UTF-16 unit).
     if (json.length * 3 > this.maxItemBytes && Buffer.byteLength(json) > this.maxItemBytes) {
-      this.report(new TidemarkSdkError('ITEM_TOO_LARGE', `${signal}: item of ${Buffer.byteLength(json)} bytes exceeds maxItemBytes (${this.maxItemBytes}); dropped`, { signal, items: 1 }));
+      this.report(
+        new TidemarkSdkError('ITEM_TOO_LARGE', `${signal}: item of ${Buffer.byteLength(json)} bytes exceeds maxItemBytes (${this.maxItemBytes}); dropped`, {
+          signal,
+          items: 1,
+        }),
+      );
       return undefined;
     }
     return this.pipelines[signal].enqueue(json, key);
@@ -288,7 +299,12 @@ export class TidemarkClient implements Tracker {
     try {
       if (this.disabled) return undefined;
       if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
-        this.report(new TidemarkSdkError('INVALID_INPUT', `track: event name must be a string of 1-200 characters, got ${JSON.stringify(name)?.slice(0, 80)}`, { signal: 'events', items: 1 }));
+        this.report(
+          new TidemarkSdkError('INVALID_INPUT', `track: event name must be a string of 1-200 characters, got ${JSON.stringify(name)?.slice(0, 80)}`, {
+            signal: 'events',
+            items: 1,
+          }),
+        );
         return undefined;
       }
       if (properties !== undefined && (typeof properties !== 'object' || properties === null || Array.isArray(properties))) {
@@ -331,7 +347,11 @@ export class TidemarkClient implements Tracker {
   with(defaults: Pick<TrackOptions, 'distinctId' | 'sessionId' | 'anonymousId' | 'context'>): Tracker {
     return {
       track: (name, properties, options = {}) =>
-        this.track(name, properties, { ...defaults, ...options, ...(defaults.context || options.context ? { context: { ...defaults.context, ...options.context } } : {}) }),
+        this.track(name, properties, {
+          ...defaults,
+          ...options,
+          ...(defaults.context || options.context ? { context: { ...defaults.context, ...options.context } } : {}),
+        }),
     };
   }
 
@@ -387,12 +407,22 @@ export class TidemarkClient implements Tracker {
   // --- logs ----------------------------------------------------------------
 
   /** Queues one log line. */
-  log(level: LogLevel, message: string, attributes?: Record<string, unknown>, opts: { service?: string; traceId?: string; requestId?: string; timestamp?: number } = {}): void {
+  log(
+    level: LogLevel,
+    message: string,
+    attributes?: Record<string, unknown>,
+    opts: { service?: string; traceId?: string; requestId?: string; timestamp?: number } = {},
+  ): void {
     try {
       if (this.disabled) return;
       const lvl = String(level).toUpperCase();
       if (!LOG_LEVELS.has(lvl)) {
-        this.report(new TidemarkSdkError('INVALID_INPUT', `log: level ${JSON.stringify(level)} is not one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL`, { signal: 'logs', items: 1 }));
+        this.report(
+          new TidemarkSdkError('INVALID_INPUT', `log: level ${JSON.stringify(level)} is not one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL`, {
+            signal: 'logs',
+            items: 1,
+          }),
+        );
         return;
       }
       const service = opts.service ?? this.service;

@@ -17,7 +17,12 @@ const ESCAPED_SURROGATE = /(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})(\\ud[c-f][0
 /** JSON text with every lone surrogate (escaped or raw) replaced by U+FFFD; well-formed text is returned as it is. */
 export function wellFormedJson(json: string): string {
   // JSON.stringify escapes lone surrogates, so nearly every item skips the regex.
-  let out = json.includes('\\ud') || json.includes('\\uD') ? json.replace(ESCAPED_SURROGATE, (m: string, run1: string | undefined, _high?: string, low?: string, run2?: string) => (low !== undefined ? m : `${run1 ?? run2 ?? ''}\\ufffd`)) : json;
+  let out =
+    json.includes('\\ud') || json.includes('\\uD')
+      ? json.replace(ESCAPED_SURROGATE, (m: string, run1: string | undefined, _high?: string, low?: string, run2?: string) =>
+          low !== undefined ? m : `${run1 ?? run2 ?? ''}\\ufffd`,
+        )
+      : json;
   // Raw lone surrogates (JSON from a serialiser that does not escape them).
   if (!out.isWellFormed()) out = out.toWellFormed();
   return out;

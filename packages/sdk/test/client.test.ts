@@ -31,7 +31,14 @@ test('items are serialised when tracked, with the Kafka partition key of the con
   c.logLine('{}');
   expect(await c.flush({ timeoutMs: 1_000 })).toBe(true);
   const events = t.sent.filter((s) => s.signal === 'events').flatMap((s) => s.entries);
-  expect(JSON.parse(events[0]!.json)).toEqual({ event_id: id, name: 'e1', timestamp: 1_700_000_000_000, distinct_id: 'u1', properties: { n: 1 }, context: { product: 'p' } });
+  expect(JSON.parse(events[0]!.json)).toEqual({
+    event_id: id,
+    name: 'e1',
+    timestamp: 1_700_000_000_000,
+    distinct_id: 'u1',
+    properties: { n: 1 },
+    context: { product: 'p' },
+  });
   expect(events.map((e) => e.key)).toEqual(['u1', 's9']);
   const metrics = t.sent.filter((s) => s.signal === 'metrics').flatMap((s) => s.entries);
   expect(metrics.map((m) => m.key)).toEqual(['g:a="x"']);
@@ -42,7 +49,13 @@ test('items are serialised when tracked, with the Kafka partition key of the con
 });
 
 test('invalid options turn the client off with a reason instead of throwing', async () => {
-  for (const opts of [{}, { endpoint: 'http://x' }, { endpoint: 'not a url', apiKey: 'k' }, { endpoint: 'http://x', apiKey: 'k', maxQueueSize: 0 }, { kafka: { projectId: 'Bad Id', brokers: 'b:1' } }]) {
+  for (const opts of [
+    {},
+    { endpoint: 'http://x' },
+    { endpoint: 'not a url', apiKey: 'k' },
+    { endpoint: 'http://x', apiKey: 'k', maxQueueSize: 0 },
+    { kafka: { projectId: 'Bad Id', brokers: 'b:1' } },
+  ]) {
     const errors: TidemarkSdkError[] = [];
     let c: TidemarkClient | undefined;
     expect(() => {

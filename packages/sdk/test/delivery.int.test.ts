@@ -41,7 +41,11 @@ const count = async (where: string, params: Record<string, unknown> = {}): Promi
 test('events, identify, sessions, metrics and logs land with their fields', async () => {
   const errors: TidemarkSdkError[] = [];
   const c = client({ context: { product: 'chatbot', channel: 'web' }, service: 'api', defaultLabels: { service: 'api' }, onError: (e) => errors.push(e) });
-  const id = c.track('message.ai', { response_time: 812, tokens: 120 }, { distinctId: 'u1', sessionId: 's1', context: { os: 'linux', app_version: '1.2.3' }, timestamp: new Date(Date.now() - 60_000) });
+  const id = c.track(
+    'message.ai',
+    { response_time: 812, tokens: 120 },
+    { distinctId: 'u1', sessionId: 's1', context: { os: 'linux', app_version: '1.2.3' }, timestamp: new Date(Date.now() - 60_000) },
+  );
   expect(id).toMatch(/^[0-9a-f-]{36}$/);
   c.identify('u2', { plan: 'pro' });
   c.track('page_view', { path: '/pricing' });
@@ -65,7 +69,16 @@ test('events, identify, sessions, metrics and logs land with their fields', asyn
             dateDiff('second', timestamp, now()) AS age FROM events_raw_v1 ORDER BY timestamp, name`,
   );
   const byName = Object.fromEntries(events.map((e) => [e.name, e]));
-  expect(byName['message.ai']).toMatchObject({ event_id: id, distinct_id: 'u1', session_id: 's1', product: 'chatbot', channel: 'web', os: 'linux', app_version: '1.2.3', rt: '812' });
+  expect(byName['message.ai']).toMatchObject({
+    event_id: id,
+    distinct_id: 'u1',
+    session_id: 's1',
+    product: 'chatbot',
+    channel: 'web',
+    os: 'linux',
+    app_version: '1.2.3',
+    rt: '812',
+  });
   expect(Number(byName['message.ai']!.age)).toBeGreaterThanOrEqual(55);
   expect(byName.$identify).toMatchObject({ distinct_id: 'u2', properties: '{"plan":"pro"}' });
   expect(byName.page_view).toMatchObject({ distinct_id: 'u2' });
@@ -89,58 +102,62 @@ test('events, identify, sessions, metrics and logs land with their fields', asyn
   expect(logs).toEqual([{ level: 'WARN', service: 'api', message: 'disk low', attributes: { free_gb: '3' }, request_id: 'r-1' }]);
 });
 
-test(`a collector down for ${OUTAGE_MS / 1000} s gets every event queued meanwhile exactly once; a full queue drops the oldest and counts them`, async () => {
-  const retryOpts = { initialDelayMs: 100, maxDelayMs: 2_000 };
-  const retries: RetryInfo[] = [];
-  const big = client({ maxQueueSize: 10_000, retry: retryOpts, onRetry: (i) => retries.push(i) });
-  const bound = 300;
-  const small = client({ maxQueueSize: bound, retry: retryOpts });
-  big.track('outage.before', { i: -1 });
-  expect(await big.flush({ timeoutMs: 10_000 })).toBe(true);
+test(
+  `a collector down for ${OUTAGE_MS / 1000} s gets every event queued meanwhile exactly once; a full queue drops the oldest and counts them`,
+  async () => {
+    const retryOpts = { initialDelayMs: 100, maxDelayMs: 2_000 };
+    const retries: RetryInfo[] = [];
+    const big = client({ maxQueueSize: 10_000, retry: retryOpts, onRetry: (i) => retries.push(i) });
+    const bound = 300;
+    const small = client({ maxQueueSize: bound, retry: retryOpts });
+    big.track('outage.before', { i: -1 });
+    expect(await big.flush({ timeoutMs: 10_000 })).toBe(true);
 
-  await collector.stop();
-  const downAt = Date.now();
-  const perBurst = 400;
-  const bursts = 12;
-  let tracked = 0;
-  for (let b = 0; b < bursts; b++) {
-    // The last burst is tracked while nothing is in flight, so the small queue ends up holding exactly the newest `bound`.
-    if (b === bursts - 1) while (small.stats().events.inflight > 0) await sleep(1);
-    for (let i = 0; i < perBurst; i++, tracked++) {
-      big.track('outage.big', { i: tracked }, { distinctId: `u${tracked % 37}` });
-      small.track('outage.small', { i: tracked });
+    await collector.stop();
+    const downAt = Date.now();
+    const perBurst = 400;
+    const bursts = 12;
+    let tracked = 0;
+    for (let b = 0; b < bursts; b++) {
+      // The last burst is tracked while nothing is in flight, so the small queue ends up holding exactly the newest `bound`.
+      if (b === bursts - 1) while (small.stats().events.inflight > 0) await sleep(1);
+      for (let i = 0; i < perBurst; i++, tracked++) {
+        big.track('outage.big', { i: tracked }, { distinctId: `u${tracked % 37}` });
+        small.track('outage.small', { i: tracked });
+      }
+      await sleep(Math.max(0, (OUTAGE_MS * 0.8) / bursts));
     }
-    await sleep(Math.max(0, (OUTAGE_MS * 0.8) / bursts));
-  }
-  expect(big.stats().events.retries).toBeGreaterThan(0);
-  expect(big.stats().events.queued + big.stats().events.inflight).toBe(tracked);
-  expect(small.stats().events.dropped).toBe(tracked - bound);
-  expect(small.stats().events.queued + small.stats().events.inflight).toBe(bound);
-  await sleep(downAt + OUTAGE_MS - Date.now());
-  expect(await count("name = 'outage.big'")).toEqual({ n: 0, ids: 0 });
-  await collector.start();
-  const back = Date.now();
+    expect(big.stats().events.retries).toBeGreaterThan(0);
+    expect(big.stats().events.queued + big.stats().events.inflight).toBe(tracked);
+    expect(small.stats().events.dropped).toBe(tracked - bound);
+    expect(small.stats().events.queued + small.stats().events.inflight).toBe(bound);
+    await sleep(downAt + OUTAGE_MS - Date.now());
+    expect(await count("name = 'outage.big'")).toEqual({ n: 0, ids: 0 });
+    await collector.start();
+    const back = Date.now();
 
-  expect(await big.flush({ timeoutMs: 30_000 })).toBe(true);
-  expect(await small.flush({ timeoutMs: 30_000 })).toBe(true);
-  expect(Date.now() - back).toBeLessThan(10_000);
-  expect(await count("name = 'outage.big'")).toEqual({ n: tracked, ids: tracked });
-  const seen = await stack.rows<{ n: string; lo: string; hi: string }>(
-    "SELECT uniqExact(JSONExtractInt(properties, 'i')) AS n, min(JSONExtractInt(properties, 'i')) AS lo, max(JSONExtractInt(properties, 'i')) AS hi FROM events_raw_v1 WHERE name = 'outage.big'",
-  );
-  expect(seen[0]).toEqual({ n: String(tracked), lo: '0', hi: String(tracked - 1) });
-  // The small client kept the newest `bound` events: exactly those landed, once each.
-  const kept = await stack.rows<{ n: string; ids: string; lo: string; hi: string }>(
-    "SELECT count() AS n, uniqExact(event_id) AS ids, min(JSONExtractInt(properties, 'i')) AS lo, max(JSONExtractInt(properties, 'i')) AS hi FROM events_raw_v1 WHERE name = 'outage.small'",
-  );
-  expect(kept[0]).toEqual({ n: String(bound), ids: String(bound), lo: String(tracked - bound), hi: String(tracked - 1) });
-  const st = small.stats().events;
-  expect(st).toMatchObject({ sent: bound, dropped: tracked - bound, queued: 0, inflight: 0, rejected: 0, failed: 0 });
-  expect(big.stats().events).toMatchObject({ sent: tracked + 1, dropped: 0, rejected: 0, failed: 0 });
-  // Backoff grew and stayed under its cap while the collector was away.
-  expect(Math.max(...retries.map((r) => r.delayMs))).toBeLessThanOrEqual(2_000);
-  expect(retries.every((r) => r.status === undefined)).toBe(true);
-}, OUTAGE_MS + 90_000);
+    expect(await big.flush({ timeoutMs: 30_000 })).toBe(true);
+    expect(await small.flush({ timeoutMs: 30_000 })).toBe(true);
+    expect(Date.now() - back).toBeLessThan(10_000);
+    expect(await count("name = 'outage.big'")).toEqual({ n: tracked, ids: tracked });
+    const seen = await stack.rows<{ n: string; lo: string; hi: string }>(
+      "SELECT uniqExact(JSONExtractInt(properties, 'i')) AS n, min(JSONExtractInt(properties, 'i')) AS lo, max(JSONExtractInt(properties, 'i')) AS hi FROM events_raw_v1 WHERE name = 'outage.big'",
+    );
+    expect(seen[0]).toEqual({ n: String(tracked), lo: '0', hi: String(tracked - 1) });
+    // The small client kept the newest `bound` events: exactly those landed, once each.
+    const kept = await stack.rows<{ n: string; ids: string; lo: string; hi: string }>(
+      "SELECT count() AS n, uniqExact(event_id) AS ids, min(JSONExtractInt(properties, 'i')) AS lo, max(JSONExtractInt(properties, 'i')) AS hi FROM events_raw_v1 WHERE name = 'outage.small'",
+    );
+    expect(kept[0]).toEqual({ n: String(bound), ids: String(bound), lo: String(tracked - bound), hi: String(tracked - 1) });
+    const st = small.stats().events;
+    expect(st).toMatchObject({ sent: bound, dropped: tracked - bound, queued: 0, inflight: 0, rejected: 0, failed: 0 });
+    expect(big.stats().events).toMatchObject({ sent: tracked + 1, dropped: 0, rejected: 0, failed: 0 });
+    // Backoff grew and stayed under its cap while the collector was away.
+    expect(Math.max(...retries.map((r) => r.delayMs))).toBeLessThanOrEqual(2_000);
+    expect(retries.every((r) => r.status === undefined)).toBe(true);
+  },
+  OUTAGE_MS + 90_000,
+);
 
 test('429 from the rate limit: Retry-After is honoured and every event lands once', async () => {
   const limited = await startCollector(stack, { limits: { ratePerSecond: 150 } });

@@ -119,7 +119,7 @@ test('label sets seen before skip validation but keep their identity, whatever t
   ]);
 });
 
-test('labelsKey is the collector\'s series identity', () => {
+test("labelsKey is the collector's series identity", () => {
   expect(labelsKey({ b: '2', a: 'x"y' })).toBe('a="x\\"y",b="2"');
   expect(labelsKey({})).toBe('');
 });

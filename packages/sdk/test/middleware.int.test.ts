@@ -124,7 +124,15 @@ test('Koa: route templates, statuses (thrown errors, 404s, clients that went awa
     expect(r.durations).toEqual(r.requests);
     expect(lines).toHaveLength(7);
     const boom = lines.find((l) => l.path === '/api/boom')!;
-    expect(boom).toMatchObject({ level: 50, msg: 'request completed', method: 'GET', route: '/api/boom', status_code: 500, service: 'shop-koa', client_ip: expect.stringContaining('127.0.0.1') });
+    expect(boom).toMatchObject({
+      level: 50,
+      msg: 'request completed',
+      method: 'GET',
+      route: '/api/boom',
+      status_code: 500,
+      service: 'shop-koa',
+      client_ip: expect.stringContaining('127.0.0.1'),
+    });
     expect((boom.err as { message: string }).message).toBe('boom');
     expect(lines.find((l) => l.path === '/no/such/page')).toMatchObject({ level: 40, status_code: 404, route: 'unmatched' });
     const user = lines.find((l) => l.path === '/api/users/2')!;
@@ -167,7 +175,13 @@ test('Express: route templates through routers, statuses and durations are recor
     expect(await request(`${server.url}/missing`)).toBe(404);
     expect(await client.flush({ timeoutMs: 10_000 })).toBe(true);
     const r = await recorded('shop-express');
-    expect(r.requests).toEqual({ 'GET /api/async-boom 503': 1, 'GET /api/boom 500': 1, 'GET /api/users/:id 200': 2, 'GET unmatched 404': 1, 'GET unmatched 500': 1 });
+    expect(r.requests).toEqual({
+      'GET /api/async-boom 503': 1,
+      'GET /api/boom 500': 1,
+      'GET /api/users/:id 200': 2,
+      'GET unmatched 404': 1,
+      'GET unmatched 500': 1,
+    });
     expect(r.durations).toEqual(r.requests);
     expect(lines.map((l) => [l.path, l.route, l.status_code, l.level])).toEqual(
       expect.arrayContaining([
@@ -193,7 +207,14 @@ test('Express: route templates through routers, statuses and durations are recor
 });
 
 test('without a logger the middleware still records every request as metrics', async () => {
-  const client = new TidemarkClient({ endpoint: collector.url, apiKey: stack.keys.ingest, flushIntervalMs: 100, metricsIntervalMs: 0, flushOnExit: false, service: 'shop-quiet' });
+  const client = new TidemarkClient({
+    endpoint: collector.url,
+    apiKey: stack.keys.ingest,
+    flushIntervalMs: 100,
+    metricsIntervalMs: 0,
+    flushOnExit: false,
+    service: 'shop-quiet',
+  });
   const app = new Koa();
   const router = new Router();
   router.get('/items/:id', (ctx) => {

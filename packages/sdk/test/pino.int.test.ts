@@ -20,8 +20,11 @@ let collector: Collector;
 function assertBuildIsFresh(): string {
   const built = path.join(__dirname, '..', 'dist', 'pino', 'transport.js');
   if (!fs.existsSync(built)) throw new Error(`${built} is missing: run npm run build -w @tidemark/sdk first (pino loads the transport from dist)`);
-  const newestSrc = Math.max(...fs.readdirSync(path.join(__dirname, '..', 'src'), { recursive: true }).map((f) => fs.statSync(path.join(__dirname, '..', 'src', String(f))).mtimeMs));
-  if (fs.statSync(built).mtimeMs + 1 < newestSrc) throw new Error('packages/sdk/dist is older than src: run npm run build -w @tidemark/sdk first (pino loads the transport from dist)');
+  const newestSrc = Math.max(
+    ...fs.readdirSync(path.join(__dirname, '..', 'src'), { recursive: true }).map((f) => fs.statSync(path.join(__dirname, '..', 'src', String(f))).mtimeMs),
+  );
+  if (fs.statSync(built).mtimeMs + 1 < newestSrc)
+    throw new Error('packages/sdk/dist is older than src: run npm run build -w @tidemark/sdk first (pino loads the transport from dist)');
   return built;
 }
 
@@ -42,7 +45,14 @@ test("'@tidemark/sdk/pino' resolves like an installed package's subpath export",
 
 test('pino lines ship in batches, survive a collector outage, and are all delivered when the application exits', async () => {
   assertBuildIsFresh();
-  const options = { endpoint: collector.url, apiKey: stack.keys.ingest, service: 'pino-app', flushIntervalMs: 100, retry: { initialDelayMs: 100, maxDelayMs: 500 }, shutdownTimeoutMs: 5_000 };
+  const options = {
+    endpoint: collector.url,
+    apiKey: stack.keys.ingest,
+    service: 'pino-app',
+    flushIntervalMs: 100,
+    retry: { initialDelayMs: 100, maxDelayMs: 500 },
+    shutdownTimeoutMs: 5_000,
+  };
   // The application runs in its own process: ending a pino transport blocks the ending thread
   // until the worker has delivered, so it must not be the thread serving the collector.
   const app = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'pino-app.js')], {
@@ -84,7 +94,9 @@ test('pino lines ship in batches, survive a collector outage, and are all delive
     if (app.exitCode === null) app.kill('SIGKILL');
   }
 
-  const rows = await stack.rows<{ message: string; level: string; n: string }>('SELECT message, level, count() AS n FROM logs_raw_v1 GROUP BY message, level ORDER BY message');
+  const rows = await stack.rows<{ message: string; level: string; n: string }>(
+    'SELECT message, level, count() AS n FROM logs_raw_v1 GROUP BY message, level ORDER BY message',
+  );
   expect(rows).toEqual([
     { message: 'after', level: 'INFO', n: '100' },
     { message: 'hello', level: 'INFO', n: '1' },
@@ -92,7 +104,9 @@ test('pino lines ship in batches, survive a collector outage, and are all delive
     { message: 'tick', level: 'DEBUG', n: '198' },
     { message: 'while down', level: 'WARN', n: '300' },
   ]);
-  const hello = await stack.rows<{ service: string; attributes: Record<string, string>; request_id: string }>("SELECT service, attributes, request_id FROM logs_raw_v1 WHERE message = 'hello'");
+  const hello = await stack.rows<{ service: string; attributes: Record<string, string>; request_id: string }>(
+    "SELECT service, attributes, request_id FROM logs_raw_v1 WHERE message = 'hello'",
+  );
   expect(hello[0]).toMatchObject({ service: 'pino-app', request_id: 'req-1', attributes: { user: 'u1' } });
   const failed = await stack.rows<{ err: string }>("SELECT attributes['err'] AS err FROM logs_raw_v1 WHERE message = 'payment failed'");
   expect(JSON.parse(failed[0]!.err)).toMatchObject({ type: 'Error', message: 'boom' });

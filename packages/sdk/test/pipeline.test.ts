@@ -42,7 +42,16 @@ function pipeline(t: Transport, opts: Partial<PipelineOptions> = {}, errors: Tid
   return new Pipeline(
     'events',
     t,
-    { maxQueueSize: 100, maxBatchSize: 10, maxBatchBytes: 1_000_000, flushIntervalMs: 20, maxConcurrentRequests: 1, requestTimeoutMs: 5_000, retry: { initialDelayMs: 5, maxDelayMs: 20 }, ...opts },
+    {
+      maxQueueSize: 100,
+      maxBatchSize: 10,
+      maxBatchBytes: 1_000_000,
+      flushIntervalMs: 20,
+      maxConcurrentRequests: 1,
+      requestTimeoutMs: 5_000,
+      retry: { initialDelayMs: 5, maxDelayMs: 20 },
+      ...opts,
+    },
     { onError: (e) => errors.push(e) },
   );
 }
@@ -69,7 +78,11 @@ test('a failed batch goes back to the front: order is kept across retries', asyn
   expect(await p.flush(2_000)).toBe(true);
   expect(delivered(t, (n) => n > 3)).toEqual(Array.from({ length: 25 }, (_, i) => i));
   expect(p.stats()).toMatchObject({ sent: 25, retries: 3, queued: 0, inflight: 0 });
-  expect(t.batches.slice(0, 3)).toEqual([[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]);
+  expect(t.batches.slice(0, 3)).toEqual([
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  ]);
 });
 
 test('a full queue drops the oldest and counts them; what is kept is the newest', async () => {
@@ -121,7 +134,10 @@ test('batches by count, by size, and by time', async () => {
   expect(t.batches).toEqual([[0, 1, 2]]);
   put(p, 10, 18); // "{"i":10}" is 8 characters: 3 fit under 30, a 4th would not
   await sleep(20);
-  expect(t.batches.slice(1)).toEqual([[10, 11, 12], [13, 14, 15]]);
+  expect(t.batches.slice(1)).toEqual([
+    [10, 11, 12],
+    [13, 14, 15],
+  ]);
   expect(await p.flush(1_000)).toBe(true);
   expect(t.batches.slice(3)).toEqual([[16, 17]]);
 });
@@ -173,7 +189,13 @@ test('refusals are not retried; rejected rows of an accepted batch are counted',
   const p = pipeline(t, { maxBatchSize: 3 }, errors);
   put(p, 0, 6);
   expect(await p.flush(1_000)).toBe(true);
-  expect(t.batches).toEqual([[0, 1, 2], [3, 4, 5]]);
+  expect(t.batches).toEqual([
+    [0, 1, 2],
+    [3, 4, 5],
+  ]);
   expect(p.stats()).toMatchObject({ sent: 2, rejected: 4, retries: 0 });
-  expect(errors.map((e) => [e.code, e.items, e.status])).toEqual([['REJECTED', 3, 401], ['REJECTED', 1, 200]]);
+  expect(errors.map((e) => [e.code, e.items, e.status])).toEqual([
+    ['REJECTED', 3, 401],
+    ['REJECTED', 1, 200],
+  ]);
 });

@@ -16,7 +16,9 @@ interface Seen {
 }
 
 /** A loopback server answering from a script (status, headers, body) per request; records what it got. */
-async function scripted(answer: (seen: Seen, n: number) => { status: number; headers?: Record<string, string>; body?: string } | 'hang'): Promise<{ url: string; seen: Seen[]; close(): Promise<void> }> {
+async function scripted(
+  answer: (seen: Seen, n: number) => { status: number; headers?: Record<string, string>; body?: string } | 'hang',
+): Promise<{ url: string; seen: Seen[]; close(): Promise<void> }> {
   const seen: Seen[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -44,7 +46,8 @@ async function scripted(answer: (seen: Seen, n: number) => { status: number; hea
   };
 }
 
-const entries = (n: number): QueueEntry[] => Array.from({ length: n }, (_, i) => ({ json: JSON.stringify({ name: 'e', properties: { i } }), key: `k${i}`, size: 10, seq: i + 1 }));
+const entries = (n: number): QueueEntry[] =>
+  Array.from({ length: n }, (_, i) => ({ json: JSON.stringify({ name: 'e', properties: { i } }), key: `k${i}`, size: 10, seq: i + 1 }));
 const never = new AbortController().signal;
 
 test('sends a gzip envelope with sent_at, the key, and the SDK user agent; reads the row rule answer', async () => {
@@ -56,7 +59,12 @@ test('sends a gzip envelope with sent_at, the key, and the SDK user agent; reads
     expect(out).toEqual({ kind: 'ok', rejected: [{ index: 1, reason: 'name: too long' }] });
     const got = s.seen[0]!;
     expect(got.url).toBe('/base/v1/events');
-    expect(got.headers).toMatchObject({ authorization: 'Bearer tm_key', 'content-encoding': 'gzip', 'content-type': 'application/json', 'user-agent': 'tidemark-sdk-node/0.1.0' });
+    expect(got.headers).toMatchObject({
+      authorization: 'Bearer tm_key',
+      'content-encoding': 'gzip',
+      'content-type': 'application/json',
+      'user-agent': 'tidemark-sdk-node/0.1.0',
+    });
     expect(got.body.batch).toEqual([0, 1, 2].map((i) => ({ name: 'e', properties: { i } })));
     expect(got.body.sent_at).toBeGreaterThanOrEqual(before);
     expect(got.headers.connection).toBe('keep-alive');
@@ -142,11 +150,21 @@ test('through the client: a 413 splits the batch until it fits, a 500 is resent,
     }
     return { status: 200, body: JSON.stringify({ accepted: seen.body.batch.length, rejected: [] }) };
   });
-  const client = new TidemarkClient({ endpoint: s.url, apiKey: 'k', flushIntervalMs: 10, maxConcurrentRequests: 1, metricsIntervalMs: 0, flushOnExit: false, retry: { initialDelayMs: 10, maxDelayMs: 50 } });
+  const client = new TidemarkClient({
+    endpoint: s.url,
+    apiKey: 'k',
+    flushIntervalMs: 10,
+    maxConcurrentRequests: 1,
+    metricsIntervalMs: 0,
+    flushOnExit: false,
+    retry: { initialDelayMs: 10, maxDelayMs: 50 },
+  });
   try {
     for (let i = 0; i < 20; i++) client.track('split', { i });
     expect(await client.flush({ timeoutMs: 5_000 })).toBe(true);
-    const delivered = s.seen.filter((x, idx) => x.body.batch.length <= 4 && idx !== failedOnce).flatMap((x) => x.body.batch.map((e) => (e.properties as { i: number }).i));
+    const delivered = s.seen
+      .filter((x, idx) => x.body.batch.length <= 4 && idx !== failedOnce)
+      .flatMap((x) => x.body.batch.map((e) => (e.properties as { i: number }).i));
     expect(delivered).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(client.stats().events).toMatchObject({ sent: 20, rejected: 0, retries: 1 });
   } finally {

@@ -41,11 +41,18 @@ export async function rules(signal?: AbortSignal): Promise<StoredRule[]> {
 
 /** Needs an admin key (the API answers 403 to a read key). */
 export function acknowledge(a: ActiveAlert, by: string, comment: string): Promise<ActiveAlert> {
-  return api<ActiveAlert>(`${BASE}/active/${encodeURIComponent(a.rule)}/${encodeURIComponent(a.fingerprint)}/acknowledge`, { method: 'POST', body: { by, comment } });
+  return api<ActiveAlert>(`${BASE}/active/${encodeURIComponent(a.rule)}/${encodeURIComponent(a.fingerprint)}/acknowledge`, {
+    method: 'POST',
+    body: { by, comment },
+  });
 }
 
 export function preview(name: string, from: Date, to: Date, stepMs: number | undefined, signal?: AbortSignal): Promise<PreviewResult> {
-  return api<PreviewResult>(`${BASE}/rules/preview`, { method: 'POST', body: { name, from: from.toISOString(), to: to.toISOString(), ...(stepMs ? { step_ms: stepMs } : {}) }, ...(signal ? { signal } : {}) });
+  return api<PreviewResult>(`${BASE}/rules/preview`, {
+    method: 'POST',
+    body: { name, from: from.toISOString(), to: to.toISOString(), ...(stepMs ? { step_ms: stepMs } : {}) },
+    ...(signal ? { signal } : {}),
+  });
 }
 
 export function createSilence(input: { matchers: string[]; ends_at: string; created_by: string; comment: string }): Promise<Silence> {

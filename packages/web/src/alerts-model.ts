@@ -44,4 +44,3 @@ export function previewSeries(r: PreviewResult, ruleLabels: Record<string, strin
   });
   return { xs, series };
 }
-

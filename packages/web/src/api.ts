@@ -47,7 +47,13 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(url, { method: opts.method ?? 'GET', headers, body: opts.body === undefined ? null : JSON.stringify(opts.body), signal: opts.signal ?? null, cache: 'no-store' });
+    res = await fetch(url, {
+      method: opts.method ?? 'GET',
+      headers,
+      body: opts.body === undefined ? null : JSON.stringify(opts.body),
+      signal: opts.signal ?? null,
+      cache: 'no-store',
+    });
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
     throw new ApiError(`the API at ${location.host} cannot be reached: ${(err as Error).message}`, 0, 'NETWORK', true);
@@ -61,7 +67,13 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
   }
   if (!res.ok) {
     const e = (json as { error?: { code?: string; message?: string; retriable?: boolean; context?: Record<string, unknown> } } | undefined)?.error;
-    const err = new ApiError(e?.message ?? `${res.status} ${res.statusText}`, res.status, e?.code ?? `HTTP_${res.status}`, e?.retriable ?? res.status >= 500, e?.context ?? {});
+    const err = new ApiError(
+      e?.message ?? `${res.status} ${res.statusText}`,
+      res.status,
+      e?.code ?? `HTTP_${res.status}`,
+      e?.retriable ?? res.status >= 500,
+      e?.context ?? {},
+    );
     if (res.status === 401 && !opts.key) onUnauthorized(err);
     throw err;
   }
@@ -85,7 +97,9 @@ export type ApiAnswer<P extends keyof paths, M extends keyof paths[P]> = paths[P
   : never;
 
 /** The JSON request body of an endpoint, from the generated types. */
-export type ApiBody<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+export type ApiBody<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { requestBody?: { content: { 'application/json': infer B } } }
+  ? B
+  : never;
 
 /** One item of a list answer ({items: [...]}, {metrics: [...]}...). */
 export type ApiItem<P extends keyof paths, K extends string> = ApiAnswer<P, 'get' & keyof paths[P]> extends { [k in K]: (infer T)[] } ? T : never;

@@ -54,7 +54,14 @@ export function timeChart(o: ChartOptions): HTMLElement {
   setTimeout(sweepCharts, 0);
   const colors = o.series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length]!);
   const points = o.series.reduce((n, s) => n + s.values.filter((v) => v !== null && Number.isFinite(v)).length, 0);
-  const el = h('div', { class: 'chart', 'data-chart': o.id, 'data-points': String(points), 'data-colors': colors.join(','), role: 'img', 'aria-label': `${o.id} chart: ${o.series.map((s) => s.label).join(', ')}` });
+  const el = h('div', {
+    class: 'chart',
+    'data-chart': o.id,
+    'data-points': String(points),
+    'data-colors': colors.join(','),
+    role: 'img',
+    'aria-label': `${o.id} chart: ${o.series.map((s) => s.label).join(', ')}`,
+  });
   const fmt = o.format ?? ((v: number) => String(v));
   const height = o.height ?? 240;
   const bars = o.bars ? uPlot.paths.bars!({ size: [0.7, 40] }) : undefined;
@@ -86,7 +93,12 @@ export function timeChart(o: ChartOptions): HTMLElement {
         },
       ],
       series: [
-        { value: (_u, v) => (v === null ? '—' : new Date(v * 1000).toLocaleString('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false })) },
+        {
+          value: (_u, v) =>
+            v === null
+              ? '—'
+              : new Date(v * 1000).toLocaleString('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false }),
+        },
         ...o.series.map((s, i) => ({
           label: s.label,
           stroke: colors[i],
@@ -106,7 +118,10 @@ export function timeChart(o: ChartOptions): HTMLElement {
         ],
       },
     };
-    const data: uPlot.AlignedData = [o.xs.map((t) => t / 1000), ...o.series.map((s) => s.values.map((v) => (v === null || v === undefined || !Number.isFinite(v) ? null : v)))];
+    const data: uPlot.AlignedData = [
+      o.xs.map((t) => t / 1000),
+      ...o.series.map((s) => s.values.map((v) => (v === null || v === undefined || !Number.isFinite(v) ? null : v))),
+    ];
     entry.plot = new uPlot(opts, data, el);
   };
   live.add(entry);

@@ -4,7 +4,8 @@
  * title, so resting the pointer on any figure says what it counts.
  */
 export const STAT_DEFINITIONS: Readonly<Record<string, string>> = {
-  'realtime.events_per_second': 'Events / s: events whose time is in the last complete minute, divided by 60 (by event time, so backfilled history does not count).',
+  'realtime.events_per_second':
+    'Events / s: events whose time is in the last complete minute, divided by 60 (by event time, so backfilled history does not count).',
   'realtime.events_this_minute': 'This minute: events whose time is in the current minute so far (partial).',
   'realtime.active_sessions': 'Active sessions: distinct session ids of events in the last 5 minutes.',
   'realtime.online_agents': 'Agents online: latest agents_online / agents_total metric.',
@@ -20,17 +21,20 @@ export const STAT_DEFINITIONS: Readonly<Record<string, string>> = {
   'preview.episodes': 'Would have fired: episodes in which the backtested rule reached firing.',
   'preview.errors': 'Errors: evaluations of the backtest that failed.',
   'health.services_up': 'Services up: health-checked targets whose latest check succeeded / all targets.',
-  'audit.lost': 'Lost rows: rows the collector acknowledged minus rows landed in ClickHouse, per signal, over the minutes the latest audit run compared (older than its grace period); positive only.',
+  'audit.lost':
+    'Lost rows: rows the collector acknowledged minus rows landed in ClickHouse, per signal, over the minutes the latest audit run compared (older than its grace period); positive only.',
   'kafka.lag_total': 'Total lag: end offset − committed offset over every consumer group, topic and partition.',
   'customers.total': 'Customers: every current (not deleted) customer row of biz_customers_v1, whatever the window.',
   'customers.new': 'New: customers whose created_at is within the window.',
   'customers.active': 'Active: distinct customers with a service record created within the window.',
   'orders.total': 'Orders: orders created within the window, every status.',
   'orders.gross': 'Gross revenue: sum of amount of every order created within the window, whatever its status (pending, cancelled and refunded too).',
-  'orders.net': 'Net revenue: sum of amount of the orders created within the window whose status is one of BUSINESS_NET_ORDER_STATUSES (default paid, completed).',
+  'orders.net':
+    'Net revenue: sum of amount of the orders created within the window whose status is one of BUSINESS_NET_ORDER_STATUSES (default paid, completed).',
   'orders.net_orders': 'Net orders: orders created within the window in a net status.',
   'orders.avg': 'Average net order: net revenue / net orders.',
-  'revenue.total': 'Net revenue: sum of amount of the orders created within the window whose status is one of BUSINESS_NET_ORDER_STATUSES (default paid, completed).',
+  'revenue.total':
+    'Net revenue: sum of amount of the orders created within the window whose status is one of BUSINESS_NET_ORDER_STATUSES (default paid, completed).',
   'revenue.orders': 'Net orders: orders created within the window in a net status.',
   'revenue.gross': 'Gross revenue: sum of amount of every order created within the window, whatever its status (pending, cancelled and refunded too).',
   'records.total': 'Records: service records created within the window.',

@@ -75,7 +75,14 @@ export function emptyState(message: string, hint?: Child): HTMLElement {
 export function errorState(err: unknown, retry?: () => void): HTMLElement {
   const e = err instanceof ApiError ? err : null;
   const message = err instanceof Error ? err.message : String(err);
-  const title = e?.status === 0 ? 'The API cannot be reached' : e?.status === 403 ? 'This key may not read this' : e && e.status >= 500 ? 'The API failed to answer' : 'Could not load this';
+  const title =
+    e?.status === 0
+      ? 'The API cannot be reached'
+      : e?.status === 403
+        ? 'This key may not read this'
+        : e && e.status >= 500
+          ? 'The API failed to answer'
+          : 'Could not load this';
   return h(
     'div',
     { class: 'state state-error', role: 'alert' },
@@ -119,7 +126,9 @@ export class Panel<T> {
     this.el = h(
       'section',
       { class: `panel ${opts.class ?? ''}`.trim(), 'data-panel': opts.id, 'data-state': 'loading' },
-      opts.title || opts.actions ? h('header', { class: 'panel-head' }, opts.title ? h('h2', null, opts.title) : null, h('div', { class: 'panel-actions' }, ...(opts.actions ?? []))) : null,
+      opts.title || opts.actions
+        ? h('header', { class: 'panel-head' }, opts.title ? h('h2', null, opts.title) : null, h('div', { class: 'panel-actions' }, ...(opts.actions ?? [])))
+        : null,
       this.body,
     );
     this.body.append(loadingState());
@@ -169,7 +178,12 @@ export function barList(id: string, rows: { label: string; value: number; text: 
       h(
         'li',
         { 'data-key': r.label, 'data-value': String(r.value) },
-        h('div', { class: 'bar-label' }, r.href ? h('a', { href: r.href }, r.label || '(empty)') : r.label || '(empty)', r.sub ? h('span', { class: 'bar-sub' }, r.sub) : null),
+        h(
+          'div',
+          { class: 'bar-label' },
+          r.href ? h('a', { href: r.href }, r.label || '(empty)') : r.label || '(empty)',
+          r.sub ? h('span', { class: 'bar-sub' }, r.sub) : null,
+        ),
         h('div', { class: 'bar-track' }, h('div', { class: 'bar-fill', style: `width:${Math.max(0.5, (r.value / max) * 100).toFixed(2)}%` })),
         h('div', { class: 'bar-value' }, r.text),
       ),
@@ -178,7 +192,12 @@ export function barList(id: string, rows: { label: string; value: number; text: 
 }
 
 /** A simple table: columns with a header and a cell function. */
-export function table<R>(id: string, rows: R[], columns: { head: string; cell: (r: R) => Child | Child[]; class?: string; title?: string }[], rowAttrs?: (r: R) => Attrs): HTMLElement {
+export function table<R>(
+  id: string,
+  rows: R[],
+  columns: { head: string; cell: (r: R) => Child | Child[]; class?: string; title?: string }[],
+  rowAttrs?: (r: R) => Attrs,
+): HTMLElement {
   return h(
     'div',
     { class: 'table-wrap' },
@@ -186,7 +205,11 @@ export function table<R>(id: string, rows: R[], columns: { head: string; cell: (
       'table',
       { class: 'table', 'data-table': id },
       h('thead', null, h('tr', null, ...columns.map((c) => h('th', { class: c.class ?? null, scope: 'col', title: c.title ?? null }, c.head)))),
-      h('tbody', null, ...rows.map((r) => h('tr', rowAttrs ? rowAttrs(r) : null, ...columns.map((c) => h('td', { class: c.class ?? null, 'data-label': c.head }, c.cell(r)))))),
+      h(
+        'tbody',
+        null,
+        ...rows.map((r) => h('tr', rowAttrs ? rowAttrs(r) : null, ...columns.map((c) => h('td', { class: c.class ?? null, 'data-label': c.head }, c.cell(r))))),
+      ),
     ),
   );
 }

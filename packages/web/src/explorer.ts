@@ -54,7 +54,15 @@ export function toApiFilter(filters: LeafFilter[]): Filter | undefined {
   const leaves: Filter[] = filters.map((f) => ({
     field: f.field,
     op: f.op,
-    value: f.op === 'in' ? f.value.split(',').map((x) => x.trim()).filter(Boolean) : ['gt', 'gte', 'lt', 'lte'].includes(f.op) ? Number(f.value) : f.value,
+    value:
+      f.op === 'in'
+        ? f.value
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean)
+        : ['gt', 'gte', 'lt', 'lte'].includes(f.op)
+          ? Number(f.value)
+          : f.value,
   }));
   if (leaves.length === 0) return undefined;
   return leaves.length === 1 ? leaves[0] : { and: leaves };
@@ -67,7 +75,10 @@ export function explorerState(params: URLSearchParams) {
   const field = /^[A-Za-z0-9_.:-]{1,128}$/.test(fieldRaw) ? fieldRaw : '';
   const byRaw = params.get('by') ?? '';
   const by = FIELD_RE.test(byRaw) ? byRaw : '';
-  const filters = params.getAll('f').map(parseFilter).filter((f): f is LeafFilter => f !== null);
+  const filters = params
+    .getAll('f')
+    .map(parseFilter)
+    .filter((f): f is LeafFilter => f !== null);
   const range = pick(params, 'range', RANGES, '24h');
   const interval = pick(params, 'interval', INTERVALS, 'auto');
   const compare = params.get('compare') === '1';
@@ -88,4 +99,3 @@ export function explorerRequest(s: ReturnType<typeof explorerState>): Timeseries
     limit: 20,
   };
 }
-

@@ -68,12 +68,28 @@ export function fmtAgo(t: string | number | null | undefined, now = Date.now()):
   const ms = now - new Date(t).getTime();
   if (!Number.isFinite(ms)) return '—';
   const a = Math.abs(ms);
-  const s = a < 60_000 ? `${Math.round(a / 1000)} s` : a < 3_600_000 ? `${Math.round(a / 60_000)} min` : a < 86_400_000 ? `${fmtNum(a / 3_600_000, 1)} h` : `${fmtNum(a / 86_400_000, 1)} d`;
+  const s =
+    a < 60_000
+      ? `${Math.round(a / 1000)} s`
+      : a < 3_600_000
+        ? `${Math.round(a / 60_000)} min`
+        : a < 86_400_000
+          ? `${fmtNum(a / 3_600_000, 1)} h`
+          : `${fmtNum(a / 86_400_000, 1)} d`;
   return ms >= 0 ? `${s} ago` : `in ${s}`;
 }
 
 /** Signed change in percent between a value and its previous one, or null when there is nothing to compare. */
 export function changePct(current: number | null | undefined, previous: number | null | undefined): number | null {
-  if (current === null || current === undefined || previous === null || previous === undefined || !Number.isFinite(current) || !Number.isFinite(previous) || previous === 0) return null;
+  if (
+    current === null ||
+    current === undefined ||
+    previous === null ||
+    previous === undefined ||
+    !Number.isFinite(current) ||
+    !Number.isFinite(previous) ||
+    previous === 0
+  )
+    return null;
   return ((current - previous) / Math.abs(previous)) * 100;
 }

@@ -39,14 +39,30 @@ function showLogin(message = ''): void {
   clear(app);
   app.dataset.state = 'login';
   document.title = 'Sign in · Tidemark';
-  const input = h('input', { id: 'api-key', name: 'api-key', type: 'password', autocomplete: 'off', spellcheck: 'false', placeholder: 'tm_read_…', required: true });
+  const input = h('input', {
+    id: 'api-key',
+    name: 'api-key',
+    type: 'password',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    placeholder: 'tm_read_…',
+    required: true,
+  });
   const error = h('p', { class: 'login-error', role: 'alert' }, message);
   const button = h('button', { class: 'btn btn-primary', type: 'submit' }, 'Sign in');
   const form = h(
     'form',
     { class: 'login', 'data-form': 'login' },
     h('h1', null, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), 'Tidemark'),
-    h('p', null, 'Sign in with an API key of your project (role read or admin). ', h('code', null, 'tidemark start'), ' prints a link that signs in directly; ', h('code', null, 'tidemark keys create --project <id> --key-role read'), ' makes a key.'),
+    h(
+      'p',
+      null,
+      'Sign in with an API key of your project (role read or admin). ',
+      h('code', null, 'tidemark start'),
+      ' prints a link that signs in directly; ',
+      h('code', null, 'tidemark keys create --project <id> --key-role read'),
+      ' makes a key.',
+    ),
     h('label', { for: 'api-key' }, 'API key'),
     input,
     error,
@@ -105,7 +121,11 @@ function render(): void {
     h(
       'div',
       { class: 'topbar-actions' },
-      h('button', { class: 'btn btn-small', type: 'button', 'data-action': 'refresh', title: 'Reload every panel', onclick: () => current?.view.refreshAll() }, 'Refresh'),
+      h(
+        'button',
+        { class: 'btn btn-small', type: 'button', 'data-action': 'refresh', title: 'Reload every panel', onclick: () => current?.view.refreshAll() },
+        'Refresh',
+      ),
       h(
         'button',
         {
@@ -125,7 +145,13 @@ function render(): void {
   app.dataset.state = 'ready';
   if (!page) {
     document.title = 'Not found · Tidemark';
-    main.append(h('section', { class: 'panel', 'data-panel': 'not-found', 'data-state': 'empty' }, emptyState(`There is no page "${route.path}"`, h('a', { href: hrefOf('overview') }, 'Go to the overview'))));
+    main.append(
+      h(
+        'section',
+        { class: 'panel', 'data-panel': 'not-found', 'data-state': 'empty' },
+        emptyState(`There is no page "${route.path}"`, h('a', { href: hrefOf('overview') }, 'Go to the overview')),
+      ),
+    );
     return;
   }
   document.title = `${PAGE_TITLES[page]} · Tidemark`;

@@ -29,7 +29,16 @@ const CLI = path.join(ROOT, 'packages', 'cli', 'dist', 'bin.js');
 const WEB_DIST = path.join(ROOT, 'packages', 'web', 'dist', 'index.html');
 const CHROMIUM = process.env.TIDEMARK_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.join(ROOT, 'test-artifacts', 'screenshots');
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const TEST_EVENTS = 37;
 
 interface Platform {
@@ -46,11 +55,15 @@ let platform: Platform;
 
 async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
-      const s = net.createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const s = net.createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
@@ -99,7 +112,9 @@ async function startPlatform(): Promise<Platform> {
   });
   const dashboardUrl = output.map((l) => l.trim()).find((l) => /^http:\/\/\S+\/#key=/.test(l));
   if (!dashboardUrl) throw new Error(`no dashboard link in the start output:\n${output.join('\n')}`);
-  const saved = JSON.parse(fs.readFileSync(path.join(dataDir, 'bootstrap-keys.json'), 'utf8')) as { keys: { role: 'ingest' | 'read' | 'admin'; key: string }[] };
+  const saved = JSON.parse(fs.readFileSync(path.join(dataDir, 'bootstrap-keys.json'), 'utf8')) as {
+    keys: { role: 'ingest' | 'read' | 'admin'; key: string }[];
+  };
   const keys = Object.fromEntries(saved.keys.map((k) => [k.role, k.key])) as Platform['keys'];
   return { child, dataDir, api: `http://127.0.0.1:${api}`, collector: `http://127.0.0.1:${collector}`, dashboardUrl, keys, output };
 }
@@ -187,7 +202,12 @@ async function visit(page: Page, hash: string): Promise<void> {
 
 async function refresh(page: Page): Promise<void> {
   await page.click('[data-action="refresh"]');
-  await page.waitForFunction(() => document.querySelectorAll('[data-panel][data-refreshing]').length === 0 && document.querySelectorAll('[data-panel][data-state="loading"]').length === 0, null, { timeout: 60_000 });
+  await page.waitForFunction(
+    () =>
+      document.querySelectorAll('[data-panel][data-refreshing]').length === 0 && document.querySelectorAll('[data-panel][data-state="loading"]').length === 0,
+    null,
+    { timeout: 60_000 },
+  );
 }
 
 /**
@@ -248,9 +268,18 @@ async function checkOverview(page: Page): Promise<void> {
   await visit(page, '#/overview');
   const top = await matchesApi(
     page,
-    () => page.$$eval('[data-list="top-events"] li', (lis) => lis.map((li) => [li.getAttribute('data-key'), Number(li.getAttribute('data-value')), li.querySelector('.bar-value')?.textContent])),
+    () =>
+      page.$$eval('[data-list="top-events"] li', (lis) =>
+        lis.map((li) => [li.getAttribute('data-key'), Number(li.getAttribute('data-value')), li.querySelector('.bar-value')?.textContent]),
+      ),
     async () => {
-      const r = await call<TsResult>('POST', '/api/v1/query/timeseries', { measures: [{ type: 'count', alias: 'events' }], dimensions: ['name'], range: { last: '24h' }, interval: '1h', limit: 10 });
+      const r = await call<TsResult>('POST', '/api/v1/query/timeseries', {
+        measures: [{ type: 'count', alias: 'events' }],
+        dimensions: ['name'],
+        range: { last: '24h' },
+        interval: '1h',
+        limit: 10,
+      });
       return r.series
         .map((s) => [s.dimensions.name, s.points.reduce((n, p) => n + (p.events ?? 0), 0)] as [string, number])
         .filter(([, n]) => n > 0)
@@ -289,7 +318,10 @@ async function checkEvents(page: Page): Promise<void> {
   await visit(page, '#/events?by=channel&compare=1&range=6h');
   const groups = await matchesApi(
     page,
-    () => page.$$eval('[data-table="explorer-groups"] tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-group'), Number(tr.querySelector('[data-value]')?.getAttribute('data-value'))])),
+    () =>
+      page.$$eval('[data-table="explorer-groups"] tbody tr', (trs) =>
+        trs.map((tr) => [tr.getAttribute('data-group'), Number(tr.querySelector('[data-value]')?.getAttribute('data-value'))]),
+      ),
     async () => {
       const r = await call<TsResult>('POST', '/api/v1/query/timeseries', {
         measures: [{ type: 'count', alias: 'value' }],
@@ -308,7 +340,9 @@ async function checkEvents(page: Page): Promise<void> {
 
   // The controls write the state into the URL (shareable), and the page follows it.
   await page.selectOption('#ctl-measure', 'unique_users');
-  await page.waitForFunction(() => location.hash.includes('measure=unique_users') && location.hash.includes('by=channel') && location.hash.includes('compare=1'));
+  await page.waitForFunction(
+    () => location.hash.includes('measure=unique_users') && location.hash.includes('by=channel') && location.hash.includes('compare=1'),
+  );
   await page.waitForSelector('[data-panel="explorer"][data-state="ready"]');
   expect(await page.textContent('[data-panel="explorer"] h2')).toBe('Unique users by channel');
 }
@@ -317,7 +351,10 @@ async function checkMetrics(page: Page): Promise<void> {
   await visit(page, '#/metrics');
   const services = await matchesApi(
     page,
-    () => page.$$eval('[data-table="services"] tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-service'), Number(tr.querySelector('td:nth-child(2) [data-value]')?.getAttribute('data-value'))])),
+    () =>
+      page.$$eval('[data-table="services"] tbody tr', (trs) =>
+        trs.map((tr) => [tr.getAttribute('data-service'), Number(tr.querySelector('td:nth-child(2) [data-value]')?.getAttribute('data-value'))]),
+      ),
     async () => {
       const r = await call<{ data: { service: string; requests: string }[] }>('POST', '/api/v1/sql', {
         sql: `SELECT labels['service'] AS service, count() AS requests FROM metrics_raw_v1 WHERE name = 'http_request_duration_ms' AND timestamp > now() - INTERVAL 1 HOUR GROUP BY service ORDER BY requests DESC, service LIMIT 50`,
@@ -329,7 +366,10 @@ async function checkMetrics(page: Page): Promise<void> {
   const cpu = await matchesApi(
     page,
     () => page.$$eval('[data-stat$=".cpu"]', (els) => els.map((e) => Number(e.getAttribute('data-value')))),
-    async () => (await call<{ metrics: { name: string; value: number }[] }>('GET', '/api/analytics-monitoring/monitoring/metrics/system?minutes=10')).metrics.filter((m) => m.name === 'system_cpu_percent').map((m) => m.value),
+    async () =>
+      (await call<{ metrics: { name: string; value: number }[] }>('GET', '/api/analytics-monitoring/monitoring/metrics/system?minutes=10')).metrics
+        .filter((m) => m.name === 'system_cpu_percent')
+        .map((m) => m.value),
   );
   expect(cpu.length).toBeGreaterThanOrEqual(1);
   expect(await chartPixels(page, 'latency')).toBeGreaterThan(50);
@@ -350,7 +390,10 @@ async function sqlRow(statement: string): Promise<Record<string, string | number
  */
 async function checkBusiness(page: Page): Promise<void> {
   await visit(page, '#/business');
-  const summary = await call<{ total: number; by_type: { value: string; count: number; percent: number }[] }>('GET', '/api/analytics-monitoring/analytics/customers/summary?days=30&top=8');
+  const summary = await call<{ total: number; by_type: { value: string; count: number; percent: number }[] }>(
+    'GET',
+    '/api/analytics-monitoring/analytics/customers/summary?days=30&top=8',
+  );
   expect(summary.total).toBeGreaterThan(0);
   const customers = await statValue(page, 'customers.total');
   expect(customers.value).toBe(summary.total);
@@ -400,7 +443,11 @@ async function checkBusiness(page: Page): Promise<void> {
     // Amounts name their currency.
     expect((await statValue(page, 'orders.net')).text).toMatch(/ USD$/);
   }
-  const records = await call<{ total: number; resolution_rate: number }>('GET', '/api/analytics-monitoring/analytics/service-records/statistics?timezone=UTC&top=10&start_date=' + new Date(Date.now() - 364 * 86_400_000).toISOString().slice(0, 10));
+  const records = await call<{ total: number; resolution_rate: number }>(
+    'GET',
+    '/api/analytics-monitoring/analytics/service-records/statistics?timezone=UTC&top=10&start_date=' +
+      new Date(Date.now() - 364 * 86_400_000).toISOString().slice(0, 10),
+  );
   expect((await statValue(page, 'records.total')).value).toBe(records.total);
   expect((await statValue(page, 'records.resolution_rate')).text).toBe(fmtPct(records.resolution_rate));
 }
@@ -410,20 +457,36 @@ async function checkHealth(page: Page): Promise<void> {
   const services = await matchesApi(
     page,
     () => page.$$eval('[data-table="health-services"] tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-target')).sort()),
-    async () => (await call<{ services: { target: string }[] }>('GET', '/api/analytics-monitoring/monitoring/health/services?minutes=10')).services.map((s) => s.target).sort(),
+    async () =>
+      (await call<{ services: { target: string }[] }>('GET', '/api/analytics-monitoring/monitoring/health/services?minutes=10')).services
+        .map((s) => s.target)
+        .sort(),
   );
   expect(services).toEqual(['api', 'clickhouse', 'collector', 'postgres']);
   const up = await statValue(page, 'health.services_up');
   expect(up.text).toBe('4 / 4');
   const dbs = await page.$$eval('[data-table="health-databases"] tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-db'), tr.getAttribute('data-up')]));
-  expect(dbs).toEqual(expect.arrayContaining([['clickhouse:platform', '1'], ['postgres:platform', '1']]));
+  expect(dbs).toEqual(
+    expect.arrayContaining([
+      ['clickhouse:platform', '1'],
+      ['postgres:platform', '1'],
+    ]),
+  );
   const etl = await call<{ tables: { target: string }[] }>('GET', '/api/analytics-monitoring/etl/status');
-  expect(await page.$$eval('[data-table="etl-tables"] tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-etl-table')).sort())).toEqual(etl.tables.map((t) => t.target).sort());
+  expect(await page.$$eval('[data-table="etl-tables"] tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-etl-table')).sort())).toEqual(
+    etl.tables.map((t) => t.target).sort(),
+  );
   // ETL divergence and quarantine: the status columns and the quarantine list show what the API answers.
   await matchesApi(
     page,
-    () => page.$$eval('[data-table="etl-tables"] tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-etl-table'), tr.getAttribute('data-quarantined')]).sort()),
-    async () => (await call<{ tables: { target: string; quarantinedRows: number }[] }>('GET', '/api/analytics-monitoring/etl/status')).tables.map((t) => [t.target, String(t.quarantinedRows)]).sort(),
+    () =>
+      page.$$eval('[data-table="etl-tables"] tbody tr', (trs) =>
+        trs.map((tr) => [tr.getAttribute('data-etl-table'), tr.getAttribute('data-quarantined')]).sort(),
+      ),
+    async () =>
+      (await call<{ tables: { target: string; quarantinedRows: number }[] }>('GET', '/api/analytics-monitoring/etl/status')).tables
+        .map((t) => [t.target, String(t.quarantinedRows)])
+        .sort(),
   );
   await matchesApi(
     page,
@@ -434,7 +497,10 @@ async function checkHealth(page: Page): Promise<void> {
   await matchesApi(
     page,
     () => page.$$eval('[data-table="ingest-audit"] tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-signal'), tr.getAttribute('data-lost')])),
-    async () => (await call<{ signals: { signal: string; lost: number }[] }>('GET', '/api/analytics-monitoring/monitoring/health/ingest-audit?minutes=10')).signals.map((s) => [s.signal, String(s.lost)]),
+    async () =>
+      (await call<{ signals: { signal: string; lost: number }[] }>('GET', '/api/analytics-monitoring/monitoring/health/ingest-audit?minutes=10')).signals.map(
+        (s) => [s.signal, String(s.lost)],
+      ),
   );
   // Embedded mode has no Kafka: that panel must say so rather than show nothing.
   expect(await page.getAttribute('[data-panel="health-kafka"]', 'data-state')).toBe('empty');
@@ -452,14 +518,17 @@ async function checkAlerts(page: Page): Promise<void> {
   const rows = await matchesApi(
     page,
     () => page.$$eval('[data-table="alerts-active"] tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-alert'), tr.getAttribute('data-state')])),
-    async () => (await call<{ items: ActiveAlert[] }>('GET', '/api/analytics-monitoring/alerts/active')).items.map((a) => [`${a.rule}/${a.fingerprint}`, a.state]),
+    async () =>
+      (await call<{ items: ActiveAlert[] }>('GET', '/api/analytics-monitoring/alerts/active')).items.map((a) => [`${a.rule}/${a.fingerprint}`, a.state]),
   );
   expect(rows.some(([id, state]) => id!.startsWith('DemoPaymentErrors/') && state === 'firing')).toBe(true);
 
   await visit(page, '#/alerts?tab=history');
   expect(await page.locator('[data-table="alerts-history"] tbody tr').count()).toBeGreaterThan(0);
   await visit(page, '#/alerts?tab=rules');
-  expect(await page.$$eval('[data-table="alert-rules"] tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-rule')))).toEqual(expect.arrayContaining(['DemoPaymentErrors', 'DemoCheckoutLatency']));
+  expect(await page.$$eval('[data-table="alert-rules"] tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-rule')))).toEqual(
+    expect.arrayContaining(['DemoPaymentErrors', 'DemoCheckoutLatency']),
+  );
   await page.click('[data-rule="DemoPaymentErrors"] [data-action="preview"]');
   await page.waitForSelector('[data-panel="rule-preview"][data-state="ready"]', { timeout: 120_000 });
   expect(page.url()).toContain('rule=DemoPaymentErrors');
@@ -471,27 +540,54 @@ async function checkAlerts(page: Page): Promise<void> {
 
 beforeAll(async () => {
   if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the dashboard test needs Debian's chromium (apt-get install -y chromium; npm test installs it), or TIDEMARK_CHROMIUM=<path>`);
+    throw new Error(
+      `${CHROMIUM} is missing: the dashboard test needs Debian's chromium (apt-get install -y chromium; npm test installs it), or TIDEMARK_CHROMIUM=<path>`,
+    );
   }
   for (const f of [CLI, WEB_DIST]) if (!fs.existsSync(f)) throw new Error(`${f} is missing: run npm run build first`);
   platform = await startPlatform();
   // The test's own batch: a known count to find in the explorer.
   const batch = Array.from({ length: TEST_EVENTS }, (_, i) => ({ name: 'dashboard.test', distinct_id: `tester-${i % 5}`, properties: { n: i } }));
-  const ingest = await fetch(`${platform.collector}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${platform.keys.ingest}`, 'content-type': 'application/json' }, body: JSON.stringify(batch) });
+  const ingest = await fetch(`${platform.collector}/v1/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${platform.keys.ingest}`, 'content-type': 'application/json' },
+    body: JSON.stringify(batch),
+  });
   expect(await ingest.json()).toMatchObject({ accepted: TEST_EVENTS });
   // Every page has data once: events (history and the batch), business tables, monitor samples, and a firing alert.
   await until('the test batch to be queryable', async () => {
-    const r = await call<TsResult>('POST', '/api/v1/query/timeseries?cache=false', { measures: [{ type: 'count' }], filter: { field: 'name', op: 'is', value: 'dashboard.test' }, range: { last: '1h' }, interval: '1h' });
+    const r = await call<TsResult>('POST', '/api/v1/query/timeseries?cache=false', {
+      measures: [{ type: 'count' }],
+      filter: { field: 'name', op: 'is', value: 'dashboard.test' },
+      range: { last: '1h' },
+      interval: '1h',
+    });
     return r.series[0]!.points.reduce((n, p) => n + (p.count ?? 0), 0) === TEST_EVENTS;
   });
   await until('business tables', async () => (await call<{ total: number }>('GET', '/api/analytics-monitoring/analytics/customers/summary')).total > 0);
-  await until('system metrics', async () => (await call<{ metrics: unknown[] }>('GET', '/api/analytics-monitoring/monitoring/metrics/system')).metrics.length > 0);
-  await until('health checks of the four services', async () => (await call<{ services: { up: boolean }[] }>('GET', '/api/analytics-monitoring/monitoring/health/services')).services.filter((s) => s.up).length === 4);
+  await until(
+    'system metrics',
+    async () => (await call<{ metrics: unknown[] }>('GET', '/api/analytics-monitoring/monitoring/metrics/system')).metrics.length > 0,
+  );
+  await until(
+    'health checks of the four services',
+    async () =>
+      (await call<{ services: { up: boolean }[] }>('GET', '/api/analytics-monitoring/monitoring/health/services')).services.filter((s) => s.up).length === 4,
+  );
   await until('request metrics of three services', async () => {
-    const r = await call<{ data: unknown[] }>('POST', '/api/v1/sql', { sql: "SELECT DISTINCT labels['service'] FROM metrics_raw_v1 WHERE name = 'http_request_duration_ms' AND timestamp > now() - INTERVAL 1 HOUR" });
+    const r = await call<{ data: unknown[] }>('POST', '/api/v1/sql', {
+      sql: "SELECT DISTINCT labels['service'] FROM metrics_raw_v1 WHERE name = 'http_request_duration_ms' AND timestamp > now() - INTERVAL 1 HOUR",
+    });
     return r.data.length === 3;
   });
-  await until('the demo payment alert to fire', async () => (await call<{ items: ActiveAlert[] }>('GET', '/api/analytics-monitoring/alerts/active')).items.some((a) => a.rule === 'DemoPaymentErrors' && a.state === 'firing'), 240_000);
+  await until(
+    'the demo payment alert to fire',
+    async () =>
+      (await call<{ items: ActiveAlert[] }>('GET', '/api/analytics-monitoring/alerts/active')).items.some(
+        (a) => a.rule === 'DemoPaymentErrors' && a.state === 'firing',
+      ),
+    240_000,
+  );
 }, 600_000);
 
 afterAll(async () => {
@@ -545,20 +641,26 @@ describe.each([
     expect(console_.issues).toEqual([]);
   });
 
-  test.each(PAGES)(`%s shows the API's figures and a drawn chart`, async (name, check) => {
-    await check(page);
-    await noSidewaysScroll(page);
-    if (name === 'alerts') await visit(page, '#/alerts');
-    else if (name === 'events') await visit(page, '#/events?by=channel&compare=1&range=6h');
-    else await visit(page, `#/${name}`);
-    // Charts draw once their panel is on screen; give them a frame before the picture.
-    await page.waitForTimeout(300);
-    await shot(page, `${device}-${name}`);
-  }, 300_000);
+  test.each(PAGES)(
+    `%s shows the API's figures and a drawn chart`,
+    async (name, check) => {
+      await check(page);
+      await noSidewaysScroll(page);
+      if (name === 'alerts') await visit(page, '#/alerts');
+      else if (name === 'events') await visit(page, '#/events?by=channel&compare=1&range=6h');
+      else await visit(page, `#/${name}`);
+      // Charts draw once their panel is on screen; give them a frame before the picture.
+      await page.waitForTimeout(300);
+      await shot(page, `${device}-${name}`);
+    },
+    300_000,
+  );
 
   if (device === 'laptop') {
     test('acknowledging an alert: refused with the read key, done with the admin key, visible in the API', async () => {
-      const target = (await call<{ items: ActiveAlert[] }>('GET', '/api/analytics-monitoring/alerts/active')).items.find((a) => a.rule === 'DemoPaymentErrors' && !a.acknowledged);
+      const target = (await call<{ items: ActiveAlert[] }>('GET', '/api/analytics-monitoring/alerts/active')).items.find(
+        (a) => a.rule === 'DemoPaymentErrors' && !a.acknowledged,
+      );
       expect(target).toBeDefined();
       const row = `[data-alert="${target!.rule}/${target!.fingerprint}"]`;
       await visit(page, '#/alerts');
@@ -571,7 +673,10 @@ describe.each([
       await page.click(`${row} [data-action="confirm-acknowledge"]`);
       await page.waitForSelector(`${row} .form-error:has-text("admin key")`);
       console_.allow(null);
-      expect((await call<{ items: ActiveAlert[] }>('GET', '/api/analytics-monitoring/alerts/active')).items.find((a) => a.fingerprint === target!.fingerprint)!.acknowledged).toBeNull();
+      expect(
+        (await call<{ items: ActiveAlert[] }>('GET', '/api/analytics-monitoring/alerts/active')).items.find((a) => a.fingerprint === target!.fingerprint)!
+          .acknowledged,
+      ).toBeNull();
 
       // Sign out, sign in with the admin key through the form, acknowledge.
       await page.click('[data-action="sign-out"]');
@@ -585,9 +690,14 @@ describe.each([
       await page.fill(`${row} input[name="comment"]`, 'looking into it');
       await page.click(`${row} [data-action="confirm-acknowledge"]`);
       await page.waitForSelector(`${row}[data-acknowledged="1"] [data-acked-by="e2e-test"]`, { timeout: 30_000 });
-      const after = (await call<{ items: ActiveAlert[] }>('GET', '/api/analytics-monitoring/alerts/active')).items.find((a) => a.fingerprint === target!.fingerprint)!;
+      const after = (await call<{ items: ActiveAlert[] }>('GET', '/api/analytics-monitoring/alerts/active')).items.find(
+        (a) => a.fingerprint === target!.fingerprint,
+      )!;
       expect(after.acknowledged).toMatchObject({ by: 'e2e-test', comment: 'looking into it' });
-      const history = await call<{ items: { fingerprint: string; detail: string | null }[] }>('GET', `/api/analytics-monitoring/alerts/history?rule=${target!.rule}`);
+      const history = await call<{ items: { fingerprint: string; detail: string | null }[] }>(
+        'GET',
+        `/api/analytics-monitoring/alerts/history?rule=${target!.rule}`,
+      );
       expect(history.items.some((h) => h.fingerprint === target!.fingerprint && (h.detail ?? '').includes('acknowledged by e2e-test'))).toBe(true);
       expect(await statValue(page, 'alerts.acknowledged')).toMatchObject({ value: 1 });
       await shot(page, 'laptop-alerts-acknowledged');

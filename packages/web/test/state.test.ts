@@ -49,8 +49,16 @@ describe('events explorer state', () => {
   test('filters become the API filter: numbers for comparisons, lists for in, and-ed', () => {
     expect(toApiFilter([])).toBeUndefined();
     expect(toApiFilter([{ field: 'properties.amount', op: 'gte', value: '10.5' }])).toEqual({ field: 'properties.amount', op: 'gte', value: 10.5 });
-    expect(toApiFilter([{ field: 'name', op: 'is', value: 'a' }, { field: 'channel', op: 'in', value: 'web, ios' }])).toEqual({
-      and: [{ field: 'name', op: 'is', value: 'a' }, { field: 'channel', op: 'in', value: ['web', 'ios'] }],
+    expect(
+      toApiFilter([
+        { field: 'name', op: 'is', value: 'a' },
+        { field: 'channel', op: 'in', value: 'web, ios' },
+      ]),
+    ).toEqual({
+      and: [
+        { field: 'name', op: 'is', value: 'a' },
+        { field: 'channel', op: 'in', value: ['web', 'ios'] },
+      ],
     });
   });
 
@@ -92,9 +100,36 @@ describe('alert rule preview', () => {
       stepMs: 60_000,
       evaluations: 5,
       transitions: [
-        { at: '2026-01-01T00:01:00.000Z', fingerprint: 'a', kind: 'alert', labels: { alertname: 'R', severity: 'CRITICAL', team: 'x', service: 'pay' }, from: 'inactive', to: 'pending', value: 7, severity: 'CRITICAL' },
-        { at: '2026-01-01T00:02:00.000Z', fingerprint: 'a', kind: 'alert', labels: { alertname: 'R', severity: 'CRITICAL', team: 'x', service: 'pay' }, from: 'pending', to: 'firing', value: 8, severity: 'CRITICAL' },
-        { at: '2026-01-01T00:04:00.000Z', fingerprint: 'a', kind: 'alert', labels: { alertname: 'R', severity: 'CRITICAL', team: 'x', service: 'pay' }, from: 'firing', to: 'resolved', value: 1, severity: 'CRITICAL' },
+        {
+          at: '2026-01-01T00:01:00.000Z',
+          fingerprint: 'a',
+          kind: 'alert',
+          labels: { alertname: 'R', severity: 'CRITICAL', team: 'x', service: 'pay' },
+          from: 'inactive',
+          to: 'pending',
+          value: 7,
+          severity: 'CRITICAL',
+        },
+        {
+          at: '2026-01-01T00:02:00.000Z',
+          fingerprint: 'a',
+          kind: 'alert',
+          labels: { alertname: 'R', severity: 'CRITICAL', team: 'x', service: 'pay' },
+          from: 'pending',
+          to: 'firing',
+          value: 8,
+          severity: 'CRITICAL',
+        },
+        {
+          at: '2026-01-01T00:04:00.000Z',
+          fingerprint: 'a',
+          kind: 'alert',
+          labels: { alertname: 'R', severity: 'CRITICAL', team: 'x', service: 'pay' },
+          from: 'firing',
+          to: 'resolved',
+          value: 1,
+          severity: 'CRITICAL',
+        },
       ],
       episodes: [],
       errors: [],

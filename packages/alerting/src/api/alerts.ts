@@ -21,7 +21,10 @@ export const listActiveAlertsInput = z.strictObject({
 });
 export const historyInput = z.strictObject({
   rule: ruleNameSchema.optional(),
-  fingerprint: z.string().regex(/^[0-9a-f]{32}$/).optional(),
+  fingerprint: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .optional(),
   from: z.coerce.date().optional(),
   to: z.coerce.date().optional(),
   /** Entries older than this id (paging, newest first). */
@@ -144,7 +147,15 @@ const HISTORY = {
 };
 
 export async function history(db: Queryable, projectId: string, q: z.output<typeof historyInput>): Promise<HistoryEntry[]> {
-  const rows = await pgRows(db, HISTORY, [projectId, q.rule ?? null, q.fingerprint ?? null, q.from?.toISOString() ?? null, q.to?.toISOString() ?? null, q.before_id ?? null, q.limit]);
+  const rows = await pgRows(db, HISTORY, [
+    projectId,
+    q.rule ?? null,
+    q.fingerprint ?? null,
+    q.from?.toISOString() ?? null,
+    q.to?.toISOString() ?? null,
+    q.before_id ?? null,
+    q.limit,
+  ]);
   return rows.map((r) => ({
     id: Number(r.id),
     rule: r.rule_name,
@@ -182,7 +193,19 @@ export async function acknowledge(pool: Pool, projectId: string, q: z.output<typ
       client,
       `INSERT INTO alert_history (project_id, rule_name, fingerprint, kind, labels, from_state, to_state, severity, value, episode, at, detail)
        VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11)`,
-      [projectId, q.rule, q.fingerprint, r.kind, JSON.stringify(r.labels), r.state, r.severity, r.value, r.episode, nowIso, `acknowledged by ${q.by}${q.comment ? `: ${q.comment}` : ''}`],
+      [
+        projectId,
+        q.rule,
+        q.fingerprint,
+        r.kind,
+        JSON.stringify(r.labels),
+        r.state,
+        r.severity,
+        r.value,
+        r.episode,
+        nowIso,
+        `acknowledged by ${q.by}${q.comment ? `: ${q.comment}` : ''}`,
+      ],
     );
   });
 }

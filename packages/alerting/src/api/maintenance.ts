@@ -34,7 +34,12 @@ const LIST = {
 };
 
 /** @throws ConflictError when the project has a window of that name. */
-export async function createMaintenanceWindow(db: Queryable, projectId: string, w: z.output<typeof maintenanceInputSchema>, startsAt: Date): Promise<{ id: string; name: string }> {
+export async function createMaintenanceWindow(
+  db: Queryable,
+  projectId: string,
+  w: z.output<typeof maintenanceInputSchema>,
+  startsAt: Date,
+): Promise<{ id: string; name: string }> {
   try {
     return await pgOne(db, INSERT, [
       crypto.randomUUID(),

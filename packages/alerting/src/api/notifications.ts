@@ -18,7 +18,10 @@ export const listNotificationsInput = z.strictObject({
   status: z.enum(['pending', 'sending', 'sent', 'partial', 'delivered', 'failed', 'superseded']).optional(),
   limit: z.number().int().min(1).max(1000).default(100),
 });
-export const testSendInput = z.strictObject({ channel: z.string().min(1), message: z.string().max(1000).default('This is a test notification from Tidemark alerting.') });
+export const testSendInput = z.strictObject({
+  channel: z.string().min(1),
+  message: z.string().max(1000).default('This is a test notification from Tidemark alerting.'),
+});
 
 /** Lease owner and attempt replica of test sends. */
 export const TEST_SEND_OWNER = 'api/test-send';

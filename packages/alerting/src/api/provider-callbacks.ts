@@ -20,13 +20,19 @@ export interface CallbackDeps {
  * hub.verify_token and hub.challenge; the challenge is echoed when the token is
  * ALERTING_WHATSAPP_VERIFY_TOKEN.
  */
-export function whatsappWebhookVerify(config: Config, q: { mode: string | undefined; token: string | undefined; challenge: string | undefined }): string | null {
+export function whatsappWebhookVerify(
+  config: Config,
+  q: { mode: string | undefined; token: string | undefined; challenge: string | undefined },
+): string | null {
   const want = config.ALERTING_WHATSAPP_VERIFY_TOKEN;
   return want && q.mode === 'subscribe' && q.token === want && q.challenge !== undefined ? q.challenge : null;
 }
 
 /** WhatsApp notifications: POST bodies signed with the app secret (X-Hub-Signature-256); their message statuses are recorded on the deliveries they concern. */
-export async function whatsappWebhook(d: CallbackDeps, input: { rawBody: Buffer; signature: string | undefined }): Promise<{ verified: boolean; changed: number }> {
+export async function whatsappWebhook(
+  d: CallbackDeps,
+  input: { rawBody: Buffer; signature: string | undefined },
+): Promise<{ verified: boolean; changed: number }> {
   if (!verifyMetaSignature(d.config.ALERTING_WHATSAPP_APP_SECRET, input.rawBody, input.signature)) return { verified: false, changed: 0 };
   let body: unknown;
   try {

@@ -110,7 +110,8 @@ export class AlertingService {
     const s = parse(silenceInputSchema, input, 'silence');
     const now = this.now();
     const startsAt = s.starts_at ?? new Date(now);
-    if (s.ends_at.getTime() <= startsAt.getTime()) throw fieldError('silence', 'ends_at', 'must be after starts_at', 'silence: ends_at must be after starts_at');
+    if (s.ends_at.getTime() <= startsAt.getTime())
+      throw fieldError('silence', 'ends_at', 'must be after starts_at', 'silence: ends_at must be after starts_at');
     return silences.createSilence(this.o.meta, p, s, startsAt, now);
   }
 
@@ -204,7 +205,8 @@ export class AlertingService {
   async updateRule(projectId: string, name: string, input: unknown): Promise<StoredRule> {
     const p = this.project(projectId);
     const rule = await this.validatedRule(p, input);
-    if (rule.name !== name) throw fieldError('rule', 'name', 'cannot change', `rule: name "${rule.name}" differs from "${name}"; rules cannot be renamed (create a new one)`);
+    if (rule.name !== name)
+      throw fieldError('rule', 'name', 'cannot change', `rule: name "${rule.name}" differs from "${name}"; rules cannot be renamed (create a new one)`);
     await rules.updateRule(this.ruleWrites, p, rule);
     return this.getRule(p, name);
   }
@@ -241,7 +243,11 @@ export class AlertingService {
     return callbacks.whatsappWebhook(this.callbackDeps(), input);
   }
 
-  async twilioStatusCallback(input: { rawQuery: string; params: Record<string, string>; signature: string | undefined }): Promise<{ verified: boolean; recorded: boolean }> {
+  async twilioStatusCallback(input: {
+    rawQuery: string;
+    params: Record<string, string>;
+    signature: string | undefined;
+  }): Promise<{ verified: boolean; recorded: boolean }> {
     return callbacks.twilioStatusCallback(this.callbackDeps(), input);
   }
 
@@ -265,7 +271,10 @@ export class AlertingService {
    * Sends a test notification to one channel now, through the same send
    * path (retries, attempt records); returns the outcome and every attempt.
    */
-  async testSend(projectId: string, input: z.input<typeof notifications.testSendInput>): Promise<{ ok: boolean; notificationId: number; error: string | null; attempts: notifications.AttemptRecord[] }> {
+  async testSend(
+    projectId: string,
+    input: z.input<typeof notifications.testSendInput>,
+  ): Promise<{ ok: boolean; notificationId: number; error: string | null; attempts: notifications.AttemptRecord[] }> {
     const p = this.project(projectId);
     const q = parse(notifications.testSendInput, input, 'testSend');
     return notifications.testSend({ db: this.o.meta, sender: this.sender, now: this.now }, p, q);

@@ -35,7 +35,15 @@ const COLUMNS = 'id, matchers, starts_at, ends_at, created_by, comment';
 
 function toSilence(r: z.output<typeof silenceRow>, now: number): Silence {
   const state = r.ends_at.getTime() <= now ? 'expired' : r.starts_at.getTime() > now ? 'pending' : 'active';
-  return { id: r.id, matchers: r.matchers, startsAt: r.starts_at.toISOString(), endsAt: r.ends_at.toISOString(), createdBy: r.created_by, comment: r.comment, state };
+  return {
+    id: r.id,
+    matchers: r.matchers,
+    startsAt: r.starts_at.toISOString(),
+    endsAt: r.ends_at.toISOString(),
+    createdBy: r.created_by,
+    comment: r.comment,
+    state,
+  };
 }
 
 const notFound = (projectId: string, id: string): NotFoundError => new NotFoundError(`no silence ${id} in project ${projectId}`);
@@ -63,7 +71,15 @@ const EXPIRE = {
 
 /** `startsAt`: the silence's start (the input's, or now). */
 export async function createSilence(db: Queryable, projectId: string, s: SilenceSpec, startsAt: Date, now: number): Promise<Silence> {
-  const r = await pgOne(db, INSERT, [crypto.randomUUID(), projectId, JSON.stringify(s.matchers), startsAt.toISOString(), s.ends_at.toISOString(), s.created_by, s.comment]);
+  const r = await pgOne(db, INSERT, [
+    crypto.randomUUID(),
+    projectId,
+    JSON.stringify(s.matchers),
+    startsAt.toISOString(),
+    s.ends_at.toISOString(),
+    s.created_by,
+    s.comment,
+  ]);
   return toSilence(r, now);
 }
 
@@ -79,7 +95,15 @@ export async function getSilence(db: Queryable, projectId: string, id: string, n
 }
 
 export async function updateSilence(db: Queryable, projectId: string, id: string, s: SilenceSpec, now: number): Promise<Silence> {
-  const r = await pgMaybeOne(db, UPDATE, [projectId, id, JSON.stringify(s.matchers), s.starts_at?.toISOString() ?? null, s.ends_at.toISOString(), s.created_by, s.comment]);
+  const r = await pgMaybeOne(db, UPDATE, [
+    projectId,
+    id,
+    JSON.stringify(s.matchers),
+    s.starts_at?.toISOString() ?? null,
+    s.ends_at.toISOString(),
+    s.created_by,
+    s.comment,
+  ]);
   if (!r) throw notFound(projectId, id);
   return toSilence(r, now);
 }

@@ -65,11 +65,20 @@ export const dingtalkChannel = {
     const answered = await pacer.acquire(base, config.name, ctx.timeoutMs);
     const ts = Date.now();
     const url = secret ? `${base}&timestamp=${ts}&sign=${encodeURIComponent(dingtalkSign(secret, ts))}` : base;
-    const res = await httpRequest(config.name, url, { headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) }, ctx.timeoutMs).finally(answered);
+    const res = await httpRequest(
+      config.name,
+      url,
+      { headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) },
+      ctx.timeoutMs,
+    ).finally(answered);
     judgeStatus(config.name, res);
     const j = parseJson(res.text) as { errcode?: unknown; errmsg?: unknown } | undefined;
     if (!j || typeof j.errcode !== 'number') {
-      throw new ChannelError(`DingTalk answered HTTP ${res.status} without an errcode: ${res.text.slice(0, 200)}`, { channel: config.name, retriable: true, httpStatus: res.status });
+      throw new ChannelError(`DingTalk answered HTTP ${res.status} without an errcode: ${res.text.slice(0, 200)}`, {
+        channel: config.name,
+        retriable: true,
+        httpStatus: res.status,
+      });
     }
     if (j.errcode !== 0) {
       const limited = RATE_LIMITED.has(j.errcode);

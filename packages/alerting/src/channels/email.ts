@@ -57,12 +57,15 @@ function classify(err: unknown, channel: string): ChannelError {
   const e = err as Error & { responseCode?: number; code?: string; response?: string };
   if (e.code === 'ETLS' || (e.code === 'ECONNECTION' && /STARTTLS/i.test(e.message))) {
     // A server without STARTTLS stays without it: retrying would not make sending the password safe.
-    return new ChannelError(`SMTP server did not upgrade the connection with STARTTLS; credentials not sent (ALERTING_SMTP_REQUIRE_TLS): ${e.message.slice(0, 200)}`, {
-      channel,
-      retriable: false,
-      providerCode: 'STARTTLS_REQUIRED',
-      cause: err,
-    });
+    return new ChannelError(
+      `SMTP server did not upgrade the connection with STARTTLS; credentials not sent (ALERTING_SMTP_REQUIRE_TLS): ${e.message.slice(0, 200)}`,
+      {
+        channel,
+        retriable: false,
+        providerCode: 'STARTTLS_REQUIRED',
+        cause: err,
+      },
+    );
   }
   const code = e.responseCode;
   const retriable = code !== undefined ? code >= 400 && code < 500 : e.code !== 'EAUTH' && e.code !== 'EENVELOPE' && e.code !== 'EMESSAGE';
@@ -91,11 +94,19 @@ export const emailChannel = {
         from: ctx.config.ALERTING_SMTP_FROM,
         to: config.to,
         ...(config.cc.length > 0 ? { cc: config.cc } : {}),
-        subject: render(config.subject, n).replace(/[\r\n]+/g, ' ').slice(0, 900),
+        subject: render(config.subject, n)
+          .replace(/[\r\n]+/g, ' ')
+          .slice(0, 900),
         text: render(config.template ?? TEMPLATE, n),
         messageId: `<${n.idempotencyKey}@tidemark.alerts>`,
         headers: { 'X-Tidemark-Idempotency-Key': n.idempotencyKey, 'X-Tidemark-Status': n.status },
-      })) as { messageId?: string; response?: string; accepted?: unknown[]; rejected?: unknown[]; rejectedErrors?: (Error & { response?: string; recipient?: string })[] };
+      })) as {
+        messageId?: string;
+        response?: string;
+        accepted?: unknown[];
+        rejected?: unknown[];
+        rejectedErrors?: (Error & { response?: string; recipient?: string })[];
+      };
       const status = Number(/^(\d{3})/.exec(info.response ?? '')?.[1] ?? 250);
       // The server answers each RCPT on its own: a message accepted for some recipients and refused
       // (550) for others is a partial failure, recorded per recipient, never plain "sent".
@@ -112,7 +123,13 @@ export const emailChannel = {
         ...(info.messageId ? { providerId: info.messageId } : {}),
         recipientResults,
         ...(rejected.length > 0
-          ? { partial: `SMTP refused ${rejected.length} of ${rejected.length + (info.accepted?.length ?? 0)} recipients: ${rejected.map((r) => `${r} (${recipientResults[r]?.response ?? ''})`).join('; ')}`.slice(0, 1000) }
+          ? {
+              partial:
+                `SMTP refused ${rejected.length} of ${rejected.length + (info.accepted?.length ?? 0)} recipients: ${rejected.map((r) => `${r} (${recipientResults[r]?.response ?? ''})`).join('; ')}`.slice(
+                  0,
+                  1000,
+                ),
+            }
           : {}),
       };
     } catch (err) {

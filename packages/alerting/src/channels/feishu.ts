@@ -56,7 +56,12 @@ export const feishuChannel = {
     const perSecond = pacerFor(5, 1_000);
     const minuteDone = await perMinute.acquire(url, config.name, ctx.timeoutMs);
     const secondDone = await perSecond.acquire(url, config.name, ctx.timeoutMs);
-    const res = await httpRequest(config.name, url, { headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) }, ctx.timeoutMs).finally(() => {
+    const res = await httpRequest(
+      config.name,
+      url,
+      { headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) },
+      ctx.timeoutMs,
+    ).finally(() => {
       minuteDone();
       secondDone();
     });
@@ -64,7 +69,13 @@ export const feishuChannel = {
     const code = typeof j?.code === 'number' ? j.code : typeof j?.StatusCode === 'number' ? j.StatusCode : undefined;
     if (code === RATE_LIMITED || res.status === 429) {
       const after = retryAfterMs(res.headers.get('retry-after')) ?? perMinute.penalise(url);
-      throw new ChannelError(`Feishu code ${code ?? res.status}: ${String(j?.msg ?? res.text).slice(0, 200)}`, { channel: config.name, retriable: true, httpStatus: res.status, providerCode: code ?? res.status, retryAfterMs: after });
+      throw new ChannelError(`Feishu code ${code ?? res.status}: ${String(j?.msg ?? res.text).slice(0, 200)}`, {
+        channel: config.name,
+        retriable: true,
+        httpStatus: res.status,
+        providerCode: code ?? res.status,
+        retryAfterMs: after,
+      });
     }
     if (code !== undefined && code !== 0) {
       throw new ChannelError(`Feishu code ${code}: ${String(j?.msg ?? j?.StatusMessage ?? '').slice(0, 200)}`, {
@@ -75,7 +86,12 @@ export const feishuChannel = {
       });
     }
     judgeStatus(config.name, res);
-    if (code === undefined) throw new ChannelError(`Feishu answered HTTP ${res.status} without a code: ${res.text.slice(0, 200)}`, { channel: config.name, retriable: true, httpStatus: res.status });
+    if (code === undefined)
+      throw new ChannelError(`Feishu answered HTTP ${res.status} without a code: ${res.text.slice(0, 200)}`, {
+        channel: config.name,
+        retriable: true,
+        httpStatus: res.status,
+      });
     return { status: res.status };
   },
 };

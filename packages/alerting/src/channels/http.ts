@@ -29,11 +29,21 @@ export async function httpRequest(
 ): Promise<HttpResponse> {
   let res: Response;
   try {
-    res = await fetch(url, { method: init.method ?? 'POST', headers: init.headers, body: init.body, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+    res = await fetch(url, {
+      method: init.method ?? 'POST',
+      headers: init.headers,
+      body: init.body,
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'error',
+    });
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
     const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
-    throw new ChannelError(timedOut ? `no answer within ${timeoutMs} ms` : `request failed: ${e.cause?.code ?? e.message}`, { channel, retriable: true, cause: err });
+    throw new ChannelError(timedOut ? `no answer within ${timeoutMs} ms` : `request failed: ${e.cause?.code ?? e.message}`, {
+      channel,
+      retriable: true,
+      cause: err,
+    });
   }
   let text = '';
   try {

@@ -38,7 +38,10 @@ export async function recordMetaStatuses(meta: Pool, body: unknown, at: Date): P
         const err = st.errors?.[0];
         const error =
           st.status === 'failed'
-            ? `WhatsApp failed${err?.code !== undefined ? ` ${err.code}` : ''}: ${err?.title ?? err?.message ?? ''}${err?.error_data?.details ? ` (${err.error_data.details})` : ''} (reported after Meta accepted the message)`.slice(0, 2000)
+            ? `WhatsApp failed${err?.code !== undefined ? ` ${err.code}` : ''}: ${err?.title ?? err?.message ?? ''}${err?.error_data?.details ? ` (${err.error_data.details})` : ''} (reported after Meta accepted the message)`.slice(
+                0,
+                2000,
+              )
             : null;
         const ok = await applyProviderVerdict(meta, {
           match: st.biz_opaque_callback_data ? { idempotencyKey: st.biz_opaque_callback_data } : {},

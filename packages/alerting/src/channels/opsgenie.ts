@@ -10,7 +10,16 @@ export const opsgenieConfigSchema = z.strictObject({
   /** An API integration key, as a secret reference (sent as "Authorization: GenieKey <key>"). */
   api_key: secretRef.default('${ALERTING_OPSGENIE_API_KEY}'),
   /** Responders (teams, users, escalations, schedules) by name, id or username, as Opsgenie documents them. */
-  responders: z.array(z.strictObject({ type: z.enum(['team', 'user', 'escalation', 'schedule']), name: z.string().optional(), id: z.string().optional(), username: z.string().optional() })).default([]),
+  responders: z
+    .array(
+      z.strictObject({
+        type: z.enum(['team', 'user', 'escalation', 'schedule']),
+        name: z.string().optional(),
+        id: z.string().optional(),
+        username: z.string().optional(),
+      }),
+    )
+    .default([]),
   tags: z.array(z.string().max(50)).max(20).default([]),
 });
 export type OpsgenieConfig = z.output<typeof opsgenieConfigSchema>;
@@ -45,7 +54,10 @@ export const opsgenieChannel = {
       const x = extras[i];
       const req =
         a.status === 'resolved'
-          ? { url: `${base}/v2/alerts/${encodeURIComponent(alias)}/close?identifierType=alias`, body: { source: 'Tidemark', note: `resolved at ${a.endsAt ?? ''}` } }
+          ? {
+              url: `${base}/v2/alerts/${encodeURIComponent(alias)}/close?identifierType=alias`,
+              body: { source: 'Tidemark', note: `resolved at ${a.endsAt ?? ''}` },
+            }
           : {
               url: `${base}/v2/alerts`,
               body: {
@@ -56,13 +68,25 @@ export const opsgenieChannel = {
                 source: 'Tidemark',
                 tags: config.tags,
                 ...(config.responders.length ? { responders: config.responders } : {}),
-                details: Object.fromEntries(Object.entries(a.labels).slice(0, 50).map(([k, v]) => [k.slice(0, 100), v.slice(0, 500)])),
+                details: Object.fromEntries(
+                  Object.entries(a.labels)
+                    .slice(0, 50)
+                    .map(([k, v]) => [k.slice(0, 100), v.slice(0, 500)]),
+                ),
               },
             };
       const res = await httpRequest(config.name, req.url, { headers, body: JSON.stringify(req.body) }, ctx.timeoutMs);
       judgeStatus(config.name, res, (r) => {
         const j = parseJson(r.text) as { message?: string; errors?: Record<string, string> } | undefined;
-        return j?.message ? `${j.message}${j.errors ? `: ${Object.entries(j.errors).map(([k, v]) => `${k} ${v}`).join('; ')}` : ''}` : r.text.slice(0, 300);
+        return j?.message
+          ? `${j.message}${
+              j.errors
+                ? `: ${Object.entries(j.errors)
+                    .map(([k, v]) => `${k} ${v}`)
+                    .join('; ')}`
+                : ''
+            }`
+          : r.text.slice(0, 300);
       });
       const j = parseJson(res.text) as { requestId?: string } | undefined;
       last = { status: res.status, ...(j?.requestId ? { providerId: j.requestId } : {}) };

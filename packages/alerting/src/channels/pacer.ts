@@ -44,9 +44,11 @@ export class Pacer {
     const mine = prev.catch(() => undefined).then(() => this.take(key, channel, maxWaitMs));
     this.chains.set(key, mine);
     // Keep the map small: the chain is dropped once its last link settled.
-    void mine.catch(() => undefined).finally(() => {
-      if (this.chains.get(key) === mine) this.chains.delete(key);
-    });
+    void mine
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.chains.get(key) === mine) this.chains.delete(key);
+      });
     return mine;
   }
 

@@ -58,7 +58,11 @@ export const pagerdutyChannel = {
               dedup_key: dedupKey,
               payload: {
                 // summary is at most 1024 characters.
-                summary: `${n.isTest ? '[TEST] ' : ''}[${a.severity}] ${a.rule}${extra?.labelText ? ` ${extra.labelText}` : ''}${extra?.summary ? `: ${extra.summary}` : ''}`.slice(0, 1024),
+                summary:
+                  `${n.isTest ? '[TEST] ' : ''}[${a.severity}] ${a.rule}${extra?.labelText ? ` ${extra.labelText}` : ''}${extra?.summary ? `: ${extra.summary}` : ''}`.slice(
+                    0,
+                    1024,
+                  ),
                 source: config.source ?? a.labels.host ?? `tidemark/${n.projectId}`,
                 severity: SEVERITY[a.severity],
                 timestamp: a.startsAt,
@@ -69,7 +73,12 @@ export const pagerdutyChannel = {
               },
               client: 'Tidemark',
             };
-      const res = await httpRequest(config.name, ctx.config.ALERTING_PAGERDUTY_URL, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) }, ctx.timeoutMs);
+      const res = await httpRequest(
+        config.name,
+        ctx.config.ALERTING_PAGERDUTY_URL,
+        { headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) },
+        ctx.timeoutMs,
+      );
       judgeStatus(config.name, res, (r) => {
         const j = parseJson(r.text) as { message?: string; errors?: string[] } | undefined;
         return j?.message ? `${j.message}${j.errors?.length ? `: ${j.errors.join('; ')}` : ''}` : r.text.slice(0, 300);

@@ -16,7 +16,12 @@ export const channelBase = {
  * hold a `${NAME}` reference, resolved at send time from ALERTING_SECRETS or
  * an ALERTING_* config key.
  */
-export const secretRef = z.string().regex(/^\$\{[A-Z][A-Z0-9_]*\}$/, 'must be a reference like ${NAME} to a secret in the config (ALERTING_SECRETS or an ALERTING_* key), never the secret itself');
+export const secretRef = z
+  .string()
+  .regex(
+    /^\$\{[A-Z][A-Z0-9_]*\}$/,
+    'must be a reference like ${NAME} to a secret in the config (ALERTING_SECRETS or an ALERTING_* key), never the secret itself',
+  );
 
 /** Labels shown next to an alert: all but the ones the title already says. */
 function labelText(a: NotificationAlert): string {

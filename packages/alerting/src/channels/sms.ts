@@ -28,6 +28,11 @@ export const smsChannel = {
   async send(n: Notification, config: SmsConfig, ctx: ChannelContext): Promise<SendResult> {
     if (!n.recipient) throw new ChannelConfigError('an SMS delivery needs a recipient', config.name);
     if (!ctx.config.ALERTING_TWILIO_SMS_FROM) throw new ChannelConfigError('ALERTING_TWILIO_SMS_FROM is not set', config.name);
-    return twilioSend(config.name, ctx, { To: n.recipient, From: ctx.config.ALERTING_TWILIO_SMS_FROM, Body: twilioBody(render(config.template ?? TEMPLATE, n)) }, n);
+    return twilioSend(
+      config.name,
+      ctx,
+      { To: n.recipient, From: ctx.config.ALERTING_TWILIO_SMS_FROM, Body: twilioBody(render(config.template ?? TEMPLATE, n)) },
+      n,
+    );
   },
 };

@@ -7,7 +7,12 @@ import { pgExec, type Queryable } from '@tidemark/core';
  * by name, concatenated)).
  */
 export function twilioSignature(authToken: string, url: string, params: Record<string, string>): string {
-  const data = url + Object.keys(params).sort().map((k) => k + params[k]).join('');
+  const data =
+    url +
+    Object.keys(params)
+      .sort()
+      .map((k) => k + params[k])
+      .join('');
   return createHmac('sha1', authToken).update(data, 'utf8').digest('base64');
 }
 
@@ -38,9 +43,10 @@ export async function applyProviderVerdict(
   v: { match: VerdictMatch; providerId: string; status: string; error: string | null; at: Date },
 ): Promise<boolean> {
   const m = v.match;
-  const where = 'notificationId' in m
-    ? `project_id = $8 AND id = $9 AND (provider_id IS NULL OR provider_id = $1)`
-    : `(provider_id = $1 OR (provider_id IS NULL AND $8::text IS NOT NULL AND idempotency_key = $8))`;
+  const where =
+    'notificationId' in m
+      ? `project_id = $8 AND id = $9 AND (provider_id IS NULL OR provider_id = $1)`
+      : `(provider_id = $1 OR (provider_id IS NULL AND $8::text IS NOT NULL AND idempotency_key = $8))`;
   const params = 'notificationId' in m ? [m.projectId, m.notificationId] : [m.idempotencyKey ?? null];
   const changed = await pgExec(
     meta,
@@ -78,6 +84,11 @@ export async function recordTwilioStatus(meta: Queryable, s: TwilioStatus): Prom
   const sid = s.params.MessageSid ?? s.params.SmsSid ?? '';
   if (!status || !sid) return false;
   const code = s.params.ErrorCode;
-  const error = FAILED.includes(status) ? `Twilio ${status}${code ? ` ${code}` : ''}${s.params.ErrorMessage ? `: ${s.params.ErrorMessage}` : ''} (reported after Twilio accepted the message)`.slice(0, 2000) : null;
+  const error = FAILED.includes(status)
+    ? `Twilio ${status}${code ? ` ${code}` : ''}${s.params.ErrorMessage ? `: ${s.params.ErrorMessage}` : ''} (reported after Twilio accepted the message)`.slice(
+        0,
+        2000,
+      )
+    : null;
   return applyProviderVerdict(meta, { match: { projectId: s.projectId, notificationId: s.notificationId }, providerId: sid, status, error, at: s.at });
 }

@@ -53,16 +53,28 @@ export const wecomChannel = {
     const body =
       format === 'markdown'
         ? { msgtype: 'markdown', markdown: { content: truncateBytes(text, 4096) } }
-        : { msgtype: 'text', text: { content: truncateBytes(text, 2048), ...(config.mentioned_mobile_list.length ? { mentioned_mobile_list: config.mentioned_mobile_list } : {}) } };
+        : {
+            msgtype: 'text',
+            text: {
+              content: truncateBytes(text, 2048),
+              ...(config.mentioned_mobile_list.length ? { mentioned_mobile_list: config.mentioned_mobile_list } : {}),
+            },
+          };
     const url = `${ctx.config.ALERTING_WECOM_URL}?key=${encodeURIComponent(key)}`;
     const pacer = pacerFor(ctx.config.ALERTING_WECOM_RATE_LIMIT, ctx.config.ALERTING_WECOM_RATE_WINDOW_MS);
     const answered = await pacer.acquire(url, config.name, ctx.timeoutMs);
-    const res = await httpRequest(config.name, url, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, ctx.timeoutMs).finally(answered);
+    const res = await httpRequest(config.name, url, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, ctx.timeoutMs).finally(
+      answered,
+    );
     judgeStatus(config.name, res);
     // HTTP 200 is not success: the errcode in the body is.
     const parsed = parseJson(res.text) as { errcode?: unknown; errmsg?: unknown } | undefined;
     if (!parsed || typeof parsed.errcode !== 'number') {
-      throw new ChannelError(`WeCom answered HTTP ${res.status} without an errcode: ${res.text.slice(0, 200)}`, { channel: config.name, retriable: true, httpStatus: res.status });
+      throw new ChannelError(`WeCom answered HTTP ${res.status} without an errcode: ${res.text.slice(0, 200)}`, {
+        channel: config.name,
+        retriable: true,
+        httpStatus: res.status,
+      });
     }
     if (parsed.errcode !== 0) {
       // 45009: the robot's minute is used up (by this or another sender); wait a whole window rather than probe it.

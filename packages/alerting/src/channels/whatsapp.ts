@@ -24,7 +24,10 @@ export const whatsappConfigSchema = z.strictObject({
    * message on one line (Meta refuses newlines, tabs and 5+ spaces in a
    * parameter with error 132018).
    */
-  template_name: z.string().regex(/^[a-z0-9_]+$/).optional(),
+  template_name: z
+    .string()
+    .regex(/^[a-z0-9_]+$/)
+    .optional(),
   template_language: z.string().default('en_US'),
   /** Meta: the body parameters, each a template rendered and made one line. Default: [the message]. */
   template_parameters: z.array(templateSchema).min(1).max(10).optional(),
@@ -34,7 +37,10 @@ export const whatsappConfigSchema = z.strictObject({
    */
   template_parameters_max_chars: z.number().int().min(10).max(1024).default(900),
   /** Twilio: an approved Content template (HX...) to send instead of Body (needed outside the 24-hour window). */
-  content_sid: z.string().regex(/^HX[0-9a-fA-F]{32}$/, 'must be a Twilio Content SID (HX + 32 hex digits)').optional(),
+  content_sid: z
+    .string()
+    .regex(/^HX[0-9a-fA-F]{32}$/, 'must be a Twilio Content SID (HX + 32 hex digits)')
+    .optional(),
   /** Twilio: the template's variables {"1": template, ...}, each rendered on one line. Default: {"1": the message}. */
   content_variables: z.record(z.string().regex(/^\d{1,2}$/, 'variables are numbered: "1", "2", ...'), templateSchema).optional(),
 });
@@ -71,13 +77,16 @@ async function sendMeta(n: Notification, c: WhatsappConfig, ctx: ChannelContext,
   const code = j?.error?.code;
   const retriable = res.status >= 500 || res.status === 429 || (code !== undefined && META_RETRIABLE.has(code)) || (res.status < 300 && !j);
   const after = retryAfterMs(res.headers.get('retry-after'));
-  throw new ChannelError(`WhatsApp Cloud API HTTP ${res.status}${code !== undefined ? ` code ${code}` : ''}: ${(j?.error?.message ?? res.text).slice(0, 200)}`, {
-    channel: c.name,
-    retriable,
-    httpStatus: res.status,
-    ...(code !== undefined ? { providerCode: code } : {}),
-    ...(after !== undefined ? { retryAfterMs: after } : {}),
-  });
+  throw new ChannelError(
+    `WhatsApp Cloud API HTTP ${res.status}${code !== undefined ? ` code ${code}` : ''}: ${(j?.error?.message ?? res.text).slice(0, 200)}`,
+    {
+      channel: c.name,
+      retriable,
+      httpStatus: res.status,
+      ...(code !== undefined ? { providerCode: code } : {}),
+      ...(after !== undefined ? { retryAfterMs: after } : {}),
+    },
+  );
 }
 
 /** The template's body parameters, each one line within its share of the length budget. */

@@ -59,11 +59,22 @@ export async function backtest(
   ro: ClickHouse,
   rule: RuleSpec,
   projectId: string,
-  opts: { from: number; to: number; stepMs?: number; queryTimeoutCapMs: number; maxRows: number; concurrency?: number; maxEvaluations?: number; queryBudgetMs?: number },
+  opts: {
+    from: number;
+    to: number;
+    stepMs?: number;
+    queryTimeoutCapMs: number;
+    maxRows: number;
+    concurrency?: number;
+    maxEvaluations?: number;
+    queryBudgetMs?: number;
+  },
 ): Promise<BacktestResult> {
   const stepMs = opts.stepMs ?? rule.interval;
-  if (!Number.isFinite(opts.from) || !Number.isFinite(opts.to)) throw new ValidationError('preview: "from" and "to" must be valid times', { context: { issues: [{ path: 'from', message: 'not a valid time' }] } });
-  if (opts.to <= opts.from) throw new ValidationError('preview: "to" must be after "from"', { context: { issues: [{ path: 'to', message: 'must be after from' }] } });
+  if (!Number.isFinite(opts.from) || !Number.isFinite(opts.to))
+    throw new ValidationError('preview: "from" and "to" must be valid times', { context: { issues: [{ path: 'from', message: 'not a valid time' }] } });
+  if (opts.to <= opts.from)
+    throw new ValidationError('preview: "to" must be after "from"', { context: { issues: [{ path: 'to', message: 'must be after from' }] } });
   const count = Math.floor((opts.to - opts.from) / stepMs) + 1;
   const maxEvaluations = opts.maxEvaluations ?? MAX_BACKTEST_EVALUATIONS;
   if (count > maxEvaluations) {
@@ -75,7 +86,8 @@ export async function backtest(
   let spentMs = 0;
   let overBudget: number | undefined;
   const warnings: string[] = [];
-  if (!/\{now\s*:/.test(rule.sql)) warnings.push('the SQL does not use {now:...}: every step sees the data of the present, so the backtest only repeats today\'s answer');
+  if (!/\{now\s*:/.test(rule.sql))
+    warnings.push("the SQL does not use {now:...}: every step sees the data of the present, so the backtest only repeats today's answer");
   const times = Array.from({ length: count }, (_, i) => opts.from + i * stepMs);
   const outcomes: EvalOutcome[] = new Array<EvalOutcome>(count);
   let next = 0;
@@ -120,7 +132,15 @@ export async function backtest(
       const n = r.next;
       transitions.push({ at, fingerprint: n.fingerprint, kind: n.kind, labels: n.labels, from: r.from, to: n.state, value: n.value, severity: n.severity });
       if (n.state === 'pending' || (n.state === 'firing' && !open.has(n.fingerprint))) {
-        const ep: BacktestEpisode = { fingerprint: n.fingerprint, kind: n.kind, labels: n.labels, pendingAt: at, firedAt: n.state === 'firing' ? at : null, resolvedAt: null, peakSeverity: n.peakSeverity };
+        const ep: BacktestEpisode = {
+          fingerprint: n.fingerprint,
+          kind: n.kind,
+          labels: n.labels,
+          pendingAt: at,
+          firedAt: n.state === 'firing' ? at : null,
+          resolvedAt: null,
+          peakSeverity: n.peakSeverity,
+        };
         open.set(n.fingerprint, ep);
         episodes.push(ep);
       } else if (n.state === 'firing') {

@@ -35,7 +35,8 @@ export function decide(rule: RuleSpec, prev: Map<string, Instance>, outcome: Eva
   push(step(prev.get(ERROR_FINGERPRINT), undefined, health, now));
   const rows = outcome.rows;
   if (rows.length === 0 && rule.no_data.state !== 'ok') {
-    if (rule.no_data.state === 'nodata') push(step(prev.get(NODATA_FINGERPRINT), healthObservation(rule, 'nodata', true), { ...health, forMs: noDataFor(rule) }, now));
+    if (rule.no_data.state === 'nodata')
+      push(step(prev.get(NODATA_FINGERPRINT), healthObservation(rule, 'nodata', true), { ...health, forMs: noDataFor(rule) }, now));
     return out;
   }
   push(step(prev.get(NODATA_FINGERPRINT), undefined, health, now));

@@ -55,15 +55,21 @@ export class AlertEngine {
     this.owner = `${this.replicaId}/${crypto.randomUUID().slice(0, 8)}`;
     // A lease must outlive the longest evaluation, or a slow query would be evaluated twice.
     if (c.ALERTING_LEASE_MS < c.ALERTING_QUERY_TIMEOUT_MS + 5_000) {
-      throw new ConfigError(`ALERTING_LEASE_MS (${c.ALERTING_LEASE_MS}) must exceed ALERTING_QUERY_TIMEOUT_MS (${c.ALERTING_QUERY_TIMEOUT_MS}) by at least 5000 ms`, {
-        context: { keys: ['ALERTING_LEASE_MS', 'ALERTING_QUERY_TIMEOUT_MS'] },
-      });
+      throw new ConfigError(
+        `ALERTING_LEASE_MS (${c.ALERTING_LEASE_MS}) must exceed ALERTING_QUERY_TIMEOUT_MS (${c.ALERTING_QUERY_TIMEOUT_MS}) by at least 5000 ms`,
+        {
+          context: { keys: ['ALERTING_LEASE_MS', 'ALERTING_QUERY_TIMEOUT_MS'] },
+        },
+      );
     }
     const sendWorstCase = (c.ALERTING_SEND_RETRIES + 1) * (c.ALERTING_SEND_TIMEOUT_MS + 5_000);
     if (c.ALERTING_LEASE_MS < sendWorstCase) {
-      throw new ConfigError(`ALERTING_LEASE_MS (${c.ALERTING_LEASE_MS}) must cover a whole send round: (ALERTING_SEND_RETRIES + 1) x (ALERTING_SEND_TIMEOUT_MS + 5000) = ${sendWorstCase}`, {
-        context: { keys: ['ALERTING_LEASE_MS', 'ALERTING_SEND_TIMEOUT_MS', 'ALERTING_SEND_RETRIES'] },
-      });
+      throw new ConfigError(
+        `ALERTING_LEASE_MS (${c.ALERTING_LEASE_MS}) must cover a whole send round: (ALERTING_SEND_RETRIES + 1) x (ALERTING_SEND_TIMEOUT_MS + 5000) = ${sendWorstCase}`,
+        {
+          context: { keys: ['ALERTING_LEASE_MS', 'ALERTING_SEND_TIMEOUT_MS', 'ALERTING_SEND_RETRIES'] },
+        },
+      );
     }
     const logger = o.logger.child({ replica: this.replicaId });
     this.evaluator = new Evaluator({

@@ -43,13 +43,21 @@ export function planColumns(rule: RuleSpec, columns: Column[]): { value: string 
   let value: string | null;
   if (rule.value_column) {
     const col = columns.find((c) => c.name === rule.value_column);
-    if (!col) throw new RuleShapeError(`value_column "${rule.value_column}" is not a column of the result (columns: ${columns.map((c) => c.name).join(', ')})`, rule.name);
+    if (!col)
+      throw new RuleShapeError(
+        `value_column "${rule.value_column}" is not a column of the result (columns: ${columns.map((c) => c.name).join(', ')})`,
+        rule.name,
+      );
     if (!isNumericType(col.type)) throw new RuleShapeError(`value_column "${rule.value_column}" has type ${col.type}; it must be numeric`, rule.name);
     value = col.name;
   } else if (numeric.length === 1) value = numeric[0] as string;
   else if (numeric.includes('value')) value = 'value';
   else if (numeric.length === 0) {
-    if (rule.condition) throw new RuleShapeError(`the result has no numeric column to compare with the threshold (columns: ${columns.map((c) => `${c.name} ${c.type}`).join(', ')})`, rule.name);
+    if (rule.condition)
+      throw new RuleShapeError(
+        `the result has no numeric column to compare with the threshold (columns: ${columns.map((c) => `${c.name} ${c.type}`).join(', ')})`,
+        rule.name,
+      );
     value = null;
   } else {
     throw new RuleShapeError(`the result has several numeric columns (${numeric.join(', ')}); name one "value" or set value_column`, rule.name);
@@ -165,8 +173,13 @@ export async function runRuleQuery(ro: ClickHouse, rule: RuleSpec, projectId: st
     const fingerprint = labelsFingerprint(labels);
     const dup = seen.get(fingerprint);
     if (dup !== undefined) {
-      const shown = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(', ');
-      throw new RuleShapeError(`rows ${dup + 1} and ${r + 1} have the same label set {${shown}}; each row must have its own (add a column or GROUP BY it)`, rule.name);
+      const shown = Object.entries(labels)
+        .map(([k, v]) => `${k}="${v}"`)
+        .join(', ');
+      throw new RuleShapeError(
+        `rows ${dup + 1} and ${r + 1} have the same label set {${shown}}; each row must have its own (add a column or GROUP BY it)`,
+        rule.name,
+      );
     }
     seen.set(fingerprint, r);
     const extra: Record<string, unknown> = {};
@@ -196,7 +209,10 @@ export async function runRule(ro: ClickHouse, rule: RuleSpec, projectId: string,
 const templateCache = new WeakMap<RuleSpec, Map<string, CompiledTemplate>>();
 
 /** Annotations of one instance, rendered from the rule's templates. */
-export function renderAnnotations(rule: RuleSpec, ctx: { labels: Record<string, string>; value: number | null; severity: string; columns?: Record<string, unknown> }): Record<string, string> {
+export function renderAnnotations(
+  rule: RuleSpec,
+  ctx: { labels: Record<string, string>; value: number | null; severity: string; columns?: Record<string, unknown> },
+): Record<string, string> {
   let compiled = templateCache.get(rule);
   if (!compiled) {
     compiled = new Map(Object.entries(rule.annotations).map(([k, v]) => [k, compileTemplate(v)]));

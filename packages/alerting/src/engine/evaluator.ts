@@ -152,7 +152,10 @@ export class Evaluator {
       return;
     }
     try {
-      const rows = await runRule(this.o.readonly, rule, c.project_id, t0, { timeoutMs: effectiveTimeout(rule, this.o.queryTimeoutCapMs), maxRows: this.o.maxRows });
+      const rows = await runRule(this.o.readonly, rule, c.project_id, t0, {
+        timeoutMs: effectiveTimeout(rule, this.o.queryTimeoutCapMs),
+        maxRows: this.o.maxRows,
+      });
       outcome = { ok: true, rows };
     } catch (err) {
       outcome = { ok: false, error: classifyError(err, 'clickhouse') };

@@ -137,7 +137,16 @@ export function retire(prev: Instance, now: number): StepResult | undefined {
   if (prev.state === 'firing' || prev.state === 'recovering') {
     return {
       from: prev.state,
-      next: { ...prev, state: 'resolved', resolvedAt: now, recoveringSince: null, lastEvalAt: now, acknowledgedAt: null, acknowledgedBy: null, ackComment: null },
+      next: {
+        ...prev,
+        state: 'resolved',
+        resolvedAt: now,
+        recoveringSince: null,
+        lastEvalAt: now,
+        acknowledgedAt: null,
+        acknowledgedBy: null,
+        ackComment: null,
+      },
       transition: true,
       notify: { status: 'resolved', severity: prev.severity, stateKey: 'resolved' },
     };

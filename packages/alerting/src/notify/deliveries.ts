@@ -104,7 +104,13 @@ const MARK_SENT = {
  * the send) is applied here.
  */
 export async function markSent(db: Queryable, id: string, at: number, r: SendResult): Promise<string> {
-  const row = await pgMaybeOne(db, MARK_SENT, [id, new Date(at).toISOString(), r.partial ?? null, r.providerId ?? null, r.recipientResults ? JSON.stringify(r.recipientResults) : null]);
+  const row = await pgMaybeOne(db, MARK_SENT, [
+    id,
+    new Date(at).toISOString(),
+    r.partial ?? null,
+    r.providerId ?? null,
+    r.recipientResults ? JSON.stringify(r.recipientResults) : null,
+  ]);
   return row?.status ?? 'sent';
 }
 

@@ -212,7 +212,14 @@ export async function flushGroup(client: Queryable, projectId: string, groupKey:
     client,
     `UPDATE alert_groups SET last_flush_at = $3, next_flush_at = $4, last_sent_at = $5, repeat_seq = repeat_seq + $6
      WHERE project_id = $1 AND group_key = $2`,
-    [projectId, groupKey, nowIso, next === null ? null : new Date(next).toISOString(), lastSent === null ? null : new Date(lastSent).toISOString(), sent ? 1 : 0],
+    [
+      projectId,
+      groupKey,
+      nowIso,
+      next === null ? null : new Date(next).toISOString(),
+      lastSent === null ? null : new Date(lastSent).toISOString(),
+      sent ? 1 : 0,
+    ],
   );
   return queued;
 }

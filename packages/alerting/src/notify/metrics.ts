@@ -25,8 +25,18 @@ export class NotificationMetrics {
   constructor(registry: Registry, meta: Pool) {
     const labels = ['type', 'channel'];
     this.sent = counter(registry, 'tidemark_alerting_notifications_sent_total', 'Notification deliveries the receiver accepted', labels);
-    this.failed = counter(registry, 'tidemark_alerting_notifications_failed_total', 'Notification deliveries that failed permanently, gave up or were accepted for only some recipients', labels);
-    this.retried = counter(registry, 'tidemark_alerting_notifications_retried_total', 'Notification send attempts that failed retriably (retried in the round or rescheduled)', labels);
+    this.failed = counter(
+      registry,
+      'tidemark_alerting_notifications_failed_total',
+      'Notification deliveries that failed permanently, gave up or were accepted for only some recipients',
+      labels,
+    );
+    this.retried = counter(
+      registry,
+      'tidemark_alerting_notifications_retried_total',
+      'Notification send attempts that failed retriably (retried in the round or rescheduled)',
+      labels,
+    );
     if (!registry.getSingleMetric(PENDING_AGE)) {
       // A gauge with a collect callback (the registry helper `gauge` has none): the value is a query, not an event count.
       new Gauge({

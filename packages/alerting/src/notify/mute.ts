@@ -76,7 +76,9 @@ const WEEKDAY: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5
 
 /** Weekday (1-7) and minute of the day of `t` in a time zone. */
 function localTime(t: number, timeZone: string): { weekday: number; minute: number } {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(t));
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(
+    new Date(t),
+  );
   const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? '0';
   return { weekday: WEEKDAY[get('weekday')] ?? 1, minute: Number(get('hour')) * 60 + Number(get('minute')) };
 }
@@ -111,7 +113,14 @@ const ACTIVE_SILENCES = {
 const CURRENT_WINDOWS = {
   name: 'currentMaintenanceWindows',
   sql: `SELECT id, name, matchers, starts_at, ends_at, recurrence FROM alert_maintenance_windows WHERE project_id = $1 AND starts_at <= $2 AND (ends_at IS NULL OR ends_at > $2)`,
-  row: z.object({ id: z.string(), name: z.string(), matchers: storedMatchers, starts_at: z.date(), ends_at: z.date().nullable(), recurrence: recurrenceSchema.nullable() }),
+  row: z.object({
+    id: z.string(),
+    name: z.string(),
+    matchers: storedMatchers,
+    starts_at: z.date(),
+    ends_at: z.date().nullable(),
+    recurrence: recurrenceSchema.nullable(),
+  }),
 };
 
 /** Silences and windows of a project in effect at `now`. */

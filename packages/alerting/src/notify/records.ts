@@ -45,7 +45,20 @@ export async function insertNotification(db: Queryable, n: NewNotification): Pro
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12) ON CONFLICT (project_id, idempotency_key) DO NOTHING RETURNING id`,
       row: idRow,
     },
-    [n.projectId, n.groupKey, n.channel, n.channelType, n.recipient, n.idempotencyKey, n.dedupKeys, JSON.stringify(n.payload), n.status, n.at, n.isTest, n.leaseOwner],
+    [
+      n.projectId,
+      n.groupKey,
+      n.channel,
+      n.channelType,
+      n.recipient,
+      n.idempotencyKey,
+      n.dedupKeys,
+      JSON.stringify(n.payload),
+      n.status,
+      n.at,
+      n.isTest,
+      n.leaseOwner,
+    ],
   );
   return row ? Number(row.id) : undefined;
 }

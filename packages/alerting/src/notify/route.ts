@@ -40,7 +40,11 @@ const NEXT_FLUSH_ON_CHANGE = `LEAST(
 
 /** Sets an existing group's flush timer after one of its members changed. */
 async function touchGroup(client: Queryable, projectId: string, groupKey: string, nowIso: string): Promise<void> {
-  await pgExec(client, `UPDATE alert_groups SET next_flush_at = ${NEXT_FLUSH_ON_CHANGE.replace('$9', '$3')} WHERE project_id = $1 AND group_key = $2`, [projectId, groupKey, nowIso]);
+  await pgExec(client, `UPDATE alert_groups SET next_flush_at = ${NEXT_FLUSH_ON_CHANGE.replace('$9', '$3')} WHERE project_id = $1 AND group_key = $2`, [
+    projectId,
+    groupKey,
+    nowIso,
+  ]);
 }
 
 /**
@@ -66,7 +70,17 @@ export async function routeEvent(client: Queryable, policy: EffectivePolicy, e: 
   const holders = await pgRows(client, HOLDERS, [e.project_id, e.rule_name, e.fingerprint, e.episode]);
   if (e.status === 'resolved' && holders.length > 0) {
     // event_id guard: an older event never overwrites a newer one of the same episode.
-    const updated = await pgRows(client, RESOLVE_HELD, [e.project_id, e.rule_name, e.fingerprint, e.episode, e.dedup_key, JSON.stringify(e.annotations), e.value, e.ends_at?.toISOString() ?? nowIso, e.id]);
+    const updated = await pgRows(client, RESOLVE_HELD, [
+      e.project_id,
+      e.rule_name,
+      e.fingerprint,
+      e.episode,
+      e.dedup_key,
+      JSON.stringify(e.annotations),
+      e.value,
+      e.ends_at?.toISOString() ?? nowIso,
+      e.id,
+    ]);
     for (const u of updated) await touchGroup(client, e.project_id, u.group_key, nowIso);
     return;
   }

@@ -5,7 +5,17 @@ import { NotificationMetrics } from './metrics';
 import { ChannelConfigError, sendVia, type ChannelConfig, type ChannelContext, type Notification, type SendResult } from '../channels';
 import type { Clock } from '../clock';
 import { loadPolicy, resolveSecret, type EffectivePolicy } from './policy';
-import { claimDue, hasLaterInGroup, markFailed, markInstancesSent, markSent, markSuperseded, reschedule, resetQueueBackoff, type DeliveryRow } from './deliveries';
+import {
+  claimDue,
+  hasLaterInGroup,
+  markFailed,
+  markInstancesSent,
+  markSent,
+  markSuperseded,
+  reschedule,
+  resetQueueBackoff,
+  type DeliveryRow,
+} from './deliveries';
 import { finishAttempt, insertAttempt } from './records';
 
 export interface SenderOptions {
@@ -191,7 +201,12 @@ export class Sender {
   private async deliver(d: DeliveryRow, policyP: Promise<EffectivePolicy>): Promise<void> {
     const policy = await policyP;
     const config = policy.channels.get(d.channel);
-    const notification: Notification = { ...d.payload, id: Number(d.id), idempotencyKey: d.idempotency_key, ...(d.recipient ? { recipient: d.recipient } : {}) };
+    const notification: Notification = {
+      ...d.payload,
+      id: Number(d.id),
+      idempotencyKey: d.idempotency_key,
+      ...(d.recipient ? { recipient: d.recipient } : {}),
+    };
     // A repeat with a later notification of the same group queued behind it is stale: the later
     // one lists the group's current state. Dropping it keeps a recovering receiver from getting
     // old "still firing" pages after the news.
@@ -204,7 +219,16 @@ export class Sender {
     // by kill -9 leaves its 'started' row (no finished_at).
     let attemptId: string | null = null;
     const start = (startedAt: number): Promise<string> =>
-      insertAttempt(this.o.meta, { notificationId: d.id, projectId: d.project_id, replica: this.o.owner, startedAt, durationMs: 0, outcome: 'started', httpStatus: null, error: null });
+      insertAttempt(this.o.meta, {
+        notificationId: d.id,
+        projectId: d.project_id,
+        replica: this.o.owner,
+        startedAt,
+        durationMs: 0,
+        outcome: 'started',
+        httpStatus: null,
+        error: null,
+      });
     const begin = async (startedAt: number): Promise<void> => {
       attemptId = await start(startedAt);
     };
@@ -252,7 +276,10 @@ export class Sender {
     // probe interval, so the receiver is tried again within that long after it recovers; a
     // Retry-After the receiver asked for is still honoured.
     const cap = Math.min(this.o.retryMaxDelayMs, this.o.probeMs ?? this.o.retryMaxDelayMs);
-    const delay = Math.max(backoffDelay(d.attempts - 1, { initialDelayMs: Math.min(1_000, cap), maxDelayMs: cap, factor: 2, jitter: 0.5 }), err.retryAfterMs ?? 0);
+    const delay = Math.max(
+      backoffDelay(d.attempts - 1, { initialDelayMs: Math.min(1_000, cap), maxDelayMs: cap, factor: 2, jitter: 0.5 }),
+      err.retryAfterMs ?? 0,
+    );
     await reschedule(this.o.meta, d.id, this.o.owner, now + delay, out.message);
     this.o.logger.warn({ notification: d.id, channel: d.channel, retryInMs: delay, err: out.message }, 'notification send failed; retrying later');
   }

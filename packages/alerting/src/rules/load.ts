@@ -89,8 +89,7 @@ export function parseRuleFile(file: string, text: string, defaultProject?: strin
     if (p.success) {
       out.policy = p.data;
       out.policyInput = raw;
-    }
-    else out.problems.push(...zodProblems(p.error, file, ''));
+    } else out.problems.push(...zodProblems(p.error, file, ''));
   }
   return out;
 }
@@ -99,10 +98,22 @@ export function parseRuleFile(file: string, text: string, defaultProject?: strin
 export function readRuleDir(dir: string, defaultProject?: string): ParsedFile[] {
   let names: string[];
   try {
-    names = fs.readdirSync(dir).filter((f) => /\.ya?ml$/i.test(f)).sort();
+    names = fs
+      .readdirSync(dir)
+      .filter((f) => /\.ya?ml$/i.test(f))
+      .sort();
   } catch (err) {
     return [
-      { file: dir, project: undefined, rules: [], badRules: [], complete: false, policy: undefined, policyInput: undefined, problems: [{ file: dir, message: `cannot read the rules folder: ${(err as Error).message}` }] },
+      {
+        file: dir,
+        project: undefined,
+        rules: [],
+        badRules: [],
+        complete: false,
+        policy: undefined,
+        policyInput: undefined,
+        problems: [{ file: dir, message: `cannot read the rules folder: ${(err as Error).message}` }],
+      },
     ];
   }
   return names.map((f) => {
@@ -146,7 +157,11 @@ function mergePolicies(files: ParsedFile[]): { spec: PolicySpec; input: { channe
   };
 }
 
-const PROJECTS_OF_SOURCE = { name: 'projectsOfSource', sql: 'SELECT DISTINCT project_id FROM alert_rules WHERE source = $1', row: z.object({ project_id: z.string() }) };
+const PROJECTS_OF_SOURCE = {
+  name: 'projectsOfSource',
+  sql: 'SELECT DISTINCT project_id FROM alert_rules WHERE source = $1',
+  row: z.object({ project_id: z.string() }),
+};
 const RULES_OF_SOURCE = {
   name: 'rulesOfSource',
   sql: 'SELECT name, source_file FROM alert_rules WHERE project_id = $1 AND source = $2',
@@ -169,7 +184,9 @@ export async function syncRuleFiles(
   const report: SyncReport = { created: 0, updated: 0, unchanged: 0, deleted: 0, problems: [] };
   // A file that could not be read at all keeps every rule stored from it: a YAML typo must not resolve live alerts.
   const unreadable = new Set(files.filter((f) => !f.complete).map((f) => f.file));
-  const folderUnreadable = files.some((f) => !f.complete && f.rules.length === 0 && f.project === undefined && /cannot read the rules folder/.test(f.problems[0]?.message ?? ''));
+  const folderUnreadable = files.some(
+    (f) => !f.complete && f.rules.length === 0 && f.project === undefined && /cannot read the rules folder/.test(f.problems[0]?.message ?? ''),
+  );
   const byProject = new Map<string, ParsedFile[]>();
   for (const f of files) {
     report.problems.push(...f.problems);

@@ -24,13 +24,16 @@ export const labelNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'mus
 export const ruleNameSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,127}$/, 'must start with a letter and hold only letters, digits and _ (up to 128)');
 
 /** A template string, compiled here so a broken one is reported at its field. */
-export const templateSchema = z.string().max(10_000).superRefine((v, ctx) => {
-  try {
-    compileTemplate(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `invalid template: ${err instanceof TemplateError ? err.message : String(err)}` });
-  }
-});
+export const templateSchema = z
+  .string()
+  .max(10_000)
+  .superRefine((v, ctx) => {
+    try {
+      compileTemplate(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `invalid template: ${err instanceof TemplateError ? err.message : String(err)}` });
+    }
+  });
 
 const thresholdsSchema = z
   .strictObject({ INFO: z.number().optional(), WARNING: z.number().optional(), CRITICAL: z.number().optional() })
@@ -66,7 +69,11 @@ export const conditionSchema = z
         const [lowS, low] = present[i - 1] as [Severity, number];
         const [highS, high] = present[i] as [Severity, number];
         if (up ? high < low : high > low) {
-          ctx.addIssue({ code: 'custom', path: ['thresholds', highS], message: `${highS} (${high}) must be ${up ? 'at least' : 'at most'} ${lowS} (${low}) for op ${c.op}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['thresholds', highS],
+            message: `${highS} (${high}) must be ${up ? 'at least' : 'at most'} ${lowS} (${low}) for op ${c.op}`,
+          });
         }
       }
     }
@@ -125,7 +132,11 @@ export const ruleSchema = z
       });
     }
     if (r.condition?.change && !used.includes('now')) {
-      ctx.addIssue({ code: 'custom', path: ['condition', 'change'], message: "a relative-change rule must select its window with {now:DateTime64(3, 'UTC')}, so it can also run at now - offset" });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['condition', 'change'],
+        message: "a relative-change rule must select its window with {now:DateTime64(3, 'UTC')}, so it can also run at now - offset",
+      });
     }
     if (r.labels.alertname !== undefined || r.labels.severity !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['labels'], message: 'alertname and severity are set by the engine; use name and severity/thresholds' });

@@ -102,11 +102,15 @@ export async function upsertRule(
   const prev = await pgMaybeOne(client, LOCK_RULE_HEAD, [projectId, spec.name]);
   if (prev && prev.spec_hash === hash && prev.source === source && prev.source_file === sourceFile) return 'unchanged';
   if (!prev) {
-    await pgExec(
-      client,
-      `INSERT INTO alert_rules (project_id, name, source, source_file, spec, spec_hash, enabled) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [projectId, spec.name, source, sourceFile, JSON.stringify(input), hash, spec.enabled],
-    );
+    await pgExec(client, `INSERT INTO alert_rules (project_id, name, source, source_file, spec, spec_hash, enabled) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+      projectId,
+      spec.name,
+      source,
+      sourceFile,
+      JSON.stringify(input),
+      hash,
+      spec.enabled,
+    ]);
   } else {
     await pgExec(
       client,
@@ -121,7 +125,12 @@ export async function upsertRule(
     client,
     `INSERT INTO alert_rule_schedule (project_id, rule_name, next_eval_at) VALUES ($1, $2, $3)
      ON CONFLICT (project_id, rule_name) DO UPDATE SET next_eval_at = LEAST(alert_rule_schedule.next_eval_at, $4::timestamptz)`,
-    [projectId, spec.name, new Date(nextSlot(now, spec.interval, phase, true)).toISOString(), new Date(nextSlot(now, spec.interval, phase, false)).toISOString()],
+    [
+      projectId,
+      spec.name,
+      new Date(nextSlot(now, spec.interval, phase, true)).toISOString(),
+      new Date(nextSlot(now, spec.interval, phase, false)).toISOString(),
+    ],
   );
   if (prev?.enabled && !spec.enabled) await retireInstances(client, projectId, spec.name, now, 'rule disabled');
   return prev ? 'updated' : 'created';
@@ -141,7 +150,11 @@ export async function retireInstances(client: Queryable, projectId: string, rule
 }
 
 /** Deletes a rule after retiring its instances. */
-const LOCK_RULE = { name: 'lockRule', sql: 'SELECT 1 AS one FROM alert_rules WHERE project_id = $1 AND name = $2 FOR UPDATE', row: z.object({ one: z.number() }) };
+const LOCK_RULE = {
+  name: 'lockRule',
+  sql: 'SELECT 1 AS one FROM alert_rules WHERE project_id = $1 AND name = $2 FOR UPDATE',
+  row: z.object({ one: z.number() }),
+};
 
 export async function deleteRule(client: Queryable, projectId: string, name: string, now: number, why = 'rule deleted'): Promise<boolean> {
   if (!(await pgMaybeOne(client, LOCK_RULE, [projectId, name]))) return false;

@@ -98,7 +98,14 @@ export function dedupKey(projectId: string, ruleName: string, fingerprint: strin
  * history rows for transitions, and outbox events for notifications, as
  * three statements in the caller's transaction.
  */
-export async function applySteps(client: Queryable, projectId: string, ruleName: string, results: StepResult[], now: number, detail?: string): Promise<{ transitions: number; events: number }> {
+export async function applySteps(
+  client: Queryable,
+  projectId: string,
+  ruleName: string,
+  results: StepResult[],
+  now: number,
+  detail?: string,
+): Promise<{ transitions: number; events: number }> {
   if (results.length === 0) return { transitions: 0, events: 0 };
   const nowIso = new Date(now).toISOString();
   const inst = results.map(({ next: i }) => ({

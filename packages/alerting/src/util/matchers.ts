@@ -98,7 +98,7 @@ export const matcherSchema = z.union([z.string(), matcherObject]).transform((v, 
 /** A list of matchers, or a map of label: value equalities. */
 export const matchersSchema = z.union([
   z.array(matcherSchema),
-  z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a label name'), z.string()).transform((o): Matcher[] =>
-    Object.entries(o).map(([name, value]) => ({ name, op: '=', value })),
-  ),
+  z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a label name'), z.string())
+    .transform((o): Matcher[] => Object.entries(o).map(([name, value]) => ({ name, op: '=', value }))),
 ]);

@@ -126,8 +126,10 @@ for (const name of ['include', 'render', 'layout', 'block']) {
 function handlebarsHint(content: string): string | undefined {
   const c = content.trim();
   if (/^#(if|unless)\b/.test(c)) return `{{${c}}} is Handlebars; templates are Liquid: write {% ${c.slice(1)} %}…{% end${c.slice(1).split(/\s/)[0]} %}`;
-  if (/^#each\b/.test(c)) return `{{${c}}} is Handlebars; templates are Liquid: write {% for item in ${c.slice(5).trim()} %}…{% endfor %} and item.field inside`;
-  if (/^\//.test(c) || c === 'else') return `{{${c}}} is Handlebars; templates are Liquid: close blocks with {% endif %}/{% endunless %}/{% endfor %}, {% else %}`;
+  if (/^#each\b/.test(c))
+    return `{{${c}}} is Handlebars; templates are Liquid: write {% for item in ${c.slice(5).trim()} %}…{% endfor %} and item.field inside`;
+  if (/^\//.test(c) || c === 'else')
+    return `{{${c}}} is Handlebars; templates are Liquid: close blocks with {% endif %}/{% endunless %}/{% endfor %}, {% else %}`;
   if (/^#/.test(c)) return `unknown block {{${c}}}; templates are Liquid: tags are {% if %}, {% unless %}, {% for %}, {% case %}`;
   if (/^~|~$/.test(c)) return `{{${c}}}: whitespace control in Liquid is {{- x -}}`;
   if (/^@(index|first|last)\b/.test(c)) return `{{${c}}}: inside {% for %} write forloop.index0, forloop.first, forloop.last`;
@@ -145,7 +147,8 @@ function toTemplateError(err: unknown): TemplateError {
   let m: RegExpExecArray | null;
   if ((m = /^output "[\s\S]*" not closed/.exec(raw))) return new TemplateError(`unclosed "{{" at ${pos}`, pos);
   if ((m = /^tag ([\s\S]*) not closed/.exec(raw))) return new TemplateError(`${m[1]} at ${pos} is never closed`, pos);
-  if ((m = /^tag "(end\w*|else|elsif|when)" not found/.exec(raw))) return new TemplateError(`unexpected {% ${m[1]} %} at ${pos}: no open block it belongs to`, pos);
+  if ((m = /^tag "(end\w*|else|elsif|when)" not found/.exec(raw)))
+    return new TemplateError(`unexpected {% ${m[1]} %} at ${pos}: no open block it belongs to`, pos);
   if ((m = /^tag "(\w+)" not found/.exec(raw))) return new TemplateError(`unknown tag "${m[1]}" at ${pos}`, pos);
   if ((m = /^undefined filter: (\S+)/.exec(raw))) {
     return new TemplateError(`unknown filter "${m[1]}" at ${pos}; filters: Liquid's standard ones and ${Object.keys(FILTERS).join(', ')}`, pos);

@@ -8,7 +8,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { ClickHouse, CLICKHOUSE_MIGRATIONS_DIR, createLogger, loadConfig, migrateClickHouse, migratePostgres, POSTGRES_MIGRATIONS_DIR, type Config, type Logger } from '@tidemark/core';
+import {
+  ClickHouse,
+  CLICKHOUSE_MIGRATIONS_DIR,
+  createLogger,
+  loadConfig,
+  migrateClickHouse,
+  migratePostgres,
+  POSTGRES_MIGRATIONS_DIR,
+  type Config,
+  type Logger,
+} from '@tidemark/core';
 import { spawnEmbeddedClickHouse, type SpawnedClickHouse } from '@tidemark/embedded-clickhouse';
 import { readonlyClickHouse } from '../../src/role';
 
@@ -73,20 +83,17 @@ export async function startTestEnv(name: string, opts: { clickhouse?: boolean } 
     rw = new ClickHouse({ url: chUrl, ...ch.auth(), database });
   }
   const config = (overrides: Record<string, unknown> = {}): Config =>
-    loadConfig(
-      {},
-      {
-        CLICKHOUSE_URL: chUrl,
-        CLICKHOUSE_DATABASE: database,
-        CLICKHOUSE_READONLY_PASSWORD: READONLY_PASSWORD,
-        ALERTING_QUERY_TIMEOUT_MS: 10_000,
-        ALERTING_LEASE_MS: 60_000,
-        ALERTING_SEND_TIMEOUT_MS: 3_000,
-        // Timeline tests expect evaluations at multiples of the interval.
-        ALERTING_SPREAD_EVALUATIONS: false,
-        ...overrides,
-      } as never,
-    );
+    loadConfig({}, {
+      CLICKHOUSE_URL: chUrl,
+      CLICKHOUSE_DATABASE: database,
+      CLICKHOUSE_READONLY_PASSWORD: READONLY_PASSWORD,
+      ALERTING_QUERY_TIMEOUT_MS: 10_000,
+      ALERTING_LEASE_MS: 60_000,
+      ALERTING_SEND_TIMEOUT_MS: 3_000,
+      // Timeline tests expect evaluations at multiples of the interval.
+      ALERTING_SPREAD_EVALUATIONS: false,
+      ...overrides,
+    } as never);
   const ro = opts.clickhouse !== false ? readonlyClickHouse(config(), chUrl) : undefined;
   return {
     chUrl,
@@ -116,7 +123,12 @@ export async function startTestEnv(name: string, opts: { clickhouse?: boolean } 
 }
 
 /** Polls until fn returns a truthy value or the time is up. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

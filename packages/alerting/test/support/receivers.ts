@@ -105,7 +105,11 @@ abstract class HttpReceiver implements Receiver {
     this.mode = typeof m === 'function' ? m : () => m;
   }
 
-  protected abstract handle(req: http.IncomingMessage, body: string, mode: Mode): { status: number; body: string; headers?: Record<string, string>; text: string; accepted: boolean };
+  protected abstract handle(
+    req: http.IncomingMessage,
+    body: string,
+    mode: Mode,
+  ): { status: number; body: string; headers?: Record<string, string>; text: string; accepted: boolean };
 
   async close(): Promise<void> {
     for (const r of this.hanging) r.destroy();
@@ -230,7 +234,8 @@ export class WebhookReceiver extends HttpReceiver {
     const ts = String(req.headers['x-tidemark-timestamp'] ?? '');
     const sig = String(req.headers['x-tidemark-signature'] ?? '');
     const expected = `v1=${crypto.createHmac('sha256', this.secret).update(`${ts}.${body}`).digest('hex')}`;
-    if (sig.length !== expected.length || !crypto.timingSafeEqual(Buffer.from(sig), Buffer.from(expected))) return { status: 401, body: '{"error":"bad signature"}', text: '', accepted: false };
+    if (sig.length !== expected.length || !crypto.timingSafeEqual(Buffer.from(sig), Buffer.from(expected)))
+      return { status: 401, body: '{"error":"bad signature"}', text: '', accepted: false };
     const key = String(req.headers['idempotency-key'] ?? '');
     if (!key) return { status: 400, body: '{"error":"Idempotency-Key required"}', text: '', accepted: false };
     const j = JSON.parse(body) as { message?: string };
@@ -246,7 +251,14 @@ export class WebhookReceiver extends HttpReceiver {
   }
 
   /** Parsed bodies of accepted (first-time) requests. */
-  notifications(): { at: number; body: Record<string, unknown> & { alerts: { rule: string; status: string; isNew: boolean; dedupKey: string; labels: Record<string, string>; acknowledged: boolean }[]; isRepeat: boolean; status: string } }[] {
+  notifications(): {
+    at: number;
+    body: Record<string, unknown> & {
+      alerts: { rule: string; status: string; isNew: boolean; dedupKey: string; labels: Record<string, string>; acknowledged: boolean }[];
+      isRepeat: boolean;
+      status: string;
+    };
+  }[] {
     return this.accepted().map((r) => ({ at: r.at, body: JSON.parse(r.body) }));
   }
 }
@@ -288,7 +300,11 @@ export class SmtpReceiver implements Receiver {
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
           const raw = Buffer.concat(chunks).toString('utf8');
-          const header = (name: string): string => new RegExp(`^${name}:\\s*(.*(?:\\r?\\n[ \\t].*)*)`, 'im').exec(raw)?.[1]?.replace(/\r?\n[ \t]/g, ' ').trim() ?? '';
+          const header = (name: string): string =>
+            new RegExp(`^${name}:\\s*(.*(?:\\r?\\n[ \\t].*)*)`, 'im')
+              .exec(raw)?.[1]
+              ?.replace(/\r?\n[ \t]/g, ' ')
+              .trim() ?? '';
           const mode = this.mode();
           const mail: SmtpMessage = {
             at: this.now(),

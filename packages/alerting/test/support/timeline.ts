@@ -56,7 +56,9 @@ export class Timeline {
     tl.hook = await new WebhookReceiver('webhook', () => tl.clock.now()).listen();
     tl.overrides = { ALERTING_WEBHOOK_SECRET: tl.hook.secret, ALERTING_SEND_RETRIES: 1, ...opts.configOverrides };
     tl.projectId = await env.createProject();
-    await env.rw.command(`CREATE TABLE ${tl.table} (project_id String, ts DateTime64(3, 'UTC'), host String, value Float64) ENGINE = MergeTree ORDER BY (project_id, host, ts)`);
+    await env.rw.command(
+      `CREATE TABLE ${tl.table} (project_id String, ts DateTime64(3, 'UTC'), host String, value Float64) ENGINE = MergeTree ORDER BY (project_id, host, ts)`,
+    );
     tl.service = new AlertingService({ meta: env.pool, readonly: env.ro, config: tl.config(), logger: env.logger, clock: tl.clock });
     tl.engine = tl.newEngine();
     await tl.engine.start();
@@ -73,7 +75,15 @@ export class Timeline {
   }
 
   private newEngine(): AlertEngine {
-    return new AlertEngine({ config: this.config(), meta: this.env.pool, readonly: this.env.ro, logger: this.env.logger, clock: this.clock, replicaId: 'timeline', retryInitialMs: 1 });
+    return new AlertEngine({
+      config: this.config(),
+      meta: this.env.pool,
+      readonly: this.env.ro,
+      logger: this.env.logger,
+      clock: this.clock,
+      replicaId: 'timeline',
+      retryInitialMs: 1,
+    });
   }
 
   /** A new engine process on the same database and clock (the old one is abandoned as if it crashed). */
@@ -85,12 +95,19 @@ export class Timeline {
   /** Samples of `host` every 5 s from `fromS` (inclusive) to `toS` (exclusive), seconds after T0. */
   async series(host: string, fromS: number, toS: number, value: number): Promise<void> {
     const rows = [];
-    for (let s = fromS; s < toS; s += 5) rows.push({ project_id: this.projectId, ts: new Date(T0 + s * 1000).toISOString().replace('T', ' ').replace('Z', ''), host, value });
+    for (let s = fromS; s < toS; s += 5)
+      rows.push({ project_id: this.projectId, ts: new Date(T0 + s * 1000).toISOString().replace('T', ' ').replace('Z', ''), host, value });
     await this.env.rw.client.insert({ table: this.table, values: rows, format: 'JSONEachRow' });
   }
 
   async addRule(rule: Partial<RuleInput> & { name: string }): Promise<void> {
-    await this.service.createRule(this.projectId, { sql: seriesSql(this.table), interval: '10s', condition: { op: '>', threshold: 80 }, no_data: { state: 'ok' }, ...rule });
+    await this.service.createRule(this.projectId, {
+      sql: seriesSql(this.table),
+      interval: '10s',
+      condition: { op: '>', threshold: 80 },
+      no_data: { state: 'ok' },
+      ...rule,
+    });
   }
 
   /** Moves the clock one second at a time up to `toS` seconds after T0, running the engine at each second. */

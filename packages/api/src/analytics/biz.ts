@@ -57,7 +57,10 @@ export function bizQuery<P extends z.ZodType<Record<string, unknown>>, R extends
     } catch (err) {
       const code = (err as TidemarkError).context?.clickhouseCode;
       if (code === 60) {
-        throw new BusinessDataMissingError(`business data not synced yet: ClickHouse has no table ${tables.join(' or ')} (the etl role creates the biz_* tables on its first sync; see docs/etl.md)`, err);
+        throw new BusinessDataMissingError(
+          `business data not synced yet: ClickHouse has no table ${tables.join(' or ')} (the etl role creates the biz_* tables on its first sync; see docs/etl.md)`,
+          err,
+        );
       }
       if (code === 47) {
         throw new BusinessDataMissingError(

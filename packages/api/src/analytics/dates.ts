@@ -98,10 +98,14 @@ export interface DateRange {
  * zone, start to `defaultDays` days up to end. Checked: start <= end, at most
  * `maxDays` days.
  */
-export function resolveRange(q: { start_date?: string | undefined; end_date?: string | undefined }, opts: { tz: string; now?: number; defaultDays: number; maxDays: number }): DateRange {
+export function resolveRange(
+  q: { start_date?: string | undefined; end_date?: string | undefined },
+  opts: { tz: string; now?: number; defaultDays: number; maxDays: number },
+): DateRange {
   const end = q.end_date ?? todayIn(opts.tz, opts.now);
   const start = q.start_date ?? addDays(end, -(opts.defaultDays - 1));
-  if (end < start) throw q.end_date ? invalidQuery('end_date', `must not be before start_date (${start})`) : invalidQuery('start_date', `must not be after today (${end})`);
+  if (end < start)
+    throw q.end_date ? invalidQuery('end_date', `must not be before start_date (${start})`) : invalidQuery('start_date', `must not be after today (${end})`);
   const days = daysBetween(start, end) + 1;
   if (days > opts.maxDays) throw invalidQuery('start_date', `the range may span at most ${opts.maxDays} days (got ${days})`);
   return { start, end, days };
@@ -123,7 +127,10 @@ export function resolvePeriodRange(
     const last = bucketOf(endDay, period);
     startDay = period === 'month' ? addMonths(last, -(opts.defaultBuckets - 1)) : addDays(last, -(opts.defaultBuckets - 1) * (period === 'week' ? 7 : 1));
   }
-  if (endDay < startDay) throw q.end_date ? invalidQuery('end_date', `must not be before start_date (${startDay})`) : invalidQuery('start_date', `must not be after today (${endDay})`);
+  if (endDay < startDay)
+    throw q.end_date
+      ? invalidQuery('end_date', `must not be before start_date (${startDay})`)
+      : invalidQuery('start_date', `must not be after today (${endDay})`);
   const start = bucketOf(startDay, period);
   const end = bucketEnd(endDay, period);
   const buckets = bucketsBetween(start, end, period);

@@ -21,7 +21,8 @@ export class PriceBook {
   private readonly entries = new Map<string, PriceEntry>();
 
   constructor(configured: Record<string, TokenPrice>, project: { model: string; input_per_million: number; output_per_million: number }[]) {
-    const put = (model: string, [input, output]: TokenPrice, source: PriceSource) => this.entries.set(model, { model, input_per_million: input, output_per_million: output, source });
+    const put = (model: string, [input, output]: TokenPrice, source: PriceSource) =>
+      this.entries.set(model, { model, input_per_million: input, output_per_million: output, source });
     for (const [m, p] of Object.entries(BUILTIN_TOKEN_PRICES)) put(m, p, 'builtin');
     for (const [m, p] of Object.entries(configured)) put(m, p, 'config');
     for (const r of project) put(r.model, [r.input_per_million, r.output_per_million], 'project');
@@ -87,7 +88,13 @@ const SETTINGS = {
     agent_monthly_cost: nullableNumber,
   }),
 };
-const NO_SETTINGS: ProjectSettingsRow = { monthly_token_quota: null, quota_reset_day: null, quota_timezone: null, cost_per_human_conversation: null, agent_monthly_cost: null };
+const NO_SETTINGS: ProjectSettingsRow = {
+  monthly_token_quota: null,
+  quota_reset_day: null,
+  quota_timezone: null,
+  cost_per_human_conversation: null,
+  agent_monthly_cost: null,
+};
 
 /** The project's settings row; all null when it has none. */
 export async function loadProjectSettings(meta: Queryable, projectId: string): Promise<ProjectSettingsRow> {
@@ -105,7 +112,11 @@ export async function saveProjectSettings(meta: Queryable, projectId: string, ro
 }
 
 /** Sets the project's own price of a model. */
-export async function saveModelPrice(meta: Queryable, projectId: string, p: { model: string; input_per_million: number; output_per_million: number }): Promise<void> {
+export async function saveModelPrice(
+  meta: Queryable,
+  projectId: string,
+  p: { model: string; input_per_million: number; output_per_million: number },
+): Promise<void> {
   await pgExec(
     meta,
     `INSERT INTO ai_model_prices (project_id, model, input_per_million, output_per_million) VALUES ($1, $2, $3, $4)

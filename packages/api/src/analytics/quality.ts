@@ -31,7 +31,8 @@ const auditRow = z.object({
 });
 type AuditRow = z.output<typeof auditRow>;
 
-const COLUMNS = 'id, session_id, agent_id, agent_name, customer_name, session_type, score, final_score, status, audit_type, issues, audited_at, reviewed_by, reviewed_at, review_comment';
+const COLUMNS =
+  'id, session_id, agent_id, agent_name, customer_name, session_type, score, final_score, status, audit_type, issues, audited_at, reviewed_by, reviewed_at, review_comment';
 
 function present(r: AuditRow) {
   return {
@@ -90,7 +91,16 @@ const REVIEW_AUDIT = {
 
 const count = z.coerce.number();
 /** count(*) is bigint (text); avg of no rows is null. */
-const summaryRow = z.object({ audited: count, passed: count, failed: count, pending_review: count, reviewed: count, auto: count, manual: count, avg_score: z.string().nullable() });
+const summaryRow = z.object({
+  audited: count,
+  passed: count,
+  failed: count,
+  pending_review: count,
+  reviewed: count,
+  auto: count,
+  manual: count,
+  avg_score: z.string().nullable(),
+});
 const SUMMARY_SQL = `SELECT count(*) AS audited,
        count(*) FILTER (WHERE status = 'passed') AS passed,
        count(*) FILTER (WHERE status = 'failed') AS failed,
@@ -193,7 +203,12 @@ export async function insertAudit(meta: Queryable, projectId: string, a: NewAudi
 }
 
 /** Sets the final score and status of an audit; undefined when the project has no such audit. */
-export async function reviewAudit(meta: Queryable, projectId: string, id: string, r: { final_score: number; status: string; reviewer_id: string; comment?: string | undefined }) {
+export async function reviewAudit(
+  meta: Queryable,
+  projectId: string,
+  id: string,
+  r: { final_score: number; status: string; reviewer_id: string; comment?: string | undefined },
+) {
   const row = await pgMaybeOne(meta, REVIEW_AUDIT, [projectId, id, r.final_score, r.status, r.reviewer_id, r.comment ?? null]);
   return row && present(row);
 }

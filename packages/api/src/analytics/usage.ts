@@ -76,7 +76,11 @@ export async function installStatistics(q: UsageQueries, projectId: string, quer
   const end = todayIn(query.timezone, now);
   const start = addDays(end, -(query.days - 1));
   const args = { project: projectId, now };
-  const [[t], perDay, firsts] = await Promise.all([q.installs(args), q.daily({ ...args, tz: query.timezone, start }), q.firstSeen({ ...args, tz: query.timezone, start })]);
+  const [[t], perDay, firsts] = await Promise.all([
+    q.installs(args),
+    q.daily({ ...args, tz: query.timezone, start }),
+    q.firstSeen({ ...args, tz: query.timezone, start }),
+  ]);
   const active = new Map(perDay.map((x) => [x.day, x.active]));
   const fresh = new Map(firsts.map((x) => [x.day, x.installs]));
   return {

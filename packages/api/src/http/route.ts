@@ -34,7 +34,9 @@ export interface RouteDef<Q extends z.ZodType, B extends z.ZodType, P extends z.
 export type AnyRoute = RouteDef<any, any, any>;
 
 /** Helper that keeps each route's types while the registry holds them all. */
-export function route<Q extends z.ZodType = z.ZodObject, B extends z.ZodType = z.ZodUnknown, P extends z.ZodType = z.ZodObject>(def: RouteDef<Q, B, P>): AnyRoute {
+export function route<Q extends z.ZodType = z.ZodObject, B extends z.ZodType = z.ZodUnknown, P extends z.ZodType = z.ZodObject>(
+  def: RouteDef<Q, B, P>,
+): AnyRoute {
   return def as AnyRoute;
 }
 
@@ -76,7 +78,11 @@ export function checkResponse(def: AnyRoute, body: unknown, contentType: string)
     throw new ResponseSchemaError(name, [{ path: '', message: `not JSON: ${(err as Error).message}` }]);
   }
   const r = def.response.safeParse(wire);
-  if (!r.success) throw new ResponseSchemaError(name, r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+  if (!r.success)
+    throw new ResponseSchemaError(
+      name,
+      r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    );
 }
 
 export interface HandlerOptions {

@@ -58,7 +58,8 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
  * origin. Inline styles are allowed: the chart library and the bar lists
  * size elements with style attributes.
  */
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 function notFound(ctx: Koa.Context, message: string): void {
   ctx.status = 404;
@@ -107,7 +108,10 @@ function buildPath(ctx: Koa.Context, root: string): { normalized: string; asSent
 export function staticHandler(opts: StaticOptions): Koa.Middleware {
   const root = opts.root ? path.resolve(opts.root) : null;
   const notBuilt = (ctx: Koa.Context): void =>
-    notFound(ctx, `the dashboard is not built (${root ? `${root}/index.html is missing` : '@tidemark/web not found'}): run npm run build; the API itself is under /api (see /openapi.json)`);
+    notFound(
+      ctx,
+      `the dashboard is not built (${root ? `${root}/index.html is missing` : '@tidemark/web not found'}): run npm run build; the API itself is under /api (see /openapi.json)`,
+    );
 
   /** Sends one file of the build (relative, normalised) through @koa/send; the headers are set from the file actually sent. */
   async function sendFile(ctx: Koa.Context, rel: string, cacheControl: string): Promise<void> {

@@ -5,13 +5,20 @@ export const MEASURE_TYPES = ['count', 'unique_users', 'unique_sessions', 'sum',
 export type MeasureType = (typeof MEASURE_TYPES)[number];
 
 /** A property key, label name or measure name as sent by users: bound as a parameter, never spliced. */
-const fieldName = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : -');
+const fieldName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : -');
 
 export const measureSchema = z.object({
   type: z.enum(MEASURE_TYPES),
   /** Numeric event property (events) or omitted/`value` (metrics); not used by count and unique_*. */
   field: fieldName.optional(),
-  alias: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'lower-case letters, digits and _').optional(),
+  alias: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,39}$/, 'lower-case letters, digits and _')
+    .optional(),
 });
 export type Measure = z.infer<typeof measureSchema>;
 
@@ -19,7 +26,14 @@ export type Measure = z.infer<typeof measureSchema>;
 export const EVENT_DIMENSIONS = ['name', 'product', 'channel', 'os', 'app_version', 'distinct_id', 'session_id'] as const;
 export const METRIC_DIMENSIONS = ['name'] as const;
 
-export const dimensionSchema = z.string().min(1).max(140).regex(/^(name|product|channel|os|app_version|distinct_id|session_id|(properties|labels)\.[A-Za-z0-9_.:-]{1,128})$/, 'a built-in field, properties.<key> or labels.<key>');
+export const dimensionSchema = z
+  .string()
+  .min(1)
+  .max(140)
+  .regex(
+    /^(name|product|channel|os|app_version|distinct_id|session_id|(properties|labels)\.[A-Za-z0-9_.:-]{1,128})$/,
+    'a built-in field, properties.<key> or labels.<key>',
+  );
 
 const scalar = z.union([z.string().max(1000), z.number().finite(), z.boolean()]);
 export const leafFilterSchema = z.object({

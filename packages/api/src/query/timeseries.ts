@@ -47,7 +47,16 @@ const zoneFormats = new Map<string, Intl.DateTimeFormat>();
 export function tzOffsetMs(tz: string, at: number): number {
   let format = zoneFormats.get(tz);
   if (!format) {
-    format = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
     if (zoneFormats.size < 1000) zoneFormats.set(tz, format);
   }
   const parts = format.formatToParts(new Date(at));
@@ -64,11 +73,17 @@ export function resolveRange(req: TimeseriesRequest, interval: IntervalName, now
   if ('last' in req.range) {
     // The request schema admits `\d{1,4}[mhdw]`, a subset of core's duration grammar.
     const lastMs = parseDuration(req.range.last);
-    if (lastMs === undefined) throw new ValidationError(`range.last: ${req.range.last} is not a duration like 15m, 24h, 7d or 4w`, { context: { issues: [{ path: 'body.range.last', message: 'like 15m, 24h, 7d or 4w' }] } });
+    if (lastMs === undefined)
+      throw new ValidationError(`range.last: ${req.range.last} is not a duration like 15m, 24h, 7d or 4w`, {
+        context: { issues: [{ path: 'body.range.last', message: 'like 15m, 24h, 7d or 4w' }] },
+      });
     const step = INTERVALS[interval] * 1000;
     const off = tzOffsetMs(req.timezone, now);
     // The same bound as an absolute range: a longer `last` (9999w) would reach before 1970.
-    if (lastMs > MAX_RANGE_MS) throw new ValidationError(`range.last: at most 400 days (got ${req.range.last})`, { context: { issues: [{ path: 'body.range.last', message: 'at most 400 days' }] } });
+    if (lastMs > MAX_RANGE_MS)
+      throw new ValidationError(`range.last: at most 400 days (got ${req.range.last})`, {
+        context: { issues: [{ path: 'body.range.last', message: 'at most 400 days' }] },
+      });
     const rawFrom = now - lastMs;
     // Align the start to the interval in the zone (weeks to days): full first bucket.
     const alignTo = Math.min(step, 86_400_000);
@@ -78,7 +93,10 @@ export function resolveRange(req: TimeseriesRequest, interval: IntervalName, now
   const parse = (v: string | number): number => (typeof v === 'number' ? v : Date.parse(v));
   const from = parse(req.range.from);
   const to = parse(req.range.to);
-  if (!Number.isFinite(from) || !Number.isFinite(to) || from < 0) throw new ValidationError('range: times must be on or after 1970-01-01T00:00:00Z', { context: { issues: [{ path: 'body.range.from', message: 'before 1970' }] } });
+  if (!Number.isFinite(from) || !Number.isFinite(to) || from < 0)
+    throw new ValidationError('range: times must be on or after 1970-01-01T00:00:00Z', {
+      context: { issues: [{ path: 'body.range.from', message: 'before 1970' }] },
+    });
   if (!(to > from)) throw new ValidationError('range: "to" must be after "from"');
   if (to - from > MAX_RANGE_MS) throw new ValidationError('range: at most 400 days');
   return { from, to, openEnd: to >= now };
@@ -120,10 +138,16 @@ function family(req: TimeseriesRequest): 'events' | 'measures' | 'metrics' | 'ra
       ? 'metrics'
       : 'raw';
   }
-  if (req.measures.every((m) => ['count', 'unique_users', 'unique_sessions'].includes(m.type) && m.field === undefined) && [...req.dimensions, ...filterFields].every((d) => EVENT_ROLLUP_DIMS.has(d))) {
+  if (
+    req.measures.every((m) => ['count', 'unique_users', 'unique_sessions'].includes(m.type) && m.field === undefined) &&
+    [...req.dimensions, ...filterFields].every((d) => EVENT_ROLLUP_DIMS.has(d))
+  ) {
     return 'events';
   }
-  if (req.measures.every((m) => m.field !== undefined && m.type !== 'unique_users' && m.type !== 'unique_sessions' && m.type !== 'last') && [...req.dimensions, ...filterFields].every((d) => d === 'name')) {
+  if (
+    req.measures.every((m) => m.field !== undefined && m.type !== 'unique_users' && m.type !== 'unique_sessions' && m.type !== 'last') &&
+    [...req.dimensions, ...filterFields].every((d) => d === 'name')
+  ) {
     return 'measures';
   }
   return 'raw';
@@ -212,11 +236,23 @@ function measureSql(fam: string, m: Measure, p: Params, raw: boolean): string {
       const has = `mapContains(measures, ${f})`;
       const val = `measures[${f}]`;
       if (q) return `quantileExactIf(${[0.5, 0.9, 0.95, 0.99][q - 1]})(${val}, ${has})`;
-      return { count: `countIf(${has})`, sum: `sumIf(${val}, ${has})`, avg: `avgIf(${val}, ${has})`, min: `minIf(${val}, ${has})`, max: `maxIf(${val}, ${has})` }[m.type as 'sum'];
+      return {
+        count: `countIf(${has})`,
+        sum: `sumIf(${val}, ${has})`,
+        avg: `avgIf(${val}, ${has})`,
+        min: `minIf(${val}, ${has})`,
+        max: `maxIf(${val}, ${has})`,
+      }[m.type as 'sum'];
     }
     const is = `measure = ${f}`;
     if (q) return `arrayElement(quantilesTDigestMergeIf(0.5, 0.9, 0.95, 0.99)(quantiles, ${is}), ${q})`;
-    return { count: `sumIf(count, ${is})`, sum: `sumIf(sum, ${is})`, avg: `sumIf(sum, ${is}) / nullIf(sumIf(count, ${is}), 0)`, min: `minIf(min, ${is})`, max: `maxIf(max, ${is})` }[m.type as 'sum'];
+    return {
+      count: `sumIf(count, ${is})`,
+      sum: `sumIf(sum, ${is})`,
+      avg: `sumIf(sum, ${is}) / nullIf(sumIf(count, ${is}), 0)`,
+      min: `minIf(min, ${is})`,
+      max: `maxIf(max, ${is})`,
+    }[m.type as 'sum'];
   }
   // metrics
   if (raw) {
@@ -224,7 +260,9 @@ function measureSql(fam: string, m: Measure, p: Params, raw: boolean): string {
     return { count: 'count()', sum: 'sum(value)', avg: 'avg(value)', min: 'min(value)', max: 'max(value)', last: 'argMax(value, timestamp)' }[m.type as 'sum'];
   }
   if (q) return `arrayElement(quantilesTDigestMerge(0.5, 0.9, 0.95, 0.99)(quantiles), ${q})`;
-  return { count: 'sum(count)', sum: 'sum(sum)', avg: 'sum(sum) / nullIf(sum(count), 0)', min: 'min(min)', max: 'max(max)', last: 'argMaxMerge(last)' }[m.type as 'sum'];
+  return { count: 'sum(count)', sum: 'sum(sum)', avg: 'sum(sum) / nullIf(sum(count), 0)', min: 'min(min)', max: 'max(max)', last: 'argMaxMerge(last)' }[
+    m.type as 'sum'
+  ];
 }
 
 /** Plans and writes the SQL for one period. */
@@ -249,7 +287,9 @@ export function plan(req: TimeseriesRequest, projectId: string, range: ResolvedR
   // the zone's offsets are whole multiples of it, so toStartOfInterval would return the bucket itself
   // (and costs a zone conversion per row on the widest reads, e.g. 30 days of the hourly rollup).
   const bucket =
-    !raw && INTERVALS[interval] * 1000 === GRANULARITY_MS[g] ? timeCol : `toStartOfInterval(${timeCol}, INTERVAL ${p.add('UInt32', n)} ${unit}, ${p.add('String', req.timezone)})`;
+    !raw && INTERVALS[interval] * 1000 === GRANULARITY_MS[g]
+      ? timeCol
+      : `toStartOfInterval(${timeCol}, INTERVAL ${p.add('UInt32', n)} ${unit}, ${p.add('String', req.timezone)})`;
   // whole: one bucket for the range, so every measure is computed over the range itself (sketches merged, distinct
   // values counted once), not combined from per-interval results (a mean of p95s is not the p95 of the range).
   const select: string[] = [opts.whole ? `${p.add('Int64', range.from)} AS t` : `toUnixTimestamp(${bucket}) * 1000 AS t`];
@@ -267,7 +307,10 @@ export function plan(req: TimeseriesRequest, projectId: string, range: ResolvedR
   } else {
     const gm = GRANULARITY_MS[g];
     const to = range.openEnd ? Math.ceil(range.to / gm) * gm : range.to;
-    where.push(`${timeCol} >= toDateTime(${p.add('UInt32', Math.floor(range.from / 1000))})`, `${timeCol} < toDateTime(${p.add('UInt32', Math.floor(to / 1000))})`);
+    where.push(
+      `${timeCol} >= toDateTime(${p.add('UInt32', Math.floor(range.from / 1000))})`,
+      `${timeCol} < toDateTime(${p.add('UInt32', Math.floor(to / 1000))})`,
+    );
   }
   if (!raw && fam === 'measures') where.push(`measure IN ${p.add('Array(String)', [...new Set(req.measures.map((m) => m.field!))])}`);
   if (req.filter) where.push(filterSql(req.signal === 'metrics' ? 'metrics' : 'events', req.filter, p));
@@ -385,8 +428,21 @@ export function markPartial(series: Series[], interval: IntervalName, now: numbe
 }
 
 /** Adds each series' measures over the whole range (a second statement with one bucket). */
-export async function addTotals(ch: ClickHouse, req: TimeseriesRequest, series: Series[], projectId: string, range: ResolvedRange, interval: IntervalName): Promise<void> {
-  const whole = await runPlan(ch, { ...req, fill: false, limit: Math.max(req.limit, series.length) }, plan(req, projectId, range, interval, { whole: true }), range, interval);
+export async function addTotals(
+  ch: ClickHouse,
+  req: TimeseriesRequest,
+  series: Series[],
+  projectId: string,
+  range: ResolvedRange,
+  interval: IntervalName,
+): Promise<void> {
+  const whole = await runPlan(
+    ch,
+    { ...req, fill: false, limit: Math.max(req.limit, series.length) },
+    plan(req, projectId, range, interval, { whole: true }),
+    range,
+    interval,
+  );
   const byKey = new Map(whole.map((w) => [JSON.stringify(w.dimensions), w.points[0]]));
   const names = aliases(req.measures);
   for (const sr of series) {

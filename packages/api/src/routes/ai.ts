@@ -6,7 +6,18 @@ import { cached, TTL } from '../analytics/cached';
 import { addMonths, dateParam, percent, resolveRange, round, timezoneParam, todayIn, type DateRange } from '../analytics/dates';
 import { dailyEvents, tokenUsage, type TokenRow } from '../analytics/events';
 import type { AnalyticsOptions } from '../analytics/options';
-import { deleteModelPrice, effectiveSettings, loadPriceBook, loadProjectSettings, saveModelPrice, saveProjectSettings, SETTING_COLUMNS, type EffectiveSettings, type PriceBook, type ProjectSettingsRow } from '../analytics/pricing';
+import {
+  deleteModelPrice,
+  effectiveSettings,
+  loadPriceBook,
+  loadProjectSettings,
+  saveModelPrice,
+  saveProjectSettings,
+  SETTING_COLUMNS,
+  type EffectiveSettings,
+  type PriceBook,
+  type ProjectSettingsRow,
+} from '../analytics/pricing';
 import { route, type AnyRoute } from '../http/route';
 import type { QueryCache } from '../query/cache';
 
@@ -79,7 +90,9 @@ export function summarizeTokens(rows: TokenRow[], book: PriceBook) {
       estimated_cost: money(cost),
     },
     models: byModel,
-    daily: [...days.values()].sort((a, b) => a.date.localeCompare(b.date)).map((d) => ({ date: d.date, calls: d.calls, total_tokens: d.total_tokens, estimated_cost: money(d.cost) })),
+    daily: [...days.values()]
+      .sort((a, b) => a.date.localeCompare(b.date))
+      .map((d) => ({ date: d.date, calls: d.calls, total_tokens: d.total_tokens, estimated_cost: money(d.cost) })),
   };
 }
 
@@ -97,7 +110,9 @@ const settingsResponse = z.object({
     cost_per_human_conversation: n,
     agent_monthly_cost: n,
   }),
-  project: z.object({ monthly_token_quota: nn, quota_reset_day: nn, quota_timezone: z.string().nullable(), cost_per_human_conversation: nn, agent_monthly_cost: nn }).describe('the project\'s own values; null: the platform default'),
+  project: z
+    .object({ monthly_token_quota: nn, quota_reset_day: nn, quota_timezone: z.string().nullable(), cost_per_human_conversation: nn, agent_monthly_cost: nn })
+    .describe("the project's own values; null: the platform default"),
 });
 const usageResponse = z.object({
   project_id: z.string(),
@@ -198,7 +213,13 @@ function quotaFigures(s: EffectiveSettings, cycle: { start: string; next: string
 }
 
 /** The ROI estimate: sessions the AI resolved without a transfer, the human cost they saved net of the token cost, and the headcount that equals. */
-function roiFigures(i: { range: DateRange; timezone: string; activity: { sessions: number; transfers: number }[]; aiCost: number; settings: EffectiveSettings }) {
+function roiFigures(i: {
+  range: DateRange;
+  timezone: string;
+  activity: { sessions: number; transfers: number }[];
+  aiCost: number;
+  settings: EffectiveSettings;
+}) {
   const { range: r, activity, aiCost, settings: s } = i;
   const sessions = activity.reduce((n, d) => n + d.sessions, 0);
   const transferred = activity.reduce((n, d) => n + d.transfers, 0);
@@ -219,7 +240,11 @@ function roiFigures(i: { range: DateRange; timezone: string; activity: { session
     ai_cost: aiCost,
     saved_cost: money(gross - aiCost),
     equivalent_headcount: capacity === null ? null : round((autoResolved / capacity) * (30 / r.days)),
-    cost_model: { cost_per_human_conversation: s.cost_per_human_conversation, agent_monthly_cost: s.agent_monthly_cost, agent_monthly_capacity: capacity === null ? null : round(capacity) },
+    cost_model: {
+      cost_per_human_conversation: s.cost_per_human_conversation,
+      agent_monthly_cost: s.agent_monthly_cost,
+      agent_monthly_capacity: capacity === null ? null : round(capacity),
+    },
   };
 }
 
@@ -259,8 +284,18 @@ function aiStatisticsRoutes(deps: AiDeps, { tokenRows, settingsOut, daily }: Ret
       query: rangeQuery,
       async handler({ query, principal, ctx }) {
         const r = monthRange(query);
-        const [rows, book] = await Promise.all([tokenRows(ctx, principal.projectId, query.timezone, r.start, r.end), loadPriceBook(deps.meta, principal.projectId, deps.options)]);
-        return { project_id: principal.projectId, start_date: r.start, end_date: r.end, timezone: query.timezone, currency: deps.options.currency, ...summarizeTokens(rows, book) };
+        const [rows, book] = await Promise.all([
+          tokenRows(ctx, principal.projectId, query.timezone, r.start, r.end),
+          loadPriceBook(deps.meta, principal.projectId, deps.options),
+        ]);
+        return {
+          project_id: principal.projectId,
+          start_date: r.start,
+          end_date: r.end,
+          timezone: query.timezone,
+          currency: deps.options.currency,
+          ...summarizeTokens(rows, book),
+        };
       },
     }),
     route({
@@ -366,7 +401,8 @@ function aiSettingsRoutes(deps: AiDeps, { settingsOut }: ReturnType<typeof aiCon
       response: z.object({ deleted: z.string() }),
       query: z.object({ model: z.string().min(1).max(200) }),
       async handler({ query, principal }) {
-        if (!(await deleteModelPrice(deps.meta, principal.projectId, query.model))) throw new NotFoundError(`the project has no price of its own for model ${JSON.stringify(query.model)}`);
+        if (!(await deleteModelPrice(deps.meta, principal.projectId, query.model)))
+          throw new NotFoundError(`the project has no price of its own for model ${JSON.stringify(query.model)}`);
         return { deleted: query.model };
       },
     }),

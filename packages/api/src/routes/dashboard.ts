@@ -49,7 +49,17 @@ const trendResponse = z.object({
   start_date: z.string(),
   end_date: z.string(),
   points: z.array(
-    z.object({ date: z.string(), name: z.string(), sessions: n, ai_messages: n, transferred: n, avg_response_time: nn, ratings: n, avg_rating: nn, satisfaction_rate: nn }),
+    z.object({
+      date: z.string(),
+      name: z.string(),
+      sessions: n,
+      ai_messages: n,
+      transferred: n,
+      avg_response_time: nn,
+      ratings: n,
+      avg_rating: nn,
+      satisfaction_rate: nn,
+    }),
   ),
 });
 const satisfactionResponse = z.object({
@@ -186,13 +196,16 @@ export function dashboardRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cach
     route({
       method: 'get',
       path: `${base}/today`,
-      summary: "Today so far: sessions, AI messages, transfers to humans, average response time, satisfaction, quality rating; changes against yesterday up to the same time",
+      summary:
+        'Today so far: sessions, AI messages, transfers to humans, average response time, satisfaction, quality rating; changes against yesterday up to the same time',
       tag: 'dashboard',
       auth: 'read',
       response: todayResponse,
       query: z.object({ timezone: timezoneParam }),
       async handler({ query, principal, ctx }) {
-        return cached(deps.cache, ctx, principal.projectId, 'dashboard.today', query, TTL.dashboard, () => todaySoFar(today, deps.meta, principal.projectId, query));
+        return cached(deps.cache, ctx, principal.projectId, 'dashboard.today', query, TTL.dashboard, () =>
+          todaySoFar(today, deps.meta, principal.projectId, query),
+        );
       },
     }),
     route({
@@ -216,7 +229,9 @@ export function dashboardRoutes(deps: { clickhouse: ClickHouse; meta: Pool; cach
       response: satisfactionResponse,
       query: z.object({ days: intParam(1, 365, 30).describe('days, today included (default 30)'), timezone: timezoneParam }),
       async handler({ query, principal, ctx }) {
-        return cached(deps.cache, ctx, principal.projectId, 'dashboard.satisfaction', query, TTL.dashboard, () => satisfactionFigures(daily, principal.projectId, query));
+        return cached(deps.cache, ctx, principal.projectId, 'dashboard.satisfaction', query, TTL.dashboard, () =>
+          satisfactionFigures(daily, principal.projectId, query),
+        );
       },
     }),
   ];

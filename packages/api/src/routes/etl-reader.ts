@@ -198,60 +198,70 @@ export function reasonColumn(reason: string): string | null {
 
 /** The answer of one synced table: its state, the quarantine `q` and the last content reconciliation `c`. */
 function tableStatus(r: z.infer<typeof tableRow>, q: z.infer<typeof heldRow> | undefined, c: z.infer<typeof contentRow> | undefined): TableStatus {
-    const state: TableStatus['state'] =
-      r.phase === 'quarantined' ? 'quarantined' : r.stalled ? 'stalled' : r.consecutive_failures > 0 ? 'error' : r.phase === 'incremental' ? 'ok' : r.phase === 'snapshot' ? 'snapshot' : 'pending';
-    return {
-      table: r.table_key,
-      source: r.source,
-      project: r.project,
-      schema: r.source_schema,
-      name: r.source_table,
-      target: r.target_table,
-      mode: r.mode,
-      phase: r.phase,
-      state,
-      generation: r.generation,
-      rowsSynced: r.rows_synced,
-      snapshotRows: r.snapshot_rows,
-      lastRunAt: iso(r.last_run_at),
-      lastSuccessAt: iso(r.last_success_at),
-      lagSeconds: r.watermark_age,
-      lastRunLagSeconds: r.lag_seconds,
-      quarantinedRows: q?.n ?? 0,
-      quarantinedSince: q ? q.oldest.toISOString() : null,
-      watermark: r.watermark,
-      stallAfterSeconds: r.stall_after_seconds,
-      stalled: r.stalled,
-      lastError: r.last_error,
-      consecutiveFailures: r.consecutive_failures,
-      quarantineReason: r.quarantine_reason,
-      reconciliation:
-        r.recon_at === null
-          ? null
-          : {
-              at: r.recon_at.toISOString(),
-              sourceRows: r.recon_source_rows,
-              targetRows: r.recon_target_rows,
-              missing: r.recon_missing,
-              extra: r.recon_extra,
-              repaired: r.recon_repaired,
-              ok: r.recon_ok,
-            },
-      content: c
-        ? {
-            at: c.at.toISOString(),
-            rowsCompared: c.rows_compared,
-            differingRanges: c.differing_ranges,
-            changed: c.changed,
-            repaired: c.repaired,
-            remaining: c.remaining,
-            seconds: c.seconds,
-            skipped: c.skipped,
-            changedTotal: c.changed_total,
-            repairedTotal: c.repaired_total,
-          }
-        : null,
-    };
+  const state: TableStatus['state'] =
+    r.phase === 'quarantined'
+      ? 'quarantined'
+      : r.stalled
+        ? 'stalled'
+        : r.consecutive_failures > 0
+          ? 'error'
+          : r.phase === 'incremental'
+            ? 'ok'
+            : r.phase === 'snapshot'
+              ? 'snapshot'
+              : 'pending';
+  return {
+    table: r.table_key,
+    source: r.source,
+    project: r.project,
+    schema: r.source_schema,
+    name: r.source_table,
+    target: r.target_table,
+    mode: r.mode,
+    phase: r.phase,
+    state,
+    generation: r.generation,
+    rowsSynced: r.rows_synced,
+    snapshotRows: r.snapshot_rows,
+    lastRunAt: iso(r.last_run_at),
+    lastSuccessAt: iso(r.last_success_at),
+    lagSeconds: r.watermark_age,
+    lastRunLagSeconds: r.lag_seconds,
+    quarantinedRows: q?.n ?? 0,
+    quarantinedSince: q ? q.oldest.toISOString() : null,
+    watermark: r.watermark,
+    stallAfterSeconds: r.stall_after_seconds,
+    stalled: r.stalled,
+    lastError: r.last_error,
+    consecutiveFailures: r.consecutive_failures,
+    quarantineReason: r.quarantine_reason,
+    reconciliation:
+      r.recon_at === null
+        ? null
+        : {
+            at: r.recon_at.toISOString(),
+            sourceRows: r.recon_source_rows,
+            targetRows: r.recon_target_rows,
+            missing: r.recon_missing,
+            extra: r.recon_extra,
+            repaired: r.recon_repaired,
+            ok: r.recon_ok,
+          },
+    content: c
+      ? {
+          at: c.at.toISOString(),
+          rowsCompared: c.rows_compared,
+          differingRanges: c.differing_ranges,
+          changed: c.changed,
+          repaired: c.repaired,
+          remaining: c.remaining,
+          seconds: c.seconds,
+          skipped: c.skipped,
+          changedTotal: c.changed_total,
+          repairedTotal: c.repaired_total,
+        }
+      : null,
+  };
 }
 
 export class EtlMetadataReader {

@@ -15,7 +15,12 @@ const statusResponse = z.object({
 });
 
 const quarantineQuery = z.object({
-  table: z.string().min(1).max(500).optional().describe('One synced table (<source>.<schema>.<table>, as `table` in the status); default: every table of the project'),
+  table: z
+    .string()
+    .min(1)
+    .max(500)
+    .optional()
+    .describe('One synced table (<source>.<schema>.<table>, as `table` in the status); default: every table of the project'),
   limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Rows at most (1..1000), most recently seen first'),
 });
 
@@ -44,10 +49,17 @@ export function etlRoutes(deps: { meta: Pool; clickhouse?: ClickHouse; logger?: 
   async function currentRows(project: string, targets: string[]): Promise<Map<string, number>> {
     const plain = [...new Set(targets)].filter((t) => IDENT.test(t));
     if (!deps.clickhouse || plain.length === 0) return new Map();
-    const sql = plain.map((t) => `SELECT '${t}' AS target, count() AS rows FROM ${t}_v1 FINAL WHERE project_id = {project:String} AND is_deleted = 0`).join(' UNION ALL ');
+    const sql = plain
+      .map((t) => `SELECT '${t}' AS target, count() AS rows FROM ${t}_v1 FINAL WHERE project_id = {project:String} AND is_deleted = 0`)
+      .join(' UNION ALL ');
     try {
       const rs = await deps.clickhouse.client.query({ query: sql, query_params: { project }, format: 'JSONEachRow' });
-      return new Map(z.array(ROWS).parse(await rs.json()).map((r) => [r.target, r.rows]));
+      return new Map(
+        z
+          .array(ROWS)
+          .parse(await rs.json())
+          .map((r) => [r.target, r.rows]),
+      );
     } catch (err) {
       // A target the ETL has not created yet (or one without is_deleted) has no row count; the status itself still answers.
       log?.debug({ err }, 'current row counts of the ETL targets not read');
@@ -58,13 +70,17 @@ export function etlRoutes(deps: { meta: Pool; clickhouse?: ClickHouse; logger?: 
     route({
       method: 'get',
       path: '/api/analytics-monitoring/etl/status',
-      summary: "Sync status of the project's business tables: phase, state (ok, stalled, error, ...), lag, rows (current) and row versions landed, last error, reconciliation; and their CDC sources",
+      summary:
+        "Sync status of the project's business tables: phase, state (ok, stalled, error, ...), lag, rows (current) and row versions landed, last error, reconciliation; and their CDC sources",
       tag: 'etl',
       auth: 'read',
       response: statusResponse,
       async handler({ principal }) {
         const status = await reader.syncStatus(principal.projectId);
-        const rows = await currentRows(principal.projectId, status.tables.map((t) => t.target));
+        const rows = await currentRows(
+          principal.projectId,
+          status.tables.map((t) => t.target),
+        );
         return { ...status, tables: status.tables.map((t) => ({ ...t, rows: rows.get(t.target) ?? null })) };
       },
     }),

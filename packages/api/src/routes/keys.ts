@@ -3,7 +3,14 @@ import { z } from 'zod';
 import { API_KEY_ROLES, createApiKey, NotFoundError, pgRows, revokeApiKey } from '@tidemark/core';
 import { route, type AnyRoute } from '../http/route';
 
-const keyRow = z.object({ id: z.string(), role: z.enum(API_KEY_ROLES), key_prefix: z.string(), description: z.string(), created_at: z.string(), revoked_at: z.string().nullable() });
+const keyRow = z.object({
+  id: z.string(),
+  role: z.enum(API_KEY_ROLES),
+  key_prefix: z.string(),
+  description: z.string(),
+  created_at: z.string(),
+  revoked_at: z.string().nullable(),
+});
 const LIST_KEYS = {
   name: 'keys.list',
   sql: `SELECT id, role, key_prefix, description, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,

@@ -18,8 +18,27 @@ export function latestMetrics(ch: ClickHouse) {
   return (project: string, names: string[], minutes = 10) => q({ project, names, minutes });
 }
 
-const SYSTEM = ['system_cpu_percent', 'system_memory_percent', 'system_disk_used_percent', 'system_load1', 'system_load5', 'system_load15', 'system_processes', 'system_network_rx_bytes_total', 'system_network_tx_bytes_total'];
-const DATABASE = ['db_up', 'postgres_connections', 'postgres_slow_statements', 'clickhouse_parts', 'clickhouse_merges', 'kafka_consumer_lag', 'redis_memory_bytes', 'redis_connected_clients'];
+const SYSTEM = [
+  'system_cpu_percent',
+  'system_memory_percent',
+  'system_disk_used_percent',
+  'system_load1',
+  'system_load5',
+  'system_load15',
+  'system_processes',
+  'system_network_rx_bytes_total',
+  'system_network_tx_bytes_total',
+];
+const DATABASE = [
+  'db_up',
+  'postgres_connections',
+  'postgres_slow_statements',
+  'clickhouse_parts',
+  'clickhouse_merges',
+  'kafka_consumer_lag',
+  'redis_memory_bytes',
+  'redis_connected_clients',
+];
 
 const auditRow = z.object({
   signal: z.string(),
@@ -117,7 +136,13 @@ function healthRoutes(latest: Latest, q: MonitoringQueries): AnyRoute[] {
       auth: 'read',
       response: z.object({
         services: z.array(
-          z.object({ target: z.string(), kind: z.string(), up: z.boolean().nullable(), latency_ms: z.number().nullable(), at: z.string().describe('minute of the latest sample') }),
+          z.object({
+            target: z.string(),
+            kind: z.string(),
+            up: z.boolean().nullable(),
+            latency_ms: z.number().nullable(),
+            at: z.string().describe('minute of the latest sample'),
+          }),
         ),
       }),
       query: sinceQuery,
@@ -150,7 +175,8 @@ function healthRoutes(latest: Latest, q: MonitoringQueries): AnyRoute[] {
     route({
       method: 'get',
       path: `${base}/health/ingest-audit`,
-      summary: "Acknowledgement audit of the project's ingest: per signal, rows the collector acknowledged vs rows landed in ClickHouse over the compared minutes of the latest run, and the difference (lost, unacknowledged)",
+      summary:
+        "Acknowledgement audit of the project's ingest: per signal, rows the collector acknowledged vs rows landed in ClickHouse over the compared minutes of the latest run, and the difference (lost, unacknowledged)",
       tag: 'monitoring',
       auth: 'read',
       query: sinceQuery,
@@ -216,7 +242,8 @@ function realtimeRoutes(latest: Latest, q: MonitoringQueries): AnyRoute[] {
     route({
       method: 'get',
       path: '/api/analytics-monitoring/realtime/overview',
-      summary: 'Realtime overview: events that happened in the last complete minute and in this (partial) minute, active sessions in the last 5 minutes, online agents',
+      summary:
+        'Realtime overview: events that happened in the last complete minute and in this (partial) minute, active sessions in the last 5 minutes, online agents',
       tag: 'realtime',
       auth: 'read',
       response: z.object({

@@ -15,7 +15,11 @@ import { route, type AnyRoute } from '../http/route';
 const SEVERITIES = ['low', 'medium', 'high'] as const;
 
 const issue = z.union([
-  z.string().min(1).max(200).transform((type) => ({ type })),
+  z
+    .string()
+    .min(1)
+    .max(200)
+    .transform((type) => ({ type })),
   z.object({ type: z.string().min(1).max(200), detail: z.string().max(2000).optional(), severity: z.enum(SEVERITIES).optional() }).strict(),
 ]);
 

@@ -12,7 +12,8 @@ export function sqlRoutes(deps: { console: SqlConsole }): AnyRoute[] {
     route({
       method: 'post',
       path: '/api/v1/sql',
-      summary: "Analysts' SQL console: one read-only SELECT over the project's data, with time, row, byte and memory limits; JSON or CSV (see docs/api.md: what the guard allows)",
+      summary:
+        "Analysts' SQL console: one read-only SELECT over the project's data, with time, row, byte and memory limits; JSON or CSV (see docs/api.md: what the guard allows)",
       tag: 'sql',
       auth: 'read',
       body: sqlRequest,

@@ -12,11 +12,19 @@ export interface TimeseriesResult {
 }
 
 /** Runs a time-series request for a project, through the cache unless bypassed. */
-export async function timeseries(ch: ClickHouse, cache: QueryCache, projectId: string, req: TimeseriesRequest, opts: { bypassCache?: boolean; now?: number } = {}): Promise<TimeseriesResult> {
+export async function timeseries(
+  ch: ClickHouse,
+  cache: QueryCache,
+  projectId: string,
+  req: TimeseriesRequest,
+  opts: { bypassCache?: boolean; now?: number } = {},
+): Promise<TimeseriesResult> {
   const now = opts.now ?? Date.now();
   const roughRange = 'last' in req.range ? 0 : Date.parse(String(req.range.to)) - Date.parse(String(req.range.from));
   const interval: IntervalName =
-    req.interval === 'auto' ? autoInterval('last' in req.range ? resolveRange(req, '1m', now).to - resolveRange(req, '1m', now).from : roughRange || 86_400_000) : req.interval;
+    req.interval === 'auto'
+      ? autoInterval('last' in req.range ? resolveRange(req, '1m', now).to - resolveRange(req, '1m', now).from : roughRange || 86_400_000)
+      : req.interval;
   const range = resolveRange(req, interval, now);
   const key = cacheKey(projectId, 'ts', { req, from: range.from, to: range.openEnd ? Math.floor(now / 5000) : range.to });
   if (!opts.bypassCache) {
@@ -32,12 +40,24 @@ export async function timeseries(ch: ClickHouse, cache: QueryCache, projectId: s
     const len = range.to - range.from;
     const prevRange = { from: range.from - len, to: range.from, openEnd: false };
     // Timestamps are bound as unsigned; a previous period before 1970 is the caller's range, not a server error.
-    if (prevRange.from < 0) throw new ValidationError('compare: the previous period would start before 1970; shorten the range', { context: { issues: [{ path: 'body.compare', message: 'previous period before 1970' }] } });
+    if (prevRange.from < 0)
+      throw new ValidationError('compare: the previous period would start before 1970; shorten the range', {
+        context: { issues: [{ path: 'body.compare', message: 'previous period before 1970' }] },
+      });
     previous = await runPlan(ch, req, plan(req, projectId, prevRange, interval), prevRange, interval);
     await addTotals(ch, req, previous, projectId, prevRange, interval);
   }
   const result: TimeseriesResult = {
-    meta: { table: pl.table, granularity: pl.granularity, interval, timezone: req.timezone, from: range.from, to: range.to, approximate: pl.approximate, cached: false },
+    meta: {
+      table: pl.table,
+      granularity: pl.granularity,
+      interval,
+      timezone: req.timezone,
+      from: range.from,
+      to: range.to,
+      approximate: pl.approximate,
+      cached: false,
+    },
     series,
     ...(previous ? { previous } : {}),
   };

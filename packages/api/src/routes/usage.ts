@@ -55,7 +55,9 @@ export function usageRoutes(deps: { clickhouse: ClickHouse; cache: QueryCache })
       }),
       query: z.object({ days: intParam(1, 365, 30).describe('installations with a heartbeat in the last N days (default 30)') }),
       async handler({ query, principal, ctx }) {
-        return cached(deps.cache, ctx, principal.projectId, 'usage.distribution', query, TTL.usage, () => installDistribution(q, principal.projectId, query.days));
+        return cached(deps.cache, ctx, principal.projectId, 'usage.distribution', query, TTL.usage, () =>
+          installDistribution(q, principal.projectId, query.days),
+        );
       },
     }),
   ];

@@ -77,7 +77,12 @@ HAVING requests >= 5`,
  */
 export function demoConfig(config: Config): Config {
   if (!config.TIDEMARK_DEMO) return config;
-  const host = config.TIDEMARK_HOST === '0.0.0.0' || config.TIDEMARK_HOST === '::' ? '127.0.0.1' : config.TIDEMARK_HOST.includes(':') ? `[${config.TIDEMARK_HOST}]` : config.TIDEMARK_HOST;
+  const host =
+    config.TIDEMARK_HOST === '0.0.0.0' || config.TIDEMARK_HOST === '::'
+      ? '127.0.0.1'
+      : config.TIDEMARK_HOST.includes(':')
+        ? `[${config.TIDEMARK_HOST}]`
+        : config.TIDEMARK_HOST;
   const targets: string[] = [];
   if (config.COLLECTOR_PORT > 0) targets.push(`collector=http://${host}:${config.COLLECTOR_PORT}/health`);
   if (config.API_PORT > 0) targets.push(`api=http://${host}:${config.API_PORT}/health`);

@@ -128,7 +128,12 @@ export interface DemoEvent {
 /** One visit: its events over the next minutes, in order. */
 export function sessionEvents(start: number, r: Rand, users = 600): DemoEvent[] {
   const ch = weighted(CHANNELS, r);
-  const context = { product: r() < 0.7 ? 'shop' : 'support-bot', channel: ch.channel, os: ch.os[Math.floor(r() * ch.os.length)]!, app_version: weighted(VERSIONS, r).v };
+  const context = {
+    product: r() < 0.7 ? 'shop' : 'support-bot',
+    channel: ch.channel,
+    os: ch.os[Math.floor(r() * ch.os.length)]!,
+    app_version: weighted(VERSIONS, r).v,
+  };
   const distinctId = `user-${Math.floor(r() ** 1.4 * users) + 1}`;
   const sessionId = crypto.randomUUID();
   const out: DemoEvent[] = [];
@@ -139,7 +144,8 @@ export function sessionEvents(start: number, r: Rand, users = 600): DemoEvent[] 
   };
   add('session.start');
   const views = 1 + poisson(3, r);
-  for (let i = 0; i < views; i++) add('page_view', { path: PAGES[Math.floor(r() * PAGES.length)], duration_ms: Math.round(lognormal(9000, 0.8, r)) }, lognormal(8000, 0.6, r));
+  for (let i = 0; i < views; i++)
+    add('page_view', { path: PAGES[Math.floor(r() * PAGES.length)], duration_ms: Math.round(lognormal(9000, 0.8, r)) }, lognormal(8000, 0.6, r));
   if (context.product === 'support-bot' || r() < 0.3) {
     const turns = 1 + poisson(2, r);
     for (let i = 0; i < turns; i++) {
@@ -154,7 +160,8 @@ export function sessionEvents(start: number, r: Rand, users = 600): DemoEvent[] 
     if (r() < 0.45) add('feedback', { rating: r() < 0.62 ? 5 : r() < 0.6 ? 4 : 1 + Math.floor(r() * 3) }, 5000);
   }
   if (r() < 0.04) add('signup', { plan: r() < 0.2 ? 'pro' : 'free' }, lognormal(20_000, 0.4, r));
-  if (context.product === 'shop' && r() < 0.22) add('checkout.completed', { amount: Math.round(lognormal(68, 0.7, r) * 100) / 100, items: 1 + poisson(1.2, r) }, lognormal(30_000, 0.5, r));
+  if (context.product === 'shop' && r() < 0.22)
+    add('checkout.completed', { amount: Math.round(lognormal(68, 0.7, r) * 100) / 100, items: 1 + poisson(1.2, r) }, lognormal(30_000, 0.5, r));
   add('session.end', { duration_ms: Math.round(t - start) }, lognormal(10_000, 0.5, r));
   return out;
 }
@@ -177,7 +184,18 @@ export function requestsOfSecond(at: number, r: Rand, scale = 1): DemoRequest[] 
     const n = poisson(d.rate * rhythm, r);
     for (let i = 0; i < n; i++) {
       const x = r();
-      const status = x < d.errors ? (r() < 0.7 ? 500 : 502) : x < d.errors + d.clientErrors ? (r() < 0.6 ? 404 : 422) : d.method === 'POST' && d.route !== '/api/cart' ? 201 : 200;
+      const status =
+        x < d.errors
+          ? r() < 0.7
+            ? 500
+            : 502
+          : x < d.errors + d.clientErrors
+            ? r() < 0.6
+              ? 404
+              : 422
+            : d.method === 'POST' && d.route !== '/api/cart'
+              ? 201
+              : 200;
       const durationMs = Math.max(1, Math.round(lognormal(d.median * (d.slows && slow ? 3.2 : 1) * (status >= 500 ? 2.5 : 1), 0.45, r)));
       out.push({ ...d, status, durationMs, at: at + Math.floor(r() * 1000) });
     }
@@ -217,12 +235,23 @@ export class DemoEmitter {
 
   /** A past request: its duration sample with its own time (counters only go forward, so none for the past). */
   pastRequest(q: DemoRequest, r: Rand): void {
-    this.client.metric('http_request_duration_ms', q.durationMs, { type: 'histogram', labels: { service: q.service, method: q.method, route: q.route, status: String(q.status) }, timestamp: q.at });
+    this.client.metric('http_request_duration_ms', q.durationMs, {
+      type: 'histogram',
+      labels: { service: q.service, method: q.method, route: q.route, status: String(q.status) },
+      timestamp: q.at,
+    });
     if (q.status >= 500) this.log(q, r);
   }
 
   private log(q: DemoRequest, r: Rand): void {
-    const attributes = { method: q.method, route: q.route, path: q.route.replace(':id', String(1000 + Math.floor(r() * 9000))), status_code: q.status, duration_ms: q.durationMs, request_id: crypto.randomUUID() };
+    const attributes = {
+      method: q.method,
+      route: q.route,
+      path: q.route.replace(':id', String(1000 + Math.floor(r() * 9000))),
+      status_code: q.status,
+      duration_ms: q.durationMs,
+      request_id: crypto.randomUUID(),
+    };
     if (q.status >= 500) {
       const message = q.service === 'payments' ? `payment failed: ${PAYMENT_ERRORS[Math.floor(r() * PAYMENT_ERRORS.length)]}` : 'request failed';
       this.client.log('error', message, attributes, { service: q.service, timestamp: q.at });

@@ -24,7 +24,10 @@ export interface ProjectAudit {
   from: string;
   to: string;
   /** Per signal: acknowledged and landed rows over the compared minutes, and the minutes where they differ. */
-  signals: Record<SignalName, { acknowledged: number; landed: number; lost: number; unacknowledged: number; minutes: { minute: string; acknowledged: number; landed: number }[] }>;
+  signals: Record<
+    SignalName,
+    { acknowledged: number; landed: number; lost: number; unacknowledged: number; minutes: { minute: string; acknowledged: number; landed: number }[] }
+  >;
 }
 
 /** Landed rows per project and minute of the stored timestamp, read from the cheapest table that has them. */
@@ -86,8 +89,18 @@ export class IngestAudit {
     private readonly opts: IngestAuditOptions,
   ) {
     this.record = ch.insert({ table: 'ingest_audit_v1', row: auditRow });
-    this.lostGauge = gauge(opts.metrics, 'tidemark_ingest_audit_lost_rows', 'Rows acknowledged by the collector that did not land in ClickHouse (compared minutes of the audit horizon)', ['project', 'signal']);
-    this.extraGauge = gauge(opts.metrics, 'tidemark_ingest_audit_unacknowledged_rows', 'Rows landed that the collector did not acknowledge (direct Kafka producers, or duplicates), compared minutes of the horizon', ['project', 'signal']);
+    this.lostGauge = gauge(
+      opts.metrics,
+      'tidemark_ingest_audit_lost_rows',
+      'Rows acknowledged by the collector that did not land in ClickHouse (compared minutes of the audit horizon)',
+      ['project', 'signal'],
+    );
+    this.extraGauge = gauge(
+      opts.metrics,
+      'tidemark_ingest_audit_unacknowledged_rows',
+      'Rows landed that the collector did not acknowledge (direct Kafka producers, or duplicates), compared minutes of the horizon',
+      ['project', 'signal'],
+    );
     this.checkedGauge = gauge(opts.metrics, 'tidemark_ingest_audit_last_run_seconds', 'Unix time of the last completed acknowledgement audit');
   }
 
@@ -119,7 +132,12 @@ export class IngestAudit {
     const params = { from: `${minuteText(from)}:00`, to: `${minuteText(to)}:00` };
     const landed = new Map<string, number>(); // signal|project|minute
     for (const signal of SIGNALS) {
-      const rows = await this.ch.query({ name: `collector.audit.${signal}`, sql: LANDED_SQL[signal], params: z.object({ from: z.string(), to: z.string() }), row: z.object({ project_id: z.string(), minute: z.string(), n: z.coerce.number() }) })(params);
+      const rows = await this.ch.query({
+        name: `collector.audit.${signal}`,
+        sql: LANDED_SQL[signal],
+        params: z.object({ from: z.string(), to: z.string() }),
+        row: z.object({ project_id: z.string(), minute: z.string(), n: z.coerce.number() }),
+      })(params);
       for (const r of rows) landed.set(`${signal}|${r.project_id}|${r.minute}`, r.n);
     }
     const out: ProjectAudit[] = [];
@@ -127,7 +145,13 @@ export class IngestAudit {
     const checkedAt = instantText(now);
     for (const project of await this.opts.projects()) {
       const differing: number[] = [];
-      const audit: ProjectAudit = { project, checkedAt: new Date(now).toISOString(), from: minuteText(from), to: minuteText(to), signals: {} as ProjectAudit['signals'] };
+      const audit: ProjectAudit = {
+        project,
+        checkedAt: new Date(now).toISOString(),
+        from: minuteText(from),
+        to: minuteText(to),
+        signals: {} as ProjectAudit['signals'],
+      };
       for (const signal of SIGNALS) {
         const acked = await Promise.all(minutes.map(async (m) => Number((await this.kv.get(this.key(project, signal, m))) ?? 0)));
         const s = { acknowledged: 0, landed: 0, lost: 0, unacknowledged: 0, minutes: [] as { minute: string; acknowledged: number; landed: number }[] };

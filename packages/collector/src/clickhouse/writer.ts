@@ -26,7 +26,13 @@ export function insertSettings(token: string): ClickHouseSettings {
  * `table` and `columns` come from the code's table contract, never from
  * input.
  */
-export async function insertLines(ch: ClickHouse, table: string, columns: readonly string[], chunks: readonly (Buffer | string)[], token: string): Promise<void> {
+export async function insertLines(
+  ch: ClickHouse,
+  table: string,
+  columns: readonly string[],
+  chunks: readonly (Buffer | string)[],
+  token: string,
+): Promise<void> {
   if (chunks.length === 0) return;
   try {
     const r = await ch.client.exec({
@@ -59,7 +65,8 @@ export async function insertLinesWithRetry(
     initialDelayMs: 200,
     maxDelayMs: 5_000,
     dependency: 'clickhouse',
-    onRetry: (err, attempt, delayMs) => opts.logger.warn({ table, attempt, delayMs, err: err.message }, 'ClickHouse insert failed; retrying with the same token'),
+    onRetry: (err, attempt, delayMs) =>
+      opts.logger.warn({ table, attempt, delayMs, err: err.message }, 'ClickHouse insert failed; retrying with the same token'),
     ...opts.retry,
   });
 }

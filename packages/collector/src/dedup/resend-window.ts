@@ -64,7 +64,11 @@ export class ResendWindow {
    * (with their warnings). `remember` gets back `newIds` once the write of
    * the rest succeeded.
    */
-  async dropResends<R extends { event_id: string }>(projectId: string, items: readonly unknown[], batch: ResendBatch<R>): Promise<ResendBatch<R> & { duplicates: number; newIds: string[] }> {
+  async dropResends<R extends { event_id: string }>(
+    projectId: string,
+    items: readonly unknown[],
+    batch: ResendBatch<R>,
+  ): Promise<ResendBatch<R> & { duplicates: number; newIds: string[] }> {
     // Client-chosen ids only (read from the request): a generated id cannot have been sent before.
     const ids: string[] = [];
     const positions: number[] = [];

@@ -78,9 +78,20 @@ export function createCollectorApp(opts: CollectorAppOptions): Koa {
   const m = {
     accepted: counter(opts.metrics, 'tidemark_ingest_accepted_total', 'Items accepted by the collector', ['signal']),
     rejected: counter(opts.metrics, 'tidemark_ingest_rejected_total', 'Items refused by the collector', ['signal', 'reason']),
-    duplicates: counter(opts.metrics, 'tidemark_ingest_resends_dropped_total', 'Events dropped as client resends (event_id accepted within the resend window)', ['signal']),
+    duplicates: counter(
+      opts.metrics,
+      'tidemark_ingest_resends_dropped_total',
+      'Events dropped as client resends (event_id accepted within the resend window)',
+      ['signal'],
+    ),
     requests: counter(opts.metrics, 'tidemark_http_requests_total', 'HTTP requests', ['role', 'route', 'status']),
-    duration: histogram(opts.metrics, 'tidemark_http_request_duration_seconds', 'HTTP request duration', ['role', 'route'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]),
+    duration: histogram(
+      opts.metrics,
+      'tidemark_http_request_duration_seconds',
+      'HTTP request duration',
+      ['role', 'route'],
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    ),
   };
 
   app.use(async (ctx, next) => {
@@ -103,66 +114,68 @@ export function createCollectorApp(opts: CollectorAppOptions): Koa {
     }
   }
 
-  const ingest = (signal: SignalName): RouterMiddleware => async (ctx) => {
-    const principal = await opts.keys.require(presentedKey(ctx.headers), 'ingest');
-    const receivedAt = Date.now();
-    const body = await readBody(ctx.req, limits.maxBodyBytes);
-    if (body.length === 0) throw new ValidationError('request body is empty; send a JSON array of items, an envelope object, or NDJSON');
-    const text = decodeUtf8(body);
-    const parsed = parseBatch(text, ctx.get('content-type'), signal);
-    if (parsed.items.length > limits.maxItems) {
-      throw new PayloadTooLargeError(`batch of ${parsed.items.length} items exceeds the limit of ${limits.maxItems} items per request`, {
-        context: { limitBytes: limits.maxBodyBytes, maxItems: limits.maxItems },
+  const ingest =
+    (signal: SignalName): RouterMiddleware =>
+    async (ctx) => {
+      const principal = await opts.keys.require(presentedKey(ctx.headers), 'ingest');
+      const receivedAt = Date.now();
+      const body = await readBody(ctx.req, limits.maxBodyBytes);
+      if (body.length === 0) throw new ValidationError('request body is empty; send a JSON array of items, an envelope object, or NDJSON');
+      const text = decodeUtf8(body);
+      const parsed = parseBatch(text, ctx.get('content-type'), signal);
+      if (parsed.items.length > limits.maxItems) {
+        throw new PayloadTooLargeError(`batch of ${parsed.items.length} items exceeds the limit of ${limits.maxItems} items per request`, {
+          context: { limitBytes: limits.maxBodyBytes, maxItems: limits.maxItems },
+        });
+      }
+      await rateLimit(principal.projectId, parsed.items.length);
+      const batch = normalizeBatch(signal, parsed, {
+        projectId: principal.projectId,
+        receivedAt,
+        futureToleranceMs: limits.futureToleranceMs,
+        retentionMs: limits.retentionMs,
       });
-    }
-    await rateLimit(principal.projectId, parsed.items.length);
-    const batch = normalizeBatch(signal, parsed, {
-      projectId: principal.projectId,
-      receivedAt,
-      futureToleranceMs: limits.futureToleranceMs,
-      retentionMs: limits.retentionMs,
-    });
-    if (batch.rejected.length > 0) m.rejected.inc({ signal, reason: 'invalid' }, batch.rejected.length);
-    if (batch.rows.length === 0) {
-      const first = batch.rejected[0];
-      throw new ValidationError(`all ${parsed.items.length} item(s) were rejected; nothing was stored (item ${first?.index}: ${first?.reason})`, {
-        context: { rejected: batch.rejected.slice(0, 100) },
-      });
-    }
-    // The per-item cap applies to each row as it is stored and sent to Kafka
-    // (its serialised line), so a message always fits; checked for every row
-    // before anything is written. A line's UTF-8 size is at most 3 bytes per
-    // UTF-16 unit, which skips the byte count for nearly every row.
-    const oversized: { index: number; size: number }[] = [];
-    for (let i = 0; i < batch.lines.length; i++) {
-      const line = batch.lines[i]!;
-      if (line.length * 3 <= limits.maxItemBytes) continue;
-      const size = Buffer.byteLength(line);
-      if (size > limits.maxItemBytes) oversized.push({ index: batch.indexes[i]!, size });
-    }
-    if (oversized.length > 0) {
-      throw new PayloadTooLargeError(
-        `${oversized.length} item(s) exceed the limit of ${limits.maxItemBytes} bytes per item as stored (first: index ${oversized[0]!.index}, ${oversized[0]!.size} bytes); nothing was stored`,
-        { context: { limitBytes: limits.maxItemBytes, items: oversized.slice(0, 20) } },
-      );
-    }
-    const kept =
-      signal === 'events' && opts.resends?.enabled
-        ? await opts.resends.dropResends(principal.projectId, parsed.items, batch as NormalizedBatch<'events'>)
-        : { ...batch, duplicates: 0, newIds: [] as string[] };
-    const { rows, lines, warnings, duplicates } = kept;
-    if (duplicates > 0) m.duplicates.inc({ signal }, duplicates);
-    if (rows.length > 0) await opts.sink.write(signal, rows, lines, warnings);
-    // Remembered only now: a write that failed must stay resendable.
-    if (kept.newIds.length > 0) await opts.resends!.remember(principal.projectId, kept.newIds);
-    m.accepted.inc({ signal }, rows.length);
-    // Counted only once durable: the audit compares this with what lands.
-    if (opts.audit && rows.length > 0) await opts.audit.acknowledged(principal.projectId, signal, rows);
-    // Realtime counter per project and minute (the query API's realtime overview reads it).
-    void opts.kv.incr(`rt:${principal.projectId}:${signal}:${Math.floor(receivedAt / 60_000)}`, rows.length, 2 * 3_600_000).catch(() => undefined);
-    ctx.status = 200;
-    ctx.body = { accepted: rows.length, duplicates, rejected: batch.rejected.slice(0, 1000), warnings: warnings.length };
-  };
+      if (batch.rejected.length > 0) m.rejected.inc({ signal, reason: 'invalid' }, batch.rejected.length);
+      if (batch.rows.length === 0) {
+        const first = batch.rejected[0];
+        throw new ValidationError(`all ${parsed.items.length} item(s) were rejected; nothing was stored (item ${first?.index}: ${first?.reason})`, {
+          context: { rejected: batch.rejected.slice(0, 100) },
+        });
+      }
+      // The per-item cap applies to each row as it is stored and sent to Kafka
+      // (its serialised line), so a message always fits; checked for every row
+      // before anything is written. A line's UTF-8 size is at most 3 bytes per
+      // UTF-16 unit, which skips the byte count for nearly every row.
+      const oversized: { index: number; size: number }[] = [];
+      for (let i = 0; i < batch.lines.length; i++) {
+        const line = batch.lines[i]!;
+        if (line.length * 3 <= limits.maxItemBytes) continue;
+        const size = Buffer.byteLength(line);
+        if (size > limits.maxItemBytes) oversized.push({ index: batch.indexes[i]!, size });
+      }
+      if (oversized.length > 0) {
+        throw new PayloadTooLargeError(
+          `${oversized.length} item(s) exceed the limit of ${limits.maxItemBytes} bytes per item as stored (first: index ${oversized[0]!.index}, ${oversized[0]!.size} bytes); nothing was stored`,
+          { context: { limitBytes: limits.maxItemBytes, items: oversized.slice(0, 20) } },
+        );
+      }
+      const kept =
+        signal === 'events' && opts.resends?.enabled
+          ? await opts.resends.dropResends(principal.projectId, parsed.items, batch as NormalizedBatch<'events'>)
+          : { ...batch, duplicates: 0, newIds: [] as string[] };
+      const { rows, lines, warnings, duplicates } = kept;
+      if (duplicates > 0) m.duplicates.inc({ signal }, duplicates);
+      if (rows.length > 0) await opts.sink.write(signal, rows, lines, warnings);
+      // Remembered only now: a write that failed must stay resendable.
+      if (kept.newIds.length > 0) await opts.resends!.remember(principal.projectId, kept.newIds);
+      m.accepted.inc({ signal }, rows.length);
+      // Counted only once durable: the audit compares this with what lands.
+      if (opts.audit && rows.length > 0) await opts.audit.acknowledged(principal.projectId, signal, rows);
+      // Realtime counter per project and minute (the query API's realtime overview reads it).
+      void opts.kv.incr(`rt:${principal.projectId}:${signal}:${Math.floor(receivedAt / 60_000)}`, rows.length, 2 * 3_600_000).catch(() => undefined);
+      ctx.status = 200;
+      ctx.body = { accepted: rows.length, duplicates, rejected: batch.rejected.slice(0, 1000), warnings: warnings.length };
+    };
 
   for (const signal of SIGNALS) router.post(`/v1/${signal}`, ingest(signal));
 
@@ -192,7 +205,14 @@ export function createCollectorApp(opts: CollectorAppOptions): Koa {
   app.use(router.allowedMethods());
   app.use((ctx) => {
     ctx.status = 404;
-    ctx.body = { error: { code: 'NOT_FOUND', message: `no route ${ctx.method} ${ctx.path}; ingest with POST /v1/events, /v1/metrics or /v1/logs`, retriable: false, context: {} } };
+    ctx.body = {
+      error: {
+        code: 'NOT_FOUND',
+        message: `no route ${ctx.method} ${ctx.path}; ingest with POST /v1/events, /v1/metrics or /v1/logs`,
+        retriable: false,
+        context: {},
+      },
+    };
   });
   return app;
 }

@@ -1,5 +1,20 @@
 import type { Pool } from 'pg';
-import { backoffDelay, classifyError, counter, gauge, groupLag, retry, type ClickHouse, type ConsumedBatch, type KafkaClient, type KafkaConsumer, type KafkaProducer, type Logger, type Registry, type TidemarkError } from '@tidemark/core';
+import {
+  backoffDelay,
+  classifyError,
+  counter,
+  gauge,
+  groupLag,
+  retry,
+  type ClickHouse,
+  type ConsumedBatch,
+  type KafkaClient,
+  type KafkaConsumer,
+  type KafkaProducer,
+  type Logger,
+  type Registry,
+  type TidemarkError,
+} from '@tidemark/core';
 import { insertLines } from '../clickhouse/writer';
 import { filterLanded } from '../dedup/landed';
 import type { ResendWindow } from '../dedup/resend-window';
@@ -82,10 +97,17 @@ export class IngestConsumer {
       dead: counter(r, 'tidemark_ingest_dead_letters_total', 'Messages or items sent to the dead-letter topic', ['signal']),
       batches: counter(r, 'tidemark_ingest_batches_total', 'Batches landed and committed', ['signal']),
       insertFailures: counter(r, 'tidemark_ingest_insert_failures_total', 'ClickHouse insert attempts that failed', ['signal', 'retriable']),
-      e2eLag: gauge(r, 'tidemark_ingest_end_to_end_lag_seconds', 'Seconds from collector receipt to ClickHouse commit, newest row of the last batch', ['signal']),
+      e2eLag: gauge(r, 'tidemark_ingest_end_to_end_lag_seconds', 'Seconds from collector receipt to ClickHouse commit, newest row of the last batch', [
+        'signal',
+      ]),
       consumerLag: gauge(r, 'tidemark_kafka_consumer_lag_messages', 'Messages behind the partition end', ['topic', 'partition']),
       paused: gauge(r, 'tidemark_ingest_paused', '1 while partitions are paused because ClickHouse is unavailable'),
-      duplicates: counter(r, 'tidemark_ingest_landing_duplicates_dropped_total', 'Rows not landed because their event id landed within the window (a resend or a producer retry)', ['signal']),
+      duplicates: counter(
+        r,
+        'tidemark_ingest_landing_duplicates_dropped_total',
+        'Rows not landed because their event id landed within the window (a resend or a producer retry)',
+        ['signal'],
+      ),
     };
   }
 
@@ -108,7 +130,13 @@ export class IngestConsumer {
         await this.dlq.connect();
         await this.runConsumer();
       },
-      { retries: 12, initialDelayMs: 500, maxDelayMs: 10_000, dependency: 'kafka', onRetry: (err, attempt, delayMs) => this.log.warn({ err: err.message, attempt, delayMs }, 'Kafka not reachable at consumer start; retrying') },
+      {
+        retries: 12,
+        initialDelayMs: 500,
+        maxDelayMs: 10_000,
+        dependency: 'kafka',
+        onRetry: (err, attempt, delayMs) => this.log.warn({ err: err.message, attempt, delayMs }, 'Kafka not reachable at consumer start; retrying'),
+      },
     );
     this.lagTimer = setInterval(() => void this.reportLag().catch((err: unknown) => this.log.debug({ err }, 'lag report failed')), 10_000);
     this.lagTimer.unref();
@@ -155,7 +183,10 @@ export class IngestConsumer {
     const intent = await this.intents.get(topic, partition);
     if (intent && intent.first === first) {
       // A batch that was started but not committed: the same range, whatever this fetch returned.
-      if (last < intent.last) throw new Error(`replaying ${topic}[${partition}] ${intent.first}-${intent.last} needs more messages than this fetch returned (up to ${last}); refetching`);
+      if (last < intent.last)
+        throw new Error(
+          `replaying ${topic}[${partition}] ${intent.first}-${intent.last} needs more messages than this fetch returned (up to ${last}); refetching`,
+        );
       messages = messages.filter((msg) => BigInt(msg.offset) <= intent.last);
       last = intent.last;
     } else {
@@ -168,10 +199,13 @@ export class IngestConsumer {
     // again only when the batch names one (rare), so the common batch is parsed once.
     if (decoded.projects.size > 0) {
       const unknownProjects = await this.projects.unknown(decoded.projects);
-      if (unknownProjects.size > 0) decoded = decodeMessages(signal, messages, this.opts.futureToleranceMs, this.opts.retentionMs, { ...limits, unknownProjects });
+      if (unknownProjects.size > 0)
+        decoded = decodeMessages(signal, messages, this.opts.futureToleranceMs, this.opts.retentionMs, { ...limits, unknownProjects });
     }
     // Exactly once by event id: second copies (a resend after a 503 whose first send was written) are dropped.
-    const unique = this.opts.landed ? await filterLanded(this.opts.landed, decoded.groups) : { groups: decoded.groups, dropped: 0, landed: new Map<string, string[]>() };
+    const unique = this.opts.landed
+      ? await filterLanded(this.opts.landed, decoded.groups)
+      : { groups: decoded.groups, dropped: 0, landed: new Map<string, string[]>() };
     const guard = { heartbeat, isRunning, isStale };
     const dead: DeadLetter[] = [...decoded.dead];
     let refused = 0;
@@ -214,7 +248,13 @@ export class IngestConsumer {
     if (pieces.length === 0) return [];
     for (let attempt = 0; ; attempt++) {
       try {
-        await insertLines(this.opts.clickhouse, group.table, group.columns, pieces.map((p) => p.data), token);
+        await insertLines(
+          this.opts.clickhouse,
+          group.table,
+          group.columns,
+          pieces.map((p) => p.data),
+          token,
+        );
         if (this.paused) this.resumeAll();
         return [];
       } catch (raw) {
@@ -223,7 +263,10 @@ export class IngestConsumer {
         if (!err.retriable) {
           const rows = pieces.reduce((n, p) => n + p.rows, 0);
           if (rows <= 1) return pieces.map((p) => ({ offset: p.offset, value: p.data, reason: `ClickHouse refused the row: ${err.message}` }));
-          const [left, right] = pieces.length > 1 ? [pieces.slice(0, Math.ceil(pieces.length / 2)), pieces.slice(Math.ceil(pieces.length / 2))] : splitPiece(pieces[0]!).map((p) => [p]);
+          const [left, right] =
+            pieces.length > 1
+              ? [pieces.slice(0, Math.ceil(pieces.length / 2)), pieces.slice(Math.ceil(pieces.length / 2))]
+              : splitPiece(pieces[0]!).map((p) => [p]);
           this.log.warn({ table: group.table, rows, err: err.message }, 'insert refused; splitting the batch to isolate bad rows');
           return [...(await this.land(signal, group, left!, `${token}/0`, guard)), ...(await this.land(signal, group, right!, `${token}/1`, guard))];
         }

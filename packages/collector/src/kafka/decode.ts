@@ -120,7 +120,13 @@ function countLines(b: Buffer): number {
  * Kafka carry wire items and are normalised here with the same code the HTTP
  * path uses. Anything that cannot land becomes a dead letter with its reason.
  */
-export function decodeMessages(signal: SignalName, messages: ConsumedRecord[], futureToleranceMs: number, retentionMs: number, options: DecodeOptions = {}): Decoded {
+export function decodeMessages(
+  signal: SignalName,
+  messages: ConsumedRecord[],
+  futureToleranceMs: number,
+  retentionMs: number,
+  options: DecodeOptions = {},
+): Decoded {
   const spec = SIGNAL_SPECS[signal];
   const maxItemBytes = options.maxItemBytes ?? DEFAULT_MAX_ITEM_BYTES;
   const allowed: Record<string, { table: string; columns: ReadonlySet<string> }> = {
@@ -150,13 +156,21 @@ export function decodeMessages(signal: SignalName, messages: ConsumedRecord[], f
     if (format !== undefined) {
       const target = allowed[format];
       if (!target) {
-        out.dead.push({ offset: m.offset, value, reason: `unknown ${FORMAT_HEADER} "${format.slice(0, 40)}" (this consumer reads ${Object.keys(allowed).join(', ')} or the wire format)` });
+        out.dead.push({
+          offset: m.offset,
+          value,
+          reason: `unknown ${FORMAT_HEADER} "${format.slice(0, 40)}" (this consumer reads ${Object.keys(allowed).join(', ')} or the wire format)`,
+        });
         continue;
       }
       const columns = (header(m, COLUMNS_HEADER) ?? '').split(',');
       const unknown = columns.filter((c) => !target.columns.has(c));
       if (unknown.length > 0) {
-        out.dead.push({ offset: m.offset, value, reason: `${COLUMNS_HEADER} names columns ${target.table} does not have: ${unknown.join(', ').slice(0, 200)}` });
+        out.dead.push({
+          offset: m.offset,
+          value,
+          reason: `${COLUMNS_HEADER} names columns ${target.table} does not have: ${unknown.join(', ').slice(0, 200)}`,
+        });
         continue;
       }
       if (value[value.length - 1] !== 10) {
@@ -220,7 +234,8 @@ export function decodeMessages(signal: SignalName, messages: ConsumedRecord[], f
         if (size > maxItemBytes) return refuse(oversizedReason(size, maxItemBytes));
       }
       lines.push(n.line);
-      for (const w of warningRows(signal, n.row as { project_id: string; received_at: string; event_id?: string }, n.warnings)) warnings.push(compactLine(WARNING_COLUMNS, w));
+      for (const w of warningRows(signal, n.row as { project_id: string; received_at: string; event_id?: string }, n.warnings))
+        warnings.push(compactLine(WARNING_COLUMNS, w));
     });
     if (lines.length > 0) {
       add(spec.table, spec.columns, { offset: m.offset, rows: lines.length, data: lines.join('') });

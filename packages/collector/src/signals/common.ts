@@ -64,7 +64,11 @@ export const CLOCK_OFFSET_TOLERANCE_MS = 2_000;
  * than transport latency could explain, clamped when it lands in the future,
  * refused when it is older than retention.
  */
-export function correctTime(ctx: NormalizeContext, timestamp: string | number | undefined, itemSentAt?: string | number): { ms: number; warnings: IngestWarning[] } | { error: string } {
+export function correctTime(
+  ctx: NormalizeContext,
+  timestamp: string | number | undefined,
+  itemSentAt?: string | number,
+): { ms: number; warnings: IngestWarning[] } | { error: string } {
   const warnings: IngestWarning[] = [];
   if (timestamp === undefined) return { ms: ctx.receivedAt, warnings };
   const ts = parseTimestamp(timestamp);

@@ -1,6 +1,17 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
-import { chTime, correctTime, firstIssue, isDurationName, jsonDepth, nonFinitePath, outOfRange, timestampInput, type Normalized, type NormalizeContext } from './common';
+import {
+  chTime,
+  correctTime,
+  firstIssue,
+  isDurationName,
+  jsonDepth,
+  nonFinitePath,
+  outOfRange,
+  timestampInput,
+  type Normalized,
+  type NormalizeContext,
+} from './common';
 
 const MAX_DEPTH = 16;
 const MAX_MEASURES = 64;
@@ -53,7 +64,8 @@ export interface EventRow {
 /** The RFC 9562 pattern zod's z.uuid() uses, minus its nil/max special cases (those take the zod path). */
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$/;
 const optString = (v: unknown, max: number): boolean => v === undefined || (typeof v === 'string' && v.length <= max);
-const optTime = (v: unknown): boolean => v === undefined || (typeof v === 'string' && v.length >= 1 && v.length <= 64) || (typeof v === 'number' && Number.isFinite(v));
+const optTime = (v: unknown): boolean =>
+  v === undefined || (typeof v === 'string' && v.length >= 1 && v.length <= 64) || (typeof v === 'number' && Number.isFinite(v));
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**

@@ -40,7 +40,6 @@ export const SIGNAL_SPECS: { [S in SignalName]: SignalSpec<S> } = {
   logs: { table: LOGS_TABLE, columns: LOG_COLUMNS, normalize: normalizeLog, key: logKey },
 };
 
-
 /** A validated item: its row, the row as its JSONCompactEachRow line, and what was changed. */
 export type NormalizedItem<S extends SignalName> = { ok: true; row: RowOf[S]; line: string; warnings: IngestWarning[] } | { ok: false; reason: string };
 
@@ -93,5 +92,12 @@ export interface WarningRow {
 }
 
 export function warningRows(signal: SignalName, row: { project_id: string; received_at: string; event_id?: string }, warnings: IngestWarning[]): WarningRow[] {
-  return warnings.map((w) => ({ project_id: row.project_id, received_at: row.received_at, signal, kind: w.kind, event_id: row.event_id ?? '', detail: w.detail }));
+  return warnings.map((w) => ({
+    project_id: row.project_id,
+    received_at: row.received_at,
+    signal,
+    kind: w.kind,
+    event_id: row.event_id ?? '',
+    detail: w.detail,
+  }));
 }

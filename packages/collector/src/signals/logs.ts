@@ -43,7 +43,23 @@ export interface LogRow {
   request_id: string;
 }
 
-const KNOWN = new Set(['timestamp', 'time', 'sent_at', 'level', 'service', 'name', 'message', 'msg', 'attributes', 'trace_id', 'request_id', 'project_id', 'pid', 'hostname', 'v']);
+const KNOWN = new Set([
+  'timestamp',
+  'time',
+  'sent_at',
+  'level',
+  'service',
+  'name',
+  'message',
+  'msg',
+  'attributes',
+  'trace_id',
+  'request_id',
+  'project_id',
+  'pid',
+  'hostname',
+  'v',
+]);
 
 function levelOf(v: string | number | undefined): string | undefined {
   if (v === undefined) return 'INFO';
@@ -94,7 +110,17 @@ export function normalizeLog(input: unknown, ctx: NormalizeContext): Normalized<
   };
 }
 
-export const LOG_COLUMNS: readonly (keyof LogRow)[] = ['project_id', 'timestamp', 'received_at', 'level', 'service', 'message', 'attributes', 'trace_id', 'request_id'];
+export const LOG_COLUMNS: readonly (keyof LogRow)[] = [
+  'project_id',
+  'timestamp',
+  'received_at',
+  'level',
+  'service',
+  'message',
+  'attributes',
+  'trace_id',
+  'request_id',
+];
 
 export function logKey(row: LogRow): string {
   return `${row.project_id}:${row.service}`;

@@ -43,8 +43,10 @@ export function normalizeMetric(input: unknown, ctx: NormalizeContext): Normaliz
   const m = parsed.data;
   // A counter only goes up and a duration is never negative: such a value is
   // a producer bug, and storing it would pull sums and rates below zero.
-  if (m.value < 0 && m.type === 'counter') return { ok: false, reason: `value: a counter cannot be negative (got ${m.value}); send a gauge for values that can fall` };
-  if (m.value < 0 && isDurationName(m.name, m.type === 'histogram')) return { ok: false, reason: `value: ${m.name} is a duration and cannot be negative (got ${m.value})` };
+  if (m.value < 0 && m.type === 'counter')
+    return { ok: false, reason: `value: a counter cannot be negative (got ${m.value}); send a gauge for values that can fall` };
+  if (m.value < 0 && isDurationName(m.name, m.type === 'histogram'))
+    return { ok: false, reason: `value: ${m.name} is a duration and cannot be negative (got ${m.value})` };
   const time = correctTime(ctx, m.timestamp, m.sent_at);
   if ('error' in time) return { ok: false, reason: time.error };
   const labels = scalarMap(m.labels);

@@ -91,7 +91,9 @@ export class KafkaSink implements Sink {
     await sink.currentProducer();
     await sink.refreshPartitions();
     sink.refreshTimer = setInterval(() => {
-      sink.refreshPartitions().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not re-read topic partition counts; keeping the last ones'));
+      sink
+        .refreshPartitions()
+        .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not re-read topic partition counts; keeping the last ones'));
     }, opts.metadataRefreshMs ?? 60_000);
     sink.refreshTimer.unref();
     return sink;
@@ -121,7 +123,10 @@ export class KafkaSink implements Sink {
   /** Stops using a producer whose sequence numbers may no longer match the broker's; it is disconnected once its send settles. */
   private abandon(p: KafkaProducer, sending: Promise<unknown>, err: unknown): void {
     if (this.producer === p) this.producer = undefined;
-    this.logger.warn({ err: (err as Error).message, generation: this.producerGeneration }, 'Kafka send failed or timed out; abandoning this producer (its sequence numbers are unknown), the next send uses a new producer id');
+    this.logger.warn(
+      { err: (err as Error).message, generation: this.producerGeneration },
+      'Kafka send failed or timed out; abandoning this producer (its sequence numbers are unknown), the next send uses a new producer id',
+    );
     const done: Promise<unknown> = sending
       .catch(() => undefined)
       .then(() => p.disconnect())
@@ -139,12 +144,21 @@ export class KafkaSink implements Sink {
       if (!list) byTopic.set(o.topic, (list = []));
       list.push(o.message);
     }
-    const sending = producer.send([...byTopic].map(([topic, records]) => ({ topic, records })), { compression: this.opts.compression });
+    const sending = producer.send(
+      [...byTopic].map(([topic, records]) => ({ topic, records })),
+      { compression: this.opts.compression },
+    );
     const ms = this.opts.sendTimeoutMs ?? 8_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new UnavailableError(`Kafka did not acknowledge the write within ${ms} ms; nothing was acknowledged, retry`, { context: { dependency: 'kafka' }, retryAfterMs: 2_000 })),
+        () =>
+          reject(
+            new UnavailableError(`Kafka did not acknowledge the write within ${ms} ms; nothing was acknowledged, retry`, {
+              context: { dependency: 'kafka' },
+              retryAfterMs: 2_000,
+            }),
+          ),
         ms,
       );
     });
@@ -180,7 +194,8 @@ export class KafkaSink implements Sink {
     const spec = SIGNAL_SPECS[signal];
     const topic = this.opts.topics[signal];
     const count = this.partitions.get(topic);
-    if (count === undefined) throw new UnavailableError(`Kafka topic ${topic} has no known partitions`, { context: { dependency: 'kafka' }, retryAfterMs: 1_000 });
+    if (count === undefined)
+      throw new UnavailableError(`Kafka topic ${topic} has no known partitions`, { context: { dependency: 'kafka' }, retryAfterMs: 1_000 });
     // Every row of a request carries the same receive time.
     const receivedAt = String(Date.parse(`${rows[0]!.received_at.replace(' ', 'T')}Z`));
     const max = this.opts.maxMessageBytes;
@@ -213,7 +228,11 @@ export class KafkaSink implements Sink {
       const value = warnings.map((w) => compactLine(WARNING_COLUMNS, w)).join('');
       out.push({
         topic,
-        message: { partition: firstPartition!, headers: { [FORMAT_HEADER]: WARNINGS_FORMAT, [COLUMNS_HEADER]: WARNING_COLUMNS.join(','), [RECEIVED_AT_HEADER]: receivedAt }, value },
+        message: {
+          partition: firstPartition!,
+          headers: { [FORMAT_HEADER]: WARNINGS_FORMAT, [COLUMNS_HEADER]: WARNING_COLUMNS.join(','), [RECEIVED_AT_HEADER]: receivedAt },
+          value,
+        },
         bytes: Buffer.byteLength(value),
       });
     }
@@ -234,7 +253,12 @@ export class KafkaSink implements Sink {
 export async function ensureTopics(kafka: KafkaClient, topics: Topics, partitions: number, replicationFactor: number): Promise<void> {
   // A broker that just (re)started answers metadata with UNKNOWN_TOPIC_OR_PARTITION
   // or no leader for a moment: retried; each attempt creates only what is still missing.
-  await retry(() => createMissingTopics(kafka, topics, partitions, replicationFactor), { retries: 6, initialDelayMs: 500, maxDelayMs: 5_000, dependency: 'kafka' });
+  await retry(() => createMissingTopics(kafka, topics, partitions, replicationFactor), {
+    retries: 6,
+    initialDelayMs: 500,
+    maxDelayMs: 5_000,
+    dependency: 'kafka',
+  });
 }
 
 async function createMissingTopics(kafka: KafkaClient, topics: Topics, partitions: number, replicationFactor: number): Promise<void> {

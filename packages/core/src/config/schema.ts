@@ -26,8 +26,7 @@ const jsonEnv = <T extends z.ZodTypeAny>(schema: T) =>
   }, schema);
 
 /** Unset and empty mean the same: not configured. */
-const optional = <T extends z.ZodTypeAny>(schema: T) =>
-  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+const optional = <T extends z.ZodTypeAny>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
 /**
  * Every setting of every Tidemark role, by its environment variable name.
@@ -58,7 +57,10 @@ export const configSchema = z.object({
   /** Its password (redacted from logs). */
   CLICKHOUSE_PASSWORD: z.string().default(''),
   /** Database holding every Tidemark table. */
-  CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier').default('tidemark'),
+  CLICKHOUSE_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
+    .default('tidemark'),
   /** Cluster name: when set, migrations run ON CLUSTER with Replicated engines. */
   CLICKHOUSE_CLUSTER: optional(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'must be a plain identifier')),
   /** Read-only ClickHouse user for analyst SQL and rule SQL. */
@@ -146,13 +148,15 @@ export const configSchema = z.object({
   // --- query API (packages/api) ---
   /** AI cost estimate (ai/usage, ai/quota, ai/roi): token prices as JSON {"model": [input, output]}, in API_AI_CURRENCY per million prompt and completion tokens. A model takes the price of its longest listed prefix; the key "default" prices every other model. Entries add to or replace the built-in USD table (docs/api.md); a project overrides single models with PUT /api/analytics-monitoring/ai/prices. */
   API_AI_TOKEN_PRICES: jsonEnv(
-      z.record(z.string().min(1).max(200), z.tuple([z.number().min(0), z.number().min(0)]), {
-        error: 'must be a JSON object of "model": [input, output] prices per million tokens',
-      }),
-    )
-    .default({}),
+    z.record(z.string().min(1).max(200), z.tuple([z.number().min(0), z.number().min(0)]), {
+      error: 'must be a JSON object of "model": [input, output] prices per million tokens',
+    }),
+  ).default({}),
   /** Currency (ISO 4217) of token prices and of the ROI cost model. The built-in token prices are USD: set API_AI_TOKEN_PRICES too when you change it. */
-  API_AI_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD or CNY').default('USD'),
+  API_AI_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD or CNY')
+    .default('USD'),
   /** Monthly token quota of a project that has none of its own (PUT /api/analytics-monitoring/ai/settings); 0 = no quota. */
   API_AI_MONTHLY_TOKEN_QUOTA: z.coerce.number().int().min(0).default(0),
   /** Day of the month (1-28) token quotas reset on, for projects that set none of their own. */
@@ -164,12 +168,20 @@ export const configSchema = z.object({
   /** Quality audits: score (0-100) at or above which an audit created or reviewed without an explicit status passes. */
   API_QUALITY_PASS_SCORE: z.coerce.number().int().min(0).max(100).default(80),
   /** Currency (ISO 4217) of the business tables' order amounts (biz_orders_v1.amount). The ETL copies amounts without a currency, so the API names this one with every amount it answers and the dashboard shows it; USD only because most demo and test data is priced in it — set the currency your source database records. */
-  BUSINESS_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD or CNY').default('USD'),
+  BUSINESS_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD or CNY')
+    .default('USD'),
   /** Order statuses that count as net revenue (money actually received): comma-separated, matched exactly against biz_orders_v1.status. Gross revenue counts every order whatever its status; net excludes pending, cancelled and refunded orders. */
   BUSINESS_NET_ORDER_STATUSES: z
     .string()
     .default('paid,completed')
-    .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0),
+    )
     .pipe(z.array(z.string().max(200)).min(1, 'must list at least one order status')),
   /** Directory of the dashboard build the API serves at / (index.html and assets/). Unset: the dist/ of the installed @tidemark/web package (npm run build makes it). */
   API_DASHBOARD_DIR: optional(z.string().min(1)),
@@ -182,7 +194,10 @@ export const configSchema = z.object({
   /** Ingest key the monitor sends with (redacted from logs). Unset: the monitor creates one for MONITOR_PROJECT on first start and keeps it in the data directory. */
   MONITOR_INGEST_KEY: optional(z.string().min(1)),
   /** Project the monitor's samples land in when it creates its own ingest key. */
-  MONITOR_PROJECT: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a project id').default('default'),
+  MONITOR_PROJECT: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a project id')
+    .default('default'),
   /** How often system metrics are sampled (ms): CPU, memory, disks, network, load average, processes; 0 turns them off. */
   MONITOR_SYSTEM_INTERVAL_MS: z.coerce.number().int().min(0).default(15_000),
   /** Health-check targets, comma-separated, each [name=]URL: http(s)://... (up when it answers below 400) or tcp://host:port (up when it accepts). */
@@ -221,9 +236,15 @@ export const configSchema = z.object({
   /** Folder of alert rule YAML files (kept in git): every .yaml / .yml file in it is loaded at start and reloaded when it changes. Unset: API-defined rules only. */
   ALERTING_RULES_DIR: optional(z.string().min(1)),
   /** Built-in example rules to turn on: "all", or a comma-separated list of their names (docs/alerting.md); empty = none. */
-  ALERTING_BUILTIN_RULES: z.string().regex(/^[A-Za-z0-9_, ]*$/, 'must be "all" or comma-separated rule names').default(''),
+  ALERTING_BUILTIN_RULES: z
+    .string()
+    .regex(/^[A-Za-z0-9_, ]*$/, 'must be "all" or comma-separated rule names')
+    .default(''),
   /** Project the enabled built-in rules (and their log route) belong to; it must exist. */
-  ALERTING_BUILTIN_PROJECT: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a project id').default('default'),
+  ALERTING_BUILTIN_PROJECT: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a project id')
+    .default('default'),
   /** Name of this alert engine replica in leases and delivery records; replicas must differ. Unset: the host name. */
   ALERTING_REPLICA_ID: optional(z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 of A-Z a-z 0-9 _ . : -')),
   /** How often bree ticks the alert engine (ms): each tick evaluates due rules, groups new alert events, flushes due groups and sends due notifications. */
@@ -252,11 +273,10 @@ export const configSchema = z.object({
   ALERTING_GIVE_UP_AFTER_MS: positiveInt.default(86_400_000),
   /** Named channel secrets as a JSON object {"NAME": "value"}; channel configs reference them as ${NAME}. Redacted from logs. */
   ALERTING_SECRETS: jsonEnv(
-      z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'secret names must be UPPER_SNAKE_CASE'), z.string(), {
-        error: 'must be a JSON object of "NAME": "secret" pairs',
-      }),
-    )
-    .default({}),
+    z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'secret names must be UPPER_SNAKE_CASE'), z.string(), {
+      error: 'must be a JSON object of "NAME": "secret" pairs',
+    }),
+  ).default({}),
   /** SMTP server host of the email channel. Unset: email channels fail with a config error. */
   ALERTING_SMTP_HOST: optional(z.string().min(1)),
   /** SMTP server port. */

@@ -24,11 +24,7 @@ export class TidemarkError<C extends Record<string, unknown> = Record<string, un
   readonly context: C;
   readonly retryAfterMs: number | undefined;
 
-  constructor(
-    message: string,
-    flags: { code: string; retriable: boolean; statusCode: number },
-    options: ErrorOptions<C> = {},
-  ) {
+  constructor(message: string, flags: { code: string; retriable: boolean; statusCode: number }, options: ErrorOptions<C> = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = flags.code;
@@ -113,12 +109,7 @@ export class TimeoutError extends TidemarkError {
 
 /** ClickHouse answered with an exception; `clickhouseCode` is its numeric code. */
 export class ClickHouseQueryError extends TidemarkError<{ clickhouseCode: number; type?: string; queryName?: string }> {
-  constructor(
-    message: string,
-    retriable: boolean,
-    statusCode: number,
-    options: ErrorOptions<{ clickhouseCode: number; type?: string; queryName?: string }>,
-  ) {
+  constructor(message: string, retriable: boolean, statusCode: number, options: ErrorOptions<{ clickhouseCode: number; type?: string; queryName?: string }>) {
     super(message, { code: 'CLICKHOUSE_ERROR', retriable, statusCode }, options);
   }
 }
@@ -153,7 +144,36 @@ const CLIENT_CLICKHOUSE_CODES = new Set([
   25, // CANNOT_PARSE_ESCAPE_SEQUENCE (e.g. a lone surrogate "\ud800" in JSON input): the data, not the server
   376, // CANNOT_PARSE_UUID
   467, // CANNOT_PARSE_BOOL
-  6, 26, 27, 32, 33, 36, 38, 41, 43, 44, 46, 47, 48, 53, 60, 62, 69, 70, 72, 73, 81, 115, 117, 130, 131, 164, 179, 386, 396, 497,
+  6,
+  26,
+  27,
+  32,
+  33,
+  36,
+  38,
+  41,
+  43,
+  44,
+  46,
+  47,
+  48,
+  53,
+  60,
+  62,
+  69,
+  70,
+  72,
+  73,
+  81,
+  115,
+  117,
+  130,
+  131,
+  164,
+  179,
+  386,
+  396,
+  497,
 ]);
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET']);
@@ -204,7 +224,8 @@ const KAFKA_UNAVAILABLE_TYPES = new Set([
   'INVALID_PRODUCER_EPOCH',
 ]);
 
-const KAFKA_UNAVAILABLE_TEXT = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|Connection (error|closed|timeout)|[Rr]equest timed out|producer is disconnected|[Cc]losed connection/;
+const KAFKA_UNAVAILABLE_TEXT =
+  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|Connection (error|closed|timeout)|[Rr]equest timed out|producer is disconnected|[Cc]losed connection/;
 
 /** @platformatic/kafka's errors: `code` PLT_KFK_*; network failures and timeouts mean the cluster is away. */
 const PLATFORMATIC_PREFIX = 'PLT_KFK_';
@@ -308,7 +329,6 @@ export function classifyError(err: unknown, dependency = 'unknown'): TidemarkErr
     }
     return new InternalError(`postgres: ${message}`, { cause: err, context: { sqlstate: code } });
   }
-
 
   return new InternalError(message, { cause: err, context: { dependency } });
 }

@@ -13,7 +13,7 @@ import { PayloadTooLargeError, ValidationError } from '../errors';
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const raw = req.headers['content-encoding'];
-  const encoding = (Array.isArray(raw) ? raw[0] : raw ?? '').toLowerCase().trim();
+  const encoding = (Array.isArray(raw) ? raw[0] : (raw ?? '')).toLowerCase().trim();
   let source: NodeJS.ReadableStream = req;
   let decoder: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | undefined;
   if (encoding === 'gzip' || encoding === 'x-gzip') decoder = zlib.createGunzip();
@@ -26,7 +26,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
-    return Promise.reject(new PayloadTooLargeError(`request body of ${declared} bytes exceeds the limit of ${limit} bytes`, { context: { limitBytes: limit } }));
+    return Promise.reject(
+      new PayloadTooLargeError(`request body of ${declared} bytes exceeds the limit of ${limit} bytes`, { context: { limitBytes: limit } }),
+    );
   }
   if (decoder) source = req.pipe(decoder);
   return new Promise((resolve, reject) => {

@@ -119,7 +119,14 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
       );
       return;
     }
-    send(res, 404, { error: { code: 'NOT_FOUND', message: `no route ${req.method} ${path}; ops endpoints are /health, /ready and /metrics`, retriable: false, context: {} } }, head);
+    send(
+      res,
+      404,
+      {
+        error: { code: 'NOT_FOUND', message: `no route ${req.method} ${path}; ops endpoints are /health, /ready and /metrics`, retriable: false, context: {} },
+      },
+      head,
+    );
   });
   // Probes come every few seconds on fresh connections; idle sockets need not linger.
   server.keepAliveTimeout = 5_000;
@@ -146,7 +153,10 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
 
 /** A TCP connect to any of the brokers: Kafka accepts connections (a full metadata round trip is the consumer's business). */
 function anyBrokerAccepts(brokers: string, timeoutMs: number): Promise<void> {
-  const list = brokers.split(',').map((b) => b.trim()).filter(Boolean);
+  const list = brokers
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   return new Promise((resolve, reject) => {
     let failed = 0;
     const errors: string[] = [];
@@ -176,7 +186,13 @@ function anyBrokerAccepts(brokers: string, timeoutMs: number): Promise<void> {
  * in-process) a PING, and, when configured, a Kafka broker accepts a
  * connection.
  */
-export function storeReadyChecks(stores: { clickhouse?: ClickHouse; meta?: Pool; kv?: KeyValueStore; kafkaBrokers?: string; timeoutMs?: number }): Record<string, ReadyCheck> {
+export function storeReadyChecks(stores: {
+  clickhouse?: ClickHouse;
+  meta?: Pool;
+  kv?: KeyValueStore;
+  kafkaBrokers?: string;
+  timeoutMs?: number;
+}): Record<string, ReadyCheck> {
   const checks: Record<string, ReadyCheck> = {};
   const { clickhouse, meta, kv, kafkaBrokers } = stores;
   if (clickhouse) checks.clickhouse = () => clickhouse.ping();

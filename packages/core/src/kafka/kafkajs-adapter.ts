@@ -1,6 +1,16 @@
 import { CompressionTypes, Kafka, logLevel, type Admin, type Consumer, type KafkaConfig, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { ConsumerOptions, KafkaAdmin, KafkaClient, KafkaClientOptions, KafkaConsumer, KafkaProducer, OutgoingRecord, ProducerOptions, TopicSpec } from './types';
+import type {
+  ConsumerOptions,
+  KafkaAdmin,
+  KafkaClient,
+  KafkaClientOptions,
+  KafkaConsumer,
+  KafkaProducer,
+  OutgoingRecord,
+  ProducerOptions,
+  TopicSpec,
+} from './types';
 
 /**
  * The Kafka interface (./types) on kafkajs 2.x, the only file that imports

@@ -20,7 +20,10 @@ import type { KafkaClientOptions, KafkaProducer, OutgoingRecord, ProducerOptions
 
 /** The part of @platformatic/kafka this file uses (its typings are ESM-only; a CommonJS file cannot name them). */
 interface PltProducer {
-  send(opts: { messages: { topic: string; key?: Buffer; value: Buffer; partition?: number; headers?: Map<Buffer, Buffer> }[]; compression?: 'none' | 'gzip' }): Promise<unknown>;
+  send(opts: {
+    messages: { topic: string; key?: Buffer; value: Buffer; partition?: number; headers?: Map<Buffer, Buffer> }[];
+    compression?: 'none' | 'gzip';
+  }): Promise<unknown>;
   metadata(opts: { topics: string[] }): Promise<unknown>;
   close(): Promise<void>;
 }

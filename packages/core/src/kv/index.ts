@@ -50,7 +50,11 @@ export class RedisStore implements KeyValueStore {
 
   async setAdd(key: string, members: readonly string[], ttlMs: number): Promise<void> {
     if (members.length === 0) return;
-    const res = await this.redis.multi().sadd(key, ...members).pexpire(key, ttlMs, 'NX').exec();
+    const res = await this.redis
+      .multi()
+      .sadd(key, ...members)
+      .pexpire(key, ttlMs, 'NX')
+      .exec();
     const err = res?.find((r) => r[0])?.[0];
     if (err) throw err;
   }

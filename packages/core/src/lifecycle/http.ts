@@ -98,9 +98,12 @@ export function createGracefulServer(handler: http.RequestListener, opts: Gracef
     }
     if (draining) {
       refused++;
-      const err = new ShuttingDownError(`${opts.name} is shutting down and takes no new requests; send this one again (to another instance, or here once it is back)`, {
-        retryAfterMs,
-      });
+      const err = new ShuttingDownError(
+        `${opts.name} is shutting down and takes no new requests; send this one again (to another instance, or here once it is back)`,
+        {
+          retryAfterMs,
+        },
+      );
       const body = JSON.stringify(err.toJSON());
       res.writeHead(503, {
         'content-type': 'application/json; charset=utf-8',

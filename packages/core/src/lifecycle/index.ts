@@ -139,7 +139,8 @@ export class Lifecycle {
     await Promise.all(this.drains.map((h) => this.runDrain(h)));
     for (const batch of batches(order)) {
       const remaining = deadline - Date.now();
-      if (remaining <= 0) this.logger.error({ hooks: batch.map((h) => h.name), boundMs: LATE_HOOK_MS }, 'shutdown deadline passed; running the hook with a short bound');
+      if (remaining <= 0)
+        this.logger.error({ hooks: batch.map((h) => h.name), boundMs: LATE_HOOK_MS }, 'shutdown deadline passed; running the hook with a short bound');
       await Promise.all(batch.map((hook) => this.runHook(hook, remaining <= 0 ? LATE_HOOK_MS : remaining)));
     }
     this.logger.info({ ms: Date.now() - started, failed: this.failed }, 'shutdown complete');

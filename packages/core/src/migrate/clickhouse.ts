@@ -110,11 +110,15 @@ export async function migrateClickHouse(opts: {
       } catch (err) {
         await target.close();
         const reason = err instanceof Error ? err.message : String(err);
-        throw new TidemarkError(`ClickHouse migration ${m.file}, statement ${i + 1}: ${reason}`, {
-          code: 'MIGRATION_FAILED',
-          retriable: false,
-          statusCode: 500,
-        }, { cause: err, context: { file: m.file, statement: i + 1 } });
+        throw new TidemarkError(
+          `ClickHouse migration ${m.file}, statement ${i + 1}: ${reason}`,
+          {
+            code: 'MIGRATION_FAILED',
+            retriable: false,
+            statusCode: 500,
+          },
+          { cause: err, context: { file: m.file, statement: i + 1 } },
+        );
       }
     }
     await recordApplied([{ version: m.version, name: m.name, checksum: m.checksum }]);

@@ -44,11 +44,15 @@ export async function migratePostgres(opts: { pool: Pool; dir: string; logger: L
           try {
             await client.query(stmt);
           } catch (err) {
-            throw new TidemarkError(`Postgres migration ${m.file}, statement ${i + 1}: ${(err as Error).message}`, {
-              code: 'MIGRATION_FAILED',
-              retriable: false,
-              statusCode: 500,
-            }, { cause: err, context: { file: m.file, statement: i + 1 } });
+            throw new TidemarkError(
+              `Postgres migration ${m.file}, statement ${i + 1}: ${(err as Error).message}`,
+              {
+                code: 'MIGRATION_FAILED',
+                retriable: false,
+                statusCode: 500,
+              },
+              { cause: err, context: { file: m.file, statement: i + 1 } },
+            );
           }
         }
         await client.query('INSERT INTO tidemark_schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);

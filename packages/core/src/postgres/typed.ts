@@ -38,7 +38,8 @@ function check<R extends z.ZodType>(def: PgQueryDef<R>, rows: QueryResultRow[]):
   for (let i = 0; i < rows.length; i++) {
     const r = def.row.safeParse(rows[i]);
     // The schema and the SQL disagree: a bug, reported with the query's name.
-    if (!r.success) throw new InternalError(`Postgres query ${def.name}: unexpected row shape: ${z.prettifyError(r.error)}`, { context: { queryName: def.name } });
+    if (!r.success)
+      throw new InternalError(`Postgres query ${def.name}: unexpected row shape: ${z.prettifyError(r.error)}`, { context: { queryName: def.name } });
     out[i] = r.data;
   }
   return out;

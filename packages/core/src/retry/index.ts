@@ -62,10 +62,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  *
  * The final error is the classified TidemarkError of the last attempt.
  */
-export async function retry<T>(
-  fn: (attempt: number, bail: (err: unknown) => never) => Promise<T>,
-  opts: RetryOptions = {},
-): Promise<T> {
+export async function retry<T>(fn: (attempt: number, bail: (err: unknown) => never) => Promise<T>, opts: RetryOptions = {}): Promise<T> {
   const retries = opts.retries ?? 5;
   const bail = (err: unknown): never => {
     throw new Bail(err);

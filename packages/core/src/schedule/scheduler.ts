@@ -56,7 +56,8 @@ export class Scheduler {
     for (const job of jobs) {
       if (this.entries.has(job.name)) throw new Error(`scheduled job ${job.name} is defined twice`);
       if ((job.cron === undefined) === (job.everyMs === undefined)) throw new Error(`scheduled job ${job.name}: give exactly one of everyMs and cron`);
-      if (job.everyMs !== undefined && !(job.everyMs > 0 && Number.isFinite(job.everyMs))) throw new Error(`scheduled job ${job.name}: everyMs must be a positive number, not ${job.everyMs}`);
+      if (job.everyMs !== undefined && !(job.everyMs > 0 && Number.isFinite(job.everyMs)))
+        throw new Error(`scheduled job ${job.name}: everyMs must be a positive number, not ${job.everyMs}`);
       // Parsed now (paused, never armed) so a bad pattern fails at construction, where the config is.
       if (job.cron !== undefined) new Cron(job.cron, { paused: true }).stop();
       this.entries.set(job.name, { job });

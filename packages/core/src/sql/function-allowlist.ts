@@ -143,7 +143,15 @@ export const REVIEWED_OTHER: readonly string[] = [
 export const PARSER_EMITTED: readonly string[] = ['lambda', 'exists', 'grouping', '_CAST', 'caseWithExpression'];
 
 /** Table functions allowed in FROM: generators of rows that read nothing. */
-export const ALLOWED_TABLE_FUNCTIONS: ReadonlySet<string> = new Set(['numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'generateSeries', 'generate_series', 'values']);
+export const ALLOWED_TABLE_FUNCTIONS: ReadonlySet<string> = new Set([
+  'numbers',
+  'numbers_mt',
+  'zeros',
+  'zeros_mt',
+  'generateSeries',
+  'generate_series',
+  'values',
+]);
 
 const allowed = new Set<string>([...ALLOWED_FUNCTIONS, ...PARSER_EMITTED]);
 const allowedLower = new Set<string>(CASE_INSENSITIVE.map((n) => n.toLowerCase()));
@@ -189,8 +197,21 @@ export function selectAllowedFunctions(rows: FunctionCatalogueRow[]): { function
   const ok = (r: FunctionCatalogueRow): boolean => {
     if (r.name.startsWith('_')) return false;
     const cat = categoryOf(r);
-    if (cat.split(',').map((c) => c.trim()).some((c) => LEFT_OUT_CATEGORIES.includes(c))) return false;
-    if (cat.split(',').map((c) => c.trim()).every((c) => ALLOWED_CATEGORIES.includes(c)) && cat !== '') return true;
+    if (
+      cat
+        .split(',')
+        .map((c) => c.trim())
+        .some((c) => LEFT_OUT_CATEGORIES.includes(c))
+    )
+      return false;
+    if (
+      cat
+        .split(',')
+        .map((c) => c.trim())
+        .every((c) => ALLOWED_CATEGORIES.includes(c)) &&
+      cat !== ''
+    )
+      return true;
     return REVIEWED_OTHER.includes(r.name) || (r.alias_to !== '' && REVIEWED_OTHER.includes(r.alias_to));
   };
   const picked = rows.filter(ok);
@@ -209,7 +230,9 @@ export async function generateAllowlistModule(ch: ClickHouse): Promise<string> {
     format: 'JSONEachRow',
   });
   const rows = await rs.json<FunctionCatalogueRow>();
-  const comb = await (await ch.client.query({ query: 'SELECT name FROM system.aggregate_function_combinators ORDER BY name', format: 'JSONEachRow' })).json<{ name: string }>();
+  const comb = await (
+    await ch.client.query({ query: 'SELECT name FROM system.aggregate_function_combinators ORDER BY name', format: 'JSONEachRow' })
+  ).json<{ name: string }>();
   const version = await (await ch.client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })).json<{ v: string }>();
   const sel = selectAllowedFunctions(rows);
   const list = (xs: string[]): string => `[\n${xs.map((x) => `  ${JSON.stringify(x)},`).join('\n')}\n]`;

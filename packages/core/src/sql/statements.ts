@@ -42,7 +42,8 @@ function skipQuoted(sql: string, from: number, quote: string): number {
     if (c === '\\') {
       i += 2;
     } else if (c === quote) {
-      if (sql[i + 1] === quote) i += 2; // doubled quote inside a literal
+      if (sql[i + 1] === quote)
+        i += 2; // doubled quote inside a literal
       else return i + 1;
     } else {
       i += 1;

@@ -285,14 +285,19 @@ export class TenantQuery {
 
   private async checkUncached(projectId: string, sql: string, params: Record<string, string | number>): Promise<CheckedQuery> {
     const statements = splitStatements(sql);
-    if (statements.length !== 1) throw new ValidationError(statements.length === 0 ? 'sql: empty statement' : `sql: exactly one statement is allowed (found ${statements.length})`);
+    if (statements.length !== 1)
+      throw new ValidationError(statements.length === 0 ? 'sql: empty statement' : `sql: exactly one statement is allowed (found ${statements.length})`);
     const kw = statementKeyword(statements[0] as string);
     if (kw !== 'SELECT' && kw !== 'WITH') this.refuse(`only SELECT statements are allowed (got ${kw || 'nothing'})`, sql);
 
     // (a) canonical text; the user's text is a bound parameter here.
     let canonical: string;
     try {
-      const rs = await this.ro.client.query({ query: 'SELECT formatQuerySingleLine({q:String}) AS f', query_params: { q: statements[0] }, format: 'JSONEachRow' });
+      const rs = await this.ro.client.query({
+        query: 'SELECT formatQuerySingleLine({q:String}) AS f',
+        query_params: { q: statements[0] },
+        format: 'JSONEachRow',
+      });
       canonical = z.array(formattedRow).parse(await rs.json())[0]?.f ?? '';
     } catch (err) {
       throw userSqlError(err, 'sql: does not parse');
@@ -315,7 +320,10 @@ export class TenantQuery {
       const e = userSqlError(err, 'sql');
       // INTO OUTFILE and FORMAT do not parse inside a subquery: this syntax error is where they end.
       if ((e.context as { clickhouseCode?: number }).clickhouseCode === 62) {
-        throw new ValidationError(`sql: not a plain SELECT (no INTO OUTFILE or FORMAT clause): ${classifyError(err, 'clickhouse').message}`, { cause: err, context: e.context });
+        throw new ValidationError(`sql: not a plain SELECT (no INTO OUTFILE or FORMAT clause): ${classifyError(err, 'clickhouse').message}`, {
+          cause: err,
+          context: e.context,
+        });
       }
       throw e;
     }
@@ -440,10 +448,9 @@ export class TenantQuery {
           if (total > opts.limits.maxResultBytes) {
             stream.destroy();
             controller.abort();
-            throw new PayloadTooLargeError(
-              `sql: the answer is larger than ${opts.limits.maxResultBytes} bytes; select fewer rows or columns, or aggregate`,
-              { context: { limitBytes: opts.limits.maxResultBytes } },
-            );
+            throw new PayloadTooLargeError(`sql: the answer is larger than ${opts.limits.maxResultBytes} bytes; select fewer rows or columns, or aggregate`, {
+              context: { limitBytes: opts.limits.maxResultBytes },
+            });
           }
           chunks.push(b);
         }
@@ -459,7 +466,12 @@ export class TenantQuery {
   }
 
   /** Columns of a checked statement's answer (DESCRIBE), with the same filters and limits. */
-  async describe(projectId: string, sql: string, params: Record<string, string | number>, limits: TenantQueryLimits): Promise<{ name: string; type: string }[]> {
+  async describe(
+    projectId: string,
+    sql: string,
+    params: Record<string, string | number>,
+    limits: TenantQueryLimits,
+  ): Promise<{ name: string; type: string }[]> {
     const checked = await this.check(projectId, sql, params);
     const cat = await this.catalogue();
     try {
@@ -469,7 +481,10 @@ export class TenantQuery {
         format: 'JSONEachRow',
         clickhouse_settings: this.settingsFor(projectId, cat, limits),
       });
-      return z.array(describeRow).parse(await rs.json()).map((r) => ({ name: r.name, type: r.type }));
+      return z
+        .array(describeRow)
+        .parse(await rs.json())
+        .map((r) => ({ name: r.name, type: r.type }));
     } catch (err) {
       throw userSqlError(err, 'sql', limits);
     }
@@ -501,7 +516,8 @@ function unwrap(roots: AstNode[]): AstNode {
   const select = (list as AstNode).children[0] as AstNode;
   if (select.kind !== 'SelectQuery' || select.children.length !== 2) fail('select');
   const [cols, tables] = select.children as [AstNode, AstNode];
-  if (cols.kind !== 'ExpressionList' || cols.children.length !== 1 || cols.children[0]?.kind !== 'Asterisk' || cols.children[0].children.length) fail('columns');
+  if (cols.kind !== 'ExpressionList' || cols.children.length !== 1 || cols.children[0]?.kind !== 'Asterisk' || cols.children[0].children.length)
+    fail('columns');
   if (tables.kind !== 'TablesInSelectQuery' || tables.children.length !== 1) fail('tables');
   const elem = tables.children[0] as AstNode;
   if (elem.kind !== 'TablesInSelectQueryElement' || elem.children.length !== 1) fail('element');
@@ -526,14 +542,25 @@ export function userSqlError(err: unknown, prefix: string, limits?: TenantQueryL
   }
   const { clickhouseCode: code, type } = e.context as { clickhouseCode?: number; type?: string };
   const context = { clickhouseCode: code, ...(type ? { type } : {}) };
-  if (code === 241) return new ValidationError(`${prefix}: the query needs more memory than its limit${limits ? ` (${limits.maxMemoryBytes} bytes)` : ''}: ${e.message}`, { cause: err, context });
-  if (code === 396) {
-    return new PayloadTooLargeError(`${prefix}: the answer exceeds its limit${limits ? ` (${limits.maxRows} rows, ${limits.maxResultBytes} bytes)` : ''}: ${e.message}`, {
+  if (code === 241)
+    return new ValidationError(`${prefix}: the query needs more memory than its limit${limits ? ` (${limits.maxMemoryBytes} bytes)` : ''}: ${e.message}`, {
       cause: err,
-      context: { limitBytes: limits?.maxResultBytes ?? 0, ...context },
+      context,
     });
+  if (code === 396) {
+    return new PayloadTooLargeError(
+      `${prefix}: the answer exceeds its limit${limits ? ` (${limits.maxRows} rows, ${limits.maxResultBytes} bytes)` : ''}: ${e.message}`,
+      {
+        cause: err,
+        context: { limitBytes: limits?.maxResultBytes ?? 0, ...context },
+      },
+    );
   }
-  if (code === 159) return new ValidationError(`${prefix}: the query ran longer than its time limit${limits ? ` (${Math.ceil(limits.timeoutMs / 1000)} s)` : ''}`, { cause: err, context });
+  if (code === 159)
+    return new ValidationError(`${prefix}: the query ran longer than its time limit${limits ? ` (${Math.ceil(limits.timeoutMs / 1000)} s)` : ''}`, {
+      cause: err,
+      context,
+    });
   if (code === 164 || code === 497) return new ForbiddenError(`${prefix}: ${e.message}`, { cause: err, context });
   if (e.retriable) return e;
   return new ValidationError(`${prefix}: ${e.message}`, { cause: err, context });

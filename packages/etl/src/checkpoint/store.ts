@@ -193,7 +193,12 @@ export async function addRows(meta: Queryable, key: string, rows: number): Promi
 }
 
 /** A run succeeded: every change before `watermark` (source clock) is landed. */
-export async function recordSuccess(meta: Queryable, key: string, generation: number, info: { watermark: string | null; lagSeconds: number | null }): Promise<void> {
+export async function recordSuccess(
+  meta: Queryable,
+  key: string,
+  generation: number,
+  info: { watermark: string | null; lagSeconds: number | null },
+): Promise<void> {
   await pgExec(
     meta,
     `UPDATE etl_tables SET last_run_at = now(), last_success_at = now(), last_error = NULL, consecutive_failures = 0,
@@ -270,7 +275,12 @@ export async function startRun(meta: Pool, key: string, kind: string): Promise<n
 }
 
 export async function finishRun(meta: Pool, id: number, status: 'ok' | 'failed' | 'skipped', rows: number, error?: string): Promise<void> {
-  await pgExec(meta, `UPDATE etl_runs SET finished_at = now(), status = $2, rows = $3, error = $4 WHERE id = $1`, [id, status, rows, error?.slice(0, 4000) ?? null]);
+  await pgExec(meta, `UPDATE etl_runs SET finished_at = now(), status = $2, rows = $3, error = $4 WHERE id = $1`, [
+    id,
+    status,
+    rows,
+    error?.slice(0, 4000) ?? null,
+  ]);
 }
 
 /** Keeps the run history bounded (the newest `keep` runs per table). */
@@ -321,7 +331,14 @@ export async function advanceSourceLsn(meta: Pool, source: string, lsn: string, 
 export async function updateSource(
   meta: Pool,
   source: string,
-  patch: { slotStatus?: SourceState['slotStatus']; slotLagBytes?: number | null; lost?: boolean; lastError?: string | null; confirmedLsn?: string | null; slotName?: string },
+  patch: {
+    slotStatus?: SourceState['slotStatus'];
+    slotLagBytes?: number | null;
+    lost?: boolean;
+    lastError?: string | null;
+    confirmedLsn?: string | null;
+    slotName?: string;
+  },
 ): Promise<void> {
   await pgExec(
     meta,

@@ -53,9 +53,12 @@ export function parseEtlConfig(doc: unknown, opts: { file?: string; env?: NodeJS
     for (const issue of result.error.issues) problems.push(`${formatPath(issue.path)}: ${issue.message}`);
   }
   if (problems.length > 0 || !result.success) {
-    throw new ConfigError(`invalid ETL config ${file} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  ${file}: ${p}`).join('\n')}`, {
-      context: { keys: problems.map((p) => p.split(':')[0] ?? p) },
-    });
+    throw new ConfigError(
+      `invalid ETL config ${file} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  ${file}: ${p}`).join('\n')}`,
+      {
+        context: { keys: problems.map((p) => p.split(':')[0] ?? p) },
+      },
+    );
   }
   return resolveConfig(result.data);
 }

@@ -9,7 +9,10 @@ import { parseOverride } from '../target/types';
 import { parseDuration } from './duration';
 
 const duration = z
-  .union([z.number().int().nonnegative(), z.string().refine((v) => parseDuration(v) !== undefined, 'must be a duration such as "500ms", "30s", "5m", "2h" or a number of ms')])
+  .union([
+    z.number().int().nonnegative(),
+    z.string().refine((v) => parseDuration(v) !== undefined, 'must be a duration such as "500ms", "30s", "5m", "2h" or a number of ms'),
+  ])
   .transform((v) => parseDuration(v) ?? 0);
 
 const plainIdent = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier (letters, digits, _; not starting with a digit)');
@@ -34,7 +37,10 @@ const schedule = z.union([
       /** Run every this long (e.g. "30s"). */
       every: duration.optional(),
       /** Or on this cron expression (5 fields, minutes first). */
-      cron: z.string().regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron expression with 5 (or 6, with seconds) fields').optional(),
+      cron: z
+        .string()
+        .regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron expression with 5 (or 6, with seconds) fields')
+        .optional(),
     })
     .refine((s) => (s.every === undefined) !== (s.cron === undefined), 'set exactly one of every / cron'),
 ]);
@@ -107,13 +113,21 @@ const source = z.strictObject({
   /** Default schema of the tables. */
   schema: pgName.default('public'),
   /** Prefix of target names (e.g. biz_). */
-  targetPrefix: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$|^$/, 'must be a plain identifier prefix').default(''),
+  targetPrefix: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$|^$/, 'must be a plain identifier prefix')
+    .default(''),
   /** Connections to this source (snapshot readers, cursor reads, reconciliation, locks). */
   maxConnections: z.number().int().min(2).max(64).default(6),
   /** Tables of this source synced at the same time. */
   maxConcurrentTables: z.number().int().min(1).max(16).default(2),
   /** Largest block (bytes) buffered before it is inserted into ClickHouse. */
-  blockBytes: z.number().int().min(65_536).max(1_073_741_824).default(16 * 1024 * 1024),
+  blockBytes: z
+    .number()
+    .int()
+    .min(65_536)
+    .max(1_073_741_824)
+    .default(16 * 1024 * 1024),
   cdc: z
     .strictObject({
       /** Replication slot name; default tidemark_<source>. */
@@ -127,7 +141,11 @@ const source = z.strictObject({
       /** Changes landed per batch at most. */
       maxBatchChanges: z.number().int().min(1).max(1_000_000).default(5_000),
       /** Slot lag (bytes of WAL retained) reported as an alert. */
-      lagAlertBytes: z.number().int().positive().default(1024 * 1024 * 1024),
+      lagAlertBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(1024 * 1024 * 1024),
     })
     .default({ managePublication: true, flushInterval: 200, maxBatchChanges: 5_000, lagAlertBytes: 1024 * 1024 * 1024 }),
   /** Options every table of this source starts from (every table option but name, schema and target, which name one table). */
@@ -256,7 +274,7 @@ function resolveTable(s: SourceParsed, t: TableParsed): TableConfig {
     project: s.project,
     schema: t.schema ?? s.schema,
     name: t.name,
-    ...(t.primaryKey ?? d.primaryKey ? { primaryKey: t.primaryKey ?? d.primaryKey } : {}),
+    ...((t.primaryKey ?? d.primaryKey) ? { primaryKey: t.primaryKey ?? d.primaryKey } : {}),
     ...(t.include ? { include: t.include } : {}),
     ...(t.exclude ? { exclude: t.exclude } : {}),
     types: t.types ?? {},

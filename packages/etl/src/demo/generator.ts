@@ -69,7 +69,12 @@ export async function demoCounts(pool: Pool, schema: string): Promise<Record<Dem
  * Inserts the demo rows (adds to what is there; ids continue). `onProgress`
  * is called after each batch.
  */
-export async function fillDemo(pool: Pool, schema: string, sizes: DemoSizes, opts: { batch?: number; onProgress?: (p: FillProgress) => void } = {}): Promise<void> {
+export async function fillDemo(
+  pool: Pool,
+  schema: string,
+  sizes: DemoSizes,
+  opts: { batch?: number; onProgress?: (p: FillProgress) => void } = {},
+): Promise<void> {
   const s = pgIdent(schema);
   const batch = opts.batch ?? 100_000;
   const V = DEMO_VALUES;
@@ -211,7 +216,10 @@ export async function makeChanges(pool: Pool, schema: string, n: number, seed: n
         );
       } else if (roll < 86) {
         await pgExec(
-          client,`UPDATE ${s}.users SET login_count = login_count + 1, last_login_at = now() WHERE user_id = 1 + $1 % greatest(1, (SELECT max(user_id) FROM ${s}.users))`, [r(1)]);
+          client,
+          `UPDATE ${s}.users SET login_count = login_count + 1, last_login_at = now() WHERE user_id = 1 + $1 % greatest(1, (SELECT max(user_id) FROM ${s}.users))`,
+          [r(1)],
+        );
       } else if (roll < 90) {
         await pgExec(
           client,

@@ -30,7 +30,14 @@ export class Progress {
   chunksDone = 0;
 
   constructor(
-    private readonly base: { table: string; phase: ProgressEvent['phase']; totalRows: number; chunksTotal?: number; alreadyDone?: number; chunksAlreadyDone?: number },
+    private readonly base: {
+      table: string;
+      phase: ProgressEvent['phase'];
+      totalRows: number;
+      chunksTotal?: number;
+      alreadyDone?: number;
+      chunksAlreadyDone?: number;
+    },
     private readonly listener: ProgressListener,
     private readonly intervalMs = 2_000,
   ) {
@@ -90,6 +97,8 @@ export function progressPrinter(stream: NodeJS.WritableStream): ProgressListener
     const pct = e.totalRows > 0 ? ` (${Math.min(100, Math.round((100 * e.rows) / e.totalRows))}%)` : '';
     const eta = e.etaSeconds === null ? '' : e.done ? '' : `, ETA ${e.etaSeconds}s`;
     const chunks = e.chunksTotal !== undefined ? `, chunks ${e.chunksDone}/${e.chunksTotal}` : '';
-    stream.write(`${e.table} ${e.phase}: ${e.rows.toLocaleString('en-US')}${e.totalRows ? ` / ~${e.totalRows.toLocaleString('en-US')}` : ''} rows${pct}, ${e.rowsPerSecond.toLocaleString('en-US')} rows/s${eta}${chunks}${e.done ? ` — done in ${e.elapsedSeconds}s` : ''}\n`);
+    stream.write(
+      `${e.table} ${e.phase}: ${e.rows.toLocaleString('en-US')}${e.totalRows ? ` / ~${e.totalRows.toLocaleString('en-US')}` : ''} rows${pct}, ${e.rowsPerSecond.toLocaleString('en-US')} rows/s${eta}${chunks}${e.done ? ` — done in ${e.elapsedSeconds}s` : ''}\n`,
+    );
   };
 }

@@ -51,13 +51,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** See the module comment. Waits at most `timeoutMs` for older transactions to end. */
 export async function safeSnapshotLsn(pool: Pool, opts: { timeoutMs?: number } = {}): Promise<{ version: string; lsn: string }> {
   const { lsn } = await pgOne(pool, { name: 'etl.insert_lsn', sql: `SELECT pg_current_wal_insert_lsn()::text AS lsn`, row: z.object({ lsn: z.string() }) });
-  const { xmax } = await pgOne(pool, { name: 'etl.current_xmax', sql: `SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax`, row: z.object({ xmax: z.string() }) });
+  const { xmax } = await pgOne(pool, {
+    name: 'etl.current_xmax',
+    sql: `SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax`,
+    row: z.object({ xmax: z.string() }),
+  });
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   for (;;) {
     const row = await pgOne(pool, olderWriters, [xmax]);
     if (row.ok) break;
     if (Date.now() > deadline) {
-      throw new TimeoutError(`waited ${opts.timeoutMs ?? 120_000} ms for transactions older than the snapshot to finish (oldest writer: ${row.oldest ?? 'unknown'})`);
+      throw new TimeoutError(
+        `waited ${opts.timeoutMs ?? 120_000} ms for transactions older than the snapshot to finish (oldest writer: ${row.oldest ?? 'unknown'})`,
+      );
     }
     await sleep(50);
   }

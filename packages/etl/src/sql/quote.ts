@@ -44,6 +44,7 @@ export function chIdent(name: string): string {
 export const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function assertPlainIdentifier(kind: string, name: string): string {
-  if (!PLAIN_IDENTIFIER.test(name)) throw new ValidationError(`${kind} ${JSON.stringify(name)} must be a plain identifier (letters, digits, _; not starting with a digit)`);
+  if (!PLAIN_IDENTIFIER.test(name))
+    throw new ValidationError(`${kind} ${JSON.stringify(name)} must be a plain identifier (letters, digits, _; not starting with a digit)`);
   return name;
 }

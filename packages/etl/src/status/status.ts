@@ -114,11 +114,24 @@ const sourcesQuery = {
   row: sourceRow,
 };
 
-function tableStatus(t: TableState, extra: { watermarkAge: number | null; stalled: boolean; held: { rows: number; oldest: Date } | undefined; content: ContentStatus | undefined }): TableSyncStatus {
+function tableStatus(
+  t: TableState,
+  extra: { watermarkAge: number | null; stalled: boolean; held: { rows: number; oldest: Date } | undefined; content: ContentStatus | undefined },
+): TableSyncStatus {
   const { stalled } = extra;
   const failures = t.consecutiveFailures;
   const state: TableSyncState =
-    t.phase === 'quarantined' ? 'quarantined' : stalled ? 'stalled' : failures > 0 ? 'error' : t.phase === 'incremental' ? 'ok' : t.phase === 'snapshot' ? 'snapshot' : 'pending';
+    t.phase === 'quarantined'
+      ? 'quarantined'
+      : stalled
+        ? 'stalled'
+        : failures > 0
+          ? 'error'
+          : t.phase === 'incremental'
+            ? 'ok'
+            : t.phase === 'snapshot'
+              ? 'snapshot'
+              : 'pending';
   return {
     table: t.tableKey,
     source: t.source,
@@ -189,7 +202,12 @@ export async function getSyncStatus(meta: Pool, opts: { project?: string } = {})
   const held = await quarantineSummary(meta);
   const contents = await contentStatus(meta);
   const tables = rows.map((r) =>
-    tableStatus(toTableState(r), { watermarkAge: r.watermark_age, stalled: r.stalled === true, held: held.get(r.table_key), content: contents.get(r.table_key) }),
+    tableStatus(toTableState(r), {
+      watermarkAge: r.watermark_age,
+      stalled: r.stalled === true,
+      held: held.get(r.table_key),
+      content: contents.get(r.table_key),
+    }),
   );
   const sources = (await pgRows(meta, sourcesQuery, [project])).map((r) => sourceStatus(toSourceState(r)));
   return { generatedAt: new Date().toISOString(), tables, sources };
@@ -281,11 +299,33 @@ export async function publishStatusToClickHouse(ch: ClickHouse, status: SyncStat
 
 /** Sets the ETL's Prometheus gauges from a status snapshot. */
 export function exportMetrics(registry: Registry, status: SyncStatus): void {
-  const lag = gauge(registry, 'tidemark_etl_lag_seconds', 'Age of the table watermark: every source commit older than this is queryable in ClickHouse (grows while the table is halted)', ['table']);
-  const contentChanged = gauge(registry, 'tidemark_etl_reconcile_content_changed_total', 'Rows found with different content in ClickHouse by content reconciliation, since first reconciled', ['table']);
-  const contentRepaired = gauge(registry, 'tidemark_etl_reconcile_content_repaired_total', 'Rows re-landed by content reconciliation, since first reconciled', ['table']);
-  const contentRemaining = gauge(registry, 'tidemark_etl_reconcile_content_remaining', 'Rows known to differ and not repaired yet (over maxRepair) at the last content reconciliation', ['table']);
-  const heldRows = gauge(registry, 'tidemark_etl_quarantined_rows', 'Rows kept out of ClickHouse because a value cannot land (key and reason in etl_row_quarantine)', ['table']);
+  const lag = gauge(
+    registry,
+    'tidemark_etl_lag_seconds',
+    'Age of the table watermark: every source commit older than this is queryable in ClickHouse (grows while the table is halted)',
+    ['table'],
+  );
+  const contentChanged = gauge(
+    registry,
+    'tidemark_etl_reconcile_content_changed_total',
+    'Rows found with different content in ClickHouse by content reconciliation, since first reconciled',
+    ['table'],
+  );
+  const contentRepaired = gauge(registry, 'tidemark_etl_reconcile_content_repaired_total', 'Rows re-landed by content reconciliation, since first reconciled', [
+    'table',
+  ]);
+  const contentRemaining = gauge(
+    registry,
+    'tidemark_etl_reconcile_content_remaining',
+    'Rows known to differ and not repaired yet (over maxRepair) at the last content reconciliation',
+    ['table'],
+  );
+  const heldRows = gauge(
+    registry,
+    'tidemark_etl_quarantined_rows',
+    'Rows kept out of ClickHouse because a value cannot land (key and reason in etl_row_quarantine)',
+    ['table'],
+  );
   const lastSuccess = gauge(registry, 'tidemark_etl_last_success_timestamp_seconds', 'Unix time of the last successful sync of the table', ['table']);
   const rows = gauge(registry, 'tidemark_etl_rows_synced', 'Rows landed in ClickHouse for the table since it was first synced', ['table']);
   const stalled = gauge(registry, 'tidemark_etl_stalled', '1 when the table has not synced within its stall threshold', ['table']);
@@ -294,7 +334,12 @@ export function exportMetrics(registry: Registry, status: SyncStatus): void {
   const missing = gauge(registry, 'tidemark_etl_reconcile_missing', 'Keys in the source missing from ClickHouse at the last reconciliation', ['table']);
   const extra = gauge(registry, 'tidemark_etl_reconcile_extra', 'Keys in ClickHouse deleted in the source at the last reconciliation', ['table']);
   const repaired = gauge(registry, 'tidemark_etl_reconcile_repaired', 'Rows re-landed or tombstoned by the last reconciliation (keys and content)', ['table']);
-  const contentChangedLast = gauge(registry, 'tidemark_etl_reconcile_content_changed', 'Rows found with different content in ClickHouse at the last content reconciliation', ['table']);
+  const contentChangedLast = gauge(
+    registry,
+    'tidemark_etl_reconcile_content_changed',
+    'Rows found with different content in ClickHouse at the last content reconciliation',
+    ['table'],
+  );
   const reconOk = gauge(registry, 'tidemark_etl_reconcile_ok', '1 when the last reconciliation left source and target with the same keys', ['table']);
   const slotLag = gauge(registry, 'tidemark_etl_slot_lag_bytes', 'WAL bytes the CDC replication slot retains', ['source']);
   for (const t of status.tables) {

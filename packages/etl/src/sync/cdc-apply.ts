@@ -89,7 +89,12 @@ async function applyInRead(deps: ApplyDeps, plan: TablePlan, client: PoolClient,
 }
 
 /** TRUNCATE: tombstones every live key of the table's project in ClickHouse; returns how many. */
-export async function tombstoneAll(deps: Pick<ApplyDeps, 'ch' | 'source' | 'logger'>, plan: TablePlan, generation: number | undefined, version: string): Promise<number> {
+export async function tombstoneAll(
+  deps: Pick<ApplyDeps, 'ch' | 'source' | 'logger'>,
+  plan: TablePlan,
+  generation: number | undefined,
+  version: string,
+): Promise<number> {
   const kinds = typeof plan.keyKinds === 'string' ? undefined : plan.keyKinds;
   const cols = plan.key.map((k, i) => (kinds ? chKeyExpr(kinds[i] as KeyKind, chIdent(k.name)) : chIdent(k.name)));
   const sql = `SELECT ${cols.join(', ')} FROM ${qualifiedTarget(deps.ch, plan.targetTable)} FINAL WHERE is_deleted = 0 AND project_id = {project:String}`;

@@ -62,9 +62,11 @@ export async function dropSlot(pool: Pool, slot: string): Promise<void> {
 
 /** Creates the slot; returns its consistent point (the LSN streaming starts from). */
 export async function createSlot(pool: Pool, slot: string): Promise<string> {
-  const row = await pgOne(pool, { name: 'etl.cdc_create_slot', sql: `SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')`, row: z.object({ lsn: z.string() }) }, [
-    slot,
-  ]);
+  const row = await pgOne(
+    pool,
+    { name: 'etl.cdc_create_slot', sql: `SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')`, row: z.object({ lsn: z.string() }) },
+    [slot],
+  );
   return row.lsn;
 }
 
@@ -76,13 +78,21 @@ export async function syncPublication(pool: Pool, publication: string, tables: {
   for (const t of tables) {
     const found = await pgMaybeOne(
       pool,
-      { name: 'etl.cdc_table_exists', sql: `SELECT 1 AS present FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, row: present },
+      {
+        name: 'etl.cdc_table_exists',
+        sql: `SELECT 1 AS present FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+        row: present,
+      },
       [t.schema, t.name],
     );
     if (found) names.push(pgTable(t.schema, t.name));
   }
   const pub = pgIdent(publication);
-  const exists = await pgMaybeOne(pool, { name: 'etl.cdc_publication_exists', sql: `SELECT 1 AS present FROM pg_publication WHERE pubname = $1`, row: present }, [publication]);
+  const exists = await pgMaybeOne(
+    pool,
+    { name: 'etl.cdc_publication_exists', sql: `SELECT 1 AS present FROM pg_publication WHERE pubname = $1`, row: present },
+    [publication],
+  );
   if (!exists) {
     await pgExec(pool, names.length > 0 ? `CREATE PUBLICATION ${pub} FOR TABLE ${names.join(', ')}` : `CREATE PUBLICATION ${pub}`);
   } else if (names.length > 0) {
@@ -93,7 +103,11 @@ export async function syncPublication(pool: Pool, publication: string, tables: {
 export async function publicationHasTable(pool: Pool, publication: string, schema: string, name: string): Promise<boolean> {
   const rows = await pgRows(
     pool,
-    { name: 'etl.cdc_publication_table', sql: `SELECT 1 AS present FROM pg_publication_tables WHERE pubname = $1 AND schemaname = $2 AND tablename = $3`, row: present },
+    {
+      name: 'etl.cdc_publication_table',
+      sql: `SELECT 1 AS present FROM pg_publication_tables WHERE pubname = $1 AND schemaname = $2 AND tablename = $3`,
+      row: present,
+    },
     [publication, schema, name],
   );
   return rows.length > 0;

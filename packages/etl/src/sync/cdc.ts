@@ -37,7 +37,18 @@
 import type { Pool } from 'pg';
 import { LogicalReplicationService } from 'pg-logical-replication';
 import { backoffDelay, classifyError, Scheduler, TimeoutError, type ClickHouse, type Logger } from '@tidemark/core';
-import { addRows, advanceSourceLsn, ensureSourceState, getSourceState, listTableStates, quarantine, recordSuccess, resetTable, updateSource, type Phase } from '../checkpoint/store';
+import {
+  addRows,
+  advanceSourceLsn,
+  ensureSourceState,
+  getSourceState,
+  listTableStates,
+  quarantine,
+  recordSuccess,
+  resetTable,
+  updateSource,
+  type Phase,
+} from '../checkpoint/store';
 import type { SourceConfig, TableConfig } from '../config/schema';
 import { SchemaIncompatibleError } from '../errors';
 import { readSourceTable } from '../source/catalog';
@@ -200,7 +211,9 @@ export class CdcStream {
     }
     if (!(await publicationHasTable(this.deps.sourcePool, this.deps.source.cdc.publication, plan.cfg.schema, plan.cfg.name))) {
       if (!this.deps.source.cdc.managePublication) {
-        throw new SchemaIncompatibleError(`${plan.cfg.key}: not in publication ${this.deps.source.cdc.publication} (managePublication is off)`, { context: { table: plan.cfg.key } });
+        throw new SchemaIncompatibleError(`${plan.cfg.key}: not in publication ${this.deps.source.cdc.publication} (managePublication is off)`, {
+          context: { table: plan.cfg.key },
+        });
       }
       await this.syncPublication();
     }
@@ -446,7 +459,8 @@ export class CdcStream {
         if (!key) return;
         if (msg.tag === 'update') {
           const old = this.keyOf(e, msg.key ?? msg.old);
-          if (old && JSON.stringify(old) !== JSON.stringify(key)) txn.segments.push({ kind: 'op', table, op: { key: old, kind: 'delete', version: txn.version } });
+          if (old && JSON.stringify(old) !== JSON.stringify(key))
+            txn.segments.push({ kind: 'op', table, op: { key: old, kind: 'delete', version: txn.version } });
         }
         txn.segments.push({ kind: 'op', table, op: { key, kind: 'upsert', version: txn.version } });
         return;
@@ -548,7 +562,8 @@ export class CdcStream {
         }
       }
     }
-    if (landed.length > 0) this.deps.onBatch?.({ rows: landed.reduce((n, l) => n + l.rows, 0), tables: landed.map((l) => l.table), lsn: batch.endLsn, lagSeconds });
+    if (landed.length > 0)
+      this.deps.onBatch?.({ rows: landed.reduce((n, l) => n + l.rows, 0), tables: landed.map((l) => l.table), lsn: batch.endLsn, lagSeconds });
   }
 
   /** Confirms the checkpointed position to the server (the library reports lsn + 1, so pass one less). */
@@ -575,9 +590,12 @@ export class CdcStream {
       await sleep(25);
     }
     // Not a lost slot: the stream may still be restarting or behind; the caller may wait again.
-    throw new TimeoutError(`CDC stream of ${this.deps.source.name} did not catch up within ${timeoutMs} ms (confirmed ${this.confirmed}, last error ${this.lastError})`, {
-      context: { source: this.deps.source.name, slot: this.deps.source.cdc.slot },
-    });
+    throw new TimeoutError(
+      `CDC stream of ${this.deps.source.name} did not catch up within ${timeoutMs} ms (confirmed ${this.confirmed}, last error ${this.lastError})`,
+      {
+        context: { source: this.deps.source.name, slot: this.deps.source.cdc.slot },
+      },
+    );
   }
 
   /** Source state as recorded (for status). */

@@ -204,7 +204,15 @@ export async function reconcileContent(
     }
     if (redo.length > 0) repaired += await relandKeys(deps, plan, state, client, version, redo, `content:${i}`);
   }
-  const result: ContentResult = { ranges: RANGES, differingRanges: differing.length, rowsCompared, changed, repaired, remaining, seconds: (Date.now() - t0) / 1000 };
+  const result: ContentResult = {
+    ranges: RANGES,
+    differingRanges: differing.length,
+    rowsCompared,
+    changed,
+    repaired,
+    remaining,
+    seconds: (Date.now() - t0) / 1000,
+  };
   if (changed > 0) deps.logger.warn({ table: key, ...result }, 'content reconciliation found rows that differ; re-landed');
   return result;
 }
@@ -241,7 +249,6 @@ const DDL = `CREATE TABLE IF NOT EXISTS etl_reconcile_content (
   changed_total bigint NOT NULL DEFAULT 0,
   repaired_total bigint NOT NULL DEFAULT 0
 )`;
-
 
 /** Records a content reconciliation (last result, and running totals for the metrics). */
 export async function recordContent(meta: Pool, table: string, r: ContentResult): Promise<void> {
@@ -288,7 +295,11 @@ export interface ContentStatus {
 
 /** Last content reconciliation per table (status, metrics); empty before the first one. */
 export async function contentStatus(meta: Pool): Promise<Map<string, ContentStatus>> {
-  const { present } = await pgOne(meta, { name: 'etl.content_exists', sql: `SELECT to_regclass('etl_reconcile_content') IS NOT NULL AS present`, row: z.object({ present: z.boolean() }) });
+  const { present } = await pgOne(meta, {
+    name: 'etl.content_exists',
+    sql: `SELECT to_regclass('etl_reconcile_content') IS NOT NULL AS present`,
+    row: z.object({ present: z.boolean() }),
+  });
   if (!present) return new Map();
   const rows = await pgRows(meta, { name: 'etl.content_status', sql: `SELECT * FROM etl_reconcile_content`, row: contentRow });
   return new Map(

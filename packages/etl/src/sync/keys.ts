@@ -60,7 +60,14 @@ export function keyFromRow(key: readonly unknown[], row: Readonly<Record<string,
  * one bound value: `(SELECT (x->>0)::t1 AS k0, ... FROM jsonb_array_elements(...) x) AS alias`.
  * `extra` names additional positions (e.g. a per-key version) read as numeric.
  */
-export function keysTable(key: MappedColumn[], rows: string[][], params: ParamSink, alias: string, extra: string[] = [], decode?: (k: MappedColumn, i: number, expr: string) => string): string {
+export function keysTable(
+  key: MappedColumn[],
+  rows: string[][],
+  params: ParamSink,
+  alias: string,
+  extra: string[] = [],
+  decode?: (k: MappedColumn, i: number, expr: string) => string,
+): string {
   const json = params.ref(JSON.stringify(rows), 'jsonb');
   const cols = key.map((k, i) => {
     const text = `(x->>${i})`;

@@ -34,7 +34,11 @@ export function buildPlan(cfg: TableConfig, source: SourceTable): TablePlan {
   const byName = new Map(source.columns.map((c) => [c.name, c]));
   const missing = (names: string[] | undefined, what: string) => {
     const bad = (names ?? []).filter((n) => !byName.has(n));
-    if (bad.length > 0) throw problem(cfg, `${what} ${bad.map((b) => JSON.stringify(b)).join(', ')} not found in ${source.schema}.${source.name} (columns: ${[...byName.keys()].join(', ')})`);
+    if (bad.length > 0)
+      throw problem(
+        cfg,
+        `${what} ${bad.map((b) => JSON.stringify(b)).join(', ')} not found in ${source.schema}.${source.name} (columns: ${[...byName.keys()].join(', ')})`,
+      );
   };
   const keyNames = cfg.primaryKey ?? source.primaryKey;
   if (keyNames.length === 0) throw problem(cfg, 'the table has no PRIMARY KEY; set primaryKey in the config (a unique, non-null column set)');
@@ -61,7 +65,11 @@ export function buildPlan(cfg: TableConfig, source: SourceTable): TablePlan {
   const columns = landedNames.map((n) => {
     const col = byName.get(n) as SourceColumn;
     try {
-      return mapColumn(col, { ...(types[n] !== undefined ? { override: types[n] } : {}), unconstrainedNumeric: cfg.unconstrainedNumeric, isKey: keyNames.includes(n) });
+      return mapColumn(col, {
+        ...(types[n] !== undefined ? { override: types[n] } : {}),
+        unconstrainedNumeric: cfg.unconstrainedNumeric,
+        isKey: keyNames.includes(n),
+      });
     } catch (err) {
       throw problem(cfg, (err as Error).message);
     }
@@ -104,7 +112,13 @@ export function landedColumns(plan: TablePlan): LandedColumn[] {
  * `projectSql` and `versionSql` are bound references (SettingParams).
  */
 export function selectList(plan: TablePlan, alias: string, versionSql: string, projectSql: string): string {
-  return [`(${projectSql})::text`, ...plan.columns.map((c) => c.select(colRef(alias, c.name))), `(${versionSql})::text`, `'0'`, `(${rowHashSql(plan, alias)})::text`].join(', ');
+  return [
+    `(${projectSql})::text`,
+    ...plan.columns.map((c) => c.select(colRef(alias, c.name))),
+    `(${versionSql})::text`,
+    `'0'`,
+    `(${rowHashSql(plan, alias)})::text`,
+  ].join(', ');
 }
 
 /**

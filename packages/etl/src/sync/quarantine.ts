@@ -49,7 +49,11 @@ const DDL = `CREATE TABLE IF NOT EXISTS etl_row_quarantine (
   PRIMARY KEY (table_key, row_key)
 )`;
 
-const existsQuery = { name: 'etl.quarantine_exists', sql: `SELECT to_regclass('etl_row_quarantine') IS NOT NULL AS present`, row: z.object({ present: z.boolean() }) };
+const existsQuery = {
+  name: 'etl.quarantine_exists',
+  sql: `SELECT to_regclass('etl_row_quarantine') IS NOT NULL AS present`,
+  row: z.object({ present: z.boolean() }),
+};
 
 /** Readers (the API's pool) never create the table: none yet means no row was ever quarantined. */
 async function quarantineExists(meta: Pool): Promise<boolean> {
@@ -73,14 +77,21 @@ const problemRow = z.object({ reason: z.string() }).catchall(z.string().nullable
 export async function collectProblemRows(deps: Pick<SyncDeps, 'meta' | 'logger'>, plan: TablePlan, client: PoolClient, fromWhere: string): Promise<number> {
   const problem = rowProblemSql(plan, 't');
   if (problem === null) return 0;
-  const rows = await pgRows(client, { name: 'etl.problem_rows', sql: `SELECT ${keyTextList(plan.key, 't')}, ${problem} AS reason ${fromWhere} AND (${problem}) IS NOT NULL LIMIT ${MAX_PER_READ}`, row: problemRow });
+  const rows = await pgRows(client, {
+    name: 'etl.problem_rows',
+    sql: `SELECT ${keyTextList(plan.key, 't')}, ${problem} AS reason ${fromWhere} AND (${problem}) IS NOT NULL LIMIT ${MAX_PER_READ}`,
+    row: problemRow,
+  });
   if (rows.length === 0) return 0;
   const found = rows.map((row) => {
     const key = plan.key.map((_k, i) => row[`k${i}`] ?? '');
     return { key, reason: `${plan.cfg.key}: row (${plan.key.map((k) => k.name).join(', ')}) = (${key.join(', ')}): ${row.reason}` };
   });
   await recordRows(deps.meta, plan.cfg.key, found);
-  deps.logger.warn({ table: plan.cfg.key, rows: found.length, first: found[0]?.reason }, 'rows that cannot land were quarantined; the rest of the table keeps syncing');
+  deps.logger.warn(
+    { table: plan.cfg.key, rows: found.length, first: found[0]?.reason },
+    'rows that cannot land were quarantined; the rest of the table keeps syncing',
+  );
   return found.length;
 }
 
@@ -93,7 +104,13 @@ export async function collectProblemRows(deps: Pick<SyncDeps, 'meta' | 'logger'>
  * the landable filter. Blocks landed by the failed attempt are re-landed with
  * the same version and collapse.
  */
-export async function landOrQuarantine<T>(deps: Pick<SyncDeps, 'meta' | 'logger'>, plan: TablePlan, client: PoolClient, fromWhere: string, land: (filter: string) => Promise<T>): Promise<T> {
+export async function landOrQuarantine<T>(
+  deps: Pick<SyncDeps, 'meta' | 'logger'>,
+  plan: TablePlan,
+  client: PoolClient,
+  fromWhere: string,
+  land: (filter: string) => Promise<T>,
+): Promise<T> {
   if (rowProblemSql(plan, 't') === null) return land('');
   await client.query('SAVEPOINT tidemark_rows');
   try {
@@ -171,7 +188,11 @@ const countRow = z.object({ table_key: z.string(), n: z.coerce.number(), oldest:
 /** Per table: how many rows are quarantined and since when (status, metrics). */
 export async function quarantineSummary(meta: Pool): Promise<Map<string, { rows: number; oldest: Date }>> {
   if (!(await quarantineExists(meta))) return new Map();
-  const rows = await pgRows(meta, { name: 'etl.quarantine_summary', sql: `SELECT table_key, count(*)::int8 AS n, min(first_seen_at) AS oldest FROM etl_row_quarantine GROUP BY table_key`, row: countRow });
+  const rows = await pgRows(meta, {
+    name: 'etl.quarantine_summary',
+    sql: `SELECT table_key, count(*)::int8 AS n, min(first_seen_at) AS oldest FROM etl_row_quarantine GROUP BY table_key`,
+    row: countRow,
+  });
   return new Map(rows.map((r) => [r.table_key, { rows: r.n, oldest: r.oldest }]));
 }
 
@@ -194,7 +215,15 @@ const presentRow = z.object({ i: z.coerce.number(), reason: z.string().nullable(
 export async function recheckQuarantine(deps: SyncDeps, plan: TablePlan, state: TableState): Promise<{ landed: number; released: number; remaining: number }> {
   const table = plan.cfg.key;
   await ensureQuarantineSchema(deps.meta);
-  const rows = await pgRows(deps.meta, { name: 'etl.quarantine_keys', sql: `SELECT row_key, key_values FROM etl_row_quarantine WHERE table_key = $1 ORDER BY row_key LIMIT ${MAX_RECHECK}`, row: keyRow }, [table]);
+  const rows = await pgRows(
+    deps.meta,
+    {
+      name: 'etl.quarantine_keys',
+      sql: `SELECT row_key, key_values FROM etl_row_quarantine WHERE table_key = $1 ORDER BY row_key LIMIT ${MAX_RECHECK}`,
+      row: keyRow,
+    },
+    [table],
+  );
   const entries = rows.filter((e) => e.key_values.length === plan.key.length);
   if (entries.length === 0) return { landed: 0, released: 0, remaining: 0 };
   const lsnVersion = plan.cfg.mode === 'cdc' ? (await safeSnapshotLsn(deps.sourcePool)).version : null;
@@ -202,19 +231,35 @@ export async function recheckQuarantine(deps: SyncDeps, plan: TablePlan, state: 
   const result = await withRead(deps.sourcePool, async (client) => {
     const version = lsnVersion ?? (await snapshotXmax(client));
     const s = new SettingParams('q');
-    const keys = keysTable(plan.key, entries.map((e, i) => [...e.key_values, String(i)]), s, 'k', ['_i']);
+    const keys = keysTable(
+      plan.key,
+      entries.map((e, i) => [...e.key_values, String(i)]),
+      s,
+      'k',
+      ['_i'],
+    );
     const v = s.ref(version, 'numeric');
     const project = s.ref(plan.cfg.project);
     await s.apply(client);
     const from = `FROM ${plan.pgTable} AS t JOIN ${keys} ON ${keysJoin(plan.key, 't', 'k')}`;
     // Which entries still have a source row, and which of those are still bad.
-    const present = await pgRows(client, { name: 'etl.quarantine_present', sql: `SELECT (k."_i")::int AS i${problem ? `, ${problem} AS reason` : `, NULL::text AS reason`} ${from}`, row: presentRow });
+    const present = await pgRows(client, {
+      name: 'etl.quarantine_present',
+      sql: `SELECT (k."_i")::int AS i${problem ? `, ${problem} AS reason` : `, NULL::text AS reason`} ${from}`,
+      row: presentRow,
+    });
     const stillBad: { row_key: string; reason: string }[] = [];
     const seen = new Set<number>();
     for (const row of present) {
       seen.add(row.i);
       const e = entries[row.i];
-      if (e && row.reason !== null) stillBad.push(stillBadRow.parse({ row_key: e.row_key, reason: `${table}: row (${plan.key.map((k) => k.name).join(', ')}) = (${e.key_values.join(', ')}): ${row.reason}` }));
+      if (e && row.reason !== null)
+        stillBad.push(
+          stillBadRow.parse({
+            row_key: e.row_key,
+            reason: `${table}: row (${plan.key.map((k) => k.name).join(', ')}) = (${e.key_values.join(', ')}): ${row.reason}`,
+          }),
+        );
     }
     const sql = `COPY (SELECT ${selectList(plan, 't', v, project)} ${from} WHERE true${landableFilter(plan, 't')} ORDER BY k."_i") TO STDOUT`;
     const landed = await copyAndLand(deps, client, sql, {

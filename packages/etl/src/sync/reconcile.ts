@@ -82,7 +82,9 @@ export async function* chRawLines(ch: SyncDeps['ch'], sql: string, params: Recor
   for await (const line of lines(stream as AsyncIterable<Buffer>)) {
     if (line.startsWith('Code: ') && line.includes('DB::Exception')) {
       // Retriable: the reconciliation runs again on its schedule.
-      throw new ClickHouseQueryError(`ClickHouse failed while streaming keys: ${line.slice(0, 500)}`, true, 502, { context: { clickhouseCode: Number(/^Code: (\d+)/.exec(line)?.[1] ?? 0) } });
+      throw new ClickHouseQueryError(`ClickHouse failed while streaming keys: ${line.slice(0, 500)}`, true, 502, {
+        context: { clickhouseCode: Number(/^Code: (\d+)/.exec(line)?.[1] ?? 0) },
+      });
     }
     yield line;
   }
@@ -215,7 +217,8 @@ export async function reconcileTable(
         decode: (k, idx, text) => (kinds[idx] === 'hex' ? `decode(${text}, 'hex')` : `${text}::${k.source.castSql}`),
       });
     }
-    const content = opts.repair && differences <= opts.maxRepair ? await reconcileContent(deps, plan, state, client, version, { maxRepair: opts.maxRepair }) : undefined;
+    const content =
+      opts.repair && differences <= opts.maxRepair ? await reconcileContent(deps, plan, state, client, version, { maxRepair: opts.maxRepair }) : undefined;
     if (content) repaired += content.repaired;
     const ok = (differences === 0 || canRepair) && (content === undefined || content.remaining === 0);
     return {
@@ -234,7 +237,10 @@ export async function reconcileTable(
   if (result.content) await recordContent(deps.meta, key, result.content);
   await addRows(deps.meta, key, result.repaired);
   if (result.missing + result.extra > 0) {
-    deps.logger.warn({ table: key, missing: result.missing, extra: result.extra, repaired: result.repaired, ok: result.ok }, 'reconciliation found differences');
+    deps.logger.warn(
+      { table: key, missing: result.missing, extra: result.extra, repaired: result.repaired, ok: result.ok },
+      'reconciliation found differences',
+    );
   }
   if (!result.ok && result.content && result.content.remaining > 0 && result.missing + result.extra <= opts.maxRepair) {
     // Not a failure: the rest is repaired by the next runs, maxRepair at a time.

@@ -84,7 +84,8 @@ export async function startSnapshot(deps: SyncDeps, plan: TablePlan, state: Tabl
     // full: every commit before the snapshot's start is in it; that start is the run's watermark.
     const r = await withRead(sourcePool, async (c) => ({
       v: await snapshotXmax(c),
-      now: (await pgOne(c, { name: 'etl.source_now', sql: `SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US"+00"') AS v`, row: textValue })).v,
+      now: (await pgOne(c, { name: 'etl.source_now', sql: `SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US"+00"') AS v`, row: textValue }))
+        .v,
     }));
     version = r.v;
     horizon = { at: r.now, now: r.now, behindSeconds: 0, oldest: null };

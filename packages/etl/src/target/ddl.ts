@@ -159,7 +159,15 @@ export async function ensureTarget(ch: ClickHouse, plan: TablePlan, opts: DdlOpt
   const result: EvolveResult = { created: false, added: [], modified: [], resnapshot: false };
   if (existing.length === 0) {
     await run(ch, createTableSql(ch, plan), opts);
-    await run(ch, createViewSql(ch, plan, plan.columns.map((c) => c.name)), opts);
+    await run(
+      ch,
+      createViewSql(
+        ch,
+        plan,
+        plan.columns.map((c) => c.name),
+      ),
+      opts,
+    );
     result.created = true;
     return result;
   }
@@ -189,13 +197,18 @@ export async function ensureTarget(ch: ClickHouse, plan: TablePlan, opts: DdlOpt
       if (col.source.hasDefault) result.resnapshot = true;
     } else if (norm(have.type) !== norm(col.chType)) {
       // A source that became NOT NULL keeps its Nullable target column: no value is lost.
-      if (norm(have.type) === norm(`Nullable(${col.chType})`) || norm(have.type) === norm(col.chType.replace(/^LowCardinality\((.*)\)$/, 'LowCardinality(Nullable($1))'))) {
+      if (
+        norm(have.type) === norm(`Nullable(${col.chType})`) ||
+        norm(have.type) === norm(col.chType.replace(/^LowCardinality\((.*)\)$/, 'LowCardinality(Nullable($1))'))
+      ) {
         previous = col;
         continue;
       }
       if (have.is_in_sorting_key === 1) {
         // ClickHouse cannot change the type of a sort-key column in place.
-        problems.push(`primary-key column ${col.name} changed from ${have.type} to ${col.chType} (source type ${col.source.typeSql}); ClickHouse cannot alter a sort-key column`);
+        problems.push(
+          `primary-key column ${col.name} changed from ${have.type} to ${col.chType} (source type ${col.source.typeSql}); ClickHouse cannot alter a sort-key column`,
+        );
       } else if (isWidening(have.type, col.chType)) {
         alters.push(`MODIFY COLUMN ${chIdent(col.name)} ${col.chType}`);
         result.modified.push(col.name);
@@ -216,7 +229,16 @@ export async function ensureTarget(ch: ClickHouse, plan: TablePlan, opts: DdlOpt
   // Tables made before content reconciliation: their rows read as hash 0 and are re-landed by it.
   if (!byName.has('_row_hash')) alters.push('ADD COLUMN IF NOT EXISTS `_row_hash` UInt64');
   for (const a of alters) await run(ch, `ALTER TABLE ${qualified(ch, plan.targetTable)} ${a}`, opts);
-  if (alters.length > 0) await run(ch, createViewSql(ch, plan, plan.columns.map((c) => c.name)), opts);
+  if (alters.length > 0)
+    await run(
+      ch,
+      createViewSql(
+        ch,
+        plan,
+        plan.columns.map((c) => c.name),
+      ),
+      opts,
+    );
   return result;
 }
 

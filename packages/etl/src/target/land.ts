@@ -61,7 +61,8 @@ export async function landBlock(ch: ClickHouse, block: Block, opts: LandOptions)
       initialDelayMs: 200,
       maxDelayMs: 10_000,
       ...(opts.signal ? { signal: opts.signal } : {}),
-      onRetry: (err, attempt, delayMs) => opts.logger.warn({ err, attempt, delayMs, table: opts.table, rows: block.rows }, 'ClickHouse insert failed; retrying with the same dedup token'),
+      onRetry: (err, attempt, delayMs) =>
+        opts.logger.warn({ err, attempt, delayMs, table: opts.table, rows: block.rows }, 'ClickHouse insert failed; retrying with the same dedup token'),
     },
   );
   return { token };

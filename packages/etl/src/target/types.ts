@@ -306,7 +306,16 @@ function mapScalar(col: SourceColumn, typeName: string, typeKind: string, overri
   if (typeName === 'bool') return { baseChType: 'Bool', select: (r) => `CASE WHEN ${r} THEN 'true' WHEN NOT ${r} THEN 'false' END`, quoted: false };
   // bpchar goes out through its output function (COPY), keeping its padding; a ::text cast would trim it.
   if (TEXT_TYPES.has(typeName)) {
-    return { baseChType: 'String', select: (r) => (typeName === 'bpchar' ? `CASE WHEN ${r} IS NULL THEN NULL ELSE format('%s', ${r}) END` : typeName === 'text' || typeName === 'varchar' ? r : `(${r})::text`), quoted: true };
+    return {
+      baseChType: 'String',
+      select: (r) =>
+        typeName === 'bpchar'
+          ? `CASE WHEN ${r} IS NULL THEN NULL ELSE format('%s', ${r}) END`
+          : typeName === 'text' || typeName === 'varchar'
+            ? r
+            : `(${r})::text`,
+      quoted: true,
+    };
   }
   if (typeName === 'uuid') return { baseChType: 'UUID', select: (r) => r, quoted: true };
   if (typeName === 'json' || typeName === 'jsonb') return { baseChType: 'String', select: (r) => `(${r})::text`, quoted: true };

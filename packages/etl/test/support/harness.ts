@@ -142,10 +142,14 @@ export function tableOf(src: SourceConfig, name: string): TableConfig {
  * table and the reader view must agree exactly on row count and on the sum
  * (and min/max) of a numeric column and of the primary key.
  */
-export async function countAndSum(h: Harness, table: string, view: string, key: string, amount: string): Promise<{ source: Record<string, string>; target: Record<string, string> }> {
-  const [src] = await h.sql(
-    `SELECT count(*)::text AS n, coalesce(sum(${key}), 0)::text AS keys, coalesce(sum(${amount}), 0)::text AS amount FROM ${table}`,
-  );
+export async function countAndSum(
+  h: Harness,
+  table: string,
+  view: string,
+  key: string,
+  amount: string,
+): Promise<{ source: Record<string, string>; target: Record<string, string> }> {
+  const [src] = await h.sql(`SELECT count(*)::text AS n, coalesce(sum(${key}), 0)::text AS keys, coalesce(sum(${amount}), 0)::text AS amount FROM ${table}`);
   const rows = await h.chRows<Record<string, string>>(
     `SELECT toString(count()) AS n, toString(sum(${key})) AS keys, toString(sum(${amount})) AS amount FROM ${h.database}.${view}`,
   );

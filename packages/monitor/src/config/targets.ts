@@ -52,7 +52,8 @@ export function parseTargetList(key: string, value: string, protocols: readonly 
       throw new ConfigError(`${key}: ${shown(entry)} must use ${protocols.map((p) => `${p}://`).join(' or ')}`, { context: { keys: [key] } });
     }
     const finalName = name ?? defaultTargetName(url);
-    if (!NAME.test(finalName)) throw new ConfigError(`${key}: name ${JSON.stringify(finalName)} must be 1-128 of A-Z a-z 0-9 _ . : / -`, { context: { keys: [key] } });
+    if (!NAME.test(finalName))
+      throw new ConfigError(`${key}: name ${JSON.stringify(finalName)} must be 1-128 of A-Z a-z 0-9 _ . : / -`, { context: { keys: [key] } });
     if (out.some((t) => t.name === finalName)) throw new ConfigError(`${key}: name ${JSON.stringify(finalName)} is used twice`, { context: { keys: [key] } });
     out.push({ name: finalName, url });
   }
@@ -66,7 +67,8 @@ export function parseKafkaTarget(key: string, value: string): { name: string; br
   const eq = v.indexOf('=');
   const name = eq > 0 ? v.slice(0, eq).trim() : 'kafka';
   const brokers = (eq > 0 ? v.slice(eq + 1) : v).trim();
-  if (!/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/.test(brokers)) throw new ConfigError(`${key}: ${JSON.stringify(v)} must be [name=]host:port[,host:port...]`, { context: { keys: [key] } });
+  if (!/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/.test(brokers))
+    throw new ConfigError(`${key}: ${JSON.stringify(v)} must be [name=]host:port[,host:port...]`, { context: { keys: [key] } });
   if (!NAME.test(name)) throw new ConfigError(`${key}: name ${JSON.stringify(name)} must be 1-128 of A-Z a-z 0-9 _ . : / -`, { context: { keys: [key] } });
   return { name, brokers };
 }

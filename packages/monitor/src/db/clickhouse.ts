@@ -24,7 +24,14 @@ export function clickhouseFromUrl(url: string, timeoutMs: number): ClickHouse {
   const password = decodeURIComponent(u.password);
   u.username = '';
   u.password = '';
-  return new ClickHouse({ url: u.origin + u.pathname.replace(/\/+$/, ''), username, password, database: 'default', requestTimeoutMs: timeoutMs, application: 'tidemark-monitor' });
+  return new ClickHouse({
+    url: u.origin + u.pathname.replace(/\/+$/, ''),
+    username,
+    password,
+    database: 'default',
+    requestTimeoutMs: timeoutMs,
+    application: 'tidemark-monitor',
+  });
 }
 
 /**
@@ -54,7 +61,12 @@ export class ClickHouseProbe implements Probe {
     this.ch = opts.client ?? clickhouseFromUrl(opts.url!, opts.timeoutMs);
     const none = z.object({});
     this.queries = {
-      version: this.ch.query({ name: 'monitor.clickhouse.version', sql: 'SELECT version() AS version, uptime() AS uptime', params: none, row: z.object({ version: z.string(), uptime: num }) }),
+      version: this.ch.query({
+        name: 'monitor.clickhouse.version',
+        sql: 'SELECT version() AS version, uptime() AS uptime',
+        params: none,
+        row: z.object({ version: z.string(), uptime: num }),
+      }),
       parts: this.ch.query({
         name: 'monitor.clickhouse.parts',
         sql: `SELECT sum(n) AS parts, max(n) AS max_per_partition
@@ -62,7 +74,12 @@ export class ClickHouseProbe implements Probe {
         params: none,
         row: z.object({ parts: num, max_per_partition: num }),
       }),
-      merges: this.ch.query({ name: 'monitor.clickhouse.merges', sql: 'SELECT count() AS merges FROM system.merges', params: none, row: z.object({ merges: num }) }),
+      merges: this.ch.query({
+        name: 'monitor.clickhouse.merges',
+        sql: 'SELECT count() AS merges FROM system.merges',
+        params: none,
+        row: z.object({ merges: num }),
+      }),
       connections: this.ch.query({
         name: 'monitor.clickhouse.connections',
         sql: "SELECT toUInt64(sum(value)) AS connections FROM system.metrics WHERE metric IN ('TCPConnection', 'HTTPConnection', 'MySQLConnection', 'PostgreSQLConnection', 'InterserverConnection')",

@@ -89,8 +89,12 @@ export class KafkaProbe implements Probe {
   private async lag(admin: KafkaAdmin, timestamp: number): Promise<void> {
     const cluster = this.opts.name;
     const groups = await admin.listGroups();
-    const consumers = groups.filter((g) => g.protocolType === 'consumer' || g.protocolType === '').map((g) => g.groupId).sort();
-    if (consumers.length > MAX_GROUPS) this.opts.logger.warn({ db: cluster, groups: consumers.length, max: MAX_GROUPS }, 'too many consumer groups: lag reported for the first ones only');
+    const consumers = groups
+      .filter((g) => g.protocolType === 'consumer' || g.protocolType === '')
+      .map((g) => g.groupId)
+      .sort();
+    if (consumers.length > MAX_GROUPS)
+      this.opts.logger.warn({ db: cluster, groups: consumers.length, max: MAX_GROUPS }, 'too many consumer groups: lag reported for the first ones only');
     const ends = new Map<string, Map<number, { high: number; low: number }>>();
     const endsOf = async (topic: string): Promise<Map<number, { high: number; low: number }>> => {
       let m = ends.get(topic);

@@ -43,7 +43,14 @@ const STATEMENTS = {
                s.total_exec_time AS total_ms, left(s.query, 2000) AS query
         FROM pg_stat_statements s LEFT JOIN pg_database d ON d.oid = s.dbid
         WHERE s.calls > 0 ORDER BY s.total_exec_time DESC LIMIT 1000`,
-  row: z.object({ key: z.string(), queryid: z.string(), database: z.string().nullable(), calls: z.coerce.number(), total_ms: z.coerce.number(), query: z.string() }),
+  row: z.object({
+    key: z.string(),
+    queryid: z.string(),
+    database: z.string().nullable(),
+    calls: z.coerce.number(),
+    total_ms: z.coerce.number(),
+    query: z.string(),
+  }),
 };
 type StatementRow = z.output<typeof STATEMENTS.row>;
 
@@ -215,7 +222,12 @@ export class PostgresProbe implements Probe {
     for (const s of slow.slice(0, MAX_SLOW_REPORTED)) {
       const labels = { db, database: s.row.database ?? '', queryid: s.row.queryid };
       this.sink.metric('postgres_slow_statement_mean_ms', s.meanMs, { labels, timestamp });
-      this.sink.log('warn', `slow statement on ${db}: ${s.meanMs.toFixed(1)} ms mean over ${s.calls} call(s)`, { ...labels, calls: s.calls, mean_ms: Math.round(s.meanMs * 10) / 10, query: s.row.query }, { service: 'tidemark-monitor', timestamp });
+      this.sink.log(
+        'warn',
+        `slow statement on ${db}: ${s.meanMs.toFixed(1)} ms mean over ${s.calls} call(s)`,
+        { ...labels, calls: s.calls, mean_ms: Math.round(s.meanMs * 10) / 10, query: s.row.query },
+        { service: 'tidemark-monitor', timestamp },
+      );
     }
   }
 

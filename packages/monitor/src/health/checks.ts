@@ -28,14 +28,18 @@ export function checkHttp(url: string, timeoutMs: number): Promise<CheckResult> 
       resolve(r);
     };
     const client = url.startsWith('https:') ? https : http;
-    const req = client.get(url, { agent: false, headers: { 'user-agent': 'tidemark-monitor', connection: 'close' }, signal: AbortSignal.timeout(timeoutMs) }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        const status = res.statusCode ?? 0;
-        done({ up: status > 0 && status < 400, latencyMs: elapsed(), status, ...(status >= 400 ? { error: `HTTP ${status}` } : {}) });
-      });
-      res.on('error', (err) => done({ up: false, latencyMs: elapsed(), status: res.statusCode ?? 0, error: err.message }));
-    });
+    const req = client.get(
+      url,
+      { agent: false, headers: { 'user-agent': 'tidemark-monitor', connection: 'close' }, signal: AbortSignal.timeout(timeoutMs) },
+      (res) => {
+        res.resume();
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          done({ up: status > 0 && status < 400, latencyMs: elapsed(), status, ...(status >= 400 ? { error: `HTTP ${status}` } : {}) });
+        });
+        res.on('error', (err) => done({ up: false, latencyMs: elapsed(), status: res.statusCode ?? 0, error: err.message }));
+      },
+    );
     req.on('error', (err: Error & { code?: string }) => {
       const timedOut = err.name === 'AbortError' || err.name === 'TimeoutError';
       done({ up: false, latencyMs: elapsed(), status: 0, error: timedOut ? `no answer within ${timeoutMs} ms` : `${err.code ?? err.name}: ${err.message}` });

@@ -66,7 +66,13 @@ export class HealthProbe implements Probe {
         const before = this.last.get(t.name);
         this.last.set(t.name, r.up);
         if (before !== r.up && (before !== undefined || !r.up)) {
-          const attrs = { target: t.name, kind: t.kind, latency_ms: Math.round(r.latencyMs), ...(r.status !== undefined ? { status: r.status } : {}), ...(r.error ? { error: r.error } : {}) };
+          const attrs = {
+            target: t.name,
+            kind: t.kind,
+            latency_ms: Math.round(r.latencyMs),
+            ...(r.status !== undefined ? { status: r.status } : {}),
+            ...(r.error ? { error: r.error } : {}),
+          };
           if (r.up) {
             this.logger.info(attrs, 'health check target is up again');
             this.sink.log('info', `health check ${t.name} is up again`, attrs, { service: 'tidemark-monitor', timestamp });

@@ -51,7 +51,10 @@ function accepts(t: PortTarget, timeoutMs: number): Promise<boolean> {
  * (then the checks start anyway and report what they find: a port that never
  * opens is a real "down"). Never rejects.
  */
-export async function waitForPorts(targets: PortTarget[], opts: { timeoutMs: number; intervalMs?: number; logger: Logger; stopped?: () => boolean }): Promise<boolean> {
+export async function waitForPorts(
+  targets: PortTarget[],
+  opts: { timeoutMs: number; intervalMs?: number; logger: Logger; stopped?: () => boolean },
+): Promise<boolean> {
   const deadline = Date.now() + opts.timeoutMs;
   let pending = [...targets];
   while (pending.length > 0) {

@@ -32,7 +32,13 @@ export class ProbeRunner {
     metrics: Registry,
   ) {
     this.runs = counter(metrics, 'tidemark_monitor_probe_runs_total', 'Monitor probe runs by outcome', ['probe', 'result']);
-    this.duration = histogram(metrics, 'tidemark_monitor_probe_duration_seconds', 'Monitor probe run time', ['probe'], [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
+    this.duration = histogram(
+      metrics,
+      'tidemark_monitor_probe_duration_seconds',
+      'Monitor probe run time',
+      ['probe'],
+      [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    );
   }
 
   /**

@@ -27,7 +27,10 @@ export interface ParseResult {
 
 const NAME_START = /[A-Za-z_:]/;
 const NAME_CHAR = /[A-Za-z0-9_:]/;
-const SUFFIXES: Record<'histogram' | 'summary', readonly string[]> = { histogram: ['_bucket', '_sum', '_count', '_created'], summary: ['_sum', '_count', '_created'] };
+const SUFFIXES: Record<'histogram' | 'summary', readonly string[]> = {
+  histogram: ['_bucket', '_sum', '_count', '_created'],
+  summary: ['_sum', '_count', '_created'],
+};
 
 function parseValue(text: string): number {
   switch (text) {

@@ -11,9 +11,36 @@ export interface Reading {
 
 /** Pseudo and in-memory file systems: not disks. ("overlay" stays: it is a container's root.) */
 const NOT_DISKS = new Set([
-  'proc', 'sysfs', 'devtmpfs', 'devpts', 'tmpfs', 'ramfs', 'cgroup', 'cgroup2', 'mqueue', 'debugfs', 'tracefs', 'securityfs', 'pstore', 'bpf',
-  'autofs', 'configfs', 'fusectl', 'hugetlbfs', 'nsfs', 'binfmt_misc', 'rpc_pipefs', 'nfsd', 'efivarfs', 'selinuxfs', 'squashfs', 'iso9660',
-  'fuse.lxcfs', 'fuse.gvfsd-fuse', 'fuse.portal', 'devfs',
+  'proc',
+  'sysfs',
+  'devtmpfs',
+  'devpts',
+  'tmpfs',
+  'ramfs',
+  'cgroup',
+  'cgroup2',
+  'mqueue',
+  'debugfs',
+  'tracefs',
+  'securityfs',
+  'pstore',
+  'bpf',
+  'autofs',
+  'configfs',
+  'fusectl',
+  'hugetlbfs',
+  'nsfs',
+  'binfmt_misc',
+  'rpc_pipefs',
+  'nfsd',
+  'efivarfs',
+  'selinuxfs',
+  'squashfs',
+  'iso9660',
+  'fuse.lxcfs',
+  'fuse.gvfsd-fuse',
+  'fuse.portal',
+  'devfs',
 ]);
 
 function readText(file: string): string | undefined {
@@ -113,7 +140,10 @@ export function network(dev = readText('/proc/net/dev')): Reading[] {
     const cols = m[2]!.trim().split(/\s+/).map(Number);
     if (cols.length < 9) continue;
     const labels = { iface: m[1]! };
-    out.push({ name: 'system_network_rx_bytes_total', value: cols[0]!, type: 'counter', labels }, { name: 'system_network_tx_bytes_total', value: cols[8]!, type: 'counter', labels });
+    out.push(
+      { name: 'system_network_rx_bytes_total', value: cols[0]!, type: 'counter', labels },
+      { name: 'system_network_tx_bytes_total', value: cols[8]!, type: 'counter', labels },
+    );
   }
   return out;
 }

@@ -75,7 +75,10 @@ export class UsageReporter {
     this.beat();
     this.timer = setInterval(() => this.beat(), this.opts.intervalMs ?? HEARTBEAT_INTERVAL_MS);
     this.timer.unref();
-    logger.info({ installId: this.opts.installId, url }, 'anonymous usage statistics on: heartbeat sent daily (OS, architecture, versions; see docs/monitoring.md)');
+    logger.info(
+      { installId: this.opts.installId, url },
+      'anonymous usage statistics on: heartbeat sent daily (OS, architecture, versions; see docs/monitoring.md)',
+    );
     return true;
   }
 

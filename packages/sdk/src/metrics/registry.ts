@@ -124,7 +124,8 @@ export class MetricRegistry {
           if (!LABEL_NAME.test(k)) return this.invalid(`metric ${name}: label name ${JSON.stringify(k)} is not letters, digits, _ . : -`);
           if (this.goodLabelNames.size < 1_000) this.goodLabelNames.add(k);
         }
-        if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') return this.invalid(`metric ${name}: label ${k} must be a string, number or boolean`);
+        if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+          return this.invalid(`metric ${name}: label ${k} must be a string, number or boolean`);
         out[k] = String(v);
       }
     }
@@ -264,7 +265,8 @@ export class MetricRegistry {
       return;
     }
     const l = this.labels(name, opts.labels);
-    if (l) this.emit(MetricRegistry.json(JSON.stringify(name), opts.type ?? 'gauge', value, JSON.stringify(l), opts.timestamp ?? Date.now()), name, labelsKey(l));
+    if (l)
+      this.emit(MetricRegistry.json(JSON.stringify(name), opts.type ?? 'gauge', value, JSON.stringify(l), opts.timestamp ?? Date.now()), name, labelsKey(l));
   }
 
   /** Emits every counter and gauge series with its current value. */

@@ -81,7 +81,10 @@ function watchRouterErrors(): void {
  * With a logger, the line has `err` when a handler failed (Express 5; see
  * routerErrors).
  */
-export function expressMiddleware(client: TidemarkClient, opts: ExpressMiddlewareOptions = {}): (req: ExpressLikeRequest, res: ServerResponse, next: (err?: unknown) => void) => void {
+export function expressMiddleware(
+  client: TidemarkClient,
+  opts: ExpressMiddlewareOptions = {},
+): (req: ExpressLikeRequest, res: ServerResponse, next: (err?: unknown) => void) => void {
   const recorder = createRequestRecorder(client, opts);
   if (recorder.logging) watchRouterErrors();
   return function tidemarkExpress(req, res, next) {

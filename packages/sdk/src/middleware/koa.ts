@@ -39,7 +39,8 @@ export function koaMiddleware(client: TidemarkClient, opts: KoaMiddlewareOptions
       if (done) return;
       done = true;
       const route = (opts.route ? opts.route(ctx) : undefined) ?? (ctx._matchedRoute !== undefined ? String(ctx._matchedRoute) : UNMATCHED_ROUTE);
-      const status = closed && !ctx.res.writableFinished ? CLIENT_CLOSED_STATUS : thrown !== undefined && !ctx.res.headersSent ? errorStatus(thrown) : ctx.res.statusCode;
+      const status =
+        closed && !ctx.res.writableFinished ? CLIENT_CLOSED_STATUS : thrown !== undefined && !ctx.res.headersSent ? errorStatus(thrown) : ctx.res.statusCode;
       const durationMs = Number(process.hrtime.bigint() - start) / 1e6;
       if (!recorder.logging) {
         recorder.record({ method: ctx.method, route, path: '', status, durationMs });

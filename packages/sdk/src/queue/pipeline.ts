@@ -171,10 +171,13 @@ export class Pipeline {
     this.pump();
     return new Promise<boolean>((resolve) => {
       // Ref'd on purpose: a caller awaiting flush() wants the process to stay up until it is done.
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        resolve(false);
-      }, Math.max(0, timeoutMs));
+      const timer = setTimeout(
+        () => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          resolve(false);
+        },
+        Math.max(0, timeoutMs),
+      );
       const waiter = {
         seq: target,
         resolve: (done: boolean) => {
@@ -209,7 +212,9 @@ export class Pipeline {
       this.counters.failed += left.length;
       this.abort.abort(new Error('shutdown timeout'));
       if (lost > 0) {
-        this.hooks.onError(new TidemarkSdkError('GAVE_UP', `${this.signal}: ${lost} item(s) still unsent when shutdown's timeout ran out`, { signal: this.signal, items: lost }));
+        this.hooks.onError(
+          new TidemarkSdkError('GAVE_UP', `${this.signal}: ${lost} item(s) still unsent when shutdown's timeout ran out`, { signal: this.signal, items: lost }),
+        );
       }
       // Aborted requests settle within a tick or two; their items count as sent or failed then.
       await this.waitInflight(50);
@@ -256,7 +261,10 @@ export class Pipeline {
     this.dropsUnreported = 0;
     this.lastDropReport = Date.now();
     this.hooks.onError(
-      new TidemarkSdkError('QUEUE_FULL', `${this.signal}: queue full (${this.opts.maxQueueSize} items); dropped ${n} oldest item(s)`, { signal: this.signal, items: n }),
+      new TidemarkSdkError('QUEUE_FULL', `${this.signal}: queue full (${this.opts.maxQueueSize} items); dropped ${n} oldest item(s)`, {
+        signal: this.signal,
+        items: n,
+      }),
     );
   }
 
@@ -384,12 +392,16 @@ export class Pipeline {
     if (outcome.kind === 'too_large' || outcome.kind === 'fail') {
       this.counters.rejected += n;
       this.hooks.onError(
-        new TidemarkSdkError(outcome.kind === 'too_large' ? 'ITEM_TOO_LARGE' : 'REJECTED', `${this.signal}: ${n} item(s) refused for good: ${outcome.error.message}`, {
-          signal: this.signal,
-          items: n,
-          ...(outcome.status !== undefined ? { status: outcome.status } : {}),
-          cause: outcome.error,
-        }),
+        new TidemarkSdkError(
+          outcome.kind === 'too_large' ? 'ITEM_TOO_LARGE' : 'REJECTED',
+          `${this.signal}: ${n} item(s) refused for good: ${outcome.error.message}`,
+          {
+            signal: this.signal,
+            items: n,
+            ...(outcome.status !== undefined ? { status: outcome.status } : {}),
+            cause: outcome.error,
+          },
+        ),
       );
       return;
     }
@@ -400,7 +412,14 @@ export class Pipeline {
     let delay = Math.max(backoffDelay(this.failures - 1, this.opts.retry), outcome.retryAfterMs ?? 0);
     if (this.closed) delay = Math.min(delay, SHUTDOWN_MAX_RETRY_WAIT_MS);
     this.backoffUntil = Math.max(this.backoffUntil, Date.now() + delay);
-    this.hooks.onRetry?.({ signal: this.signal, attempt: this.failures, delayMs: delay, status: outcome.status, retryAfterMs: outcome.retryAfterMs, error: outcome.error });
+    this.hooks.onRetry?.({
+      signal: this.signal,
+      attempt: this.failures,
+      delayMs: delay,
+      status: outcome.status,
+      retryAfterMs: outcome.retryAfterMs,
+      error: outcome.error,
+    });
     this.hooks.onError(
       new TidemarkSdkError('SEND_RETRY', `${this.signal}: sending ${n} item(s) failed (${outcome.error.message}); retrying in ${delay} ms`, {
         signal: this.signal,

@@ -90,7 +90,9 @@ export class HttpTransport implements Transport {
       answer = await this.post(this.url(signal), body, abort);
     } catch (err) {
       const e = err as Error & { code?: string };
-      const reason = abort.aborted ? `request aborted (${abort.reason instanceof Error ? abort.reason.message : 'timeout'})` : `${e.code ?? e.name}: ${e.message}`;
+      const reason = abort.aborted
+        ? `request aborted (${abort.reason instanceof Error ? abort.reason.message : 'timeout'})`
+        : `${e.code ?? e.name}: ${e.message}`;
       return { kind: 'retry', error: new Error(`POST ${this.url(signal).href}: ${reason}`, { cause: err }) };
     }
     return this.outcome(signal, answer);

@@ -23,7 +23,11 @@ export interface KafkaProducerLike {
 
 /** A client that makes producers; a kafkajs Kafka satisfies it. */
 export interface KafkaClientLike {
-  producer(config: { idempotent: boolean; maxInFlightRequests: number; allowAutoTopicCreation: boolean }): KafkaProducerLike & { connect(): Promise<void>; disconnect(): Promise<void> };
+  producer(config: {
+    idempotent: boolean;
+    maxInFlightRequests: number;
+    allowAutoTopicCreation: boolean;
+  }): KafkaProducerLike & { connect(): Promise<void>; disconnect(): Promise<void> };
 }
 
 /** The Kafka protocol's code for gzip (record batch attributes), the same in every client. */
@@ -81,7 +85,8 @@ export class KafkaTransport implements Transport {
   private readonly maxMessageBytes: number;
 
   constructor(private readonly opts: KafkaTransportOptions) {
-    if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(opts.projectId)) throw new Error(`kafka.projectId must be a project id (lower-case letters, digits, _ and -), got ${JSON.stringify(opts.projectId)}`);
+    if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(opts.projectId))
+      throw new Error(`kafka.projectId must be a project id (lower-case letters, digits, _ and -), got ${JSON.stringify(opts.projectId)}`);
     if (!opts.kafka && !opts.producer && !opts.brokers) throw new Error('kafka: give a client (kafka), a producer or brokers');
     this.prefix = opts.topicPrefix ?? 'tidemark.';
     this.projectPrefix = `{"project_id":${JSON.stringify(opts.projectId)},`;
@@ -100,9 +105,19 @@ export class KafkaTransport implements Transport {
     const mod = loaded.Kafka ? loaded : (loaded as unknown as { default: typeof import('kafkajs') }).default;
     const KafkaClass = mod.Kafka;
     const logLevel = mod.logLevel;
-    const brokers = Array.isArray(this.opts.brokers) ? this.opts.brokers : String(this.opts.brokers).split(',').map((b) => b.trim()).filter(Boolean);
+    const brokers = Array.isArray(this.opts.brokers)
+      ? this.opts.brokers
+      : String(this.opts.brokers)
+          .split(',')
+          .map((b) => b.trim())
+          .filter(Boolean);
     // kafkajs logs to the console by default; a library must stay quiet (failures reach onError instead).
-    return new KafkaClass({ clientId: this.opts.clientId ?? 'tidemark-sdk', brokers, logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2_000 } });
+    return new KafkaClass({
+      clientId: this.opts.clientId ?? 'tidemark-sdk',
+      brokers,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2_000 },
+    });
   }
 
   private connect(): Promise<KafkaProducerLike> {

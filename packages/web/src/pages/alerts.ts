@@ -22,7 +22,11 @@ const stateTone: Record<string, string> = { firing: 'critical', pending: 'warnin
 
 function labelChips(labels: Record<string, string>): HTMLElement {
   const entries = Object.entries(labels).filter(([k]) => k !== 'alertname');
-  return h('span', { class: 'labels' }, ...(entries.length ? entries.map(([k, v]) => h('span', { class: 'label' }, `${k}=${v}`)) : [h('span', { class: 'muted' }, '—')]));
+  return h(
+    'span',
+    { class: 'labels' },
+    ...(entries.length ? entries.map(([k, v]) => h('span', { class: 'label' }, `${k}=${v}`)) : [h('span', { class: 'muted' }, '—')]),
+  );
 }
 
 export function alertsPage(v: View): void {
@@ -34,8 +38,26 @@ export function alertsPage(v: View): void {
     h(
       'nav',
       { class: 'tabs', 'aria-label': 'Alert views' },
-      ...TABS.map((t) => h('a', { href: hrefOf('alerts', withParams(v.params, { tab: t === 'active' ? null : t })), class: 'tab', 'data-tab': t, ...(t === tab ? { 'aria-current': 'page' } : {}) }, TAB_LABELS[t])),
-      rule ? h('span', { class: 'chip', 'data-filter': `rule:${rule}` }, `rule = ${rule}`, h('a', { class: 'chip-x', href: hrefOf('alerts', withParams(v.params, { rule: null })), 'aria-label': 'All rules' }, '×')) : null,
+      ...TABS.map((t) =>
+        h(
+          'a',
+          {
+            href: hrefOf('alerts', withParams(v.params, { tab: t === 'active' ? null : t })),
+            class: 'tab',
+            'data-tab': t,
+            ...(t === tab ? { 'aria-current': 'page' } : {}),
+          },
+          TAB_LABELS[t],
+        ),
+      ),
+      rule
+        ? h(
+            'span',
+            { class: 'chip', 'data-filter': `rule:${rule}` },
+            `rule = ${rule}`,
+            h('a', { class: 'chip-x', href: hrefOf('alerts', withParams(v.params, { rule: null })), 'aria-label': 'All rules' }, '×'),
+          )
+        : null,
     ),
   );
   if (tab === 'active') activeTab(v, rule);
@@ -90,11 +112,23 @@ function activeTab(v: View, rule: string): void {
 
 /** "by X, 3 min ago", or a button that opens a small acknowledge form. */
 function ackCell(a: ActiveAlert, done: () => void): HTMLElement {
-  if (a.acknowledged) return h('span', { class: 'acked', 'data-acked-by': a.acknowledged.by }, `by ${a.acknowledged.by}, ${fmtAgo(a.acknowledged.at)}`, a.acknowledged.comment ? h('div', { class: 'muted small' }, a.acknowledged.comment) : null);
+  if (a.acknowledged)
+    return h(
+      'span',
+      { class: 'acked', 'data-acked-by': a.acknowledged.by },
+      `by ${a.acknowledged.by}, ${fmtAgo(a.acknowledged.at)}`,
+      a.acknowledged.comment ? h('div', { class: 'muted small' }, a.acknowledged.comment) : null,
+    );
   const cell = h('div', { class: 'ack' });
   const open = h('button', { class: 'btn btn-small', type: 'button', 'data-action': 'acknowledge' }, 'Acknowledge');
   open.addEventListener('click', () => {
-    const by = h('input', { name: 'by', placeholder: 'your name', required: true, value: localStorage.getItem(NAME_KEY) ?? '', 'aria-label': 'Acknowledged by' });
+    const by = h('input', {
+      name: 'by',
+      placeholder: 'your name',
+      required: true,
+      value: localStorage.getItem(NAME_KEY) ?? '',
+      'aria-label': 'Acknowledged by',
+    });
     const comment = h('input', { name: 'comment', placeholder: 'comment (optional)', 'aria-label': 'Comment' });
     const err = h('div', { class: 'form-error', role: 'alert' });
     const submit = h('button', { class: 'btn btn-small btn-primary', type: 'submit', 'data-action': 'confirm-acknowledge' }, 'Confirm');
@@ -113,7 +147,10 @@ function ackCell(a: ActiveAlert, done: () => void): HTMLElement {
         .then(() => done())
         .catch((e: unknown) => {
           submit.disabled = false;
-          err.textContent = e instanceof ApiError && e.status === 403 ? 'This key may not acknowledge alerts; sign in with an admin key.' : `Not acknowledged: ${(e as Error).message}`;
+          err.textContent =
+            e instanceof ApiError && e.status === 403
+              ? 'This key may not acknowledge alerts; sign in with an admin key.'
+              : `Not acknowledged: ${(e as Error).message}`;
         });
     });
     cell.replaceChildren(form);
@@ -139,7 +176,13 @@ function historyTab(v: View, rule: string): void {
               { head: 'When', cell: (e) => h('span', { title: fmtTime(e.at) }, fmtTime(e.at)) },
               { head: 'Rule', cell: (e) => h('a', { href: hrefOf('alerts', { tab: 'history', rule: e.rule }) }, e.rule) },
               { head: 'Instance', cell: (e) => labelChips(e.labels) },
-              { head: 'Change', cell: (e) => (e.from === e.to ? h('span', null, e.detail ?? e.to) : [badge(e.from, stateTone[e.from] ?? 'info'), ' → ', badge(e.to, stateTone[e.to] ?? 'info')]) },
+              {
+                head: 'Change',
+                cell: (e) =>
+                  e.from === e.to
+                    ? h('span', null, e.detail ?? e.to)
+                    : [badge(e.from, stateTone[e.from] ?? 'info'), ' → ', badge(e.to, stateTone[e.to] ?? 'info')],
+              },
               { head: 'Severity', cell: (e) => badge(e.severity, e.severity.toLowerCase()) },
               { head: 'Value', cell: (e) => fmtNum(e.value, 2), class: 'num' },
             ],
@@ -152,11 +195,24 @@ function historyTab(v: View, rule: string): void {
 
 function silencesTab(v: View): void {
   const matchers = h('input', { name: 'matchers', placeholder: 'alertname="HighCpuUsage", host="web-1"', required: true, 'aria-label': 'Matchers' });
-  const hours = h('select', { name: 'hours', 'aria-label': 'Duration' }, ...['1', '4', '24', '168'].map((x) => h('option', { value: x }, x === '168' ? '1 week' : `${x} h`)));
+  const hours = h(
+    'select',
+    { name: 'hours', 'aria-label': 'Duration' },
+    ...['1', '4', '24', '168'].map((x) => h('option', { value: x }, x === '168' ? '1 week' : `${x} h`)),
+  );
   const by = h('input', { name: 'by', placeholder: 'your name', required: true, value: localStorage.getItem(NAME_KEY) ?? '', 'aria-label': 'Created by' });
   const comment = h('input', { name: 'comment', placeholder: 'why (ticket, reason)', required: true, 'aria-label': 'Comment' });
   const err = h('div', { class: 'form-error', role: 'alert' });
-  const form = h('form', { class: 'silence-form', 'data-form': 'silence' }, matchers, hours, by, comment, h('button', { class: 'btn btn-small btn-primary', type: 'submit' }, 'Silence'), err);
+  const form = h(
+    'form',
+    { class: 'silence-form', 'data-form': 'silence' },
+    matchers,
+    hours,
+    by,
+    comment,
+    h('button', { class: 'btn btn-small btn-primary', type: 'submit' }, 'Silence'),
+    err,
+  );
   const panel = v.panel({
     id: 'alerts-silences',
     title: 'Silences',
@@ -171,7 +227,17 @@ function silencesTab(v: View): void {
             list,
             [
               { head: 'State', cell: (s) => badge(s.state, s.state === 'active' ? 'warning' : s.state === 'pending' ? 'info' : 'ok') },
-              { head: 'Matchers', cell: (s) => h('code', null, s.matchers.map((m) => (typeof m === 'string' ? m : `${(m as { name: string }).name}${(m as { op: string }).op}"${(m as { value: string }).value}"`)).join(', ')) },
+              {
+                head: 'Matchers',
+                cell: (s) =>
+                  h(
+                    'code',
+                    null,
+                    s.matchers
+                      .map((m) => (typeof m === 'string' ? m : `${(m as { name: string }).name}${(m as { op: string }).op}"${(m as { value: string }).value}"`))
+                      .join(', '),
+                  ),
+              },
               { head: 'From', cell: (s) => fmtTime(s.startsAt) },
               { head: 'Until', cell: (s) => fmtTime(s.endsAt) },
               { head: 'By', cell: (s) => s.createdBy },
@@ -189,14 +255,20 @@ function silencesTab(v: View): void {
       .filter(Boolean);
     localStorage.setItem(NAME_KEY, by.value.trim());
     err.textContent = '';
-    createSilence({ matchers: list, ends_at: new Date(Date.now() + Number(hours.value) * 3_600_000).toISOString(), created_by: by.value.trim(), comment: comment.value.trim() })
+    createSilence({
+      matchers: list,
+      ends_at: new Date(Date.now() + Number(hours.value) * 3_600_000).toISOString(),
+      created_by: by.value.trim(),
+      comment: comment.value.trim(),
+    })
       .then(() => {
         matchers.value = '';
         comment.value = '';
         void panel.reload();
       })
       .catch((e: unknown) => {
-        err.textContent = e instanceof ApiError && e.status === 403 ? 'This key may not create silences; sign in with an admin key.' : `Not created: ${(e as Error).message}`;
+        err.textContent =
+          e instanceof ApiError && e.status === 403 ? 'This key may not create silences; sign in with an admin key.' : `Not created: ${(e as Error).message}`;
       });
   });
   v.root.append(h('section', { class: 'panel panel-controls' }, h('h2', null, 'New silence'), form), panel.el);
@@ -219,7 +291,11 @@ function rulesTab(v: View, selected: string): void {
             'alert-rules',
             rs,
             [
-              { head: 'Rule', cell: (r: StoredRule) => h('a', { href: hrefOf('alerts', { tab: 'rules', rule: r.name, window: win === '6h' ? null : win }), 'data-action': 'preview' }, r.name) },
+              {
+                head: 'Rule',
+                cell: (r: StoredRule) =>
+                  h('a', { href: hrefOf('alerts', { tab: 'rules', rule: r.name, window: win === '6h' ? null : win }), 'data-action': 'preview' }, r.name),
+              },
               { head: 'Source', cell: (r) => r.source },
               { head: 'Enabled', cell: (r) => (r.enabled ? badge('on', 'ok') : badge('off', 'info')) },
               { head: 'Every', cell: (r) => String(r.spec.interval ?? '1m') },
@@ -229,7 +305,14 @@ function rulesTab(v: View, selected: string): void {
             ],
             (r) => ({ 'data-rule': r.name, ...(r.name === selected ? { class: 'selected' } : {}) }),
           ),
-    empty: { message: 'No alert rules', hint: h('span', null, 'Add rule files (ALERTING_RULES_DIR), turn on built-ins (ALERTING_BUILTIN_RULES), or create rules through the API; see docs/alerting.md.') },
+    empty: {
+      message: 'No alert rules',
+      hint: h(
+        'span',
+        null,
+        'Add rule files (ALERTING_RULES_DIR), turn on built-ins (ALERTING_BUILTIN_RULES), or create rules through the API; see docs/alerting.md.',
+      ),
+    },
   });
   v.root.append(list.el);
   if (!selected) return;

@@ -42,7 +42,8 @@ export const DEFINITIONS = {
   customersActive: 'Active: distinct customers with a service record created within the window.',
   ordersTotal: 'Orders: orders created within the window, every status.',
   grossRevenue: 'Gross revenue: sum of amount of every order created within the window, whatever its status (pending, cancelled and refunded too).',
-  netRevenue: 'Net revenue: sum of amount of the orders created within the window whose status is one of BUSINESS_NET_ORDER_STATUSES (default paid, completed).',
+  netRevenue:
+    'Net revenue: sum of amount of the orders created within the window whose status is one of BUSINESS_NET_ORDER_STATUSES (default paid, completed).',
   netOrders: 'Net orders: orders created within the window in a net status.',
   avgNetOrder: 'Average net order: net revenue / net orders.',
   recordsTotal: 'Records: service records created within the window.',
@@ -55,11 +56,16 @@ export const DEFINITIONS = {
 
 /** "(the last <period> is still filling)" under a chart whose last point is partial. */
 const partialNote = (points: { partial?: true }[], period: string): HTMLElement | null =>
-  points.length > 0 && points[points.length - 1]!.partial ? h('p', { class: 'muted chart-note', 'data-partial': 'true' }, `The last ${period} is still filling; cut periods at the edges of the window are partial.`) : null;
+  points.length > 0 && points[points.length - 1]!.partial
+    ? h('p', { class: 'muted chart-note', 'data-partial': 'true' }, `The last ${period} is still filling; cut periods at the edges of the window are partial.`)
+    : null;
 
 const missing = (err: ApiError) =>
   err.code === 'BUSINESS_DATA_MISSING'
-    ? { message: 'No business data yet', hint: h('span', null, err.message, '. Start with ', h('code', null, '--demo'), ' for the demo source, or configure the ETL (docs/etl.md).') }
+    ? {
+        message: 'No business data yet',
+        hint: h('span', null, err.message, '. Start with ', h('code', null, '--demo'), ' for the demo source, or configure the ETL (docs/etl.md).'),
+      }
     : null;
 
 export function businessPage(v: View): void {
@@ -72,12 +78,22 @@ export function businessPage(v: View): void {
   periodSel.value = period;
   const daysSel = h('select', { name: 'days', id: 'ctl-days' }, ...DAYS.map((d) => h('option', { value: d }, `Last ${d} days`)));
   daysSel.value = String(days);
-  const apply = (): void => v.go(withParams(v.params, { period: periodSel.value === 'day' ? null : periodSel.value, days: daysSel.value === '30' ? null : daysSel.value }));
+  const apply = (): void =>
+    v.go(withParams(v.params, { period: periodSel.value === 'day' ? null : periodSel.value, days: daysSel.value === '30' ? null : daysSel.value }));
   periodSel.addEventListener('change', apply);
   daysSel.addEventListener('change', apply);
   v.root.append(
     h('h1', { class: 'page-title' }, 'Business'),
-    h('section', { class: 'panel panel-controls' }, h('div', { class: 'controls' }, h('label', { class: 'ctl' }, h('span', null, 'Window'), daysSel), h('label', { class: 'ctl' }, h('span', null, 'Charts'), periodSel))),
+    h(
+      'section',
+      { class: 'panel panel-controls' },
+      h(
+        'div',
+        { class: 'controls' },
+        h('label', { class: 'ctl' }, h('span', null, 'Window'), daysSel),
+        h('label', { class: 'ctl' }, h('span', null, 'Charts'), periodSel),
+      ),
+    ),
   );
 
   const customers = v.panel({
@@ -95,12 +111,21 @@ export function businessPage(v: View): void {
               { class: 'stats' },
               stat('customers.total', 'Customers', r.total, fmtInt(r.total), { definition: DEFINITIONS.customersTotal }),
               stat('customers.new', `New, ${days} days`, r.new_customers.count, fmtInt(r.new_customers.count), { definition: DEFINITIONS.customersNew }),
-              stat('customers.active', `Active, ${days} days`, r.active_customers.count, fmtInt(r.active_customers.count), { hint: `${fmtPct(r.active_customers.percent)} of all`, definition: DEFINITIONS.customersActive }),
+              stat('customers.active', `Active, ${days} days`, r.active_customers.count, fmtInt(r.active_customers.count), {
+                hint: `${fmtPct(r.active_customers.percent)} of all`,
+                definition: DEFINITIONS.customersActive,
+              }),
             ),
             h('h3', null, 'By type'),
-            barList('customers-by-type', r.by_type.map((s) => ({ label: s.value, value: s.count, text: `${fmtInt(s.count)} · ${fmtPct(s.percent)}` }))),
+            barList(
+              'customers-by-type',
+              r.by_type.map((s) => ({ label: s.value, value: s.count, text: `${fmtInt(s.count)} · ${fmtPct(s.percent)}` })),
+            ),
             h('h3', null, 'By channel'),
-            barList('customers-by-channel', r.by_channel.map((s) => ({ label: s.value, value: s.count, text: `${fmtInt(s.count)} · ${fmtPct(s.percent)}` }))),
+            barList(
+              'customers-by-channel',
+              r.by_channel.map((s) => ({ label: s.value, value: s.count, text: `${fmtInt(s.count)} · ${fmtPct(s.percent)}` })),
+            ),
           ),
     empty: { message: 'No customers yet' },
     emptyOnError: missing,
@@ -113,7 +138,12 @@ export function businessPage(v: View): void {
     render: (r) => {
       const series = [{ label: 'New customers', values: r.points.map((p) => p.new_customers), color: '#7c3aed' }];
       return hasValues(series) && r.points.some((p) => p.new_customers > 0)
-        ? h('div', { 'data-total': r.points.reduce((n, p) => n + p.new_customers, 0) }, timeChart({ id: 'customers-trend', xs: r.points.map((p) => dayMs(p.date)), series, bars: true, format: fmtInt, height: 200 }), partialNote(r.points, period))
+        ? h(
+            'div',
+            { 'data-total': r.points.reduce((n, p) => n + p.new_customers, 0) },
+            timeChart({ id: 'customers-trend', xs: r.points.map((p) => dayMs(p.date)), series, bars: true, format: fmtInt, height: 200 }),
+            partialNote(r.points, period),
+          )
         : null;
     },
     empty: { message: 'No new customers in this window' },
@@ -134,13 +164,28 @@ export function businessPage(v: View): void {
               'div',
               { class: 'stats' },
               stat('orders.total', 'Orders', r.total_orders, fmtInt(r.total_orders), { definition: DEFINITIONS.ordersTotal }),
-              stat('orders.gross', `Gross revenue (${r.currency})`, r.gross_revenue, `${fmtCompact(r.gross_revenue)} ${r.currency}`, { hint: fmtMoney(r.gross_revenue, r.currency), definition: DEFINITIONS.grossRevenue }),
-              stat('orders.net', `Net revenue (${r.currency})`, r.net_revenue, `${fmtCompact(r.net_revenue)} ${r.currency}`, { hint: `${fmtMoney(r.net_revenue, r.currency)} · ${r.net_statuses.join(', ')}`, definition: DEFINITIONS.netRevenue }),
+              stat('orders.gross', `Gross revenue (${r.currency})`, r.gross_revenue, `${fmtCompact(r.gross_revenue)} ${r.currency}`, {
+                hint: fmtMoney(r.gross_revenue, r.currency),
+                definition: DEFINITIONS.grossRevenue,
+              }),
+              stat('orders.net', `Net revenue (${r.currency})`, r.net_revenue, `${fmtCompact(r.net_revenue)} ${r.currency}`, {
+                hint: `${fmtMoney(r.net_revenue, r.currency)} · ${r.net_statuses.join(', ')}`,
+                definition: DEFINITIONS.netRevenue,
+              }),
               stat('orders.net_orders', 'Net orders', r.net_orders, fmtInt(r.net_orders), { definition: DEFINITIONS.netOrders }),
-              stat('orders.avg', `Average net order (${r.currency})`, r.net_orders > 0 ? Math.round((r.net_revenue / r.net_orders) * 100) / 100 : null, r.net_orders > 0 ? fmtMoney(r.net_revenue / r.net_orders, r.currency) : '—', { definition: DEFINITIONS.avgNetOrder }),
+              stat(
+                'orders.avg',
+                `Average net order (${r.currency})`,
+                r.net_orders > 0 ? Math.round((r.net_revenue / r.net_orders) * 100) / 100 : null,
+                r.net_orders > 0 ? fmtMoney(r.net_revenue / r.net_orders, r.currency) : '—',
+                { definition: DEFINITIONS.avgNetOrder },
+              ),
             ),
             h('h3', null, 'By status'),
-            barList('orders-by-status', r.by_status.map((s) => ({ label: s.value, value: s.orders, text: `${fmtInt(s.orders)} · ${fmtCompact(s.amount)} ${r.currency}` }))),
+            barList(
+              'orders-by-status',
+              r.by_status.map((s) => ({ label: s.value, value: s.orders, text: `${fmtInt(s.orders)} · ${fmtCompact(s.amount)} ${r.currency}` })),
+            ),
           ),
     empty: { message: `No orders in the last ${days} days` },
     emptyOnError: missing,
@@ -159,9 +204,15 @@ export function businessPage(v: View): void {
         h(
           'div',
           { class: 'stats' },
-          stat('revenue.total', `Net revenue (${r.currency})`, r.total_revenue, `${fmtCompact(r.total_revenue)} ${r.currency}`, { hint: fmtMoney(r.total_revenue, r.currency), definition: DEFINITIONS.netRevenue }),
+          stat('revenue.total', `Net revenue (${r.currency})`, r.total_revenue, `${fmtCompact(r.total_revenue)} ${r.currency}`, {
+            hint: fmtMoney(r.total_revenue, r.currency),
+            definition: DEFINITIONS.netRevenue,
+          }),
           stat('revenue.orders', 'Net orders', r.total_orders, fmtInt(r.total_orders), { definition: DEFINITIONS.netOrders }),
-          stat('revenue.gross', `Gross revenue (${r.currency})`, r.gross_revenue, `${fmtCompact(r.gross_revenue)} ${r.currency}`, { hint: `${fmtInt(r.gross_orders)} orders`, definition: DEFINITIONS.grossRevenue }),
+          stat('revenue.gross', `Gross revenue (${r.currency})`, r.gross_revenue, `${fmtCompact(r.gross_revenue)} ${r.currency}`, {
+            hint: `${fmtInt(r.gross_orders)} orders`,
+            definition: DEFINITIONS.grossRevenue,
+          }),
         ),
         timeChart({ id: 'revenue', xs: r.points.map((p) => dayMs(p.date)), series, format: (x) => `${fmtCompact(x)} ${r.currency}`, height: 200 }),
         partialNote(r.points, period),
@@ -186,13 +237,28 @@ export function businessPage(v: View): void {
               { class: 'stats' },
               stat('records.total', 'Records', r.total, fmtInt(r.total), { definition: DEFINITIONS.recordsTotal }),
               stat('records.open', 'Open', r.open, fmtInt(r.open), { definition: DEFINITIONS.recordsOpen }),
-              stat('records.overdue', 'Overdue', r.overdue, fmtInt(r.overdue), { tone: r.overdue > 0 ? 'warn' : 'good', definition: DEFINITIONS.recordsOverdue }),
+              stat('records.overdue', 'Overdue', r.overdue, fmtInt(r.overdue), {
+                tone: r.overdue > 0 ? 'warn' : 'good',
+                definition: DEFINITIONS.recordsOverdue,
+              }),
               stat('records.resolution_rate', 'Resolved', r.resolution_rate, fmtPct(r.resolution_rate), { definition: DEFINITIONS.recordsResolved }),
-              stat('records.avg_resolution_hours', 'Avg resolution', r.avg_resolution_hours, r.avg_resolution_hours === null ? '—' : `${fmtNum(r.avg_resolution_hours, 1)} h`, { definition: DEFINITIONS.recordsResolution }),
-              stat('records.avg_satisfaction', 'Satisfaction', r.avg_satisfaction, r.avg_satisfaction === null ? '—' : `${fmtNum(r.avg_satisfaction, 2)} / 5`, { hint: `${fmtInt(r.rated)} rated`, definition: DEFINITIONS.recordsSatisfaction }),
+              stat(
+                'records.avg_resolution_hours',
+                'Avg resolution',
+                r.avg_resolution_hours,
+                r.avg_resolution_hours === null ? '—' : `${fmtNum(r.avg_resolution_hours, 1)} h`,
+                { definition: DEFINITIONS.recordsResolution },
+              ),
+              stat('records.avg_satisfaction', 'Satisfaction', r.avg_satisfaction, r.avg_satisfaction === null ? '—' : `${fmtNum(r.avg_satisfaction, 2)} / 5`, {
+                hint: `${fmtInt(r.rated)} rated`,
+                definition: DEFINITIONS.recordsSatisfaction,
+              }),
             ),
             h('h3', null, 'By priority'),
-            barList('records-by-priority', r.by_priority.map((s) => ({ label: s.value, value: s.count, text: `${fmtInt(s.count)} · ${fmtPct(s.percent)}` }))),
+            barList(
+              'records-by-priority',
+              r.by_priority.map((s) => ({ label: s.value, value: s.count, text: `${fmtInt(s.count)} · ${fmtPct(s.percent)}` })),
+            ),
           ),
     empty: { message: 'No service records yet' },
     emptyOnError: missing,

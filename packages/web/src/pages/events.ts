@@ -7,7 +7,21 @@
 import { isPartial, timeseries } from '../api';
 import { hasValues, PALETTE, timeChart, type LineSeries } from '../chart';
 import { h, table } from '../dom';
-import { ADDITIVE, DIMENSIONS, explorerRequest, explorerState, filterParam, INTERVALS, MEASURE_LABELS, MEASURES, NEEDS_FIELD, OP_LABELS, OPS, parseFilter, RANGES } from '../explorer';
+import {
+  ADDITIVE,
+  DIMENSIONS,
+  explorerRequest,
+  explorerState,
+  filterParam,
+  INTERVALS,
+  MEASURE_LABELS,
+  MEASURES,
+  NEEDS_FIELD,
+  OP_LABELS,
+  OPS,
+  parseFilter,
+  RANGES,
+} from '../explorer';
 import { changePct, fmtInt, fmtNum, fmtPct } from '../format';
 import { withParams } from '../router';
 import type { View } from '../view';
@@ -25,9 +39,23 @@ export function eventsPage(v: View): void {
 
   // --- controls -------------------------------------------------------------------------------
   const measure = select('measure', MEASURES, s.measure, MEASURE_LABELS);
-  const field = h('input', { name: 'field', id: 'ctl-field', placeholder: 'property, e.g. response_time', value: s.field, list: 'numeric-fields', hidden: !NEEDS_FIELD.has(s.measure) });
+  const field = h('input', {
+    name: 'field',
+    id: 'ctl-field',
+    placeholder: 'property, e.g. response_time',
+    value: s.field,
+    list: 'numeric-fields',
+    hidden: !NEEDS_FIELD.has(s.measure),
+  });
   const by = h('input', { name: 'by', id: 'ctl-by', placeholder: 'none', value: s.by, list: 'dimensions' });
-  const range = select('range', RANGES, s.range, { '15m': 'Last 15 minutes', '1h': 'Last hour', '6h': 'Last 6 hours', '24h': 'Last 24 hours', '7d': 'Last 7 days', '30d': 'Last 30 days' });
+  const range = select('range', RANGES, s.range, {
+    '15m': 'Last 15 minutes',
+    '1h': 'Last hour',
+    '6h': 'Last 6 hours',
+    '24h': 'Last 24 hours',
+    '7d': 'Last 7 days',
+    '30d': 'Last 30 days',
+  });
   const interval = select('interval', INTERVALS, s.interval, { auto: 'Auto interval' });
   const compare = h('input', { type: 'checkbox', name: 'compare', id: 'ctl-compare', checked: s.compare });
   measure.addEventListener('change', () => {
@@ -36,7 +64,14 @@ export function eventsPage(v: View): void {
     else field.focus();
   });
   const apply = (): void =>
-    set({ measure: measure.value === 'count' ? null : measure.value, field: NEEDS_FIELD.has(measure.value) ? field.value.trim() : null, by: by.value.trim() || null, range: range.value === '24h' ? null : range.value, interval: interval.value === 'auto' ? null : interval.value, compare: compare.checked ? '1' : null });
+    set({
+      measure: measure.value === 'count' ? null : measure.value,
+      field: NEEDS_FIELD.has(measure.value) ? field.value.trim() : null,
+      by: by.value.trim() || null,
+      range: range.value === '24h' ? null : range.value,
+      interval: interval.value === 'auto' ? null : interval.value,
+      compare: compare.checked ? '1' : null,
+    });
   for (const el of [range, interval, compare]) el.addEventListener('change', apply);
   for (const el of [field, by]) el.addEventListener('change', apply);
 
@@ -62,7 +97,11 @@ export function eventsPage(v: View): void {
     'form',
     { class: 'controls', 'data-form': 'explorer', onsubmit: (ev: Event) => (ev.preventDefault(), apply()) },
     h('datalist', { id: 'dimensions' }, ...DIMENSIONS.map((d) => h('option', { value: d })), h('option', { value: 'properties.' })),
-    h('datalist', { id: 'numeric-fields' }, ...['response_time', 'duration_ms', 'amount', 'rating', 'prompt_tokens', 'completion_tokens'].map((d) => h('option', { value: d }))),
+    h(
+      'datalist',
+      { id: 'numeric-fields' },
+      ...['response_time', 'duration_ms', 'amount', 'rating', 'prompt_tokens', 'completion_tokens'].map((d) => h('option', { value: d })),
+    ),
     h('label', { class: 'ctl' }, h('span', null, 'Measure'), h('span', { class: 'ctl-row' }, measure, field)),
     h('label', { class: 'ctl' }, h('span', null, 'Break down by'), by),
     h('label', { class: 'ctl' }, h('span', null, 'Range'), range),
@@ -77,10 +116,27 @@ export function eventsPage(v: View): void {
         'span',
         { class: 'chip', 'data-filter': filterParam(f) },
         `${f.field} ${OP_LABELS[f.op]} ${f.value}`,
-        h('button', { type: 'button', class: 'chip-x', 'aria-label': `Remove filter ${f.field}`, onclick: () => set({ f: s.filters.filter((_, j) => j !== i).map(filterParam) }) }, '×'),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'chip-x',
+            'aria-label': `Remove filter ${f.field}`,
+            onclick: () => set({ f: s.filters.filter((_, j) => j !== i).map(filterParam) }),
+          },
+          '×',
+        ),
       ),
     ),
-    h('form', { class: 'filter-add', 'data-form': 'add-filter', onsubmit: addFilter }, fField, fOp, fValue, h('button', { class: 'btn btn-small', type: 'submit' }, 'Add filter'), fError),
+    h(
+      'form',
+      { class: 'filter-add', 'data-form': 'add-filter', onsubmit: addFilter },
+      fField,
+      fOp,
+      fValue,
+      h('button', { class: 'btn btn-small', type: 'submit' }, 'Add filter'),
+      fError,
+    ),
   );
   v.root.append(h('h1', { class: 'page-title' }, 'Events'), h('section', { class: 'panel panel-controls' }, controls, filterBar));
 
@@ -95,12 +151,20 @@ export function eventsPage(v: View): void {
     render: (r) => {
       if (!r) return null;
       const xs = r.series[0]?.points.map((p) => p.t) ?? [];
-      const series: LineSeries[] = r.series.slice(0, 10).map((sr, i) => ({ label: label(sr.dimensions), values: sr.points.map((p) => p.value ?? null), color: PALETTE[i % PALETTE.length]! }));
+      const series: LineSeries[] = r.series
+        .slice(0, 10)
+        .map((sr, i) => ({ label: label(sr.dimensions), values: sr.points.map((p) => p.value ?? null), color: PALETTE[i % PALETTE.length]! }));
       if (r.previous && r.series.length > 0) {
         // The previous period drawn on the same x positions, dashed, for the largest groups.
         r.series.slice(0, 3).forEach((sr, i) => {
           const prev = r.previous!.find((p) => JSON.stringify(p.dimensions) === JSON.stringify(sr.dimensions));
-          if (prev) series.push({ label: `${label(sr.dimensions)} (previous)`, values: sr.points.map((_, k) => prev.points[k]?.value ?? null), dash: true, color: PALETTE[i % PALETTE.length]! });
+          if (prev)
+            series.push({
+              label: `${label(sr.dimensions)} (previous)`,
+              values: sr.points.map((_, k) => prev.points[k]?.value ?? null),
+              dash: true,
+              color: PALETTE[i % PALETTE.length]!,
+            });
         });
       }
       if (!hasValues(series) || (ADDITIVE.has(s.measure) && r.series.every((sr) => sr.points.every((p) => !p.value)))) return null;
@@ -131,15 +195,38 @@ export function eventsPage(v: View): void {
           'explorer-groups',
           rows,
           [
-            { head: s.by || 'Series', cell: (x) => (s.by ? h('a', { href: `#/events?${withParams(v.params, { f: [...s.filters.map(filterParam), `${s.by}:is:${x.dims[s.by] ?? ''}`], by: null })}` }, x.key) : x.key) },
+            {
+              head: s.by || 'Series',
+              cell: (x) =>
+                s.by
+                  ? h(
+                      'a',
+                      { href: `#/events?${withParams(v.params, { f: [...s.filters.map(filterParam), `${s.by}:is:${x.dims[s.by] ?? ''}`], by: null })}` },
+                      x.key,
+                    )
+                  : x.key,
+            },
             {
               head: aggLabel,
-              title: ADDITIVE.has(s.measure) ? 'Sum over the range' : 'The measure computed over the whole range (percentiles from merged sketches, uniques counted once), not a mean of the intervals',
-              cell: (x) => h('span', { 'data-value': x.total ?? '' }, x.total === null ? '—' : fmt(x.total)), class: 'num' },
+              title: ADDITIVE.has(s.measure)
+                ? 'Sum over the range'
+                : 'The measure computed over the whole range (percentiles from merged sketches, uniques counted once), not a mean of the intervals',
+              cell: (x) => h('span', { 'data-value': x.total ?? '' }, x.total === null ? '—' : fmt(x.total)),
+              class: 'num',
+            },
             ...(s.compare
               ? [
                   { head: 'Previous period', cell: (x: (typeof rows)[number]) => (x.before === null ? '—' : fmt(x.before)), class: 'num' },
-                  { head: 'Change', cell: (x: (typeof rows)[number]) => h('span', { class: x.change === null ? '' : x.change >= 0 ? 'up' : 'down' }, x.change === null ? '—' : `${x.change >= 0 ? '+' : ''}${fmtPct(x.change)}`), class: 'num' },
+                  {
+                    head: 'Change',
+                    cell: (x: (typeof rows)[number]) =>
+                      h(
+                        'span',
+                        { class: x.change === null ? '' : x.change >= 0 ? 'up' : 'down' },
+                        x.change === null ? '—' : `${x.change >= 0 ? '+' : ''}${fmtPct(x.change)}`,
+                      ),
+                    class: 'num',
+                  },
                 ]
               : []),
           ],
@@ -150,7 +237,10 @@ export function eventsPage(v: View): void {
     empty: (r) =>
       r === null
         ? { message: `${MEASURE_LABELS[s.measure]} needs a numeric property`, hint: 'Type the property name (e.g. response_time) next to the measure.' }
-        : { message: 'No matching events in this range', hint: s.filters.length ? 'Remove a filter or widen the range.' : 'Widen the range, or send events to the collector.' },
+        : {
+            message: 'No matching events in this range',
+            hint: s.filters.length ? 'Remove a filter or widen the range.' : 'Widen the range, or send events to the collector.',
+          },
   });
   v.root.append(panel.el);
 }

@@ -49,21 +49,33 @@ export function healthPage(v: View): void {
       return h(
         'div',
         null,
-        h('div', { class: 'stats' }, stat('health.services_up', 'Services up', up, `${fmtInt(up)} / ${fmtInt(r.services.length)}`, { tone: up === r.services.length ? 'good' : 'bad' })),
+        h(
+          'div',
+          { class: 'stats' },
+          stat('health.services_up', 'Services up', up, `${fmtInt(up)} / ${fmtInt(r.services.length)}`, { tone: up === r.services.length ? 'good' : 'bad' }),
+        ),
         table(
           'health-services',
           r.services,
           [
             { head: 'Service', cell: (s) => s.target },
             { head: 'State', cell: (s) => upBadge(s.up) },
-            { head: 'Latency', title: 'Latency: time to the full answer (HTTP) or the accepted connection (TCP) of the latest check.', cell: (s) => h('span', { 'data-value': s.latency_ms ?? '' }, fmtMs(s.latency_ms)), class: 'num' },
+            {
+              head: 'Latency',
+              title: 'Latency: time to the full answer (HTTP) or the accepted connection (TCP) of the latest check.',
+              cell: (s) => h('span', { 'data-value': s.latency_ms ?? '' }, fmtMs(s.latency_ms)),
+              class: 'num',
+            },
             { head: 'Checked', cell: (s) => fmtAgo(s.at), class: 'num' },
           ],
           (s) => ({ 'data-target': s.target }),
         ),
       );
     },
-    empty: { message: 'No health checks reported in the last 10 minutes', hint: h('span', null, 'List services in ', h('code', null, 'MONITOR_HEALTHCHECK_TARGETS'), ' (name=http://host/health or tcp://host:port).') },
+    empty: {
+      message: 'No health checks reported in the last 10 minutes',
+      hint: h('span', null, 'List services in ', h('code', null, 'MONITOR_HEALTHCHECK_TARGETS'), ' (name=http://host/health or tcp://host:port).'),
+    },
   });
 
   const databases = v.panel({
@@ -107,7 +119,10 @@ export function healthPage(v: View): void {
         (d) => ({ 'data-db': `${d.kind}:${d.db}`, 'data-up': d.up ? '1' : '0' }),
       );
     },
-    empty: { message: 'No database checks in the last 10 minutes', hint: h('span', null, 'The monitor watches the platform’s own stores (', h('code', null, 'MONITOR_WATCH_PLATFORM'), ') and any in MONITOR_*_URLS.') },
+    empty: {
+      message: 'No database checks in the last 10 minutes',
+      hint: h('span', null, 'The monitor watches the platform’s own stores (', h('code', null, 'MONITOR_WATCH_PLATFORM'), ') and any in MONITOR_*_URLS.'),
+    },
   });
 
   const kafka = v.panel({
@@ -126,14 +141,25 @@ export function healthPage(v: View): void {
       return h(
         'div',
         null,
-        h('div', { class: 'stats' }, stat('kafka.lag_total', 'Total lag', total, fmtInt(total), { hint: 'messages not yet consumed', tone: total > 10_000 ? 'bad' : 'good' })),
-        table('kafka-lag', [...groups].sort((a, b) => b[1] - a[1]), [
-          { head: 'Group · topic', cell: ([k]) => k },
-          { head: 'Lag', cell: ([, n]) => h('span', { 'data-value': n }, fmtInt(n)), class: 'num' },
-        ]),
+        h(
+          'div',
+          { class: 'stats' },
+          stat('kafka.lag_total', 'Total lag', total, fmtInt(total), { hint: 'messages not yet consumed', tone: total > 10_000 ? 'bad' : 'good' }),
+        ),
+        table(
+          'kafka-lag',
+          [...groups].sort((a, b) => b[1] - a[1]),
+          [
+            { head: 'Group · topic', cell: ([k]) => k },
+            { head: 'Lag', cell: ([, n]) => h('span', { 'data-value': n }, fmtInt(n)), class: 'num' },
+          ],
+        ),
       );
     },
-    empty: { message: 'No Kafka consumer lag reported', hint: 'Without KAFKA_BROKERS the collector writes straight to ClickHouse (embedded mode): there is no consumer to lag.' },
+    empty: {
+      message: 'No Kafka consumer lag reported',
+      hint: 'Without KAFKA_BROKERS the collector writes straight to ClickHouse (embedded mode): there is no consumer to lag.',
+    },
   });
   const etl = v.panel({
     id: 'health-etl',
@@ -156,15 +182,24 @@ export function healthPage(v: View): void {
                 cell: (t) =>
                   h(
                     'span',
-                    { 'data-value': t.rows ?? '', title: `Rows: current rows of ${t.target} (each key once, deleted rows not counted). Row versions landed since the first sync: ${fmtInt(t.rowsSynced)}.` },
+                    {
+                      'data-value': t.rows ?? '',
+                      title: `Rows: current rows of ${t.target} (each key once, deleted rows not counted). Row versions landed since the first sync: ${fmtInt(t.rowsSynced)}.`,
+                    },
                     t.rows === null || t.rows === undefined ? '—' : fmtInt(t.rows),
                   ),
                 class: 'num',
               },
-              { head: 'Lag', title: 'Lag: age of the watermark — every source commit before it is queryable in ClickHouse.', cell: (t) => (t.lagSeconds === null ? '—' : fmtMs(t.lagSeconds * 1000)), class: 'num' },
+              {
+                head: 'Lag',
+                title: 'Lag: age of the watermark — every source commit before it is queryable in ClickHouse.',
+                cell: (t) => (t.lagSeconds === null ? '—' : fmtMs(t.lagSeconds * 1000)),
+                class: 'num',
+              },
               {
                 head: 'Differences',
-                title: 'Differences: rows the last reconciliation found different between the source and ClickHouse (keys missing or extra, content changed), and how many it repaired.',
+                title:
+                  'Differences: rows the last reconciliation found different between the source and ClickHouse (keys missing or extra, content changed), and how many it repaired.',
                 cell: (t) => {
                   const d = differences(t);
                   if (!d) return h('span', { 'data-value': '' }, '—');
@@ -180,9 +215,17 @@ export function healthPage(v: View): void {
               },
               { head: 'Last success', cell: (t) => fmtAgo(t.lastSuccessAt), class: 'num' },
             ],
-            (t) => ({ 'data-etl-table': t.target, 'data-state': t.state, 'data-differences': String(differences(t)?.found ?? ''), 'data-quarantined': String(t.quarantinedRows ?? 0) }),
+            (t) => ({
+              'data-etl-table': t.target,
+              'data-state': t.state,
+              'data-differences': String(differences(t)?.found ?? ''),
+              'data-quarantined': String(t.quarantinedRows ?? 0),
+            }),
           ),
-    empty: { message: 'No business tables are synced', hint: h('span', null, 'Configure sources in ', h('code', null, 'ETL_CONFIG'), ', or start with ', h('code', null, '--demo'), '.') },
+    empty: {
+      message: 'No business tables are synced',
+      hint: h('span', null, 'Configure sources in ', h('code', null, 'ETL_CONFIG'), ', or start with ', h('code', null, '--demo'), '.'),
+    },
   });
   const quarantine = v.panel({
     id: 'health-etl-quarantine',
@@ -201,11 +244,19 @@ export function healthPage(v: View): void {
               { head: 'Column', cell: (q) => q.column ?? '—' },
               { head: 'Reason', cell: (q) => h('span', null, q.reason.replace(/^.*?: row \(.*?\) = \(.*?\): /, '')) },
               { head: 'First seen', cell: (q) => fmtAgo(q.firstSeenAt), class: 'num' },
-              { head: 'Last seen', title: 'Last seen: the last run that read the row and still could not land it.', cell: (q) => fmtAgo(q.lastSeenAt), class: 'num' },
+              {
+                head: 'Last seen',
+                title: 'Last seen: the last run that read the row and still could not land it.',
+                cell: (q) => fmtAgo(q.lastSeenAt),
+                class: 'num',
+              },
             ],
             (q) => ({ 'data-etl-table': q.target, 'data-key': q.key.join(',') }),
           ),
-    empty: { message: 'No rows are quarantined', hint: 'A row whose value cannot land in ClickHouse (e.g. a number too large for its Decimal) is held here and retried every run; the rest of its table keeps syncing.' },
+    empty: {
+      message: 'No rows are quarantined',
+      hint: 'A row whose value cannot land in ClickHouse (e.g. a number too large for its Decimal) is held here and retried every run; the rest of its table keeps syncing.',
+    },
   });
 
   const audit = v.panel({
@@ -231,7 +282,12 @@ export function healthPage(v: View): void {
             { head: 'Acknowledged', cell: (s) => h('span', { 'data-value': s.acknowledged }, fmtInt(s.acknowledged)), class: 'num' },
             { head: 'Landed', cell: (s) => h('span', { 'data-value': s.landed }, fmtInt(s.landed)), class: 'num' },
             { head: 'Lost', cell: (s) => (s.lost > 0 ? badge(fmtInt(s.lost), 'critical') : h('span', { 'data-value': 0 }, '0')), class: 'num' },
-            { head: 'Unacknowledged', title: 'Unacknowledged: rows landed that the collector did not acknowledge (written straight into Kafka, or duplicates).', cell: (s) => fmtInt(s.unacknowledged), class: 'num' },
+            {
+              head: 'Unacknowledged',
+              title: 'Unacknowledged: rows landed that the collector did not acknowledge (written straight into Kafka, or duplicates).',
+              cell: (s) => fmtInt(s.unacknowledged),
+              class: 'num',
+            },
             {
               head: 'Compared (UTC)',
               title: 'Compared minutes of the latest audit run: minutes younger than the grace period are compared once they settle.',
@@ -243,7 +299,10 @@ export function healthPage(v: View): void {
         ),
       );
     },
-    empty: { message: 'No acknowledgement audit in the last 10 minutes', hint: 'The collector compares acknowledged and landed rows every minute, for minutes older than 5 minutes.' },
+    empty: {
+      message: 'No acknowledgement audit in the last 10 minutes',
+      hint: 'The collector compares acknowledged and landed rows every minute, for minutes older than 5 minutes.',
+    },
   });
   v.root.append(services.el, h('div', { class: 'grid grid-2' }, databases.el, kafka.el), audit.el, etl.el, quarantine.el);
   v.every(15_000, () => v.refreshAll());

@@ -31,7 +31,12 @@ export function metricsPage(v: View): void {
   const serviceRaw = v.params.get('service') ?? '';
   const service = /^[\w.:/-]{1,200}$/.test(serviceRaw) ? serviceRaw : '';
   const filter: Filter = service
-    ? { and: [{ field: 'name', op: 'is', value: REQUEST_METRIC }, { field: 'labels.service', op: 'is', value: service }] }
+    ? {
+        and: [
+          { field: 'name', op: 'is', value: REQUEST_METRIC },
+          { field: 'labels.service', op: 'is', value: service },
+        ],
+      }
     : { field: 'name', op: 'is', value: REQUEST_METRIC };
 
   const rangeSel = h('select', { name: 'range', id: 'ctl-range' }, ...RANGES.map((r) => h('option', { value: r }, `Last ${r}`)));
@@ -46,7 +51,14 @@ export function metricsPage(v: View): void {
         'div',
         { class: 'controls' },
         h('label', { class: 'ctl' }, h('span', null, 'Range'), rangeSel),
-        service ? h('span', { class: 'chip', 'data-filter': `service:${service}` }, `service = ${service}`, h('a', { class: 'chip-x', href: hrefOf('metrics', withParams(v.params, { service: null })), 'aria-label': 'All services' }, '×')) : null,
+        service
+          ? h(
+              'span',
+              { class: 'chip', 'data-filter': `service:${service}` },
+              `service = ${service}`,
+              h('a', { class: 'chip-x', href: hrefOf('metrics', withParams(v.params, { service: null })), 'aria-label': 'All services' }, '×'),
+            )
+          : null,
       ),
     ),
   );
@@ -68,7 +80,8 @@ export function metricsPage(v: View): void {
         { class: 'hosts' },
         ...[...hosts].map(([host, m]) => {
           const val = (n: string): number | null => m.get(n) ?? null;
-          const pctTone = (x: number | null, warn: number, bad: number): 'good' | 'warn' | 'bad' | '' => (x === null ? '' : x >= bad ? 'bad' : x >= warn ? 'warn' : 'good');
+          const pctTone = (x: number | null, warn: number, bad: number): 'good' | 'warn' | 'bad' | '' =>
+            x === null ? '' : x >= bad ? 'bad' : x >= warn ? 'warn' : 'good';
           return h(
             'div',
             { class: 'host', 'data-host': host },
@@ -76,18 +89,31 @@ export function metricsPage(v: View): void {
             h(
               'div',
               { class: 'stats' },
-              stat(`system.${host}.cpu`, 'CPU', val('system_cpu_percent'), fmtPct(val('system_cpu_percent')), { tone: pctTone(val('system_cpu_percent'), 80, 95) }),
-              stat(`system.${host}.memory`, 'Memory', val('system_memory_percent'), fmtPct(val('system_memory_percent')), { tone: pctTone(val('system_memory_percent'), 85, 95) }),
-              stat(`system.${host}.disk`, 'Disk used', val('system_disk_used_percent'), fmtPct(val('system_disk_used_percent')), { tone: pctTone(val('system_disk_used_percent'), 85, 95) }),
-              stat(`system.${host}.load1`, 'Load (1 min)', val('system_load1'), fmtNum(val('system_load1'), 2), { hint: `5 min ${fmtNum(val('system_load5'), 2)} · 15 min ${fmtNum(val('system_load15'), 2)}` }),
+              stat(`system.${host}.cpu`, 'CPU', val('system_cpu_percent'), fmtPct(val('system_cpu_percent')), {
+                tone: pctTone(val('system_cpu_percent'), 80, 95),
+              }),
+              stat(`system.${host}.memory`, 'Memory', val('system_memory_percent'), fmtPct(val('system_memory_percent')), {
+                tone: pctTone(val('system_memory_percent'), 85, 95),
+              }),
+              stat(`system.${host}.disk`, 'Disk used', val('system_disk_used_percent'), fmtPct(val('system_disk_used_percent')), {
+                tone: pctTone(val('system_disk_used_percent'), 85, 95),
+              }),
+              stat(`system.${host}.load1`, 'Load (1 min)', val('system_load1'), fmtNum(val('system_load1'), 2), {
+                hint: `5 min ${fmtNum(val('system_load5'), 2)} · 15 min ${fmtNum(val('system_load15'), 2)}`,
+              }),
               stat(`system.${host}.processes`, 'Processes', val('system_processes'), fmtInt(val('system_processes'))),
-              stat(`system.${host}.rx`, 'Network in', val('system_network_rx_bytes_total'), fmtBytes(val('system_network_rx_bytes_total')), { hint: 'total received' }),
+              stat(`system.${host}.rx`, 'Network in', val('system_network_rx_bytes_total'), fmtBytes(val('system_network_rx_bytes_total')), {
+                hint: 'total received',
+              }),
             ),
           );
         }),
       );
     },
-    empty: { message: 'No system metrics in the last 10 minutes', hint: 'The monitor role samples them (MONITOR_SYSTEM_INTERVAL_MS); it needs a fixed COLLECTOR_PORT or MONITOR_COLLECTOR_URL.' },
+    empty: {
+      message: 'No system metrics in the last 10 minutes',
+      hint: 'The monitor role samples them (MONITOR_SYSTEM_INTERVAL_MS); it needs a fixed COLLECTOR_PORT or MONITOR_COLLECTOR_URL.',
+    },
   });
 
   const services = v.panel({
@@ -111,7 +137,12 @@ export function metricsPage(v: View): void {
         rows,
         [
           { head: 'Service', cell: (r) => h('a', { href: hrefOf('metrics', withParams(v.params, { service: r.service })) }, r.service || '(none)') },
-          { head: 'Requests', title: 'Requests: http_request_duration_ms samples (one per request) of the service in the range.', cell: (r) => h('span', { 'data-value': r.requests }, fmtInt(Number(r.requests))), class: 'num' },
+          {
+            head: 'Requests',
+            title: 'Requests: http_request_duration_ms samples (one per request) of the service in the range.',
+            cell: (r) => h('span', { 'data-value': r.requests }, fmtInt(Number(r.requests))),
+            class: 'num',
+          },
           {
             head: 'Error rate',
             title: 'Error rate: requests with status 5xx / all requests of the range, in percent.',
@@ -122,13 +153,26 @@ export function metricsPage(v: View): void {
             class: 'num',
           },
           { head: 'p50', title: 'p50: median request duration over the whole range (exact, from the raw samples).', cell: (r) => fmtMs(r.p50), class: 'num' },
-          { head: 'p95', title: 'p95: 95th percentile of request duration over the whole range (exact, from the raw samples), not an average of intervals.', cell: (r) => h('span', { 'data-value': r.p95 ?? '' }, fmtMs(r.p95)), class: 'num' },
-          { head: 'p99', title: 'p99: 99th percentile of request duration over the whole range (exact, from the raw samples).', cell: (r) => fmtMs(r.p99), class: 'num' },
+          {
+            head: 'p95',
+            title: 'p95: 95th percentile of request duration over the whole range (exact, from the raw samples), not an average of intervals.',
+            cell: (r) => h('span', { 'data-value': r.p95 ?? '' }, fmtMs(r.p95)),
+            class: 'num',
+          },
+          {
+            head: 'p99',
+            title: 'p99: 99th percentile of request duration over the whole range (exact, from the raw samples).',
+            cell: (r) => fmtMs(r.p99),
+            class: 'num',
+          },
         ],
         (r) => ({ 'data-service': r.service, ...(r.service === service ? { class: 'selected' } : {}) }),
       );
     },
-    empty: { message: `No requests recorded in the last ${range}`, hint: 'Services report them with the SDK middleware (http_request_duration_ms); see docs/sdk.md.' },
+    empty: {
+      message: `No requests recorded in the last ${range}`,
+      hint: 'Services report them with the SDK middleware (http_request_duration_ms); see docs/sdk.md.',
+    },
   });
 
   const latency = v.panel({
@@ -136,7 +180,17 @@ export function metricsPage(v: View): void {
     title: `Latency percentiles${service ? ` · ${service}` : ''}`,
     load: (signal) =>
       timeseries(
-        { signal: 'metrics', measures: [{ type: 'p50', alias: 'p50' }, { type: 'p95', alias: 'p95' }, { type: 'p99', alias: 'p99' }], filter, range: { last: range }, interval: 'auto' },
+        {
+          signal: 'metrics',
+          measures: [
+            { type: 'p50', alias: 'p50' },
+            { type: 'p95', alias: 'p95' },
+            { type: 'p99', alias: 'p99' },
+          ],
+          filter,
+          range: { last: range },
+          interval: 'auto',
+        },
         signal,
       ),
     render: (r) => {
@@ -154,7 +208,19 @@ export function metricsPage(v: View): void {
   const errors = v.panel({
     id: 'errors',
     title: `Requests and error rate${service ? ` · ${service}` : ''}`,
-    load: (signal) => timeseries({ signal: 'metrics', measures: [{ type: 'count', alias: 'n' }], dimensions: ['labels.status'], filter, range: { last: range }, interval: 'auto', limit: 100 }, signal),
+    load: (signal) =>
+      timeseries(
+        {
+          signal: 'metrics',
+          measures: [{ type: 'count', alias: 'n' }],
+          dimensions: ['labels.status'],
+          filter,
+          range: { last: range },
+          interval: 'auto',
+          limit: 100,
+        },
+        signal,
+      ),
     render: (r) => {
       const xs = r.series[0]?.points.map((p) => p.t) ?? [];
       const total = xs.map(() => 0);
@@ -171,8 +237,24 @@ export function metricsPage(v: View): void {
       return h(
         'div',
         { class: 'chart-pair' },
-        timeChart({ id: 'requests', xs, series: [{ label: 'Requests', values: total, color: '#2563eb' }, { label: '5xx', values: failed, color: '#dc2626' }], bars: false, format: fmtInt, height: 180 }),
-        timeChart({ id: 'error-rate', xs, series: [{ label: 'Error rate', values: rate, color: '#dc2626', fill: true }], format: (x) => fmtPct(x, 1), height: 160 }),
+        timeChart({
+          id: 'requests',
+          xs,
+          series: [
+            { label: 'Requests', values: total, color: '#2563eb' },
+            { label: '5xx', values: failed, color: '#dc2626' },
+          ],
+          bars: false,
+          format: fmtInt,
+          height: 180,
+        }),
+        timeChart({
+          id: 'error-rate',
+          xs,
+          series: [{ label: 'Error rate', values: rate, color: '#dc2626', fill: true }],
+          format: (x) => fmtPct(x, 1),
+          height: 160,
+        }),
       );
     },
     empty: { message: 'No requests in this range' },

@@ -36,9 +36,14 @@ export function overviewPage(v: View): void {
           partial: true,
           definition: 'This minute: events whose time is in the current minute so far (partial).',
         }),
-        stat('realtime.active_sessions', 'Active sessions', r.active_sessions, fmtInt(r.active_sessions), { hint: 'last 5 minutes', definition: 'Active sessions: distinct session ids of events in the last 5 minutes.' }),
+        stat('realtime.active_sessions', 'Active sessions', r.active_sessions, fmtInt(r.active_sessions), {
+          hint: 'last 5 minutes',
+          definition: 'Active sessions: distinct session ids of events in the last 5 minutes.',
+        }),
         r.total_agents !== null
-          ? stat('realtime.online_agents', 'Agents online', r.online_agents, `${fmtInt(r.online_agents)} / ${fmtInt(r.total_agents)}`, { definition: 'Agents online: latest agents_online / agents_total metric.' })
+          ? stat('realtime.online_agents', 'Agents online', r.online_agents, `${fmtInt(r.online_agents)} / ${fmtInt(r.total_agents)}`, {
+              definition: 'Agents online: latest agents_online / agents_total metric.',
+            })
           : null,
       ),
   });
@@ -73,14 +78,17 @@ export function overviewPage(v: View): void {
         { class: 'stats' },
         stat('ingest.lag_ms', 'Ingest lag', r.freshnessMs, r.freshnessMs === null ? 'no events' : fmtMs(r.freshnessMs), {
           hint: r.freshnessMs === null ? 'nothing received in 15 minutes' : 'since the newest event landed',
-          definition: 'Ingest lag: now − received_at of the newest event that landed, by ClickHouse\'s clock.',
+          definition: "Ingest lag: now − received_at of the newest event that landed, by ClickHouse's clock.",
           tone: r.freshnessMs === null ? 'warn' : r.freshnessMs > 120_000 ? 'bad' : 'good',
         }),
         stat('ingest.events_15m', 'Events, 15 min', r.events, fmtInt(r.events), {
           hint: r.deliveryP95 === null || !Number.isFinite(r.deliveryP95) ? '' : `p95 client → collector ${fmtMs(r.deliveryP95)}`,
-          definition: 'Events, 15 min: live events received in the last 15 minutes that also happened in them (replayed history with backfill: true excluded); p95 client → collector: 95th percentile of received_at − timestamp over those events.',
+          definition:
+            'Events, 15 min: live events received in the last 15 minutes that also happened in them (replayed history with backfill: true excluded); p95 client → collector: 95th percentile of received_at − timestamp over those events.',
         }),
-        r.kafkaLag !== null ? stat('ingest.kafka_lag', 'Kafka consumer lag', r.kafkaLag, fmtInt(r.kafkaLag), { hint: 'messages behind', tone: r.kafkaLag > 10_000 ? 'bad' : '' }) : null,
+        r.kafkaLag !== null
+          ? stat('ingest.kafka_lag', 'Kafka consumer lag', r.kafkaLag, fmtInt(r.kafkaLag), { hint: 'messages behind', tone: r.kafkaLag > 10_000 ? 'bad' : '' })
+          : null,
       ),
   });
 
@@ -96,7 +104,9 @@ export function overviewPage(v: View): void {
         h(
           'div',
           { class: 'stats' },
-          stat('alerts.firing', 'Firing', list.filter((a) => a.state === 'firing').length, fmtInt(list.filter((a) => a.state === 'firing').length), { tone: list.some((a) => a.state === 'firing') ? 'bad' : 'good' }),
+          stat('alerts.firing', 'Firing', list.filter((a) => a.state === 'firing').length, fmtInt(list.filter((a) => a.state === 'firing').length), {
+            tone: list.some((a) => a.state === 'firing') ? 'bad' : 'good',
+          }),
           stat('alerts.pending', 'Pending', list.filter((a) => a.state === 'pending').length, fmtInt(list.filter((a) => a.state === 'pending').length)),
         ),
         list.length === 0
@@ -104,9 +114,21 @@ export function overviewPage(v: View): void {
           : h(
               'ul',
               { class: 'alert-mini' },
-              ...list.slice(0, 5).map((a) =>
-                h('li', null, badge(a.severity, a.severity.toLowerCase()), ' ', h('a', { href: hrefOf('alerts', { rule: a.rule }) }, a.rule), ' ', h('span', { class: 'muted' }, a.annotations.summary ?? Object.values(a.labels).join(', ')), ' ', h('span', { class: 'muted' }, fmtAgo(a.activeSince))),
-              ),
+              ...list
+                .slice(0, 5)
+                .map((a) =>
+                  h(
+                    'li',
+                    null,
+                    badge(a.severity, a.severity.toLowerCase()),
+                    ' ',
+                    h('a', { href: hrefOf('alerts', { rule: a.rule }) }, a.rule),
+                    ' ',
+                    h('span', { class: 'muted' }, a.annotations.summary ?? Object.values(a.labels).join(', ')),
+                    ' ',
+                    h('span', { class: 'muted' }, fmtAgo(a.activeSince)),
+                  ),
+                ),
             ),
       ),
   });
@@ -128,13 +150,17 @@ export function overviewPage(v: View): void {
       if (!hasValues(series.slice(0, 1)) || cur.every((p) => !p.events)) return null;
       return timeChart({ id: 'events-per-minute', xs: cur.map((p) => p.t), series, format: (x) => fmtInt(x) });
     },
-    empty: { message: 'No events in the last hour', hint: h('span', null, 'Send some to the collector (POST /v1/events), or start with ', h('code', null, '--demo'), '.') },
+    empty: {
+      message: 'No events in the last hour',
+      hint: h('span', null, 'Send some to the collector (POST /v1/events), or start with ', h('code', null, '--demo'), '.'),
+    },
   });
 
   const top = v.panel({
     id: 'top-events',
     title: 'Top events, last 24 hours',
-    load: (signal) => timeseries({ measures: [{ type: 'count', alias: 'events' }], dimensions: ['name'], range: { last: '24h' }, interval: '1h', limit: 10 }, signal),
+    load: (signal) =>
+      timeseries({ measures: [{ type: 'count', alias: 'events' }], dimensions: ['name'], range: { last: '24h' }, interval: '1h', limit: 10 }, signal),
     render: (r) => {
       const rows = r.series
         .map((s) => ({ name: s.dimensions.name ?? '', total: s.points.reduce((n, p) => n + (p.events ?? 0), 0) }))

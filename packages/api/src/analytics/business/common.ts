@@ -10,7 +10,9 @@ import { bucketEnd, percent, resolvePeriodRange, resolveRange, todayIn, type Dat
 
 export const num = z.coerce.number();
 /** avg* of no rows is nan, sent as null or "nan". */
-export const maybeNum = z.union([z.number(), z.string(), z.null()]).transform((v) => (v === null || v === '' || !Number.isFinite(Number(v)) ? null : Number(v)));
+export const maybeNum = z
+  .union([z.number(), z.string(), z.null()])
+  .transform((v) => (v === null || v === '' || !Number.isFinite(Number(v)) ? null : Number(v)));
 export const project = z.string();
 /** Parameters of a statement over calendar days start..end in tz (inDates). */
 export const dayWindowParams = z.object({ project, tz: z.string(), start: z.string(), end: z.string() });
@@ -46,13 +48,20 @@ export function periodWindow(
   opts: { tz: string; defaultBuckets: number; maxBuckets: number },
 ): { window: DateRange; buckets: string[]; partial: (bucket: string) => boolean } {
   const r = resolvePeriodRange(q, period, opts);
-  const window = resolveRange({ start_date: q.start_date ?? r.start, end_date: q.end_date ?? todayIn(opts.tz) }, { tz: opts.tz, defaultDays: 1, maxDays: 100_000 });
+  const window = resolveRange(
+    { start_date: q.start_date ?? r.start, end_date: q.end_date ?? todayIn(opts.tz) },
+    { tz: opts.tz, defaultDays: 1, maxDays: 100_000 },
+  );
   const today = todayIn(opts.tz);
-  const partial = (bucket: string): boolean => bucket < window.start || bucketEnd(bucket, period) > window.end || (bucket <= today && today <= bucketEnd(bucket, period));
+  const partial = (bucket: string): boolean =>
+    bucket < window.start || bucketEnd(bucket, period) > window.end || (bucket <= today && today <= bucketEnd(bucket, period));
   return { window, buckets: r.buckets, partial };
 }
 
 /** The window of a series of `period` buckets with the API's defaults: 30 days, or 12 weeks or months. */
-export function seriesWindow(q: { start_date?: string | undefined; end_date?: string | undefined; timezone: string }, period: Period): ReturnType<typeof periodWindow> {
+export function seriesWindow(
+  q: { start_date?: string | undefined; end_date?: string | undefined; timezone: string },
+  period: Period,
+): ReturnType<typeof periodWindow> {
   return periodWindow(q, period, { tz: q.timezone, defaultBuckets: period === 'day' ? 30 : 12, maxBuckets: 1000 });
 }

@@ -105,7 +105,11 @@ export async function customerSummary(q: CustomerQueries, projectId: string, que
 }
 
 /** New customers per bucket of the window, with the running total (customers created before the window included). */
-export async function customerTrend(q: CustomerQueries, projectId: string, query: { period: Period; start_date?: string | undefined; end_date?: string | undefined; timezone: string }) {
+export async function customerTrend(
+  q: CustomerQueries,
+  projectId: string,
+  query: { period: Period; start_date?: string | undefined; end_date?: string | undefined; timezone: string },
+) {
   const w = seriesWindow(query, query.period);
   const args = { project: projectId, tz: query.timezone, start: w.window.start };
   const [rows, [before]] = await Promise.all([q.trend[query.period]({ ...args, end: w.window.end }), q.before(args)]);

@@ -62,7 +62,12 @@ export interface OrderSettings {
 }
 
 /** Orders created in the window: totals, gross and net revenue, shares by status, service type and product category. */
-export async function ordersSummary(q: OrderQueries, projectId: string, query: { start_date?: string | undefined; end_date?: string | undefined; timezone: string }, s: OrderSettings) {
+export async function ordersSummary(
+  q: OrderQueries,
+  projectId: string,
+  query: { start_date?: string | undefined; end_date?: string | undefined; timezone: string },
+  s: OrderSettings,
+) {
   const r = resolveRange(query, { tz: query.timezone, defaultDays: 30, maxDays: 3660 });
   const rows = await q.distribution({ project: projectId, tz: query.timezone, start: r.start, end: r.end });
   const of = (d: string) => rows.filter((x) => x.dimension === d).map((x) => ({ value: x.value, orders: x.count, cents: cents(x.amount) }));
@@ -70,7 +75,13 @@ export async function ordersSummary(q: OrderQueries, projectId: string, query: {
   const orders = statuses.reduce((n, x) => n + x.orders, 0);
   const amount = statuses.reduce((n, x) => n + x.cents, 0);
   const shares = (d: string) =>
-    of(d).map((x) => ({ value: x.value, orders: x.orders, orders_percent: percent(x.orders, orders), amount: money(x.cents), amount_percent: percent(x.cents, amount) }));
+    of(d).map((x) => ({
+      value: x.value,
+      orders: x.orders,
+      orders_percent: percent(x.orders, orders),
+      amount: money(x.cents),
+      amount_percent: percent(x.cents, amount),
+    }));
   const net = statuses.filter((x) => s.netStatuses.includes(x.value));
   const netOrders = net.reduce((n, x) => n + x.orders, 0);
   const netCents = net.reduce((n, x) => n + x.cents, 0);
@@ -127,7 +138,10 @@ function seriesOf(list: RevenueRow[], w: ReturnType<typeof seriesWindow>) {
 function groupsOf(rows: RevenueRow[], w: ReturnType<typeof seriesWindow>, selectedCents: number) {
   return [...new Set(rows.map((x) => x.grp))]
     .map((value) => {
-      const g = seriesOf(rows.filter((x) => x.grp === value), w);
+      const g = seriesOf(
+        rows.filter((x) => x.grp === value),
+        w,
+      );
       return { value, orders: g.orders, revenue: money(g.cents), revenue_percent: percent(g.cents, selectedCents), cents: g.cents, points: g.points };
     })
     .sort((a, b) => b.cents - a.cents || a.value.localeCompare(b.value))

@@ -90,7 +90,11 @@ export type UserQueries = ReturnType<typeof userQueries>;
 
 /** Login activity and the last-login recency bands (each user in exactly one band). */
 export async function userActivity(q: UserQueries, projectId: string, limit: number, now = Date.now()) {
-  const [[s], recent, active] = await Promise.all([q.summary({ project: projectId, now }), q.recentLogins({ project: projectId, limit }), q.mostActive({ project: projectId, limit })]);
+  const [[s], recent, active] = await Promise.all([
+    q.summary({ project: projectId, now }),
+    q.recentLogins({ project: projectId, limit }),
+    q.mostActive({ project: projectId, limit }),
+  ]);
   const u = s ?? { users: 0, logins: 0, never: 0, dau: 0, wau: 0, mau: 0, active_90d: 0, new_users_30d: 0 };
   return {
     total_users: u.users,
@@ -116,11 +120,16 @@ export async function userActivity(q: UserQueries, projectId: string, limit: num
 }
 
 export async function organizationsSummary(q: UserQueries, projectId: string, top: number) {
-  const [dist, topOrgs, [users]] = await Promise.all([q.orgDistribution({ project: projectId }), q.topOrgs({ project: projectId, top }), q.orgUsers({ project: projectId })]);
+  const [dist, topOrgs, [users]] = await Promise.all([
+    q.orgDistribution({ project: projectId }),
+    q.topOrgs({ project: projectId, top }),
+    q.orgUsers({ project: projectId }),
+  ]);
   const types = dist.filter((x) => x.dimension === 'type');
   const orgs = types.reduce((n, x) => n + x.count, 0);
   const employees = types.reduce((n, x) => n + x.employees, 0);
-  const band = (d: string) => dist.filter((x) => x.dimension === d).map((x) => ({ value: x.value, organizations: x.count, percent: percent(x.count, orgs), employees: x.employees }));
+  const band = (d: string) =>
+    dist.filter((x) => x.dimension === d).map((x) => ({ value: x.value, organizations: x.count, percent: percent(x.count, orgs), employees: x.employees }));
   return {
     total_organizations: orgs,
     total_employees: employees,

@@ -78,9 +78,16 @@ function recordStatsOut(r: StatsRow) {
 }
 
 /** Statistics of the records created in the window (start_date/end_date), or of all records without one. */
-export async function recordStatistics(q: RecordQueries, projectId: string, query: { start_date?: string | undefined; end_date?: string | undefined; timezone: string; top: number }, now = Date.now()) {
+export async function recordStatistics(
+  q: RecordQueries,
+  projectId: string,
+  query: { start_date?: string | undefined; end_date?: string | undefined; timezone: string; top: number },
+  now = Date.now(),
+) {
   const ranged = query.start_date !== undefined || query.end_date !== undefined;
-  const r = ranged ? resolveRange({ start_date: query.start_date ?? '1970-01-01', end_date: query.end_date }, { tz: query.timezone, defaultDays: 1, maxDays: 100_000 }) : { start: '1970-01-01', end: '1970-01-01' };
+  const r = ranged
+    ? resolveRange({ start_date: query.start_date ?? '1970-01-01', end_date: query.end_date }, { tz: query.timezone, defaultDays: 1, maxDays: 100_000 })
+    : { start: '1970-01-01', end: '1970-01-01' };
   const args = { project: projectId, ranged: ranged ? 1 : 0, tz: query.timezone, start: r.start, end: r.end };
   const [[totals], dist, assignees] = await Promise.all([q.totals({ ...args, now }), q.distribution(args), q.assignees({ ...args, now, top: query.top })]);
   const t = recordStatsOut(totals ?? NO_RECORDS);

@@ -18,7 +18,11 @@ export function list<T extends z.ZodType>(schema: T) {
   return z.preprocess(
     (v) =>
       typeof v === 'string' || Array.isArray(v)
-        ? ([] as unknown[]).concat(v).flatMap((x) => String(x).split(',')).map((x) => x.trim()).filter((x) => x !== '')
+        ? ([] as unknown[])
+            .concat(v)
+            .flatMap((x) => String(x).split(','))
+            .map((x) => x.trim())
+            .filter((x) => x !== '')
         : v,
     schema,
   );

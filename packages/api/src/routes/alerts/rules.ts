@@ -33,7 +33,7 @@ export function ruleRoutes(svc: AlertingService): AnyRoute[] {
     route({
       method: 'post',
       path: `${BASE}/rules`,
-      summary: 'Create an alert rule; its SQL is checked against ClickHouse first (400 with ClickHouse\'s message when rejected)',
+      summary: "Create an alert rule; its SQL is checked against ClickHouse first (400 with ClickHouse's message when rejected)",
       tag: TAG,
       auth: 'admin',
       status: 201,

@@ -17,7 +17,9 @@ export function customerRoutes(deps: BusinessDeps): AnyRoute[] {
       auth: 'read',
       query: z.object({
         days: intParam(1, 3650, 30).describe('window of "new" and "active" customers, in days back from now (default 30)'),
-        start_date: dateParam.optional().describe('with end_date: count new and active customers over these calendar days instead of `days` (the window of the other business statistics)'),
+        start_date: dateParam
+          .optional()
+          .describe('with end_date: count new and active customers over these calendar days instead of `days` (the window of the other business statistics)'),
         end_date: dateParam.optional().describe('last day, inclusive (default today)'),
         timezone: timezoneParam,
         top: intParam(1, 1000, 20).describe('largest values listed per dimension (default 20)'),

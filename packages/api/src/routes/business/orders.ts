@@ -42,13 +42,16 @@ export function orderRoutes(deps: BusinessDeps): AnyRoute[] {
       }),
       query: z.object({ ...rangeQuery, start_date: dateParam.optional().describe('first day (YYYY-MM-DD); default 29 days before end_date') }),
       async handler({ query, principal, ctx }) {
-        return cached(deps.cache, ctx, principal.projectId, 'orders.summary', query, TTL.business, () => ordersSummary(q, principal.projectId, query, settings));
+        return cached(deps.cache, ctx, principal.projectId, 'orders.summary', query, TTL.business, () =>
+          ordersSummary(q, principal.projectId, query, settings),
+        );
       },
     }),
     route({
       method: 'get',
       path: `${BASE}/orders/revenue`,
-      summary: 'Net or gross revenue and order count per day, week or month over exactly the date window; optionally split by service type or product category or limited to statuses',
+      summary:
+        'Net or gross revenue and order count per day, week or month over exactly the date window; optionally split by service type or product category or limited to statuses',
       tag: 'analytics',
       auth: 'read',
       response: z.object({
@@ -67,12 +70,18 @@ export function orderRoutes(deps: BusinessDeps): AnyRoute[] {
         net_orders: n,
         net_revenue: n,
         points: z.array(revenuePoint),
-        groups: z.array(z.object({ value: z.string(), orders: n, revenue: n, revenue_percent: nn, points: z.array(revenuePoint) })).optional().describe('with by other than none'),
+        groups: z
+          .array(z.object({ value: z.string(), orders: n, revenue: n, revenue_percent: nn, points: z.array(revenuePoint) }))
+          .optional()
+          .describe('with by other than none'),
       }),
       query: z.object({
         period: periodParam.default('day').describe('day | week | month'),
         by: z.enum(REVENUE_BY).default('none').describe('none | service_type | product_category'),
-        revenue: z.enum(['net', 'gross']).default('net').describe('net: orders in the net statuses (BUSINESS_NET_ORDER_STATUSES, default paid,completed); gross: every order whatever its status'),
+        revenue: z
+          .enum(['net', 'gross'])
+          .default('net')
+          .describe('net: orders in the net statuses (BUSINESS_NET_ORDER_STATUSES, default paid,completed); gross: every order whatever its status'),
         status: z
           .string()
           .max(2000)
@@ -80,10 +89,16 @@ export function orderRoutes(deps: BusinessDeps): AnyRoute[] {
           .optional()
           .describe('only orders in these statuses, comma-separated (e.g. paid,completed); overrides `revenue`'),
         ...rangeQuery,
-        start_date: dateParam.optional().describe('first day counted (the first point is its whole period, marked partial when the window cuts it); default: 30 days, 12 weeks or 12 months back'),
+        start_date: dateParam
+          .optional()
+          .describe(
+            'first day counted (the first point is its whole period, marked partial when the window cuts it); default: 30 days, 12 weeks or 12 months back',
+          ),
       }),
       async handler({ query, principal, ctx }) {
-        return cached(deps.cache, ctx, principal.projectId, 'orders.revenue', query, TTL.business, () => revenueSeries(q, principal.projectId, query, settings));
+        return cached(deps.cache, ctx, principal.projectId, 'orders.revenue', query, TTL.business, () =>
+          revenueSeries(q, principal.projectId, query, settings),
+        );
       },
     }),
   ];

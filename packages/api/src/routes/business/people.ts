@@ -55,7 +55,9 @@ export function peopleRoutes(deps: BusinessDeps): AnyRoute[] {
       }),
       query: z.object({ top: intParam(1, 1000, 10).describe('organizations listed, most users first (default 10)') }),
       async handler({ query, principal, ctx }) {
-        return cached(deps.cache, ctx, principal.projectId, 'organizations.summary', query, TTL.business, () => organizationsSummary(q, principal.projectId, query.top));
+        return cached(deps.cache, ctx, principal.projectId, 'organizations.summary', query, TTL.business, () =>
+          organizationsSummary(q, principal.projectId, query.top),
+        );
       },
     }),
     route({

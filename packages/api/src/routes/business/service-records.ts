@@ -5,7 +5,17 @@ import { dateParam, intParam } from '../../analytics/dates';
 import { route, type AnyRoute } from '../../http/route';
 import { BASE, n, nn, rangeQuery, share, type BusinessDeps } from './common';
 
-const recordStatsSchema = { total: n, open: n, resolved: n, overdue: n, resolved_late: n, resolution_rate: nn, avg_resolution_hours: nn, avg_satisfaction: nn, rated: n };
+const recordStatsSchema = {
+  total: n,
+  open: n,
+  resolved: n,
+  overdue: n,
+  resolved_late: n,
+  resolution_rate: nn,
+  avg_resolution_hours: nn,
+  avg_satisfaction: nn,
+  rated: n,
+};
 
 /** Service record statistics. */
 export function serviceRecordRoutes(deps: BusinessDeps): AnyRoute[] {
@@ -33,7 +43,9 @@ export function serviceRecordRoutes(deps: BusinessDeps): AnyRoute[] {
         top: intParam(1, 1000, 50).describe('assignees listed, most records first (default 50)'),
       }),
       async handler({ query, principal, ctx }) {
-        return cached(deps.cache, ctx, principal.projectId, 'service_records.statistics', query, TTL.business, () => recordStatistics(q, principal.projectId, query));
+        return cached(deps.cache, ctx, principal.projectId, 'service_records.statistics', query, TTL.business, () =>
+          recordStatistics(q, principal.projectId, query),
+        );
       },
     }),
   ];
