@@ -28,6 +28,7 @@ import path from 'node:path';
 import { createKafkaClient, createMetricsRegistry, MemoryStore, type KafkaClient } from '@tidemark/core';
 import { ensureTopics, IngestAudit, KafkaSink, topicNames, type Topics } from '@tidemark/collector';
 import { redisUrl } from '@tidemark/test-support';
+import { privateKafkaPorts } from '../packages/core/test/services';
 import { bearer, kafkaBrokers, logger, post, postgresUrl, startCollector, startStack, unique, type Stack } from '../packages/collector/test/harness';
 
 type Variant = 'consumer-kills' | 'kafka-restart' | 'kafka-kill' | 'clickhouse-outage' | 'leader-kill';
@@ -62,10 +63,15 @@ class PrivateCluster {
 
   constructor(
     readonly nodes: number,
-    base: number,
+    ports: { brokerBase: number; controllerBase: number },
   ) {
-    this.env = { ...process.env, TIDEMARK_SERVICES_DIR: this.dir, KAFKA_BASE_PORT: String(base), KAFKA_CONTROLLER_BASE_PORT: String(base + 3_000) };
-    this.brokers = Array.from({ length: nodes }, (_, i) => `127.0.0.1:${base + i}`).join(',');
+    this.env = {
+      ...process.env,
+      TIDEMARK_SERVICES_DIR: this.dir,
+      KAFKA_BASE_PORT: String(ports.brokerBase),
+      KAFKA_CONTROLLER_BASE_PORT: String(ports.controllerBase),
+    };
+    this.brokers = Array.from({ length: nodes }, (_, i) => `127.0.0.1:${ports.brokerBase + i}`).join(',');
   }
 
   sh(script: string, ...args: string[]): void {
@@ -99,10 +105,10 @@ let stack: Stack;
 const clusters = new Map<number, PrivateCluster>();
 let output = '';
 
-function cluster(nodes: number): PrivateCluster {
+async function cluster(nodes: number): Promise<PrivateCluster> {
   let c = clusters.get(nodes);
   if (!c) {
-    c = new PrivateCluster(nodes, 33_000 + (process.pid % 500) * 4 + (nodes === 3 ? 2_000 : 0));
+    c = new PrivateCluster(nodes, await privateKafkaPorts(nodes));
     clusters.set(nodes, c);
     c.up();
   }
@@ -133,7 +139,7 @@ test.each(VARIANTS)(
   async (variant) => {
     const started = Date.now();
     const brokerFault = variant === 'kafka-restart' || variant === 'kafka-kill' || variant === 'leader-kill';
-    const priv = brokerFault ? cluster(variant === 'leader-kill' ? 3 : 1) : undefined;
+    const priv = brokerFault ? await cluster(variant === 'leader-kill' ? 3 : 1) : undefined;
     const brokers = priv?.brokers ?? kafkaBrokers;
     const kafka: KafkaClient = createKafkaClient({ brokers, clientId: unique('tm-crash'), logger });
     const topics: Topics = topicNames(`${unique(`tmcrash-${variant}`)}.`);

@@ -10,26 +10,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { classifyError, type TidemarkError } from '../src';
-import { uniqueName } from './services';
+import { privateKafkaPorts, uniqueName } from './services';
 
 const SCRIPTS = path.join(__dirname, '..', '..', '..', 'scripts', 'services');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-kafka-faults-'));
-const base = 31_000 + (process.pid % 2_000);
-const env = { ...process.env, TIDEMARK_SERVICES_DIR: dir, KAFKA_BASE_PORT: String(base), KAFKA_CONTROLLER_BASE_PORT: String(base + 3_000) };
-const broker = `127.0.0.1:${base}`;
-const sh = (script: string, ...args: string[]): string =>
-  execFileSync('bash', [path.join(SCRIPTS, script), ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+// Set in beforeAll once free ports are found; never the shared cluster's environment
+// (down.sh --purge in afterAll must not reach the shared broker).
+let env: NodeJS.ProcessEnv | undefined;
+let broker = '';
+const sh = (script: string, ...args: string[]): string => {
+  if (!env) throw new Error('the private cluster has no ports yet');
+  return execFileSync('bash', [path.join(SCRIPTS, script), ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+};
 const brokerPid = (): number => Number(fs.readFileSync(path.join(dir, 'kafka', '1-node', 'node-1', 'kafka.pid'), 'utf8').trim());
 
-// Short timeouts and few retries: each failure surfaces in seconds.
-const kafka = new Kafka({
-  clientId: uniqueName('tm-faults'),
-  brokers: [broker],
-  logLevel: logLevel.NOTHING,
-  requestTimeout: 3_000,
-  connectionTimeout: 1_000,
-  retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 },
-});
+let kafka: Kafka;
 const topic = uniqueName('tm-faults');
 const producers: Producer[] = [];
 
@@ -52,7 +47,19 @@ async function failure(op: () => Promise<unknown>): Promise<TidemarkError> {
 const send = (p: Producer) => p.send({ topic, acks: -1, messages: [{ value: 'x' }] });
 const unavailable = { statusCode: 503, retriable: true, code: 'DEPENDENCY_UNAVAILABLE', retryAfterMs: 2_000 };
 
-beforeAll(() => {
+beforeAll(async () => {
+  const { brokerBase, controllerBase } = await privateKafkaPorts(1);
+  env = { ...process.env, TIDEMARK_SERVICES_DIR: dir, KAFKA_BASE_PORT: String(brokerBase), KAFKA_CONTROLLER_BASE_PORT: String(controllerBase) };
+  broker = `127.0.0.1:${brokerBase}`;
+  // Short timeouts and few retries: each failure surfaces in seconds.
+  kafka = new Kafka({
+    clientId: uniqueName('tm-faults'),
+    brokers: [broker],
+    logLevel: logLevel.NOTHING,
+    requestTimeout: 3_000,
+    connectionTimeout: 1_000,
+    retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 },
+  });
   sh('up.sh');
   execFileSync('bash', [path.join(SCRIPTS, 'kafka-tool.sh'), 'topics', '--bootstrap-server', broker, '--create', '--topic', topic, '--partitions', '3'], {
     env,
@@ -67,7 +74,7 @@ afterAll(async () => {
   } catch {
     // not stopped
   }
-  sh('down.sh', '--purge');
+  if (env) sh('down.sh', '--purge');
   fs.rmSync(dir, { recursive: true, force: true });
 }, 120_000);
 
