@@ -18,6 +18,31 @@ export default tseslint.config(
     },
   },
   {
+    // The API reads other roles through narrow interfaces injected by the platform wiring
+    // (packages/cli/src/roles.ts): types and alerting's input schemas only, never a role's code.
+    files: ['packages/api/src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@tidemark/alerting',
+              allowImportNames: ['inputs'],
+              allowTypeImports: true,
+              message: 'the API takes alerting through AlertsApi/ProviderCallbacks (ApiRoleDeps)',
+            },
+            ...['@tidemark/etl', '@tidemark/collector', '@tidemark/monitor'].map((name) => ({
+              name,
+              allowTypeImports: true,
+              message: 'the API does not load other roles',
+            })),
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['packages/cli/src/**/*.ts', 'packages/*/test/**/*.ts', 'test/**/*.ts'],
     rules: { 'no-console': 'off' },
   },

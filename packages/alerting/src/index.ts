@@ -13,6 +13,7 @@ export {
   type AttemptRecord,
 } from './api/service';
 export * as inputs from './api/inputs';
+export { createAlertsApi, type AlertsApi, type ProviderCallbacks } from './api/contract';
 export { AlertEngine, type AlertEngineOptions, type TickReport } from './engine/engine';
 export { startScheduler, type Scheduler } from './engine/scheduler';
 export { backtest, type BacktestResult } from './engine/backtest';

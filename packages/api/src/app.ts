@@ -17,7 +17,7 @@ import {
   type Logger,
   type Registry,
 } from '@tidemark/core';
-import type { AlertingService } from '@tidemark/alerting';
+import type { AlertsApi, ProviderCallbacks } from '@tidemark/alerting';
 import { DEFAULT_ANALYTICS_OPTIONS, type AnalyticsOptions } from './analytics/options';
 import { handlerOf, openApiDocument, route, type AnyRoute } from './http/route';
 import { staticHandler } from './http/static';
@@ -52,7 +52,7 @@ export interface ApiDeps {
    * changes alert state in the metadata Postgres; the engine itself runs in the
    * alerting role, possibly in another process). Required, so no app is built without them.
    */
-  alerting: AlertingService;
+  alerting: AlertsApi & ProviderCallbacks;
   /** Further routes mounted after the built-in ones (the OpenAPI tests mount probes here; the role mounts none). */
   extraRoutes?: AnyRoute[];
   /** The dashboard build (packages/web/dist) served for every path no route answered; null/omitted: none. */

@@ -1,4 +1,4 @@
-export { apiRole } from './role';
+export { createApiRole, type ApiRoleDeps } from './role';
 export { createApiApp, apiRoutes, type ApiDeps } from './app';
 export { route, type AnyRoute, type RouteDef } from './http/route';
 export { timeseries } from './routes/timeseries';

@@ -1,12 +1,18 @@
 import type { AddressInfo } from 'node:net';
-import { ClickHouse, componentLogger, createGracefulServer, pgExec, type Role } from '@tidemark/core';
-import { AlertingService, readonlyClickHouse } from '@tidemark/alerting';
+import { ClickHouse, createGracefulServer, pgExec, type Role, type RoleContext } from '@tidemark/core';
+import type { AlertsApi, ProviderCallbacks } from '@tidemark/alerting';
 import { analyticsOptionsFromConfig } from './analytics/options';
 import { createApiApp } from './app';
 import { locateDashboard } from './http/static';
 
+/** What the API role is given instead of importing other roles: narrow interfaces, built on the role's context. */
+export interface ApiRoleDeps {
+  /** The alerting service behind /api/analytics-monitoring/alerts/... and the provider callbacks. */
+  alerts(ctx: RoleContext): AlertsApi & ProviderCallbacks;
+}
+
 /** The query API and the dashboard (packages/web, served at /) on API_PORT. */
-export const apiRole: Role<'api'> = {
+export const createApiRole = (deps: ApiRoleDeps): Role<'api'> => ({
   name: 'api',
   description: 'Query API: time series, business statistics, monitoring, alerts, log search, SQL console',
   async start(ctx) {
@@ -18,13 +24,7 @@ export const apiRole: Role<'api'> = {
       application: 'tidemark-sql-console',
     });
     lifecycle.onStop('api-readonly-clickhouse', () => readonlyClickhouse.close());
-    // Alerts on the API: the same service the alerting role is built on, with its own read-only
-    // client (rule checks and previews get ALERTING_QUERY_TIMEOUT_MS, not the console's limits).
-    // It needs no engine here: `--role api` alone serves alert state from the metadata Postgres.
-    const alertingReadonly = readonlyClickHouse(config, ctx.clickhouse.options.url);
-    lifecycle.onStop('api-alerting-readonly-clickhouse', () => alertingReadonly.close());
-    const alerting = new AlertingService({ meta: ctx.meta, readonly: alertingReadonly, config, logger: componentLogger(logger, 'alerting-api') });
-    lifecycle.onStop('api-alerting-service', () => alerting.close());
+    const alerting = deps.alerts(ctx);
     const app = createApiApp({
       clickhouse: ctx.clickhouse,
       readonlyClickhouse,
@@ -51,4 +51,4 @@ export const apiRole: Role<'api'> = {
     logger.info({ url }, 'query API listening');
     return [{ name: 'Query API (OpenAPI at /openapi.json)', url }];
   },
-};
+});

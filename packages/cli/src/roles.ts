@@ -1,6 +1,6 @@
 import type { Role } from '@tidemark/core';
-import { alertingRole } from '@tidemark/alerting';
-import { apiRole } from '@tidemark/api';
+import { alertingRole, createAlertsApi } from '@tidemark/alerting';
+import { createApiRole } from '@tidemark/api';
 import { collectorRole, consumerRole } from '@tidemark/collector';
 import { etlRole } from '@tidemark/etl';
 import { monitorRole } from '@tidemark/monitor';
@@ -21,5 +21,6 @@ export const ROLES: { [N in RoleName]: Role<N> } = {
   monitor: monitorRole,
   etl: etlRole,
   alerting: alertingRole,
-  api: apiRole,
+  // The API reads alerting through narrow interfaces; the service is built here, not imported by the API.
+  api: createApiRole({ alerts: createAlertsApi }),
 };

@@ -1,5 +1,5 @@
 import { ClickHouse, createLogger, createMetricsRegistry, MemoryStore } from '@tidemark/core';
-import type { AlertingService } from '@tidemark/alerting';
+import type { AlertsApi, ProviderCallbacks } from '@tidemark/alerting';
 import type { Pool } from 'pg';
 import { apiRoutes, API_INFO } from '../app';
 import { openApiDocument, type AnyRoute } from './route';
@@ -24,7 +24,7 @@ export async function offlineOpenApiDocument(extraRoutes: AnyRoute[] = []): Prom
       kv: new MemoryStore(),
       logger: createLogger({ level: 'silent' }),
       metrics: createMetricsRegistry(),
-      alerting: {} as AlertingService,
+      alerting: {} as AlertsApi & ProviderCallbacks,
       extraRoutes,
     });
     return openApiDocument(routes, API_INFO);

@@ -1,6 +1,6 @@
 import type Koa from 'koa';
 import { decodeUtf8, readBody, type Logger } from '@tidemark/core';
-import type { AlertingService } from '@tidemark/alerting';
+import type { ProviderCallbacks } from '@tidemark/alerting';
 
 /** Where Twilio posts message status callbacks (ALERTING_TWILIO_STATUS_CALLBACK_URL must point here). */
 export const TWILIO_STATUS_PATH = '/api/alerting/twilio/status';
@@ -18,7 +18,7 @@ const MAX_BODY = 64 * 1024;
  * (delivered, or failed with Twilio's error code such as 63016) and answered
  * 204, also when it matches no delivery, so Twilio does not retry it.
  */
-export function twilioStatusMiddleware(deps: { alerting: AlertingService; logger: Logger }): Koa.Middleware {
+export function twilioStatusMiddleware(deps: { alerting: ProviderCallbacks; logger: Logger }): Koa.Middleware {
   const logger = deps.logger.child({ component: 'twilio-status' });
   return async (ctx, next) => {
     if (ctx.path !== TWILIO_STATUS_PATH || ctx.method !== 'POST') return next();

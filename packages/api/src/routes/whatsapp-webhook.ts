@@ -1,6 +1,6 @@
 import type Koa from 'koa';
 import { readBody, type Logger } from '@tidemark/core';
-import type { AlertingService } from '@tidemark/alerting';
+import type { ProviderCallbacks } from '@tidemark/alerting';
 
 /** The WhatsApp Cloud API webhook URL to register in the Meta app (messages field). */
 export const WHATSAPP_WEBHOOK_PATH = '/api/alerting/whatsapp/webhook';
@@ -17,7 +17,7 @@ const MAX_BODY = 1024 * 1024;
  * for hours). A `failed` status (131047 outside the 24-hour window, 131026 undeliverable) turns
  * the delivery's `sent` into `failed`; delivered/read into `delivered`.
  */
-export function whatsappWebhookMiddleware(deps: { alerting: AlertingService; logger: Logger }): Koa.Middleware {
+export function whatsappWebhookMiddleware(deps: { alerting: ProviderCallbacks; logger: Logger }): Koa.Middleware {
   const logger = deps.logger.child({ component: 'whatsapp-webhook' });
   return async (ctx, next) => {
     if (ctx.path !== WHATSAPP_WEBHOOK_PATH || (ctx.method !== 'GET' && ctx.method !== 'POST')) return next();

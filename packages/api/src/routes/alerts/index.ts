@@ -1,4 +1,4 @@
-import type { AlertingService } from '@tidemark/alerting';
+import type { AlertsApi } from '@tidemark/alerting';
 import type { AnyRoute } from '../../http/route';
 import { alertInstanceRoutes } from './instances';
 import { notificationRoutes } from './notifications';
@@ -7,7 +7,7 @@ import { maintenanceWindowRoutes, silenceRoutes } from './silences';
 
 /**
  * Alerts on the query API (/api/analytics-monitoring/alerts/...): thin
- * handlers over @tidemark/alerting's AlertingService, which scopes every
+ * handlers over @tidemark/alerting's AlertsApi (the AlertingService), which scopes every
  * statement by the project passed first; here that is always the key's
  * project, so another project's alert, silence or rule is simply not found
  * (404, the same answer as for one that does not exist: no existence leak).
@@ -20,7 +20,7 @@ import { maintenanceWindowRoutes, silenceRoutes } from './silences';
  * (acknowledge, silences, maintenance windows, rules, policy, test sends)
  * and for the policy, whose channel settings may hold addresses and keys.
  */
-export function alertRoutes(deps: { alerting: AlertingService }): AnyRoute[] {
+export function alertRoutes(deps: { alerting: AlertsApi }): AnyRoute[] {
   const svc = deps.alerting;
   return [
     ...alertInstanceRoutes(svc),

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { inputs, type AlertingService } from '@tidemark/alerting';
+import { inputs, type AlertsApi } from '@tidemark/alerting';
 import { route, type AnyRoute } from '../../http/route';
 import { BASE, list, num, TAG } from './http';
 import { activeAlert, fingerprint, historyEntry, items, ruleName } from './schemas';
 
 /** Active alerts, acknowledging one, and the history of state changes. */
-export function alertInstanceRoutes(svc: AlertingService): AnyRoute[] {
+export function alertInstanceRoutes(svc: AlertsApi): AnyRoute[] {
   return [
     route({
       method: 'get',

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { inputs, type AlertingService } from '@tidemark/alerting';
+import { inputs, type AlertsApi } from '@tidemark/alerting';
 import { route, type AnyRoute } from '../../http/route';
 import { asWritten, BASE, inBody, num, TAG } from './http';
 import { attempt, items, notification, policyAnswer } from './schemas';
 
 /** The notification policy, the outbox with its send attempts, and test sends. */
-export function notificationRoutes(svc: AlertingService): AnyRoute[] {
+export function notificationRoutes(svc: AlertsApi): AnyRoute[] {
   return [
     route({
       method: 'get',

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { inputs, type AlertingService } from '@tidemark/alerting';
+import { inputs, type AlertsApi } from '@tidemark/alerting';
 import { route, type AnyRoute } from '../../http/route';
 import { asWritten, BASE, inBody, ruleProblemsError, TAG } from './http';
 import { backtestResult, items, ruleName, ruleProblem, storedRule } from './schemas';
 
 /** Alert rules: list, read, create, replace, delete. */
-export function ruleRoutes(svc: AlertingService): AnyRoute[] {
+export function ruleRoutes(svc: AlertsApi): AnyRoute[] {
   return [
     route({
       method: 'get',
@@ -75,7 +75,7 @@ export function ruleRoutes(svc: AlertingService): AnyRoute[] {
 }
 
 /** Checking rules without storing them (validate, preview as a backtest) and the problems of file and built-in rules. */
-export function ruleCheckRoutes(svc: AlertingService): AnyRoute[] {
+export function ruleCheckRoutes(svc: AlertsApi): AnyRoute[] {
   return [
     route({
       method: 'post',

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { inputs, type AlertingService } from '@tidemark/alerting';
+import { inputs, type AlertsApi } from '@tidemark/alerting';
 import { route, type AnyRoute } from '../../http/route';
 import { BASE, inBody, TAG } from './http';
 import { items, maintenanceWindow, silence, uuidParam } from './schemas';
 
 /** Silences: mute the notifications of matching alerts for a while. */
-export function silenceRoutes(svc: AlertingService): AnyRoute[] {
+export function silenceRoutes(svc: AlertsApi): AnyRoute[] {
   return [
     route({
       method: 'get',
@@ -88,7 +88,7 @@ export function silenceRoutes(svc: AlertingService): AnyRoute[] {
 }
 
 /** Maintenance windows (one-off or recurring): mute matching alerts while in effect. */
-export function maintenanceWindowRoutes(svc: AlertingService): AnyRoute[] {
+export function maintenanceWindowRoutes(svc: AlertsApi): AnyRoute[] {
   return [
     route({
       method: 'get',
