@@ -14,6 +14,7 @@ import type { IntervalName } from '../src/query/schema';
 import { logger, startStack, type Stack } from '../../collector/test/harness';
 import { createBizTables, landBizData, markerData } from './fixtures/biz';
 import { alertingConfig, evaluateRules } from './helpers';
+import { API_TEST_POSTGRES_MIGRATION_DIRS } from './migrations';
 
 let stack: Stack;
 let server: http.Server;
@@ -64,7 +65,7 @@ async function ingest(project: string, signal: 'events' | 'metrics' | 'logs', it
 }
 
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ postgresMigrationDirs: API_TEST_POSTGRES_MIGRATION_DIRS });
   readonly = new ClickHouse({ url: stack.server.url, ...stack.server.auth(true), database: stack.database });
   other = { project: `${stack.project}-b`, read: '' };
   await ensureProject(stack.meta, other.project);

@@ -1,8 +1,25 @@
 import path from 'node:path';
 import net from 'node:net';
+import { ALERTING_POSTGRES_MIGRATIONS_DIR } from '@tidemark/alerting';
+import { API_POSTGRES_MIGRATIONS_DIR } from '@tidemark/api';
 import { createPgPool, migratePostgres, POSTGRES_MIGRATIONS_DIR, type Config, type Logger } from '@tidemark/core';
+import { ETL_POSTGRES_MIGRATIONS_DIR } from '@tidemark/etl';
 import { resolvePostgresCredentials, startEmbeddedPostgres } from '@tidemark/embedded-postgres';
 import type { Pool } from 'pg';
+
+/**
+ * Every metadata Postgres migrations folder of the platform: core's and each
+ * role's that has tables. Composed here, the one place that knows all roles
+ * (core depends on none); `tidemark start`, `tidemark migrate` and the
+ * one-off commands' embedded Postgres all migrate with this list, so they
+ * never disagree on the schema.
+ */
+export const PLATFORM_POSTGRES_MIGRATION_DIRS: readonly string[] = [
+  POSTGRES_MIGRATIONS_DIR,
+  ALERTING_POSTGRES_MIGRATIONS_DIR,
+  ETL_POSTGRES_MIGRATIONS_DIR,
+  API_POSTGRES_MIGRATIONS_DIR,
+];
 
 function portOpen(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -40,7 +57,7 @@ export async function connectMeta(config: Config, logger: Logger): Promise<{ poo
     auth: credentials,
   });
   const pool = createPgPool({ url: pg.url, max: 2, logger: log });
-  await migratePostgres({ pool, dir: POSTGRES_MIGRATIONS_DIR, logger: log });
+  await migratePostgres({ pool, dirs: PLATFORM_POSTGRES_MIGRATION_DIRS, logger: log });
   return {
     pool,
     async close() {

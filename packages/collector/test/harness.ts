@@ -15,8 +15,9 @@ export { kafkaBrokers, logger, postgresUrl, unique } from '@tidemark/test-suppor
 
 export type Stack = TestStores;
 
-export function startStack(): Promise<Stack> {
-  return startTestStores('col', { requestTimeoutMs: 10_000 });
+/** `postgresMigrationDirs`: role migration folders for suites that build on this stack and need role tables (the API's). */
+export function startStack(opts: { postgresMigrationDirs?: readonly string[] } = {}): Promise<Stack> {
+  return startTestStores('col', { requestTimeoutMs: 10_000, ...opts });
 }
 
 export interface RunningCollector {

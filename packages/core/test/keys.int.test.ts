@@ -23,7 +23,7 @@ beforeAll(async () => {
     throw new Error(`Postgres not reachable at ${services.postgresUrl} (run: npm run services:up): ${(err as Error).message}`);
   }
   const pool = schemaPool();
-  await migratePostgres({ pool, dir: POSTGRES_MIGRATIONS_DIR, logger });
+  await migratePostgres({ pool, dirs: [POSTGRES_MIGRATIONS_DIR], logger });
   await ensureProject(pool, 'keys_a');
 });
 

@@ -556,6 +556,9 @@ describe('Dockerfile', () => {
       'tsconfig.base.json',
       'packages/core/src/index.ts',
       'packages/core/sql',
+      'packages/alerting/sql',
+      'packages/etl/sql',
+      'packages/api/sql',
       'clickhouse/0001_events.sql',
       'deploy/docker/healthcheck.cjs',
     ]) {

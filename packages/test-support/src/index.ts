@@ -2,7 +2,8 @@
  * Real stores for one integration test file, shared by the test harnesses of
  * the collector, the monitor and the SDK: the embedded ClickHouse server in
  * a child process with a database of its own, a schema of its own in the
- * real Postgres (both migrated), and a project with one key per role.
+ * real Postgres (both migrated; Postgres with core's migrations and the role
+ * folders the caller names), and a project with one key per role.
  * Names are unique per call, so test files never see each other's data.
  */
 import fs from 'node:fs';
@@ -65,8 +66,20 @@ export interface TestStores {
   close(): Promise<void>;
 }
 
+export interface TestStoresOptions {
+  requestTimeoutMs?: number;
+  metaPoolSize?: number;
+  /**
+   * Role migration folders applied with core's (e.g. alerting's, etl's and
+   * api's for the API's tests). This package depends on no role (the
+   * collector's tests use it and the API depends on the collector, so it
+   * would be a cycle), hence a suite that needs role tables names the folders.
+   */
+  postgresMigrationDirs?: readonly string[];
+}
+
 /** `name` goes into the data directory, database and schema names (e.g. "col", "mon", "sdk"). */
-export async function startTestStores(name: string, opts: { requestTimeoutMs?: number; metaPoolSize?: number } = {}): Promise<TestStores> {
+export async function startTestStores(name: string, opts: TestStoresOptions = {}): Promise<TestStores> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `tm-${name}-`));
   const chDir = path.join(dataDir, 'clickhouse');
   let server = await spawnEmbeddedClickHouse({ dataDir: chDir });
@@ -86,7 +99,7 @@ export async function startTestStores(name: string, opts: { requestTimeoutMs?: n
     throw new Error(`Postgres not reachable at ${postgresUrl} (run: npm run services:up): ${(err as Error).message}`);
   }
   const meta = new Pool({ connectionString: postgresUrl, options: `-c search_path=${schema}`, max: opts.metaPoolSize ?? 5 });
-  await migratePostgres({ pool: meta, dir: POSTGRES_MIGRATIONS_DIR, logger });
+  await migratePostgres({ pool: meta, dirs: [POSTGRES_MIGRATIONS_DIR, ...(opts.postgresMigrationDirs ?? [])], logger });
   const project = unique('p').toLowerCase().slice(0, 60);
   await ensureProject(meta, project);
   const keys = {

@@ -5,7 +5,7 @@ import { ALERT_STATES, INSTANCE_KINDS } from './types';
 /**
  * Zod schemas of the alerting tables' shared column types, for the row
  * schemas of the queries that read them. The CHECK constraints of the
- * migrations (packages/core/sql/postgres/0100_alerting.sql) and these enums
+ * migrations (packages/alerting/sql/postgres/0100_alerting.sql) and these enums
  * say the same thing; a row outside them fails with the query's name.
  */
 export const kindColumn = z.enum(INSTANCE_KINDS);

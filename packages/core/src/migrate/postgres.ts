@@ -1,19 +1,26 @@
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { InternalError, TidemarkError } from '../errors';
-import { readMigrations, type MigrationReport } from './files';
+import { readMigrationDirs, type MigrationReport } from './files';
 
 /** Key of the advisory lock that serialises concurrent migrators (any replica). */
 const MIGRATION_LOCK_KEY = 7_316_011;
 
 /**
- * Applies the metadata Postgres migrations in `dir`: each file in its own
- * transaction together with its record, under an advisory lock, so replicas
- * starting at once apply each file exactly once and a failed file leaves
- * nothing half-applied.
+ * Applies the metadata Postgres migrations of `dirs` (core's and each role's
+ * folder; the platform composes the list) as one sequence in version order
+ * across the folders: each file in its own transaction together with its
+ * record, under an advisory lock, so replicas starting at once apply each
+ * file exactly once and a failed file leaves nothing half-applied. A file is
+ * recorded by version, name and checksum, never by its folder, so moving a
+ * file between packages does not re-apply it.
  */
-export async function migratePostgres(opts: { pool: Pool; dir: string; logger: Logger }): Promise<MigrationReport> {
+export async function migratePostgres(opts: { pool: Pool; dirs: readonly string[]; logger: Logger }): Promise<MigrationReport> {
   const { pool, logger } = opts;
+  // An empty list would "succeed" having created nothing; that is a wiring mistake, not an up-to-date database.
+  if (opts.dirs.length === 0) throw new InternalError('migratePostgres needs at least one migrations folder');
+  // Read (and refuse duplicate versions) before touching the database.
+  const migrations = readMigrationDirs(opts.dirs);
   const client = await pool.connect();
   const report: MigrationReport = { applied: [], alreadyApplied: 0 };
   try {
@@ -23,7 +30,7 @@ export async function migratePostgres(opts: { pool: Pool; dir: string; logger: L
       checksum text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now()
     )`);
-    for (const m of readMigrations(opts.dir)) {
+    for (const m of migrations) {
       await client.query('BEGIN');
       try {
         await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);

@@ -1,6 +1,6 @@
 /**
  * Row schemas of the ETL's metadata tables (etl_tables, etl_sources,
- * etl_snapshot_chunks; packages/core/sql/postgres/0200_etl.sql, 0201) and the
+ * etl_snapshot_chunks; packages/etl/sql/postgres/0200_etl.sql, 0201) and the
  * one mapper of each to its state object. The checkpoint store and the status
  * read the same rows through these, so a column renamed in a migration fails
  * with the query's name in both places instead of flowing on as undefined.

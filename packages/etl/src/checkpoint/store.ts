@@ -1,6 +1,6 @@
 /**
  * Checkpoints and sync status in the metadata Postgres (tables of
- * packages/core/sql/postgres/0200_etl.sql).
+ * packages/etl/sql/postgres/0200_etl.sql).
  *
  * Invariants:
  * - A checkpoint is written only after the ClickHouse insert it covers has

@@ -10,12 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { z } from 'zod';
-import { ClickHouse, createLogger, migrateClickHouse, migratePostgres, POSTGRES_MIGRATIONS_DIR, CLICKHOUSE_MIGRATIONS_DIR, type Logger } from '@tidemark/core';
+import { ClickHouse, createLogger, migrateClickHouse, migratePostgres, CLICKHOUSE_MIGRATIONS_DIR, type Logger } from '@tidemark/core';
 import { spawnEmbeddedClickHouse, type SpawnedClickHouse } from '@tidemark/embedded-clickhouse';
 import type { SourceConfig, TableConfig } from '../../src/config/schema';
 import { parseEtlConfig } from '../../src/config/load';
 import type { SyncDeps, SyncHooks } from '../../src/sync/deps';
 import { createSourcePool } from '../../src/source/session';
+import { ETL_POSTGRES_MIGRATIONS_DIR } from '../../src/migrations';
 import type { ProgressEvent } from '../../src/progress/progress';
 
 export const postgresUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -26,7 +27,7 @@ export function uniqueName(prefix: string): string {
 
 export const silent: Logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
-/** Only this package's files of a migrations folder (others' files may be mid-edit in a shared checkout). */
+/** Only this package's files of the ClickHouse migrations folder (others' files may be mid-edit in a shared checkout). */
 export function etlMigrations(dir: string): string {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-etl-mig-'));
   for (const f of fs.readdirSync(dir)) if (/^02\d\d_.*\.sql$/.test(f)) fs.copyFileSync(path.join(dir, f), path.join(out, f));
@@ -65,9 +66,8 @@ export async function startHarness(name: string): Promise<Harness> {
     throw new Error(`Postgres not reachable at ${postgresUrl} (run: npm run services:up): ${(err as Error).message}`);
   }
   const meta = new Pool({ connectionString: postgresUrl, options: `-c search_path=${metaSchema}`, max: 6 });
-  const pgMigrations = etlMigrations(POSTGRES_MIGRATIONS_DIR);
-  await migratePostgres({ pool: meta, dir: pgMigrations, logger: silent });
-  fs.rmSync(pgMigrations, { recursive: true, force: true });
+  // This role's folder only: the ETL's tables reference no core table, and other packages' files stay out of its tests.
+  await migratePostgres({ pool: meta, dirs: [ETL_POSTGRES_MIGRATIONS_DIR], logger: silent });
   const source = new Pool({ connectionString: postgresUrl, options: `-c search_path=${sourceSchema}`, max: 8, application_name: 'etl-test-writer' });
   const etlSource = createSourcePool({ url: postgresUrl, source: 'src', max: 8, logger: silent });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `tm-etl-${name}-`));
