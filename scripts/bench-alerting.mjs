@@ -194,7 +194,8 @@ async function main() {
     log(`${total} samples inserted and merged`);
 
     // --------------------------------------------------------------- rules
-    const config = core.loadConfig(
+    const config = core.parseConfig(
+      alerting.alertingRoleConfigSchema,
       {},
       {
         CLICKHOUSE_URL: ch.url,

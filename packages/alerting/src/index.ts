@@ -2,6 +2,7 @@
  * @tidemark/alerting: SQL-defined alert rules, durable alert state, and the
  * notification outbox, pipeline and channels. docs/alerting.md describes it.
  */
+export { alertingSettings, alertingRoleConfigSchema, type AlertingRoleConfig } from './settings';
 export { alertingRole, loadRuleSources, readonlyClickHouse } from './role';
 export {
   AlertingService,
@@ -44,3 +45,4 @@ export {
 } from './channels';
 export { compileTemplate } from './util/template';
 export { parseMatcher, type Matcher } from './util/matchers';
+export { ALERTING_POSTGRES_MIGRATIONS_DIR } from './migrations';

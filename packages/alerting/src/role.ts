@@ -1,4 +1,5 @@
-import type { Config, Logger, Role, RoleContext } from '@tidemark/core';
+import type { Logger, Role, RoleContext } from '@tidemark/core';
+import type { AlertingRoleConfig } from './settings';
 import { ClickHouse, componentLogger, counter } from '@tidemark/core';
 import type { Pool } from 'pg';
 import { AlertingService } from './api/service';
@@ -12,7 +13,7 @@ import { readRuleDir, ruleDirStamp, syncRuleFiles, type SyncReport } from './rul
 const RULES_RELOAD_CHECK_MS = 15_000;
 
 /** The read-only ClickHouse client rule SQL runs through (CLICKHOUSE_READONLY_USER). */
-export function readonlyClickHouse(config: Config, url: string): ClickHouse {
+export function readonlyClickHouse(config: AlertingRoleConfig, url: string): ClickHouse {
   return new ClickHouse({
     url,
     username: config.CLICKHOUSE_READONLY_USER,
@@ -27,7 +28,7 @@ export function readonlyClickHouse(config: Config, url: string): ClickHouse {
 export async function loadRuleSources(deps: {
   meta: Pool;
   readonly: ClickHouse;
-  config: Config;
+  config: AlertingRoleConfig;
   logger: Logger;
   clock?: Clock;
 }): Promise<{ builtin: SyncReport; files: SyncReport }> {
@@ -47,10 +48,10 @@ export async function loadRuleSources(deps: {
  * bree's tick until the lifecycle stops it. It serves no port: the query
  * API mounts AlertingService.
  */
-export const alertingRole: Role<'alerting'> = {
+export const alertingRole: Role<'alerting', AlertingRoleConfig> = {
   name: 'alerting',
   description: 'Evaluates SQL alert rules on a schedule and delivers notifications (email, WeCom, WhatsApp, Slack, webhook, SMS, log)',
-  async start(ctx: RoleContext) {
+  async start(ctx: RoleContext<AlertingRoleConfig>) {
     const { config } = ctx;
     const logger = componentLogger(ctx.logger, 'alerting');
     const readonly = readonlyClickHouse(config, ctx.clickhouse.options.url);

@@ -1,10 +1,11 @@
 import crypto from 'node:crypto';
-import { loadConfig } from '@tidemark/core';
+import { parseConfig } from '@tidemark/core';
 import { channelConfigSchema, channels, CHANNEL_TYPES, render, signWebhook, titleOf, type Notification } from '../src/channels';
 import { inWindow, type MaintenanceWindow } from '../src/notify/mute';
 import { checkPolicy, DEFAULT_ROUTE, groupLabelsOf, matchRoutes, policySchema, resolveSecret } from '../src/notify/policy';
 import { redact } from '../src/notify/sender';
 import { matchers, parseMatcher } from './support/matchers-helper';
+import { alertingRoleConfigSchema } from '../src';
 
 const notification = (over: Partial<Notification> = {}): Notification => ({
   id: 1,
@@ -77,7 +78,7 @@ describe('routing', () => {
   });
 
   test('policy checks: unknown channels, duplicates, unset secrets; secrets resolve from keys or ALERTING_SECRETS', () => {
-    const config = loadConfig({}, { ALERTING_SECRETS: '{"TEAM_HOOK":"s3"}', ALERTING_WECOM_KEY: 'wk' } as never);
+    const config = parseConfig(alertingRoleConfigSchema, {}, { ALERTING_SECRETS: '{"TEAM_HOOK":"s3"}', ALERTING_WECOM_KEY: 'wk' });
     expect(resolveSecret(config, '${TEAM_HOOK}')).toBe('s3');
     expect(resolveSecret(config, '${ALERTING_WECOM_KEY}')).toBe('wk');
     expect(resolveSecret(config, '${NOPE}')).toBe('');

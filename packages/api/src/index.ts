@@ -1,3 +1,4 @@
+export { apiSettings, apiRoleConfigSchema, type ApiRoleConfig } from './settings';
 export { createApiRole, type ApiRoleDeps } from './role';
 export { createApiApp, apiRoutes, type ApiDeps } from './app';
 export { route, type AnyRoute, type RouteDef } from './http/route';
@@ -7,3 +8,4 @@ export { parseLogQuery, logQuerySql } from './logs/query-language';
 export { SqlConsole } from './sql/console';
 export { latestMetrics } from './routes/monitoring';
 export { analyticsOptionsFromConfig, BUILTIN_TOKEN_PRICES, DEFAULT_ANALYTICS_OPTIONS, type AnalyticsOptions } from './analytics/options';
+export { API_POSTGRES_MIGRATIONS_DIR } from './migrations';

@@ -1,18 +1,19 @@
 import type { AddressInfo } from 'node:net';
 import { ClickHouse, createGracefulServer, pgExec, type Role, type RoleContext } from '@tidemark/core';
+import type { ApiRoleConfig } from './settings';
 import type { AlertsApi, ProviderCallbacks } from '@tidemark/alerting';
 import { analyticsOptionsFromConfig } from './analytics/options';
 import { createApiApp } from './app';
 import { locateDashboard } from './http/static';
 
 /** What the API role is given instead of importing other roles: narrow interfaces, built on the role's context. */
-export interface ApiRoleDeps {
+export interface ApiRoleDeps<C extends ApiRoleConfig = ApiRoleConfig> {
   /** The alerting service behind /api/analytics-monitoring/alerts/... and the provider callbacks. */
-  alerts(ctx: RoleContext): AlertsApi & ProviderCallbacks;
+  alerts(ctx: RoleContext<C>): AlertsApi & ProviderCallbacks;
 }
 
 /** The query API and the dashboard (packages/web, served at /) on API_PORT. */
-export const createApiRole = (deps: ApiRoleDeps): Role<'api'> => ({
+export const createApiRole = <C extends ApiRoleConfig>(deps: ApiRoleDeps<C>): Role<'api', C> => ({
   name: 'api',
   description: 'Query API: time series, business statistics, monitoring, alerts, log search, SQL console',
   async start(ctx) {

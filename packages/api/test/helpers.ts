@@ -5,11 +5,12 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ClickHouse, createApiKey, createMetricsRegistry, ensureProject, loadConfig, MemoryStore, type Config, type Logger } from '@tidemark/core';
-import { AlertEngine, AlertingService } from '@tidemark/alerting';
+import { ClickHouse, createApiKey, createMetricsRegistry, ensureProject, MemoryStore, parseConfig, type Logger } from '@tidemark/core';
+import { AlertEngine, AlertingService, alertingRoleConfigSchema, type AlertingRoleConfig } from '@tidemark/alerting';
 import { ClickHouseSink, normalizeBatch } from '@tidemark/collector';
 import { createApiApp, type ApiDeps } from '../src';
 import { logger, startStack, type Stack } from '../../collector/test/harness';
+import { API_TEST_POSTGRES_MIGRATION_DIRS } from './migrations';
 
 export { logger };
 
@@ -27,7 +28,7 @@ export interface ApiEnv {
   other: { project: string; read: string; admin: string; ingest: string };
   deps: ApiDeps;
   /** Configuration of this stack (ClickHouse URL and database, read-only user), for the alerting service and engine. */
-  config(overrides?: Record<string, unknown>): Config;
+  config(overrides?: Record<string, unknown>): AlertingRoleConfig;
   call(method: string, path: string, key: string | undefined, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
   /** GET with Cache-Control: no-cache (fresh numbers after new data). */
   get(path: string, key?: string): Promise<Reply>;
@@ -36,7 +37,7 @@ export interface ApiEnv {
 }
 
 export async function startApi(overrides: Partial<ApiDeps> = {}): Promise<ApiEnv> {
-  const stack = await startStack();
+  const stack = await startStack({ postgresMigrationDirs: API_TEST_POSTGRES_MIGRATION_DIRS });
   const readonly = new ClickHouse({ url: stack.server.url, ...stack.server.auth(true), database: stack.database });
   const otherProject = `${stack.project}-b`;
   await ensureProject(stack.meta, otherProject);
@@ -46,7 +47,7 @@ export async function startApi(overrides: Partial<ApiDeps> = {}): Promise<ApiEnv
     admin: (await createApiKey(stack.meta, { projectId: otherProject, role: 'admin' })).key,
     ingest: (await createApiKey(stack.meta, { projectId: otherProject, role: 'ingest' })).key,
   };
-  const config = (extra: Record<string, unknown> = {}): Config => alertingConfig(stack, extra);
+  const config = (extra: Record<string, unknown> = {}): AlertingRoleConfig => alertingConfig(stack, extra);
   const alerting = new AlertingService({ meta: stack.meta, readonly, config: config(), logger });
   const deps: ApiDeps = {
     clickhouse: stack.ch,
@@ -121,18 +122,22 @@ export async function startApi(overrides: Partial<ApiDeps> = {}): Promise<ApiEnv
  * engine read it: this stack's ClickHouse and database, the read-only user,
  * evaluations not spread (a new rule is due at once).
  */
-export function alertingConfig(stack: Stack, overrides: Record<string, unknown> = {}): Config {
-  return loadConfig({}, {
-    CLICKHOUSE_URL: stack.server.url,
-    CLICKHOUSE_DATABASE: stack.database,
-    CLICKHOUSE_READONLY_USER: stack.server.credentials.readonlyUser,
-    CLICKHOUSE_READONLY_PASSWORD: stack.server.credentials.readonlyPassword,
-    ALERTING_QUERY_TIMEOUT_MS: 10_000,
-    ALERTING_LEASE_MS: 60_000,
-    ALERTING_SEND_TIMEOUT_MS: 3_000,
-    ALERTING_SPREAD_EVALUATIONS: false,
-    ...overrides,
-  } as never);
+export function alertingConfig(stack: Stack, overrides: Record<string, unknown> = {}): AlertingRoleConfig {
+  return parseConfig(
+    alertingRoleConfigSchema,
+    {},
+    {
+      CLICKHOUSE_URL: stack.server.url,
+      CLICKHOUSE_DATABASE: stack.database,
+      CLICKHOUSE_READONLY_USER: stack.server.credentials.readonlyUser,
+      CLICKHOUSE_READONLY_PASSWORD: stack.server.credentials.readonlyPassword,
+      ALERTING_QUERY_TIMEOUT_MS: 10_000,
+      ALERTING_LEASE_MS: 60_000,
+      ALERTING_SEND_TIMEOUT_MS: 3_000,
+      ALERTING_SPREAD_EVALUATIONS: false,
+      ...overrides,
+    },
+  );
 }
 
 /**
@@ -140,7 +145,10 @@ export function alertingConfig(stack: Stack, overrides: Record<string, unknown> 
  * it has evaluated `expected` rules: a new rule is due at its first slot, so
  * rules made for tests use `interval: '1s'` and are due within a second.
  */
-export async function evaluateRules(deps: { config: Config; meta: ApiDeps['meta']; readonly: ClickHouse; logger: Logger }, expected = 1): Promise<number> {
+export async function evaluateRules(
+  deps: { config: AlertingRoleConfig; meta: ApiDeps['meta']; readonly: ClickHouse; logger: Logger },
+  expected = 1,
+): Promise<number> {
   const engine = new AlertEngine(deps);
   let evaluated = 0;
   try {

@@ -5,18 +5,8 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  API_KEY_ROLES,
-  ApiKeyVerifier,
-  ConfigError,
-  createApiKey,
-  createLogger,
-  ensureProject,
-  Lifecycle,
-  loadConfig,
-  type ApiKeyRole,
-  type Config,
-} from '@tidemark/core';
+import { API_KEY_ROLES, ApiKeyVerifier, ConfigError, createApiKey, createLogger, ensureProject, Lifecycle, type ApiKeyRole } from '@tidemark/core';
+import { loadPlatformConfig, type PlatformConfig } from './config';
 import { connectMeta } from './meta';
 import { startPlatform } from './platform';
 import { ROLES, type RoleName } from './roles';
@@ -75,9 +65,9 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  let config: Config;
+  let config: PlatformConfig;
   try {
-    config = loadConfig(process.env, { TIDEMARK_DATA_DIR: values['data-dir'], ...(values.demo ? { TIDEMARK_DEMO: true } : {}) });
+    config = loadPlatformConfig(process.env, { TIDEMARK_DATA_DIR: values['data-dir'], ...(values.demo ? { TIDEMARK_DEMO: true } : {}) });
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message, 78);
     throw err;
@@ -205,7 +195,11 @@ function firstStartSecrets(platform: Awaited<ReturnType<typeof startPlatform>>):
  * still valid, so the printed link opens the dashboard signed in. The
  * fragment is not sent to the server: the key stays out of its logs.
  */
-async function dashboardLink(apiUrl: string, platform: Awaited<ReturnType<typeof startPlatform>>, config: Config): Promise<{ url: string; signedIn: boolean }> {
+async function dashboardLink(
+  apiUrl: string,
+  platform: Awaited<ReturnType<typeof startPlatform>>,
+  config: PlatformConfig,
+): Promise<{ url: string; signedIn: boolean }> {
   const base = `${apiUrl.replace('://0.0.0.0:', '://127.0.0.1:').replace(/\/$/, '')}/`;
   let key = platform.bootstrap?.keys.find((k) => k.role === 'read')?.key;
   if (!key) {

@@ -14,18 +14,18 @@ import {
   Lifecycle,
   migrateClickHouse,
   migratePostgres,
-  POSTGRES_MIGRATIONS_DIR,
   redactUrl,
   retry,
   UnavailableError,
-  type Config,
   type Logger,
 } from '@tidemark/core';
+import type { PlatformConfig } from './config';
 // Types only: the embedded ClickHouse (chDB, ~540 MiB, an optional dependency) is loaded by loadEmbeddedClickHouse when it starts.
 import type { ResolvedClickHouseCredentials } from '@tidemark/embedded-clickhouse';
 import { resolvePostgresCredentials, startEmbeddedPostgres, type ResolvedPostgresCredentials } from '@tidemark/embedded-postgres';
 import type { Pool } from 'pg';
 import { demoConfig, startDemo, type DemoHandle } from './demo';
+import { PLATFORM_POSTGRES_MIGRATION_DIRS } from './meta';
 import { ROLES, type Endpoint, type Role, type RoleName } from './roles';
 
 export interface Platform {
@@ -35,7 +35,7 @@ export interface Platform {
   /** Credentials of the embedded engines (generated on first start, kept 0600 in the data directory); `created` ones are shown once. */
   secrets: { clickhouse?: ResolvedClickHouseCredentials; postgres?: ResolvedPostgresCredentials };
   /** The configuration the roles run with: the embedded engines' credentials filled in. */
-  config: Config;
+  config: PlatformConfig;
   /** What the start's migration run applied. */
   migrations: Awaited<ReturnType<typeof migrateAll>>;
   embedded: { clickhouse: boolean; postgres: boolean };
@@ -73,7 +73,7 @@ export async function loadEmbeddedClickHouse(): Promise<typeof import('@tidemark
  * embedded engines started in this process on the data directory. Either
  * way every later access goes through @clickhouse/client and pg.
  */
-async function connectStores(configured: Config, logger: Logger, lifecycle: Lifecycle, endpoints: Endpoint[]) {
+async function connectStores(configured: PlatformConfig, logger: Logger, lifecycle: Lifecycle, endpoints: Endpoint[]) {
   let config = configured;
   const dataDir = path.resolve(config.TIDEMARK_DATA_DIR);
   const secrets: Platform['secrets'] = {};
@@ -141,7 +141,7 @@ async function connectStores(configured: Config, logger: Logger, lifecycle: Life
  * are shown once and saved (mode 0600) in the data directory; Postgres keeps
  * only their hashes.
  */
-async function bootstrapProject(config: Config, meta: Pool): Promise<Platform['bootstrap']> {
+async function bootstrapProject(config: PlatformConfig, meta: Pool): Promise<Platform['bootstrap']> {
   const { rows } = await meta.query<{ n: string }>('SELECT count(*)::text AS n FROM projects');
   if (rows[0]?.n !== '0') return undefined;
   await ensureProject(meta, 'default', 'Default project');
@@ -163,7 +163,7 @@ async function bootstrapProject(config: Config, meta: Pool): Promise<Platform['b
  * any order and restarted processes meet stores that are briefly away; a
  * process that exits at once only turns that into a restart loop.
  */
-async function waitForStores(config: Config, logger: Logger, admin: ClickHouse, meta: Pool): Promise<void> {
+async function waitForStores(config: PlatformConfig, logger: Logger, admin: ClickHouse, meta: Pool): Promise<void> {
   const deadline = Date.now() + config.STARTUP_WAIT_MS;
   await retry(
     async () => {
@@ -184,7 +184,7 @@ async function waitForStores(config: Config, logger: Logger, admin: ClickHouse, 
 }
 
 /** Applies both schemas; every start does this, so a newer binary never runs on an older schema. */
-export async function migrateAll(config: Config, logger: Logger, admin: ClickHouse, meta: Pool) {
+export async function migrateAll(config: PlatformConfig, logger: Logger, admin: ClickHouse, meta: Pool) {
   const log = logger.child({ component: 'migrate' });
   const ch = await migrateClickHouse({
     admin,
@@ -194,7 +194,7 @@ export async function migrateAll(config: Config, logger: Logger, admin: ClickHou
     ...(config.CLICKHOUSE_CLUSTER ? { cluster: { cluster: config.CLICKHOUSE_CLUSTER } } : {}),
     vars: { raw_retention_days: config.RAW_RETENTION_DAYS },
   });
-  const pg = await migratePostgres({ pool: meta, dir: POSTGRES_MIGRATIONS_DIR, logger: log });
+  const pg = await migratePostgres({ pool: meta, dirs: PLATFORM_POSTGRES_MIGRATION_DIRS, logger: log });
   return { clickhouse: ch, postgres: pg };
 }
 
@@ -205,7 +205,7 @@ const SENDS_TO_OWN_COLLECTOR = new Set<RoleName>(['monitor']);
  * Starts the platform: stores (configured or embedded), migrations, then the
  * given roles, all in this process.
  */
-export async function startPlatform(opts: { config: Config; logger: Logger; roles: RoleName[] | 'all'; lifecycle?: Lifecycle }): Promise<Platform> {
+export async function startPlatform(opts: { config: PlatformConfig; logger: Logger; roles: RoleName[] | 'all'; lifecycle?: Lifecycle }): Promise<Platform> {
   const { logger } = opts;
   // A demo start turns on the ETL demo source and health checks of the platform itself.
   let config = demoConfig(opts.config);

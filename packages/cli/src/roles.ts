@@ -4,6 +4,7 @@ import { createApiRole } from '@tidemark/api';
 import { collectorRole, consumerRole } from '@tidemark/collector';
 import { etlRole } from '@tidemark/etl';
 import { monitorRole } from '@tidemark/monitor';
+import type { PlatformConfig } from './config';
 
 export type { Role, RoleContext, Endpoint } from '@tidemark/core';
 
@@ -15,12 +16,12 @@ export type { Role, RoleContext, Endpoint } from '@tidemark/core';
  */
 export type RoleName = 'consumer' | 'collector' | 'monitor' | 'etl' | 'alerting' | 'api';
 
-export const ROLES: { [N in RoleName]: Role<N> } = {
+export const ROLES: { [N in RoleName]: Role<N, PlatformConfig> } = {
   consumer: consumerRole,
   collector: collectorRole,
   monitor: monitorRole,
   etl: etlRole,
   alerting: alertingRole,
   // The API reads alerting through narrow interfaces; the service is built here, not imported by the API.
-  api: createApiRole({ alerts: createAlertsApi }),
+  api: createApiRole<PlatformConfig>({ alerts: createAlertsApi }),
 };

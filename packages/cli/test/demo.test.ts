@@ -4,7 +4,7 @@
  * laptop keeps up with. A seeded random source makes the figures exact.
  */
 import type { TidemarkClient } from '@tidemark/sdk';
-import { loadConfig } from '@tidemark/core';
+import { loadPlatformConfig } from '../src/config';
 import { DEMO_RULES, demoConfig } from '../src/demo';
 import { backfill, dailyRhythm, DEMO_RATES, DEMO_ROUTES, DemoTraffic, requestsOfSecond, sessionEvents, slowdown, type DemoRequest } from '../src/demo/traffic';
 
@@ -132,18 +132,18 @@ test('history: two days of sessions and two hours of requests, flushed slice by 
 
 test('demo configuration: the ETL demo source, and health checks of the platform itself on fixed ports only', () => {
   const base = { CLICKHOUSE_URL: '', META_DATABASE_URL: '', KAFKA_BROKERS: '', REDIS_URL: '', MONITOR_HEALTHCHECK_TARGETS: '' };
-  const off = loadConfig({ ...base });
+  const off = loadPlatformConfig({ ...base });
   expect(demoConfig(off)).toBe(off);
-  const on = demoConfig(loadConfig({ ...base, TIDEMARK_DEMO: 'true', API_PORT: '4000', COLLECTOR_PORT: '4318' }));
+  const on = demoConfig(loadPlatformConfig({ ...base, TIDEMARK_DEMO: 'true', API_PORT: '4000', COLLECTOR_PORT: '4318' }));
   expect(on.ETL_DEMO).toBe(true);
   expect(on.MONITOR_HEALTHCHECK_TARGETS).toBe(
     'collector=http://127.0.0.1:4318/health,api=http://127.0.0.1:4000/health,clickhouse=http://127.0.0.1:8123/ping,postgres=tcp://127.0.0.1:5433',
   );
   const anyPort = demoConfig(
-    loadConfig({ ...base, TIDEMARK_DEMO: 'true', API_PORT: '0', COLLECTOR_PORT: '0', EMBEDDED_CLICKHOUSE_PORT: '0', EMBEDDED_POSTGRES_PORT: '0' }),
+    loadPlatformConfig({ ...base, TIDEMARK_DEMO: 'true', API_PORT: '0', COLLECTOR_PORT: '0', EMBEDDED_CLICKHOUSE_PORT: '0', EMBEDDED_POSTGRES_PORT: '0' }),
   );
   expect(anyPort.MONITOR_HEALTHCHECK_TARGETS).toBe('');
-  const configured = demoConfig(loadConfig({ ...base, TIDEMARK_DEMO: 'true', MONITOR_HEALTHCHECK_TARGETS: 'shop=http://shop/health' }));
+  const configured = demoConfig(loadPlatformConfig({ ...base, TIDEMARK_DEMO: 'true', MONITOR_HEALTHCHECK_TARGETS: 'shop=http://shop/health' }));
   expect(configured.MONITOR_HEALTHCHECK_TARGETS).toBe('shop=http://shop/health');
   expect(DEMO_RULES.map((r) => r.name)).toEqual(['DemoPaymentErrors', 'DemoCheckoutLatency']);
 });

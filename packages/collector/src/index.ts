@@ -1,3 +1,4 @@
+export { collectorSettings, collectorRoleConfigSchema, type CollectorRoleConfig } from './settings';
 export { collectorRole, consumerRole } from './role';
 export { createCollectorApp, type CollectorAppOptions } from './http/app';
 export { ResendWindow, type ResendWindowOptions } from './dedup/resend-window';

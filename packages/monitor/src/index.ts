@@ -1,3 +1,4 @@
+export { monitorSettings, monitorRoleConfigSchema, type MonitorRoleConfig } from './settings';
 export { monitorRole, startMonitor, buildProbes, tidemarkVersion, type Monitor } from './role';
 export { resolveMonitorKey, MONITOR_KEY_FILE } from './key';
 export { parseTargetList, parseKafkaTarget, defaultTargetName, type Target } from './config/targets';

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiKeyVerifier, createApiKey, ensureProject, type RoleContext } from '@tidemark/core';
+import type { MonitorRoleConfig } from './settings';
 
 /** Where the monitor keeps the ingest key it made for itself (mode 0600, like bootstrap-keys.json). */
 export const MONITOR_KEY_FILE = 'monitor-ingest-key.json';
@@ -13,7 +14,7 @@ export const MONITOR_KEY_FILE = 'monitor-ingest-key.json';
  * itself with no configuration at all.
  */
 export async function resolveMonitorKey(
-  ctx: Pick<RoleContext, 'config' | 'meta'>,
+  ctx: Pick<RoleContext<MonitorRoleConfig>, 'config' | 'meta'>,
 ): Promise<{ key: string; project?: string; source: 'config' | 'file' | 'created' }> {
   const { config, meta } = ctx;
   if (config.MONITOR_INGEST_KEY) return { key: config.MONITOR_INGEST_KEY, source: 'config' };

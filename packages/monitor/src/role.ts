@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { gauge, type Role, type RoleContext } from '@tidemark/core';
+import type { MonitorRoleConfig } from './settings';
 import { TidemarkClient, type TidemarkSdkError } from '@tidemark/sdk';
 import { parseKafkaTarget, parseTargetList } from './config/targets';
 import { ClickHouseProbe } from './db/clickhouse';
@@ -42,7 +43,7 @@ export interface Monitor {
 }
 
 /** The probes the configuration asks for. */
-export function buildProbes(ctx: RoleContext, client: TidemarkClient): Probe[] {
+export function buildProbes(ctx: RoleContext<MonitorRoleConfig>, client: TidemarkClient): Probe[] {
   const c = ctx.config;
   const logger = ctx.logger;
   const timeoutMs = c.MONITOR_HEALTHCHECK_TIMEOUT_MS;
@@ -104,7 +105,7 @@ function monitorClient(collectorUrl: string, key: string, logger: RoleContext['l
  * the monitor and any other producer, in one process or across machines),
  * starts the probes, and, when opted in, the usage heartbeat.
  */
-export async function startMonitor(ctx: RoleContext): Promise<Monitor> {
+export async function startMonitor(ctx: RoleContext<MonitorRoleConfig>): Promise<Monitor> {
   const c = ctx.config;
   const logger = ctx.logger;
   const { key, source } = await resolveMonitorKey(ctx);
@@ -176,7 +177,7 @@ export async function startMonitor(ctx: RoleContext): Promise<Monitor> {
 }
 
 /** The monitor role (`tidemark start --role monitor`, and part of `tidemark start`). */
-export const monitorRole: Role<'monitor'> = {
+export const monitorRole: Role<'monitor', MonitorRoleConfig> = {
   name: 'monitor',
   description:
     'System metrics, HTTP/TCP health checks, database health (Postgres, ClickHouse, Kafka, Redis) and Prometheus scraping, sent as metrics through the collector; opt-in anonymous usage statistics',

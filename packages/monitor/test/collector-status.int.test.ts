@@ -4,8 +4,8 @@
  * of the epoch (1,796,396,618 s for logs never ingested).
  */
 import path from 'node:path';
-import { collectorRole } from '@tidemark/collector';
-import { createMetricsRegistry, Lifecycle, loadConfig, MemoryStore } from '@tidemark/core';
+import { collectorRole, collectorRoleConfigSchema } from '@tidemark/collector';
+import { createMetricsRegistry, Lifecycle, parseConfig, MemoryStore } from '@tidemark/core';
 import { logger, startStack, type Stack } from './harness';
 
 let stack: Stack;
@@ -20,7 +20,12 @@ afterAll(async () => {
 
 test('events sent, logs never: events have a lag, logs null with a reason', async () => {
   const ctx = {
-    config: loadConfig({ TIDEMARK_DATA_DIR: path.join(stack.dataDir, 'status'), ...stack.server.configEnv(), COLLECTOR_PORT: '0', TIDEMARK_HOST: '127.0.0.1' }),
+    config: parseConfig(collectorRoleConfigSchema, {
+      TIDEMARK_DATA_DIR: path.join(stack.dataDir, 'status'),
+      ...stack.server.configEnv(),
+      COLLECTOR_PORT: '0',
+      TIDEMARK_HOST: '127.0.0.1',
+    }),
     logger,
     lifecycle: new Lifecycle(logger, 10_000),
     clickhouse: stack.ch,

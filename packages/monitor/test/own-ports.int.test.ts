@@ -5,8 +5,8 @@
  */
 import http from 'node:http';
 import path from 'node:path';
-import { createMetricsRegistry, Lifecycle, loadConfig, MemoryStore } from '@tidemark/core';
-import { monitorRole } from '../src';
+import { createMetricsRegistry, Lifecycle, parseConfig, MemoryStore } from '@tidemark/core';
+import { monitorRole, monitorRoleConfigSchema } from '../src';
 import { ownTargets } from '../src/schedule/own-ports';
 import { closedPort, logger, sleep, startStack, type Stack } from './harness';
 
@@ -40,7 +40,7 @@ test('own targets: a platform port on this machine, not another host or port', (
 test('the API port opening two seconds after the monitor starts is never recorded down', async () => {
   const port = await closedPort();
   const ctx = {
-    config: loadConfig({
+    config: parseConfig(monitorRoleConfigSchema, {
       TIDEMARK_DATA_DIR: path.join(stack.dataDir, 'own-ports'),
       ...stack.server.configEnv(),
       API_PORT: String(port),

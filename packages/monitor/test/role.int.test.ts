@@ -10,8 +10,17 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { createApiKey, createMetricsRegistry, ensureProject, Lifecycle, loadConfig, MemoryStore, type RoleContext } from '@tidemark/core';
-import { HEARTBEAT_EVENT, INSTALL_ID_FILE, MONITOR_KEY_FILE, monitorRole, resolveMonitorKey, tidemarkVersion } from '../src';
+import { createApiKey, createMetricsRegistry, ensureProject, Lifecycle, parseConfig, MemoryStore, type RoleContext } from '@tidemark/core';
+import {
+  HEARTBEAT_EVENT,
+  INSTALL_ID_FILE,
+  MONITOR_KEY_FILE,
+  monitorRole,
+  resolveMonitorKey,
+  tidemarkVersion,
+  monitorRoleConfigSchema,
+  type MonitorRoleConfig,
+} from '../src';
 import { kafkaBrokers, latest, logger, redisUrl, sleep, startStack, unique, type Stack } from './harness';
 
 let stack: Stack;
@@ -29,8 +38,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-function context(env: Record<string, string>): RoleContext {
-  const config = loadConfig(env);
+function context(env: Record<string, string>): RoleContext<MonitorRoleConfig> {
+  const config = parseConfig(monitorRoleConfigSchema, env);
   return {
     config,
     logger,

@@ -1,5 +1,6 @@
 import { componentLogger, type RoleContext } from '@tidemark/core';
 import { readonlyClickHouse } from '../role';
+import type { AlertingRoleConfig } from '../settings';
 import { AlertingService } from './service';
 
 /**
@@ -50,7 +51,7 @@ export type ProviderCallbacks = Pick<AlertingService, 'whatsappWebhookVerify' | 
  * lifecycle. It needs no engine: `--role api` alone serves alert state from
  * the metadata Postgres.
  */
-export function createAlertsApi(ctx: RoleContext): AlertsApi & ProviderCallbacks {
+export function createAlertsApi(ctx: RoleContext<AlertingRoleConfig>): AlertsApi & ProviderCallbacks {
   const readonly = readonlyClickHouse(ctx.config, ctx.clickhouse.options.url);
   ctx.lifecycle.onStop('api-alerting-readonly-clickhouse', () => readonly.close());
   const service = new AlertingService({ meta: ctx.meta, readonly, config: ctx.config, logger: componentLogger(ctx.logger, 'alerting-api') });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { NotFoundError, pgExec, pgMaybeOne, pgRows, ValidationError, type Config, type Queryable } from '@tidemark/core';
+import { NotFoundError, pgExec, pgMaybeOne, pgRows, ValidationError, type Queryable } from '@tidemark/core';
+import type { AlertingRoleConfig } from '../settings';
 import { checkPolicy, loadPolicy, policySchema, type PolicyInput, type PolicySpec } from '../notify/policy';
 import { projectExists } from '../rules/store';
 import { stableJson } from '../util/hash';
@@ -28,7 +29,7 @@ export async function getPolicy(db: Queryable, projectId: string): Promise<{ api
 }
 
 /** Stores the API policy `spec` (validated from `input`); `input` is what is stored, as written. */
-export async function putPolicy(db: Queryable, config: Config, projectId: string, spec: PolicySpec, input: PolicyInput): Promise<void> {
+export async function putPolicy(db: Queryable, config: AlertingRoleConfig, projectId: string, spec: PolicySpec, input: PolicyInput): Promise<void> {
   const rows = await pgRows(db, OTHER_SPECS, [projectId]);
   const fileChannels = new Set(rows.flatMap((r) => (storedChannels.parse(r.spec).channels ?? []).map((c) => c.name)));
   const clash = spec.channels.filter((c) => fileChannels.has(c.name)).map((c) => c.name);

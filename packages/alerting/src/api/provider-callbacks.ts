@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
-import type { Config, Logger } from '@tidemark/core';
+import type { Logger } from '@tidemark/core';
+import type { AlertingRoleConfig } from '../settings';
 import { recordMetaStatuses, recordTwilioStatus, verifyMetaSignature, verifyTwilioSignature } from '../channels';
 
 /**
@@ -10,7 +11,7 @@ import { recordMetaStatuses, recordTwilioStatus, verifyMetaSignature, verifyTwil
 
 export interface CallbackDeps {
   meta: Pool;
-  config: Config;
+  config: AlertingRoleConfig;
   logger: Logger;
   now: () => number;
 }
@@ -21,7 +22,7 @@ export interface CallbackDeps {
  * ALERTING_WHATSAPP_VERIFY_TOKEN.
  */
 export function whatsappWebhookVerify(
-  config: Config,
+  config: AlertingRoleConfig,
   q: { mode: string | undefined; token: string | undefined; challenge: string | undefined },
 ): string | null {
   const want = config.ALERTING_WHATSAPP_VERIFY_TOKEN;

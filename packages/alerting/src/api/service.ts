@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import type { ClickHouse, Config, Logger } from '@tidemark/core';
+import type { ClickHouse, Logger } from '@tidemark/core';
+import type { AlertingRoleConfig } from '../settings';
 import { NotFoundError, ValidationError } from '@tidemark/core';
 import { systemClock, type Clock } from '../clock';
 import { backtest, type BacktestResult } from '../engine/backtest';
@@ -40,7 +41,7 @@ export { previewInput } from './rules';
 export interface AlertingServiceOptions {
   meta: Pool;
   readonly: ClickHouse;
-  config: Config;
+  config: AlertingRoleConfig;
   logger: Logger;
   clock?: Clock;
 }

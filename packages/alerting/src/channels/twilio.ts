@@ -1,4 +1,4 @@
-import type { Config } from '@tidemark/core';
+import type { AlertingRoleConfig } from '../settings';
 import { httpRequest, judgeStatus, parseJson } from './http';
 import { ChannelConfigError, type ChannelContext, type Notification, type SendResult } from './types';
 
@@ -14,7 +14,7 @@ export async function twilioSend(
   fields: { To: string; From: string } & ({ Body: string } | { ContentSid: string; ContentVariables: string }),
   n: Notification,
 ): Promise<SendResult> {
-  const c: Config = ctx.config;
+  const c: AlertingRoleConfig = ctx.config;
   const form: Record<string, string> = { ...fields };
   // Twilio answers 201 at once and decides delivery later (a WhatsApp send outside the 24-hour window
   // fails with 63016, an SMS carrier may refuse): the StatusCallback carries that verdict to the API,

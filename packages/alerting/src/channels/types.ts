@@ -1,4 +1,5 @@
-import type { Config, Logger } from '@tidemark/core';
+import type { Logger } from '@tidemark/core';
+import type { AlertingRoleConfig } from '../settings';
 import { TidemarkError } from '@tidemark/core';
 import type { Severity } from '../rules/schema';
 import type { InstanceKind } from '../state/types';
@@ -55,7 +56,7 @@ export interface Notification {
 
 /** What a channel may use besides its config: settings, secrets, a logger, the time limit. */
 export interface ChannelContext {
-  config: Config;
+  config: AlertingRoleConfig;
   logger: Logger;
   /** Resolves a `${NAME}` reference to its secret. @throws ChannelConfigError when unset. */
   secret(ref: string): string;

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Pool } from 'pg';
-import type { ClickHouse, Config, Logger, Registry } from '@tidemark/core';
+import type { ClickHouse, Logger, Registry } from '@tidemark/core';
+import type { AlertingRoleConfig } from '../settings';
 import { ConfigError } from '@tidemark/core';
 import { systemClock, type Clock } from '../clock';
 import { Dispatcher } from '../notify/dispatcher';
@@ -9,7 +10,7 @@ import { Sender } from '../notify/sender';
 import { Evaluator, releaseOwnLeases, type EvaluationReport } from './evaluator';
 
 export interface AlertEngineOptions {
-  config: Config;
+  config: AlertingRoleConfig;
   meta: Pool;
   /** ClickHouse client of the read-only user (CLICKHOUSE_READONLY_USER). */
   readonly: ClickHouse;

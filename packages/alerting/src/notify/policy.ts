@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { pgRows, type Config, type Queryable } from '@tidemark/core';
+import { pgRows, type Queryable } from '@tidemark/core';
+import type { AlertingRoleConfig } from '../settings';
 import { BUILTIN_LOG_CHANNEL, channelConfigSchema, secretRefsOf, type ChannelConfig } from '../channels';
 import { labelNameSchema } from '../rules/schema';
 import { duration } from '../util/duration';
@@ -58,7 +59,7 @@ export interface EffectivePolicy {
 }
 
 /** Problems of a policy that the schema cannot see: unknown channels, duplicates, unset secrets. */
-export function checkPolicy(p: PolicySpec, config: Config, knownChannels: Set<string> = new Set()): { field: string; message: string }[] {
+export function checkPolicy(p: PolicySpec, config: AlertingRoleConfig, knownChannels: Set<string> = new Set()): { field: string; message: string }[] {
   const problems: { field: string; message: string }[] = [];
   const defined = new Set<string>();
   p.channels.forEach((c, i) => {
@@ -80,7 +81,7 @@ export function checkPolicy(p: PolicySpec, config: Config, knownChannels: Set<st
 }
 
 /** `${NAME}` → its value: an ALERTING_* config key, else an entry of ALERTING_SECRETS; '' when unset. */
-export function resolveSecret(config: Config, ref: string): string {
+export function resolveSecret(config: AlertingRoleConfig, ref: string): string {
   const name = /^\$\{([A-Z][A-Z0-9_]*)\}$/.exec(ref)?.[1];
   if (!name) return '';
   if (name.startsWith('ALERTING_') && name in config) {

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
-import type { Config, Logger, Registry, TidemarkError } from '@tidemark/core';
+import type { Logger, Registry, TidemarkError } from '@tidemark/core';
+import type { AlertingRoleConfig } from '../settings';
 import { backoffDelay, classifyError, retry } from '@tidemark/core';
 import { NotificationMetrics } from './metrics';
 import { ChannelConfigError, sendVia, type ChannelConfig, type ChannelContext, type Notification, type SendResult } from '../channels';
@@ -20,7 +21,7 @@ import { finishAttempt, insertAttempt } from './records';
 
 export interface SenderOptions {
   meta: Pool;
-  config: Config;
+  config: AlertingRoleConfig;
   clock: Clock;
   logger: Logger;
   owner: string;

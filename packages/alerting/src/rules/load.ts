@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { Pool } from 'pg';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { pgExec, pgRows, withTransaction, type ClickHouse, type Config, type Logger } from '@tidemark/core';
+import { pgExec, pgRows, withTransaction, type ClickHouse, type Logger } from '@tidemark/core';
+import type { AlertingRoleConfig } from '../settings';
 import { checkPolicy, policySchema, type PolicySpec } from '../notify/policy';
 import { hashParts, stableJson } from '../util/hash';
 import { projectIdSchema, ruleSchema, zodProblems, type RuleInput, type RuleProblem, type RuleSpec } from './schema';
@@ -177,7 +178,7 @@ const RULES_OF_SOURCE = {
  * Every problem is returned, logged, and stored in alert_rule_problems.
  */
 export async function syncRuleFiles(
-  deps: { meta: Pool; readonly: ClickHouse; config: Config; logger: Logger; now: number },
+  deps: { meta: Pool; readonly: ClickHouse; config: AlertingRoleConfig; logger: Logger; now: number },
   source: Exclude<RuleSource, 'api'>,
   files: ParsedFile[],
 ): Promise<SyncReport> {

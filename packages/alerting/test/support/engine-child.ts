@@ -4,11 +4,11 @@
  * schema and ClickHouse. Configured by the environment; prints "ready".
  */
 import { Pool } from 'pg';
-import { createLogger, loadConfig } from '@tidemark/core';
-import { AlertEngine, readonlyClickHouse, startScheduler } from '../../src';
+import { createLogger, parseConfig } from '@tidemark/core';
+import { AlertEngine, readonlyClickHouse, startScheduler, alertingRoleConfigSchema } from '../../src';
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env);
+  const config = parseConfig(alertingRoleConfigSchema, process.env);
   const logger = createLogger({ level: process.env.CHILD_LOG_LEVEL ?? 'warn', name: 'engine-child' });
   const meta = new Pool({ connectionString: process.env.TEST_PG_URL, options: process.env.TEST_PG_OPTIONS, max: 6 });
   const readonly = readonlyClickHouse(config, config.CLICKHOUSE_URL ?? '');

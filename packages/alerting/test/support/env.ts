@@ -12,15 +12,17 @@ import {
   ClickHouse,
   CLICKHOUSE_MIGRATIONS_DIR,
   createLogger,
-  loadConfig,
+  parseConfig,
   migrateClickHouse,
   migratePostgres,
   POSTGRES_MIGRATIONS_DIR,
-  type Config,
   type Logger,
 } from '@tidemark/core';
+import type { AlertingRoleConfig } from '../../src/settings';
 import { spawnEmbeddedClickHouse, type SpawnedClickHouse } from '@tidemark/embedded-clickhouse';
 import { readonlyClickHouse } from '../../src/role';
+import { ALERTING_POSTGRES_MIGRATIONS_DIR } from '../../src/migrations';
+import { alertingRoleConfigSchema } from '../../src';
 
 export const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const READONLY_PASSWORD = 'ro-test-secret';
@@ -40,7 +42,7 @@ export interface TestEnv {
   pool: Pool;
   pgOptions: string;
   logger: Logger;
-  config(overrides?: Record<string, unknown>): Config;
+  config(overrides?: Record<string, unknown>): AlertingRoleConfig;
   /** A new pool on this test's schema (e.g. one per engine replica). */
   newPool(max?: number): Pool;
   createProject(id?: string): Promise<string>;
@@ -66,7 +68,8 @@ export async function startTestEnv(name: string, opts: { clickhouse?: boolean } 
     return p;
   };
   const pool = newPool(10);
-  await migratePostgres({ pool, dir: POSTGRES_MIGRATIONS_DIR, logger });
+  // Core's tables (projects the rules belong to) and this role's own.
+  await migratePostgres({ pool, dirs: [POSTGRES_MIGRATIONS_DIR, ALERTING_POSTGRES_MIGRATIONS_DIR], logger });
 
   let ch: SpawnedClickHouse | undefined;
   let dataDir: string | undefined;
@@ -82,18 +85,22 @@ export async function startTestEnv(name: string, opts: { clickhouse?: boolean } 
     await chAdmin.close();
     rw = new ClickHouse({ url: chUrl, ...ch.auth(), database });
   }
-  const config = (overrides: Record<string, unknown> = {}): Config =>
-    loadConfig({}, {
-      CLICKHOUSE_URL: chUrl,
-      CLICKHOUSE_DATABASE: database,
-      CLICKHOUSE_READONLY_PASSWORD: READONLY_PASSWORD,
-      ALERTING_QUERY_TIMEOUT_MS: 10_000,
-      ALERTING_LEASE_MS: 60_000,
-      ALERTING_SEND_TIMEOUT_MS: 3_000,
-      // Timeline tests expect evaluations at multiples of the interval.
-      ALERTING_SPREAD_EVALUATIONS: false,
-      ...overrides,
-    } as never);
+  const config = (overrides: Record<string, unknown> = {}): AlertingRoleConfig =>
+    parseConfig(
+      alertingRoleConfigSchema,
+      {},
+      {
+        CLICKHOUSE_URL: chUrl,
+        CLICKHOUSE_DATABASE: database,
+        CLICKHOUSE_READONLY_PASSWORD: READONLY_PASSWORD,
+        ALERTING_QUERY_TIMEOUT_MS: 10_000,
+        ALERTING_LEASE_MS: 60_000,
+        ALERTING_SEND_TIMEOUT_MS: 3_000,
+        // Timeline tests expect evaluations at multiples of the interval.
+        ALERTING_SPREAD_EVALUATIONS: false,
+        ...overrides,
+      },
+    );
   const ro = opts.clickhouse !== false ? readonlyClickHouse(config(), chUrl) : undefined;
   return {
     chUrl,

@@ -1,4 +1,4 @@
-import type { Config } from '@tidemark/core';
+import type { ApiRoleConfig } from '../settings';
 
 /** Token price of a model: currency units per million prompt (input) and completion (output) tokens. */
 export type TokenPrice = readonly [input: number, output: number];
@@ -50,7 +50,7 @@ export const DEFAULT_ANALYTICS_OPTIONS: AnalyticsOptions = {
   netOrderStatuses: ['paid', 'completed'],
 };
 
-export function analyticsOptionsFromConfig(config: Config): AnalyticsOptions {
+export function analyticsOptionsFromConfig(config: ApiRoleConfig): AnalyticsOptions {
   return {
     tokenPrices: config.API_AI_TOKEN_PRICES,
     currency: config.API_AI_CURRENCY,

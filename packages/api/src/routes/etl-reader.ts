@@ -7,7 +7,7 @@
  * in ClickHouse).
  *
  * The contract with the writer is the tables' columns (migrations 0200/0201
- * in packages/core/sql/postgres, and the two tables the etl role creates
+ * in packages/etl/sql/postgres, and the two tables the etl role creates
  * itself, IF NOT EXISTS, when it first needs them: a reader never creates
  * them, a missing one means nothing was recorded yet). Rows are parsed with
  * zod, so a column the writer renamed fails loudly here instead of reading

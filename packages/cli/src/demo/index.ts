@@ -17,7 +17,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AlertingService, readonlyClickHouse } from '@tidemark/alerting';
-import { ApiKeyVerifier, ConflictError, createApiKey, ensureProject, type ClickHouse, type Config, type Logger } from '@tidemark/core';
+import { ApiKeyVerifier, ConflictError, createApiKey, ensureProject, type ClickHouse, type Logger } from '@tidemark/core';
+import type { PlatformConfig } from '../config';
 import { TidemarkClient, type TidemarkSdkError } from '@tidemark/sdk';
 import type { Pool } from 'pg';
 import { backfill, DemoTraffic } from './traffic';
@@ -75,7 +76,7 @@ HAVING requests >= 5`,
  * platform's own endpoints (a port of 0 is only known once bound, after the
  * monitor has started, so those are left out).
  */
-export function demoConfig(config: Config): Config {
+export function demoConfig(config: PlatformConfig): PlatformConfig {
   if (!config.TIDEMARK_DEMO) return config;
   const host =
     config.TIDEMARK_HOST === '0.0.0.0' || config.TIDEMARK_HOST === '::'
@@ -96,7 +97,7 @@ export function demoConfig(config: Config): Config {
 }
 
 /** The demo's ingest key: the one saved by an earlier demo start if it still works, else a new one. */
-async function demoIngestKey(config: Config, meta: Pool): Promise<string> {
+async function demoIngestKey(config: PlatformConfig, meta: Pool): Promise<string> {
   const file = path.resolve(config.TIDEMARK_DATA_DIR, DEMO_KEY_FILE);
   try {
     const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { project?: string; key?: string };
@@ -114,7 +115,7 @@ async function demoIngestKey(config: Config, meta: Pool): Promise<string> {
 }
 
 /** Creates the demo rules, or brings them up to date (an earlier version's rule is replaced). */
-async function ensureDemoRules(config: Config, clickhouseUrl: string, meta: Pool, logger: Logger): Promise<string[]> {
+async function ensureDemoRules(config: PlatformConfig, clickhouseUrl: string, meta: Pool, logger: Logger): Promise<string[]> {
   const readonly = readonlyClickHouse(config, clickhouseUrl);
   const svc = new AlertingService({ meta, readonly, config, logger });
   try {
@@ -142,7 +143,13 @@ export interface DemoHandle {
   stop(): Promise<void>;
 }
 
-export async function startDemo(ctx: { config: Config; logger: Logger; meta: Pool; clickhouse: ClickHouse; collectorUrl: string }): Promise<DemoHandle> {
+export async function startDemo(ctx: {
+  config: PlatformConfig;
+  logger: Logger;
+  meta: Pool;
+  clickhouse: ClickHouse;
+  collectorUrl: string;
+}): Promise<DemoHandle> {
   const { config, logger, meta, clickhouse } = ctx;
   await ensureProject(meta, DEMO_PROJECT, 'Default project');
   const key = await demoIngestKey(config, meta);

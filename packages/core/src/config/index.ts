@@ -1,10 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import type { z } from 'zod';
 import { ConfigError } from '../errors';
-import { CONFIG_KEYS, configSchema, type Config } from './schema';
+import * as configFields from './fields';
+import { configSchema, type Config } from './schema';
 
 export { configSchema, CONFIG_KEYS, type Config, type ConfigInput } from './schema';
+/** Field types for role settings slices (env strings coerced, problems named). */
+export { configFields };
+
+/** A configuration schema: core's, a role's (core's extended by its slice), or the platform's. */
+export type ConfigSchema = z.ZodObject<z.ZodRawShape>;
+/** The parsed configuration a schema gives. */
+export type ConfigOf<S extends ConfigSchema> = z.output<S>;
 
 /** Keys whose values never appear in logs. */
 const SECRET_KEY = /PASSWORD|SECRET|TOKEN|(^|_)KEY$/;
@@ -32,22 +41,27 @@ function readConfigFile(file: string): Record<string, unknown> {
 }
 
 /**
- * Parses the whole configuration once. Sources, lowest precedence first: the
- * file named by TIDEMARK_CONFIG, then the environment, then `overrides`
- * (command-line flags). Unknown keys in the file are errors (typos must not
- * pass silently); unknown environment variables are ignored.
+ * Parses a configuration once against `schema`. Sources, lowest precedence
+ * first: the file named by TIDEMARK_CONFIG, then the environment, then
+ * `overrides` (command-line flags). Keys the schema does not know are errors
+ * in the file (typos must not pass silently) and ignored in the environment.
  *
  * @throws ConfigError naming every bad key with its problem.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
+export function parseConfig<S extends ConfigSchema>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<Record<string, unknown>> = {},
+): z.output<S> {
+  const keys = Object.keys(schema.shape);
   const file = env.TIDEMARK_CONFIG ? readConfigFile(env.TIDEMARK_CONFIG) : {};
-  const unknown = Object.keys(file).filter((k) => !(CONFIG_KEYS as string[]).includes(k));
+  const unknown = Object.keys(file).filter((k) => !keys.includes(k));
   const merged: Record<string, unknown> = { ...file };
-  for (const key of CONFIG_KEYS) {
+  for (const key of keys) {
     if (env[key] !== undefined) merged[key] = env[key];
     if (overrides[key] !== undefined) merged[key] = overrides[key];
   }
-  const result = configSchema.safeParse(merged);
+  const result = schema.safeParse(merged);
   const problems: { key: string; message: string }[] = unknown.map((key) => ({
     key,
     message: `unknown setting in ${env.TIDEMARK_CONFIG}`,
@@ -69,8 +83,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   return result.data;
 }
 
+/** The core settings only (the embedded engines' own processes); roles and the platform use parseConfig with their schema. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
+  return parseConfig(configSchema, env, overrides);
+}
+
 /** A copy of the config safe to log: secrets replaced, credentials stripped from URLs. */
-export function redactConfig(config: Config): Record<string, unknown> {
+export function redactConfig(config: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
     if (SECRET_KEY.test(key)) out[key] = value === '' ? '' : '<redacted>';

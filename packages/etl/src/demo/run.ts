@@ -5,7 +5,8 @@
  * synced by the ETL into the biz_* tables in cursor mode.
  */
 import { Pool } from 'pg';
-import type { Config, Logger } from '@tidemark/core';
+import type { Logger } from '@tidemark/core';
+import type { EtlRoleConfig } from '../settings';
 import { parseEtlConfig } from '../config/load';
 import type { EtlConfig } from '../config/schema';
 import { createSourcePool } from '../source/session';
@@ -60,7 +61,7 @@ export interface DemoSource {
  * generator. Source: ETL_DEMO_SOURCE_URL, else the metadata pool.
  */
 export async function runDemoSource(
-  ctx: { config: Pick<Config, 'ETL_DEMO_SOURCE_URL' | 'ETL_DEMO_CUSTOMERS' | 'ETL_DEMO_CHANGES_PER_SECOND'>; meta: Pool; logger: Logger },
+  ctx: { config: Pick<EtlRoleConfig, 'ETL_DEMO_SOURCE_URL' | 'ETL_DEMO_CUSTOMERS' | 'ETL_DEMO_CHANGES_PER_SECOND'>; meta: Pool; logger: Logger },
   opts: { schema?: string; every?: string } = {},
 ): Promise<DemoSource> {
   const schema = opts.schema ?? DEMO_SCHEMA;
