@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, CONFIG_KEYS } from '@tidemark/core';
 import { loadPlatformConfig, PLATFORM_CONFIG_KEYS, platformConfigSchema, SETTINGS_SLICES, settingOwner } from '../src/config';
@@ -43,5 +44,19 @@ describe('the platform configuration: core slice + one slice per role', () => {
     }
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).context.keys.sort()).toEqual(['ALERTING_TICK_MS', 'API_AI_CURRENCY', 'API_PORT', 'COLLECTOR_MAX_ITEMS']);
+  });
+
+  test("a TIDEMARK_CONFIG file may hold every role's keys; a key of no slice is named", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-platform-config-'));
+    const file = path.join(dir, 'tidemark.yaml');
+    try {
+      fs.writeFileSync(file, 'API_PORT: 4100\nALERTING_TICK_MS: 500\nETL_DEMO: true\nMONITOR_PROJECT: ops\n');
+      const c = loadPlatformConfig({ TIDEMARK_CONFIG: file });
+      expect([c.API_PORT, c.ALERTING_TICK_MS, c.ETL_DEMO, c.MONITOR_PROJECT]).toEqual([4100, 500, true, 'ops']);
+      fs.writeFileSync(file, 'ALERTING_TICK_MS: 500\nALERTING_TIKC_MS: 1\n');
+      expect(() => loadPlatformConfig({ TIDEMARK_CONFIG: file })).toThrow(/ALERTING_TIKC_MS: unknown setting/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

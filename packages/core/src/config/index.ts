@@ -44,7 +44,8 @@ function readConfigFile(file: string): Record<string, unknown> {
  * Parses a configuration once against `schema`. Sources, lowest precedence
  * first: the file named by TIDEMARK_CONFIG, then the environment, then
  * `overrides` (command-line flags). Keys the schema does not know are errors
- * in the file (typos must not pass silently) and ignored in the environment.
+ * in the file (typos must not pass silently) unless `otherFileKeys: 'ignore'`,
+ * and ignored in the environment.
  *
  * @throws ConfigError naming every bad key with its problem.
  */
@@ -52,10 +53,11 @@ export function parseConfig<S extends ConfigSchema>(
   schema: S,
   env: NodeJS.ProcessEnv = process.env,
   overrides: Partial<Record<string, unknown>> = {},
+  opts: { otherFileKeys?: 'error' | 'ignore' } = {},
 ): z.output<S> {
   const keys = Object.keys(schema.shape);
   const file = env.TIDEMARK_CONFIG ? readConfigFile(env.TIDEMARK_CONFIG) : {};
-  const unknown = Object.keys(file).filter((k) => !keys.includes(k));
+  const unknown = opts.otherFileKeys === 'ignore' ? [] : Object.keys(file).filter((k) => !keys.includes(k));
   const merged: Record<string, unknown> = { ...file };
   for (const key of keys) {
     if (env[key] !== undefined) merged[key] = env[key];
@@ -83,9 +85,14 @@ export function parseConfig<S extends ConfigSchema>(
   return result.data;
 }
 
-/** The core settings only (the embedded engines' own processes); roles and the platform use parseConfig with their schema. */
+/**
+ * The core settings only, for the embedded engines' own processes; roles and
+ * the platform use parseConfig with their schema. The TIDEMARK_CONFIG file
+ * such a process inherits is the platform's, holding every role's keys: they
+ * are not this process's to judge (the platform's strict parse names typos).
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
-  return parseConfig(configSchema, env, overrides);
+  return parseConfig(configSchema, env, overrides, { otherFileKeys: 'ignore' });
 }
 
 /** A copy of the config safe to log: secrets replaced, credentials stripped from URLs. */
