@@ -155,7 +155,7 @@ async function main() {
     cleanups.push(() => admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
     const meta = new Pool({ connectionString: PG_URL, options: `-c search_path=${schema}`, max: 20 });
     cleanups.push(() => meta.end());
-    await core.migratePostgres({ pool: meta, dir: core.POSTGRES_MIGRATIONS_DIR, logger });
+    await core.migratePostgres({ pool: meta, dirs: [core.POSTGRES_MIGRATIONS_DIR, alerting.ALERTING_POSTGRES_MIGRATIONS_DIR], logger });
     await meta.query(`INSERT INTO projects (id, name) VALUES ($1, $1), ($2, $2)`, [PROJECT, LATENCY_PROJECT]);
 
     // --------------------------------------------------------------- data

@@ -93,7 +93,7 @@ function percentile(sorted, p) {
   return sorted[i];
 }
 
-/** Only the ETL's migrations (02xx); the temporary folder goes with the run. */
+/** Only the ETL's ClickHouse migrations (02xx); the temporary folder goes with the run. */
 const tmpDirs = [];
 function etlMigrationsDir(dir) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-etl-mig-'));
@@ -114,7 +114,7 @@ async function main() {
     const [{ wal_level: walLevel }] = (await admin.query('SHOW wal_level')).rows;
     const [{ version }] = (await admin.query(`SELECT current_setting('server_version') AS version`)).rows;
     await admin.query(`CREATE SCHEMA ${META_SCHEMA}`);
-    await core.migratePostgres({ pool: meta, dir: etlMigrationsDir(core.POSTGRES_MIGRATIONS_DIR), logger });
+    await core.migratePostgres({ pool: meta, dirs: [etl.ETL_POSTGRES_MIGRATIONS_DIR], logger });
     server = await spawnEmbeddedClickHouse({ dataDir });
     const chAdmin = new core.ClickHouse({ url: server.url, ...chAuth(server), database: 'default' });
     await core.migrateClickHouse({ admin: chAdmin, database: CH_DB, dir: etlMigrationsDir(core.CLICKHOUSE_MIGRATIONS_DIR), logger });

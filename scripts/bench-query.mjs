@@ -174,6 +174,8 @@ async function startApiRole(dataDir, chUrl, chEnv = {}) {
   const t = await startTidemark({
     dataDir,
     args: ['--role', 'api'],
+    // BENCH_API_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": node flags for the API process (a profile of where its time goes).
+    nodeArgs: (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean),
     timeoutMs: 180_000,
     env: {
       ...chEnv,

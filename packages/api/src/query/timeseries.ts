@@ -427,26 +427,31 @@ export function markPartial(series: Series[], interval: IntervalName, now: numbe
   for (const sr of series) for (const pt of sr.points) if (pt.t + step > now) pt.partial = true;
 }
 
-/** Adds each series' measures over the whole range (a second statement with one bucket). */
-export async function addTotals(
+/**
+ * Runs a plan and, beside it, the same question over the whole range (a
+ * second statement with one bucket), and sets each series' `total`. The two
+ * statements are independent, so they run together: a request waits for the
+ * slower of them, not for both in turn (bench-query's q1 went from twice the
+ * rollup statement's time to about once).
+ */
+export async function runWithTotals(
   ch: ClickHouse,
   req: TimeseriesRequest,
-  series: Series[],
+  pl: Plan,
   projectId: string,
   range: ResolvedRange,
   interval: IntervalName,
-): Promise<void> {
-  const whole = await runPlan(
-    ch,
-    { ...req, fill: false, limit: Math.max(req.limit, series.length) },
-    plan(req, projectId, range, interval, { whole: true }),
-    range,
-    interval,
-  );
+): Promise<Series[]> {
+  // The whole-range statement keeps the same top `limit` groups as the series (both rank by the same totals).
+  const [series, whole] = await Promise.all([
+    runPlan(ch, req, pl, range, interval),
+    runPlan(ch, { ...req, fill: false }, plan(req, projectId, range, interval, { whole: true }), range, interval),
+  ]);
   const byKey = new Map(whole.map((w) => [JSON.stringify(w.dimensions), w.points[0]]));
   const names = aliases(req.measures);
   for (const sr of series) {
     const pt = byKey.get(JSON.stringify(sr.dimensions));
     sr.total = Object.fromEntries(names.map((a) => [a, typeof pt?.[a] === 'number' ? (pt[a] as number) : null]));
   }
+  return series;
 }

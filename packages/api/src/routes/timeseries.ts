@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { route, type AnyRoute } from '../http/route';
 import { cacheKey, cacheTtl, type QueryCache } from '../query/cache';
 import { timeseriesRequest, type IntervalName, type TimeseriesRequest } from '../query/schema';
-import { addTotals, autoInterval, markPartial, plan, resolveRange, runPlan, type Series } from '../query/timeseries';
+import { autoInterval, markPartial, plan, resolveRange, runWithTotals, type Series } from '../query/timeseries';
 
 export interface TimeseriesResult {
   meta: { table: string; granularity: string; interval: IntervalName; timezone: string; from: number; to: number; approximate: string[]; cached: boolean };
@@ -32,21 +32,22 @@ export async function timeseries(
     if (hit) return { ...hit, meta: { ...hit.meta, cached: true } };
   }
   const pl = plan(req, projectId, range, interval);
-  const series = await runPlan(ch, req, pl, range, interval);
-  await addTotals(ch, req, series, projectId, range, interval);
-  markPartial(series, interval, now);
-  let previous: Series[] | undefined;
+  let prevRange: { from: number; to: number; openEnd: false } | undefined;
   if (req.compare === 'previous_period') {
     const len = range.to - range.from;
-    const prevRange = { from: range.from - len, to: range.from, openEnd: false };
+    prevRange = { from: range.from - len, to: range.from, openEnd: false };
     // Timestamps are bound as unsigned; a previous period before 1970 is the caller's range, not a server error.
     if (prevRange.from < 0)
       throw new ValidationError('compare: the previous period would start before 1970; shorten the range', {
         context: { issues: [{ path: 'body.compare', message: 'previous period before 1970' }] },
       });
-    previous = await runPlan(ch, req, plan(req, projectId, prevRange, interval), prevRange, interval);
-    await addTotals(ch, req, previous, projectId, prevRange, interval);
   }
+  // The period and the previous one are independent statements: asked together.
+  const [series, previous] = await Promise.all([
+    runWithTotals(ch, req, pl, projectId, range, interval),
+    prevRange ? runWithTotals(ch, req, plan(req, projectId, prevRange, interval), projectId, prevRange, interval) : undefined,
+  ]);
+  markPartial(series, interval, now);
   const result: TimeseriesResult = {
     meta: {
       table: pl.table,
