@@ -29,5 +29,8 @@ status=0
 npx --no-install turbo run test --concurrency=1 --continue --output-logs=full || status=$?
 echo "==> end-to-end tests (test/)" >&2
 npx --no-install jest -c test/jest.config.js || status=$?
+echo "==> crash tests with the producers on @platformatic/kafka (broker kill, leader kill)" >&2
+KAFKA_PRODUCER_CLIENT=platformatic CRASH_VARIANT=kafka-kill,leader-kill NODE_OPTIONS=--experimental-vm-modules \
+  npx --no-install jest -c test/jest.platformatic.config.js || status=$?
 node scripts/test-summary.mjs || status=$((status == 0 ? 1 : status))
 exit "$status"
