@@ -14,7 +14,7 @@ module.exports = function preset(packageDir) {
     roots: ['<rootDir>/src', '<rootDir>/test'].filter((p) => require('node:fs').existsSync(p.replace('<rootDir>', packageDir))),
     testMatch: ['**/*.test.ts'],
     transform: {
-      '^.+\\.tsx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+      '^.+\\.tsx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs', ignoreDynamic: true } }],
     },
     // Workspace packages resolve to their TypeScript sources, so a unit test
     // never depends on a stale dist/ of a sibling package.

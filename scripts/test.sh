@@ -28,9 +28,8 @@ rm -rf .test-results
 status=0
 npx --no-install turbo run test --concurrency=1 --continue --output-logs=full || status=$?
 echo "==> end-to-end tests (test/)" >&2
-npx --no-install jest -c test/jest.config.js || status=$?
-echo "==> crash tests with the producers on @platformatic/kafka (broker kill, leader kill)" >&2
-KAFKA_PRODUCER_CLIENT=platformatic CRASH_VARIANT=kafka-kill,leader-kill NODE_OPTIONS=--experimental-vm-modules \
-  npx --no-install jest -c test/jest.platformatic.config.js || status=$?
+bash scripts/jest.sh -c test/jest.config.js || status=$?
+echo "==> crash tests with the producers on kafkajs, the fallback client (broker kill, leader kill)" >&2
+KAFKA_PRODUCER_CLIENT=kafkajs CRASH_VARIANT=kafka-kill,leader-kill bash scripts/jest.sh -c test/jest.kafkajs.config.js || status=$?
 node scripts/test-summary.mjs || status=$((status == 0 ? 1 : status))
 exit "$status"

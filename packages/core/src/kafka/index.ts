@@ -7,12 +7,12 @@ export { groupLag } from './lag';
 
 /**
  * The Kafka client of every Tidemark component: the narrow interface of
- * ./types on kafkajs, the producers optionally on @platformatic/kafka
- * (docs/benchmarks.md, "Kafka client", has the measurement and what a full
- * switch still takes).
+ * ./types, its producers on @platformatic/kafka unless `producerClient` is
+ * kafkajs, its consumers and admin on kafkajs (docs/benchmarks.md, "Kafka
+ * client", has the measurements and why the consumer stayed).
  */
 export function createKafkaClient(opts: KafkaClientOptions): KafkaClient {
   const kafkajs = createKafkajsClient(opts);
-  if (opts.producerClient !== 'platformatic') return kafkajs;
+  if (opts.producerClient === 'kafkajs') return kafkajs;
   return { ...kafkajs, producer: (p = {}) => new PlatformaticProducer(opts, p, opts.logger) };
 }

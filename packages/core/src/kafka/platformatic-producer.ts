@@ -2,20 +2,18 @@ import type { Logger } from 'pino';
 import type { KafkaClientOptions, KafkaProducer, OutgoingRecord, ProducerOptions } from './types';
 
 /**
- * The interface's producer on @platformatic/kafka (issue 17: it produces the
- * collector's messages twice as fast as kafkajs at a third of the CPU,
- * docs/benchmarks.md). Opt-in (KafkaClientOptions.producerClient); the
- * consumer and admin stay on kafkajs, where the two clients measured even.
+ * The interface's producer on @platformatic/kafka, the default (issue 17: it
+ * produces the collector's messages twice as fast as kafkajs at a third of
+ * the CPU, docs/benchmarks.md). The consumer and admin stay on kafkajs, where
+ * the two clients measured even.
  *
- * The package is ESM-only and not a dependency of core: it is loaded with
- * import() on first use, so nothing loads it unless it was chosen, and it
- * must be installed next to the platform to choose it (the repository has it
- * as a root devDependency for scripts/bench-kafka-clients.mjs). The images
- * do not carry it: its optional native crc32 and protobufjs would change the
- * roles image's dependency tree (packages/deploy-tests, image-deps). jest on
- * Node 20 cannot load it (ESM); the collector's Kafka tests pass over it in
- * jest's ESM mode (docs/benchmarks.md has the command). Its errors carry
- * `code` PLT_KFK_*; classifyError (core/errors) maps them.
+ * The package is ESM-only: it is loaded with import() on first use (a
+ * CommonJS module cannot require it on every Node 20 the engines admit, and
+ * jest runs in its ES-module mode for it, scripts/jest.sh). In the roles
+ * image it runs without its optional dependencies (the image omits them to
+ * keep chDB out): crc32c then comes from its WebAssembly helper instead of
+ * @node-rs/crc32, and protobufjs (schema registries) is not used here. Its
+ * errors carry `code` PLT_KFK_*; classifyError (core/errors) maps them.
  */
 
 /** The part of @platformatic/kafka this file uses (its typings are ESM-only; a CommonJS file cannot name them). */
@@ -39,7 +37,9 @@ let loaded: Promise<PltModule> | undefined;
 function load(): Promise<PltModule> {
   loaded ??= (import(PACKAGE) as Promise<PltModule>).catch((err: unknown) => {
     loaded = undefined;
-    throw new Error(`KAFKA_PRODUCER_CLIENT=platformatic needs the @platformatic/kafka package: ${(err as Error).message}`, { cause: err });
+    throw new Error(`the Kafka producer could not load @platformatic/kafka (KAFKA_PRODUCER_CLIENT=kafkajs avoids it): ${(err as Error).message}`, {
+      cause: err,
+    });
   });
   return loaded;
 }

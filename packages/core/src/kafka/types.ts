@@ -22,7 +22,7 @@ export interface KafkaClientOptions {
   retries?: number;
   /** Every client log line at debug (a probe reports down-ness itself); default: error/warn kept, info at debug. */
   quiet?: boolean;
-  /** The producers' client (KAFKA_PRODUCER_CLIENT): kafkajs (default) or @platformatic/kafka; consumers and admin are kafkajs. */
+  /** The producers' client (KAFKA_PRODUCER_CLIENT): @platformatic/kafka (default) or kafkajs; consumers and admin are kafkajs. */
   producerClient?: 'kafkajs' | 'platformatic';
 }
 
