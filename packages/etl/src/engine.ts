@@ -11,7 +11,7 @@ import { logProgress, type ProgressListener } from './progress/progress';
 import { createSourcePool } from './source/session';
 import { exportMetrics, getSyncStatus, publishStatusToClickHouse, type SyncStatus } from './status/status';
 import { CdcStream } from './sync/cdc';
-import type { SyncDeps, SyncHooks } from './sync/deps';
+import type { SourceDeps, SyncDeps, SyncHooks } from './sync/deps';
 import { withTableLock } from './sync/lock';
 import { backoffMs, runTable, tableLockName, type RunOptions, type TableRunResult } from './sync/table-sync';
 import { dropTarget, type DdlOptions } from './target/ddl';
@@ -99,7 +99,8 @@ export class EtlEngine {
     return this.opts.cluster ? { cluster: this.opts.cluster } : {};
   }
 
-  deps(source: SourceConfig): SyncDeps {
+  /** What the table runs and the CDC stream of a source share. */
+  private sourceDeps(source: SourceConfig): SourceDeps {
     return {
       ch: this.opts.clickhouse,
       meta: this.opts.meta,
@@ -107,10 +108,12 @@ export class EtlEngine {
       source,
       sourcePool: this.pool(source.name),
       ddl: this.ddl(),
-      onProgress: this.opts.onProgress ?? logProgress(this.log),
       ...(this.opts.hooks ? { hooks: this.opts.hooks } : {}),
-      signal: this.abort.signal,
     };
+  }
+
+  deps(source: SourceConfig): SyncDeps {
+    return { ...this.sourceDeps(source), onProgress: this.opts.onProgress ?? logProgress(this.log), signal: this.abort.signal };
   }
 
   /** The CDC stream of a source (created on first use, not started). */
@@ -120,13 +123,7 @@ export class EtlEngine {
       const source = this.opts.config.sources.find((x) => x.name === sourceName);
       if (!source) throw new NotFoundError(`no ETL source ${sourceName}`);
       s = new CdcStream({
-        ch: this.opts.clickhouse,
-        meta: this.opts.meta,
-        logger: this.log,
-        source,
-        sourcePool: this.pool(source.name),
-        ddl: this.ddl(),
-        ...(this.opts.hooks ? { hooks: this.opts.hooks } : {}),
+        ...this.sourceDeps(source),
         ...(this.opts.cdcHeartbeatMs !== undefined ? { heartbeatMs: this.opts.cdcHeartbeatMs } : {}),
       });
       this.streams.set(sourceName, s);

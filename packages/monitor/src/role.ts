@@ -14,6 +14,7 @@ import { ownTargets, waitForPorts } from './schedule/own-ports';
 import { ProbeRunner, type Probe } from './schedule/runner';
 import { ScrapeProbe } from './scrape/probe';
 import { SystemProbe } from './system/probe';
+import { TargetProbe } from './schedule/target-probe';
 import { UsageReporter } from './usage/heartbeat';
 import { readOrCreateInstallId } from './usage/install-id';
 
@@ -125,7 +126,7 @@ export async function startMonitor(ctx: RoleContext<MonitorRoleConfig>): Promise
   const own = [c.COLLECTOR_PORT, c.API_PORT, c.OPS_PORT].filter((p) => p > 0);
   const gates = new Map<string, Promise<boolean>>();
   for (const p of probes) {
-    const urls = p instanceof HealthProbe || p instanceof ScrapeProbe ? p.targetUrls() : [];
+    const urls = p instanceof TargetProbe ? p.targetUrls() : [];
     const mine = ownTargets(urls, own, c.TIDEMARK_HOST);
     if (mine.length > 0) gates.set(p.name, waitForPorts(mine, { timeoutMs: OWN_PORTS_WAIT_MS, logger, stopped: () => stopping }));
   }

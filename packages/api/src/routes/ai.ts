@@ -3,8 +3,8 @@ import { NotFoundError, type ClickHouse } from '@tidemark/core';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { cached, TTL } from '../analytics/cached';
-import { addMonths, dateParam, percent, resolveRange, round, timezoneParam, todayIn, type DateRange } from '../analytics/dates';
-import { dailyEvents, tokenUsage, type TokenRow } from '../analytics/events';
+import { todayIn } from '../analytics/dates';
+import { dailyEvents, tokenUsage } from '../analytics/events';
 import type { AnalyticsOptions } from '../analytics/options';
 import {
   deleteModelPrice,
@@ -14,239 +14,23 @@ import {
   saveModelPrice,
   saveProjectSettings,
   SETTING_COLUMNS,
-  type EffectiveSettings,
-  type PriceBook,
   type ProjectSettingsRow,
 } from '../analytics/pricing';
 import { route, type AnyRoute } from '../http/route';
 import type { QueryCache } from '../query/cache';
+import { quotaCycle, quotaFigures, roiFigures, summarizeTokens } from './ai/figures';
+import { monthRange, priceItem, pricesResponse, quotaResponse, rangeQuery, roiResponse, settingsBody, settingsResponse, usageResponse } from './ai/schemas';
 
 /**
  * AI-assistant analytics of the requirements (/api/analytics-monitoring/ai/...):
  * token usage and estimated cost per model, the monthly quota, the ROI
  * estimate, and the project's settings and prices behind them.
+ *
+ * This file wires the routes: what each reads and hands to the figures
+ * (ai/figures.ts); their request and response schemas are in ai/schemas.ts.
  */
 
-const money = (v: number): number => round(v, 4);
-
-/** The quota cycle containing `today`: from the last reset day (inclusive) to the next (exclusive). */
-export function quotaCycle(today: string, resetDay: number): { start: string; next: string } {
-  const day = Number(today.slice(8, 10));
-  let start = `${today.slice(0, 8)}${String(resetDay).padStart(2, '0')}`;
-  if (day < resetDay) start = addMonths(start, -1);
-  return { start, next: addMonths(start, 1) };
-}
-
-interface ModelUsage {
-  model: string;
-  calls: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  other_tokens: number;
-  total_tokens: number;
-  estimated_cost: number;
-  price: { matched: string; input_per_million: number; output_per_million: number; source: string };
-}
-
-/** Sums token rows per model and per day, priced with the project's price book. */
-export function summarizeTokens(rows: TokenRow[], book: PriceBook) {
-  const models = new Map<string, Omit<ModelUsage, 'estimated_cost' | 'price' | 'total_tokens'>>();
-  const days = new Map<string, { date: string; calls: number; total_tokens: number; cost: number }>();
-  let cost = 0;
-  for (const r of rows) {
-    const m = models.get(r.model) ?? { model: r.model, calls: 0, prompt_tokens: 0, completion_tokens: 0, other_tokens: 0 };
-    m.calls += r.calls;
-    m.prompt_tokens += r.prompt_tokens;
-    m.completion_tokens += r.completion_tokens;
-    m.other_tokens += r.other_tokens;
-    models.set(r.model, m);
-    const c = book.cost(r.model, r);
-    cost += c;
-    const d = days.get(r.day) ?? { date: r.day, calls: 0, total_tokens: 0, cost: 0 };
-    d.calls += r.calls;
-    d.total_tokens += r.prompt_tokens + r.completion_tokens + r.other_tokens;
-    d.cost += c;
-    days.set(r.day, d);
-  }
-  const byModel: ModelUsage[] = [...models.values()]
-    .map((m) => {
-      const p = book.priceOf(m.model);
-      return {
-        ...m,
-        total_tokens: m.prompt_tokens + m.completion_tokens + m.other_tokens,
-        estimated_cost: money(book.cost(m.model, m)),
-        price: { matched: p.model, input_per_million: p.input_per_million, output_per_million: p.output_per_million, source: p.source },
-      };
-    })
-    .sort((a, b) => b.total_tokens - a.total_tokens || a.model.localeCompare(b.model));
-  const sum = (k: 'calls' | 'prompt_tokens' | 'completion_tokens' | 'other_tokens' | 'total_tokens') => byModel.reduce((n, m) => n + m[k], 0);
-  return {
-    totals: {
-      calls: sum('calls'),
-      prompt_tokens: sum('prompt_tokens'),
-      completion_tokens: sum('completion_tokens'),
-      other_tokens: sum('other_tokens'),
-      total_tokens: sum('total_tokens'),
-      estimated_cost: money(cost),
-    },
-    models: byModel,
-    daily: [...days.values()]
-      .sort((a, b) => a.date.localeCompare(b.date))
-      .map((d) => ({ date: d.date, calls: d.calls, total_tokens: d.total_tokens, estimated_cost: money(d.cost) })),
-  };
-}
-
-// Answers (response schemas): what the handlers below return, documented in /openapi.json.
-const n = z.number();
-const nn = z.number().nullable();
-const priceEntry = z.object({ model: z.string(), input_per_million: n, output_per_million: n, source: z.enum(['builtin', 'config', 'project']) });
-const pricesResponse = z.object({ currency: z.string(), prices: z.array(priceEntry) });
-const settingsResponse = z.object({
-  effective: z.object({
-    currency: z.string(),
-    monthly_token_quota: n,
-    quota_reset_day: n,
-    quota_timezone: z.string(),
-    cost_per_human_conversation: n,
-    agent_monthly_cost: n,
-  }),
-  project: z
-    .object({ monthly_token_quota: nn, quota_reset_day: nn, quota_timezone: z.string().nullable(), cost_per_human_conversation: nn, agent_monthly_cost: nn })
-    .describe("the project's own values; null: the platform default"),
-});
-const usageResponse = z.object({
-  project_id: z.string(),
-  start_date: z.string(),
-  end_date: z.string(),
-  timezone: z.string(),
-  currency: z.string(),
-  totals: z.object({ calls: n, prompt_tokens: n, completion_tokens: n, other_tokens: n, total_tokens: n, estimated_cost: n }),
-  models: z.array(
-    z.object({
-      model: z.string(),
-      calls: n,
-      prompt_tokens: n,
-      completion_tokens: n,
-      other_tokens: n,
-      total_tokens: n,
-      estimated_cost: n,
-      price: z.object({ matched: z.string(), input_per_million: n, output_per_million: n, source: z.string() }),
-    }),
-  ),
-  daily: z.array(z.object({ date: z.string(), calls: n, total_tokens: n, estimated_cost: n })),
-});
-
-const rangeQuery = z.object({
-  start_date: dateParam.optional().describe('first day (YYYY-MM-DD, in timezone); default the 1st of the current month'),
-  end_date: dateParam.optional().describe('last day, inclusive; default today'),
-  timezone: timezoneParam,
-});
-
-/** start_date defaults to the 1st of end_date's month ("this month"). */
-function monthRange(q: z.output<typeof rangeQuery>): DateRange {
-  const end = q.end_date ?? todayIn(q.timezone);
-  return resolveRange({ start_date: q.start_date ?? `${end.slice(0, 8)}01`, end_date: q.end_date }, { tz: q.timezone, defaultDays: 31, maxDays: 400 });
-}
-
-const settingsBody = z
-  .object({
-    monthly_token_quota: z.number().int().min(0).max(1e15).nullable().optional().describe('tokens per cycle; 0 = no quota; null = the platform default'),
-    quota_reset_day: z.number().int().min(1).max(28).nullable().optional().describe('day of month (1-28) the cycle starts; null = default'),
-    quota_timezone: timezoneParam.unwrap().nullable().optional().describe('zone of the reset day; null = UTC'),
-    cost_per_human_conversation: z.number().min(0).max(1e9).nullable().optional().describe('ROI: cost of a conversation a human handles; null = default'),
-    agent_monthly_cost: z.number().positive().max(1e12).nullable().optional().describe('ROI: monthly cost of one human agent; null = default'),
-  })
-  .strict();
-
-const priceItem = z.object({
-  model: z.string().min(1).max(200).describe('model name or prefix; "default" prices every model without a match'),
-  input_per_million: z.number().min(0).max(1e6),
-  output_per_million: z.number().min(0).max(1e6),
-});
-
-const quotaResponse = z.object({
-  tokens_used: n,
-  tokens_total: nn.describe('null: no quota'),
-  usage_percent: nn,
-  remaining: nn,
-  over_quota: z.boolean(),
-  cycle_start: z.string(),
-  reset_date: z.string(),
-  reset_day: n,
-  timezone: z.string(),
-  estimated_cost: n,
-  currency: z.string(),
-});
-const roiResponse = z.object({
-  start_date: z.string(),
-  end_date: z.string(),
-  days: n,
-  timezone: z.string(),
-  currency: z.string(),
-  sessions: n,
-  transferred: n,
-  auto_resolved: n,
-  auto_resolve_rate: nn,
-  gross_saving: n,
-  ai_cost: n,
-  saved_cost: n,
-  equivalent_headcount: nn,
-  cost_model: z.object({ cost_per_human_conversation: n, agent_monthly_cost: n, agent_monthly_capacity: nn }),
-});
-
-/** Where the current quota cycle stands: tokens used against the quota (0 = none), and when it resets. */
-function quotaFigures(s: EffectiveSettings, cycle: { start: string; next: string }, used: { total_tokens: number; estimated_cost: number }) {
-  const quota = s.monthly_token_quota > 0 ? s.monthly_token_quota : null;
-  return {
-    tokens_used: used.total_tokens,
-    tokens_total: quota,
-    usage_percent: quota === null ? null : round((used.total_tokens / quota) * 100),
-    remaining: quota === null ? null : Math.max(0, quota - used.total_tokens),
-    over_quota: quota !== null && used.total_tokens > quota,
-    cycle_start: cycle.start,
-    reset_date: cycle.next,
-    reset_day: s.quota_reset_day,
-    timezone: s.quota_timezone,
-    estimated_cost: used.estimated_cost,
-    currency: s.currency,
-  };
-}
-
-/** The ROI estimate: sessions the AI resolved without a transfer, the human cost they saved net of the token cost, and the headcount that equals. */
-function roiFigures(i: {
-  range: DateRange;
-  timezone: string;
-  activity: { sessions: number; transfers: number }[];
-  aiCost: number;
-  settings: EffectiveSettings;
-}) {
-  const { range: r, activity, aiCost, settings: s } = i;
-  const sessions = activity.reduce((n, d) => n + d.sessions, 0);
-  const transferred = activity.reduce((n, d) => n + d.transfers, 0);
-  const autoResolved = Math.max(0, sessions - transferred);
-  const gross = autoResolved * s.cost_per_human_conversation;
-  const capacity = s.cost_per_human_conversation > 0 ? s.agent_monthly_cost / s.cost_per_human_conversation : null;
-  return {
-    start_date: r.start,
-    end_date: r.end,
-    days: r.days,
-    timezone: i.timezone,
-    currency: s.currency,
-    sessions,
-    transferred,
-    auto_resolved: autoResolved,
-    auto_resolve_rate: percent(autoResolved, sessions),
-    gross_saving: money(gross),
-    ai_cost: aiCost,
-    saved_cost: money(gross - aiCost),
-    equivalent_headcount: capacity === null ? null : round((autoResolved / capacity) * (30 / r.days)),
-    cost_model: {
-      cost_per_human_conversation: s.cost_per_human_conversation,
-      agent_monthly_cost: s.agent_monthly_cost,
-      agent_monthly_capacity: capacity === null ? null : round(capacity),
-    },
-  };
-}
+export { quotaCycle, summarizeTokens } from './ai/figures';
 
 type AiDeps = { clickhouse: ClickHouse; meta: Pool; cache: QueryCache; options: AnalyticsOptions };
 const base = '/api/analytics-monitoring/ai';

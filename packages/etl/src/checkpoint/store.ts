@@ -250,12 +250,18 @@ export async function setColumns(meta: Pool, key: string, columns: LandedColumn[
   await pgExec(meta, `UPDATE etl_tables SET columns = $2, updated_at = now() WHERE table_key = $1`, [key, JSON.stringify(columns)]);
 }
 
+/** What a reconciliation found and repaired (stored in etl_tables; sync/reconcile.ts extends it with its run's details). */
 export interface ReconcileRecord {
+  /** Live keys in the source snapshot. */
   sourceRows: number;
+  /** Live keys in ClickHouse after the repair. */
   targetRows: number;
+  /** Keys the source has and ClickHouse lacked. */
   missing: number;
+  /** Keys ClickHouse had and the source does not. */
   extra: number;
   repaired: number;
+  /** Source and target hold the same keys now (and, when compared, the same contents). */
   ok: boolean;
 }
 

@@ -34,9 +34,8 @@
  * changes are gone: every CDC table of the source is reset to a new snapshot
  * (then reconciled, to catch deletes in the gap) and a new slot is created.
  */
-import type { Pool } from 'pg';
 import { LogicalReplicationService } from 'pg-logical-replication';
-import { backoffDelay, classifyError, Scheduler, TimeoutError, type ClickHouse, type Logger } from '@tidemark/core';
+import { backoffDelay, classifyError, Scheduler, TimeoutError, type Logger } from '@tidemark/core';
 import {
   addRows,
   advanceSourceLsn,
@@ -49,12 +48,12 @@ import {
   updateSource,
   type Phase,
 } from '../checkpoint/store';
-import type { SourceConfig, TableConfig } from '../config/schema';
+import type { TableConfig } from '../config/schema';
 import { SchemaIncompatibleError } from '../errors';
 import { readSourceTable } from '../source/catalog';
 import { decimalToLsn, lsnToDecimal } from '../source/lsn';
 import { RawPgoutputPlugin, type PgoutputMessage, type Tuple } from '../source/pgoutput';
-import { ensureTarget, type DdlOptions } from '../target/ddl';
+import { ensureTarget } from '../target/ddl';
 import { applyTableOps, tombstoneAll } from './cdc-apply';
 import { Batch, microsToText, tupleKey, type Txn } from './cdc-batch';
 import {
@@ -70,20 +69,13 @@ import {
   slotInfo as readSlotInfo,
   syncPublication as syncSourcePublication,
 } from './cdc-slot';
-import type { SyncHooks } from './deps';
+import type { SourceDeps } from './deps';
 import { buildPlan, configHash, type TablePlan } from './plan';
 
 export { HEARTBEAT_PREFIX } from './cdc-slot';
 export { microsToText } from './cdc-batch';
 
-export interface CdcDeps {
-  ch: ClickHouse;
-  meta: Pool;
-  logger: Logger;
-  source: SourceConfig;
-  sourcePool: Pool;
-  ddl: DdlOptions;
-  hooks?: SyncHooks;
+export interface CdcDeps extends SourceDeps {
   /** Heartbeat (and slot lag check) interval; default 10 s. */
   heartbeatMs?: number;
   /** Called after each landed batch (metrics). */

@@ -1,7 +1,8 @@
 /**
- * The one copy-and-land loop of the by-key paths (CDC batches, key and
- * content reconciliation repairs, quarantine rechecks): a COPY ... TO STDOUT
- * on the caller's read transaction, cut into blocks, each block landed in
+ * The one copy-and-land loop, of the by-key paths (CDC batches, key and
+ * content reconciliation repairs, quarantine rechecks) and of the bulk reads
+ * (snapshot chunks, cursor pages): a COPY ... TO STDOUT on the caller's read
+ * transaction, cut into blocks, each block landed in
  * ClickHouse under a deterministic identity and reported to afterLand.
  *
  * Invariant: identities are `${identity}:${blockNo}` with blockNo counting
@@ -13,7 +14,8 @@ import type { ClickHouse, Logger } from '@tidemark/core';
 import type { TableState } from '../checkpoint/store';
 import type { SourceConfig } from '../config/schema';
 import { classifySourceError } from '../errors';
-import { copyBlocks } from '../source/copy';
+import type { Progress } from '../progress/progress';
+import { copyBlocks, prefetch } from '../source/copy';
 import { SettingParams } from '../sql/bind';
 import { landBlock } from '../target/land';
 import type { MappedColumn } from '../target/types';
@@ -33,20 +35,46 @@ export interface CopyLandDeps {
  * Streams `sql` (a COPY ... TO STDOUT) into `table`; returns the rows landed.
  * Source errors are classified for `tableKey` (a failing value guard becomes
  * an EtlDataError).
+ *
+ * `bulk` (snapshot chunks, cursor pages): the next block is read while one
+ * lands (prefetch), landing stops with `signal`, rows count into `progress`,
+ * and afterLand is told the block number (and the chunk's).
  */
 export async function copyAndLand(
   deps: CopyLandDeps,
   client: PoolClient,
   sql: string,
-  opts: { tableKey: string; table: string; columns: string[]; identity: string; kind: LandedInfo['kind'] },
+  opts: {
+    tableKey: string;
+    table: string;
+    columns: string[];
+    identity: string;
+    kind: LandedInfo['kind'];
+    bulk?: { progress: Progress; signal?: AbortSignal | undefined; chunkNo?: number };
+  },
 ): Promise<number> {
+  const { bulk } = opts;
   let landed = 0;
   let blockNo = 0;
   try {
-    for await (const block of copyBlocks(client, sql, { blockBytes: deps.source.blockBytes })) {
-      await landBlock(deps.ch, block, { table: opts.table, columns: opts.columns, identity: `${opts.identity}:${blockNo++}`, logger: deps.logger });
+    const blocks = copyBlocks(client, sql, { blockBytes: deps.source.blockBytes });
+    for await (const block of bulk ? prefetch(blocks) : blocks) {
+      await landBlock(deps.ch, block, {
+        table: opts.table,
+        columns: opts.columns,
+        identity: `${opts.identity}:${blockNo}`,
+        logger: deps.logger,
+        ...(bulk?.signal ? { signal: bulk.signal } : {}),
+      });
       landed += block.rows;
-      await deps.hooks?.afterLand?.({ table: opts.tableKey, kind: opts.kind, rows: block.rows });
+      const info: LandedInfo = { table: opts.tableKey, kind: opts.kind, rows: block.rows };
+      if (bulk) {
+        bulk.progress.add(block.rows);
+        if (bulk.chunkNo !== undefined) info.chunkNo = bulk.chunkNo;
+        info.blockNo = blockNo;
+      }
+      await deps.hooks?.afterLand?.(info);
+      blockNo++;
     }
   } catch (err) {
     throw classifySourceError(err, opts.tableKey);

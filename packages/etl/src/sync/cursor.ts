@@ -24,12 +24,11 @@ import { pgMaybeOne } from '@tidemark/core';
 import { advanceCursor, recordSuccess, type TableState } from '../checkpoint/store';
 import { classifySourceError } from '../errors';
 import { Progress } from '../progress/progress';
-import { copyBlocks, prefetch } from '../source/copy';
 import { readHorizon } from '../source/horizon';
 import { snapshotXmax, withRead } from '../source/session';
 import { BindParams, SettingParams, type ParamSink } from '../sql/bind';
 import { pgIdent } from '../sql/quote';
-import { landBlock } from '../target/land';
+import { copyAndLand } from './copy-land';
 import type { SyncDeps } from './deps';
 import { keyFromRow } from './keys';
 import { horizonAsCursor } from './snapshot';
@@ -133,26 +132,14 @@ async function readPage(
     const endLabel = end ? `${end.value}|${(end.key ?? []).join('|')}` : `<${bound}`;
     const rows = await landOrQuarantine(deps, plan, client, `FROM ${plan.pgTable} AS t WHERE ${where}`, async (filter) => {
       const sql = `COPY (SELECT ${selectList(plan, 't', v, project)} FROM ${plan.pgTable} AS t WHERE ${where}${filter} ORDER BY ${order}) TO STDOUT`;
-      let landed = 0;
-      let blockNo = 0;
-      try {
-        for await (const block of prefetch(copyBlocks(client, sql, { blockBytes: deps.source.blockBytes }))) {
-          await landBlock(deps.ch, block, {
-            table: plan.targetTable,
-            columns: landingColumns(plan),
-            identity: `${key}:g${state.generation}:page:${start.value}|${(start.key ?? []).join('|')}|${overlapMs}:${endLabel}:v${version}:block:${blockNo}`,
-            logger: deps.logger,
-            ...(deps.signal ? { signal: deps.signal } : {}),
-          });
-          landed += block.rows;
-          progress.add(block.rows);
-          await deps.hooks?.afterLand?.({ table: key, kind: 'page', rows: block.rows, blockNo });
-          blockNo++;
-        }
-      } catch (err) {
-        throw classifySourceError(err, key);
-      }
-      return landed;
+      return copyAndLand(deps, client, sql, {
+        tableKey: key,
+        table: plan.targetTable,
+        columns: landingColumns(plan),
+        identity: `${key}:g${state.generation}:page:${start.value}|${(start.key ?? []).join('|')}|${overlapMs}:${endLabel}:v${version}:block`,
+        kind: 'page',
+        bulk: { progress, signal: deps.signal },
+      });
     });
     const target: Position = end ?? { value: bound, key: null };
     const advances = saved === null ? true : await isAhead(client, plan, saved, target);

@@ -4,16 +4,20 @@ import type { SourceConfig } from '../config/schema';
 import type { ProgressListener } from '../progress/progress';
 import type { DdlOptions } from '../target/ddl';
 
-/** What a table run needs: the stores, the source's pool, and observers. */
-export interface SyncDeps {
+/** What every sync path of one source works with (table runs and the CDC stream): the stores, the source's pool, the hooks. */
+export interface SourceDeps {
   ch: ClickHouse;
   meta: Pool;
   logger: Logger;
   source: SourceConfig;
   sourcePool: Pool;
   ddl: DdlOptions;
-  onProgress: ProgressListener;
   hooks?: SyncHooks;
+}
+
+/** What a table run needs: the source's deps, and observers. */
+export interface SyncDeps extends SourceDeps {
+  onProgress: ProgressListener;
   signal?: AbortSignal;
 }
 

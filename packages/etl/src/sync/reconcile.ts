@@ -19,7 +19,7 @@ import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { to as copyTo } from 'pg-copy-streams';
 import { ClickHouseQueryError, ValidationError } from '@tidemark/core';
-import { addRows, recordReconcile, type TableState } from '../checkpoint/store';
+import { addRows, recordReconcile, type ReconcileRecord, type TableState } from '../checkpoint/store';
 import { classifySourceError } from '../errors';
 import { safeSnapshotLsn } from '../source/lsn';
 import { snapshotXmax, withRead } from '../source/session';
@@ -34,19 +34,8 @@ import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { reconcileContent, recordContent, type ContentResult } from './content';
 import { relandKeys } from './copy-land';
 
-export interface ReconcileResult {
+export interface ReconcileResult extends ReconcileRecord {
   table: string;
-  /** Live keys in the source snapshot. */
-  sourceRows: number;
-  /** Live keys in ClickHouse after the repair. */
-  targetRows: number;
-  /** Keys the source has and ClickHouse lacked. */
-  missing: number;
-  /** Keys ClickHouse had and the source does not. */
-  extra: number;
-  repaired: number;
-  /** Source and target hold the same keys now (and, when compared, the same contents). */
-  ok: boolean;
   version: string;
   /** Content comparison (sync/content.ts), after the key repair, in the same snapshot. */
   content?: ContentResult;

@@ -18,14 +18,12 @@ import type { PoolClient } from 'pg';
 import { z } from 'zod';
 import { pgMaybeOne, pgOne } from '@tidemark/core';
 import { beginSnapshot, completeChunk, listChunks, requireTableState, type Chunk, type ChunkPlan, type TableState } from '../checkpoint/store';
-import { classifySourceError } from '../errors';
 import { Progress } from '../progress/progress';
-import { copyBlocks, prefetch } from '../source/copy';
 import { readHorizon, type Horizon } from '../source/horizon';
 import { safeSnapshotLsn } from '../source/lsn';
 import { snapshotXmax, withRead } from '../source/session';
 import { BindParams, SettingParams } from '../sql/bind';
-import { landBlock } from '../target/land';
+import { copyAndLand } from './copy-land';
 import type { SyncDeps } from './deps';
 import { keyFromRow, keyOrder, keyTextList, keyTextRow, keyTuple, rangePredicate, valueTuple } from './keys';
 import { landedColumns, landingColumns, selectList, type TablePlan } from './plan';
@@ -115,26 +113,14 @@ async function landChunk(deps: SyncDeps, plan: TablePlan, state: TableState, chu
     return landOrQuarantine(deps, plan, client, `FROM ${plan.pgTable} AS t WHERE ${where}`, async (filter) => {
       // ORDER BY the key: the same rows always come in the same order, so the blocks (and tokens) repeat exactly.
       const sql = `COPY (SELECT ${selectList(plan, 't', version, project)} FROM ${plan.pgTable} AS t WHERE ${where}${filter} ORDER BY ${keyOrder(plan.key, 't')}) TO STDOUT`;
-      let n = 0;
-      let blockNo = 0;
-      try {
-        for await (const block of prefetch(copyBlocks(client, sql, { blockBytes: deps.source.blockBytes }))) {
-          await landBlock(deps.ch, block, {
-            table: plan.targetTable,
-            columns: landingColumns(plan),
-            identity: `${key}:g${state.generation}:v${state.snapshotVersion}:chunk:${chunk.chunkNo}:block:${blockNo}`,
-            logger: deps.logger,
-            ...(deps.signal ? { signal: deps.signal } : {}),
-          });
-          n += block.rows;
-          progress.add(block.rows);
-          await deps.hooks?.afterLand?.({ table: key, kind: 'chunk', rows: block.rows, chunkNo: chunk.chunkNo, blockNo });
-          blockNo++;
-        }
-      } catch (err) {
-        throw classifySourceError(err, key);
-      }
-      return n;
+      return copyAndLand(deps, client, sql, {
+        tableKey: key,
+        table: plan.targetTable,
+        columns: landingColumns(plan),
+        identity: `${key}:g${state.generation}:v${state.snapshotVersion}:chunk:${chunk.chunkNo}:block`,
+        kind: 'chunk',
+        bulk: { progress, signal: deps.signal, chunkNo: chunk.chunkNo },
+      });
     });
   });
   // Only now, with every block of the range confirmed by ClickHouse.

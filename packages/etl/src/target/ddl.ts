@@ -55,6 +55,19 @@ export function createViewSql(ch: ClickHouse, plan: TablePlan, columns: string[]
   return `CREATE OR REPLACE VIEW ${qualified(ch, plan.targetView)} AS SELECT ${['project_id', ...columns].map(chIdent).join(', ')} FROM ${qualified(ch, plan.targetTable)} FINAL WHERE is_deleted = 0`;
 }
 
+/** (Re)creates the reader view over every column of the plan: after the table is made, and after each change of its columns. */
+async function replaceView(ch: ClickHouse, plan: TablePlan, opts: DdlOptions): Promise<void> {
+  await run(
+    ch,
+    createViewSql(
+      ch,
+      plan,
+      plan.columns.map((c) => c.name),
+    ),
+    opts,
+  );
+}
+
 const columnRow = z.object({ name: z.string(), type: z.string(), is_in_sorting_key: z.coerce.number() });
 
 export async function readTargetColumns(ch: ClickHouse, table: string): Promise<z.output<typeof columnRow>[]> {
@@ -159,15 +172,7 @@ export async function ensureTarget(ch: ClickHouse, plan: TablePlan, opts: DdlOpt
   const result: EvolveResult = { created: false, added: [], modified: [], resnapshot: false };
   if (existing.length === 0) {
     await run(ch, createTableSql(ch, plan), opts);
-    await run(
-      ch,
-      createViewSql(
-        ch,
-        plan,
-        plan.columns.map((c) => c.name),
-      ),
-      opts,
-    );
+    await replaceView(ch, plan, opts);
     result.created = true;
     return result;
   }
@@ -229,16 +234,7 @@ export async function ensureTarget(ch: ClickHouse, plan: TablePlan, opts: DdlOpt
   // Tables made before content reconciliation: their rows read as hash 0 and are re-landed by it.
   if (!byName.has('_row_hash')) alters.push('ADD COLUMN IF NOT EXISTS `_row_hash` UInt64');
   for (const a of alters) await run(ch, `ALTER TABLE ${qualified(ch, plan.targetTable)} ${a}`, opts);
-  if (alters.length > 0)
-    await run(
-      ch,
-      createViewSql(
-        ch,
-        plan,
-        plan.columns.map((c) => c.name),
-      ),
-      opts,
-    );
+  if (alters.length > 0) await replaceView(ch, plan, opts);
   return result;
 }
 

@@ -1,8 +1,7 @@
 import { ClickHouse, type Logger } from '@tidemark/core';
 import { z } from 'zod';
-import type { Probe } from '../schedule/runner';
 import type { MetricSink } from '../sink';
-import { DbStatus, since, withTimeout } from './common';
+import { DbProbe, since, withTimeout } from './common';
 
 export interface ClickHouseProbeOptions {
   name: string;
@@ -42,21 +41,16 @@ export function clickhouseFromUrl(url: string, timeoutMs: number): ClickHouse {
  * connections, and, where tables are replicated: replicas, read-only
  * replicas, the largest replication delay and queue.
  */
-export class ClickHouseProbe implements Probe {
-  readonly name: string;
-  readonly intervalMs: number;
+export class ClickHouseProbe extends DbProbe {
   private readonly ch: ClickHouse;
   private readonly own: boolean;
-  private readonly status: DbStatus;
   private readonly queries;
 
   constructor(
     private readonly opts: ClickHouseProbeOptions,
-    private readonly sink: MetricSink,
+    sink: MetricSink,
   ) {
-    this.name = `clickhouse:${opts.name}`;
-    this.intervalMs = opts.intervalMs;
-    this.status = new DbStatus('clickhouse', opts.name, sink, opts.logger);
+    super('clickhouse', opts, sink);
     this.own = !opts.client;
     this.ch = opts.client ?? clickhouseFromUrl(opts.url!, opts.timeoutMs);
     const none = z.object({});

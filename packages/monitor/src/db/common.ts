@@ -1,4 +1,5 @@
 import type { Logger } from '@tidemark/core';
+import type { Probe } from '../schedule/runner';
 import type { MetricSink } from '../sink';
 
 export type DbKind = 'postgres' | 'clickhouse' | 'kafka' | 'redis';
@@ -41,6 +42,29 @@ export class DbStatus {
     }
     this.last = false;
   }
+}
+
+/**
+ * What every database probe shares: its name (`<kind>:<name>`, in logs and
+ * the monitor's own metrics), its interval, and the DbStatus its
+ * reachability is reported through.
+ */
+export abstract class DbProbe implements Probe {
+  readonly name: string;
+  readonly intervalMs: number;
+  protected readonly status: DbStatus;
+
+  constructor(
+    kind: DbKind,
+    opts: { name: string; intervalMs: number; logger: Logger },
+    protected readonly sink: MetricSink,
+  ) {
+    this.name = `${kind}:${opts.name}`;
+    this.intervalMs = opts.intervalMs;
+    this.status = new DbStatus(kind, opts.name, sink, opts.logger);
+  }
+
+  abstract run(): Promise<void>;
 }
 
 /** Milliseconds since a process.hrtime.bigint() reading. */

@@ -1,7 +1,6 @@
 import { createKafkaClient, type KafkaAdmin, type KafkaClient, type Logger } from '@tidemark/core';
-import type { Probe } from '../schedule/runner';
 import type { MetricSink } from '../sink';
-import { DbStatus, since, withTimeout } from './common';
+import { DbProbe, since, withTimeout } from './common';
 
 export interface KafkaProbeOptions {
   /** The db label (the cluster's name). */
@@ -23,20 +22,15 @@ const MAX_GROUPS = 200;
  * committed none), and kafka_consumer_group_lag{group} summed over its
  * partitions. The admin connection is kept between checks.
  */
-export class KafkaProbe implements Probe {
-  readonly name: string;
-  readonly intervalMs: number;
+export class KafkaProbe extends DbProbe {
   private readonly kafka: KafkaClient;
   private admin: KafkaAdmin | undefined;
-  private readonly status: DbStatus;
 
   constructor(
     private readonly opts: KafkaProbeOptions,
-    private readonly sink: MetricSink,
+    sink: MetricSink,
   ) {
-    this.name = `kafka:${opts.name}`;
-    this.intervalMs = opts.intervalMs;
-    this.status = new DbStatus('kafka', opts.name, sink, opts.logger);
+    super('kafka', opts, sink);
     const log = opts.logger.child({ component: 'monitor-kafka' });
     this.kafka = createKafkaClient({
       clientId: 'tidemark-monitor',
@@ -44,8 +38,6 @@ export class KafkaProbe implements Probe {
       timeoutMs: opts.timeoutMs,
       // Few retries: the probe reports the cluster down and tries again on its next turn.
       retries: 1,
-      // The client's own lines go to the monitor's logger at debug: down-ness is reported as db_up and one WARN.
-      quiet: true,
       logger: log,
     });
   }

@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import { Pool } from 'pg';
 import { z } from 'zod';
 import { pgRows, type Logger, type PgQueryDef } from '@tidemark/core';
-import type { Probe } from '../schedule/runner';
 import type { MetricSink } from '../sink';
-import { DbStatus, since, withTimeout } from './common';
+import { DbProbe, since, withTimeout } from './common';
 
 export interface PostgresProbeOptions {
   /** The db label. */
@@ -111,21 +110,16 @@ const MAX_SLOW_REPORTED = 10;
  * postgres_slow_statements (how many), postgres_slow_statement_mean_ms per
  * queryid, and a WARN log line each with the normalised query text.
  */
-export class PostgresProbe implements Probe {
-  readonly name: string;
-  readonly intervalMs: number;
+export class PostgresProbe extends DbProbe {
   private readonly pool: Pool;
   private readonly ownPool: boolean;
-  private readonly status: DbStatus;
   private previous: Map<string, { calls: number; totalMs: number }> | undefined;
 
   constructor(
     private readonly opts: PostgresProbeOptions,
-    private readonly sink: MetricSink,
+    sink: MetricSink,
   ) {
-    this.name = `postgres:${opts.name}`;
-    this.intervalMs = opts.intervalMs;
-    this.status = new DbStatus('postgres', opts.name, sink, opts.logger);
+    super('postgres', opts, sink);
     if (opts.pool) {
       this.pool = opts.pool;
       this.ownPool = false;

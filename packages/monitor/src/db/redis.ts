@@ -1,8 +1,7 @@
 import Redis from 'ioredis';
 import type { Logger } from '@tidemark/core';
-import type { Probe } from '../schedule/runner';
 import type { MetricSink } from '../sink';
-import { DbStatus, since, withTimeout } from './common';
+import { DbProbe, since, withTimeout } from './common';
 
 export interface RedisProbeOptions {
   name: string;
@@ -28,18 +27,12 @@ export function parseRedisInfo(text: string): Record<string, string> {
  * connected and blocked clients. A fresh connection per check: nothing to
  * keep alive or reconnect between checks, and a broken server shows at once.
  */
-export class RedisProbe implements Probe {
-  readonly name: string;
-  readonly intervalMs: number;
-  private readonly status: DbStatus;
-
+export class RedisProbe extends DbProbe {
   constructor(
     private readonly opts: RedisProbeOptions,
-    private readonly sink: MetricSink,
+    sink: MetricSink,
   ) {
-    this.name = `redis:${opts.name}`;
-    this.intervalMs = opts.intervalMs;
-    this.status = new DbStatus('redis', opts.name, sink, opts.logger);
+    super('redis', opts, sink);
   }
 
   async run(): Promise<void> {

@@ -1,7 +1,5 @@
-import type { Logger } from '@tidemark/core';
 import type { Target } from '../config/targets';
-import type { Probe } from '../schedule/runner';
-import type { MetricSink } from '../sink';
+import { TargetProbe } from '../schedule/target-probe';
 import { checkHttp, checkTcp, type CheckResult } from './checks';
 
 export interface HealthTarget extends Target {
@@ -20,23 +18,10 @@ const AVAILABILITY_WINDOW_MS = 3_600_000;
  * state is also logged (WARN down, INFO up again), to the monitor's logger
  * and as a log line in Tidemark.
  */
-export class HealthProbe implements Probe {
+export class HealthProbe extends TargetProbe<HealthTarget> {
   readonly name = 'health';
   private readonly history = new Map<string, { t: number; up: boolean }[]>();
   private readonly last = new Map<string, boolean>();
-
-  constructor(
-    private readonly targets: readonly HealthTarget[],
-    private readonly sink: MetricSink,
-    readonly intervalMs: number,
-    private readonly timeoutMs: number,
-    private readonly logger: Logger,
-  ) {}
-
-  /** The URLs this probe reads (the role gates the first run on the platform's own ones). */
-  targetUrls(): string[] {
-    return this.targets.map((t) => t.url);
-  }
 
   /** Share of up checks of a target in the window, in percent (exposed for tests). */
   availability(target: string, now = Date.now()): number | undefined {

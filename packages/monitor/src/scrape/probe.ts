@@ -1,10 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { Logger } from '@tidemark/core';
 import { LABEL_NAME, METRIC_NAME, type MetricType } from '@tidemark/sdk';
 import type { Target } from '../config/targets';
-import type { Probe } from '../schedule/runner';
-import type { MetricSink } from '../sink';
+import { TargetProbe } from '../schedule/target-probe';
 import { parsePrometheusText, type PromSample } from './parse';
 
 /** Largest page read (bytes): an exporter gone wild must not take the monitor's memory. */
@@ -60,21 +58,8 @@ function fetchPage(url: string, timeoutMs: number): Promise<{ status: number; te
  * stores finite numbers; +Inf buckets equal _count anyway). Per target:
  * scrape_up, scrape_duration_ms, scrape_samples, scrape_samples_skipped.
  */
-export class ScrapeProbe implements Probe {
+export class ScrapeProbe extends TargetProbe {
   readonly name = 'scrape';
-
-  constructor(
-    private readonly targets: readonly Target[],
-    private readonly sink: MetricSink,
-    readonly intervalMs: number,
-    private readonly timeoutMs: number,
-    private readonly logger: Logger,
-  ) {}
-
-  /** The URLs this probe reads (the role gates the first run on the platform's own ones). */
-  targetUrls(): string[] {
-    return this.targets.map((t) => t.url);
-  }
 
   async scrape(t: Target): Promise<{ up: boolean; samples: number; skipped: number; error?: string }> {
     const timestamp = Date.now();

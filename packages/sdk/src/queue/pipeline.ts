@@ -1,59 +1,12 @@
 import { TidemarkSdkError, type SignalName } from '../errors';
-import { backoffDelay, type BackoffOptions } from '../retry/backoff';
+import { backoffDelay } from '../retry/backoff';
 import type { QueueEntry, SendOutcome, Transport } from '../transport/types';
 import { Deque } from './deque';
+import { DropReporter } from './drops';
+import type { PipelineHooks, PipelineOptions, PipelineStats } from './types';
+import { FlushWaiters } from './waiters';
 
-export interface PipelineOptions {
-  /** Items held at most (queued plus being sent). */
-  maxQueueSize: number;
-  /** Items per request at most. */
-  maxBatchSize: number;
-  /** JSON characters per request at most (a batch always holds at least one item). */
-  maxBatchBytes: number;
-  /** A partial batch is sent once its oldest item waited this long (ms). */
-  flushIntervalMs: number;
-  /** Requests of this signal in flight at once. */
-  maxConcurrentRequests: number;
-  /** A request that has not answered after this long is aborted and retried (ms). */
-  requestTimeoutMs: number;
-  retry: BackoffOptions;
-}
-
-export interface PipelineStats {
-  /** Waiting to be sent. */
-  queued: number;
-  /** In a request that has not answered yet. */
-  inflight: number;
-  /** Acknowledged by the collector (or Kafka). */
-  sent: number;
-  /** Dropped because the queue was full (the oldest go first). */
-  dropped: number;
-  /** Refused for good by the receiver (invalid rows, 4xx) or too large. */
-  rejected: number;
-  /** Still unsent when shutdown's timeout ran out, or after a shutdown. */
-  failed: number;
-  /** Requests that failed retriably and were resent later. */
-  retries: number;
-  /** Requests made. */
-  requests: number;
-}
-
-export interface RetryInfo {
-  signal: SignalName;
-  /** Consecutive failures so far (1 for the first retry). */
-  attempt: number;
-  /** Wait before the next request (ms): backoff, or more when the receiver's Retry-After asks for it. */
-  delayMs: number;
-  status: number | undefined;
-  retryAfterMs: number | undefined;
-  error: Error;
-}
-
-export interface PipelineHooks {
-  /** Never throws (the client wraps the user's callback). */
-  onError(err: TidemarkSdkError): void;
-  onRetry?(info: RetryInfo): void;
-}
+export type { PipelineHooks, PipelineOptions, PipelineStats, RetryInfo } from './types';
 
 interface Batch {
   entries: QueueEntry[];
@@ -61,13 +14,6 @@ interface Batch {
 
 /** While shutting down, retry waits are capped so the deadline is used for attempts, not sleep. */
 const SHUTDOWN_MAX_RETRY_WAIT_MS = 500;
-/**
- * Queue-full reports are aggregated: at most one onError per this period,
- * carrying every drop since the previous one. Drops inside a period are
- * reported at its end (a timer), and flush()/shutdown() report what is
- * pending at once, so every dropped item is in some report.
- */
-const DROP_REPORT_PERIOD_MS = 1_000;
 
 /**
  * The delivery pipeline of one signal (events, metrics or logs): a bounded
@@ -83,6 +29,9 @@ const DROP_REPORT_PERIOD_MS = 1_000;
  * - After a failure nothing is sent until the backoff (or Retry-After) ran
  *   out: one probe request at a time finds out whether the receiver is back.
  * - Nothing here throws to the caller; `enqueue` is O(1) and never waits.
+ *
+ * Queue-full reports are aggregated by DropReporter (drops.ts), flush()
+ * callers wait in FlushWaiters (waiters.ts).
  */
 export class Pipeline {
   private readonly queue: Deque<QueueEntry>;
@@ -105,10 +54,8 @@ export class Pipeline {
   private gaveUp = false;
   private readonly abort = new AbortController();
   private readonly writtenOff = new WeakSet<Batch>();
-  private waiters: { seq: number; resolve: (done: boolean) => void }[] = [];
-  private dropsUnreported = 0;
-  private lastDropReport = 0;
-  private dropTimer: NodeJS.Timeout | undefined;
+  private readonly waiters = new FlushWaiters();
+  private readonly drops: DropReporter;
   private readonly counters = { sent: 0, dropped: 0, rejected: 0, failed: 0, retries: 0, requests: 0 };
 
   constructor(
@@ -119,6 +66,7 @@ export class Pipeline {
   ) {
     this.queue = new Deque<QueueEntry>(opts.maxQueueSize);
     this.batchLimit = opts.maxBatchSize;
+    this.drops = new DropReporter(signal, opts.maxQueueSize, (e) => this.hooks.onError(e));
   }
 
   stats(): PipelineStats {
@@ -135,7 +83,7 @@ export class Pipeline {
     if (this.queue.length + this.inflightItems >= this.opts.maxQueueSize) {
       const oldest = this.queue.shift();
       this.counters.dropped++;
-      this.reportDrop();
+      this.drops.drop();
       if (oldest === undefined) return undefined; // everything held is in flight: the new item is the one that cannot be kept
       this.queuedChars -= oldest.size;
     }
@@ -143,17 +91,9 @@ export class Pipeline {
     this.queue.push({ json, key, size: json.length, seq });
     this.queuedChars += json.length;
     if (this.queue.length >= this.batchLimit || this.queuedChars >= this.opts.maxBatchBytes) this.schedulePump();
-    else if (this.batchTimer === undefined) {
-      this.batchTimer = setTimeout(() => {
-        this.batchTimer = undefined;
-        this.due = true;
-        this.pump();
-      }, this.opts.flushIntervalMs);
-      // A pending batch must not keep the host process alive; flush()/shutdown() do that when asked.
-      this.batchTimer.unref();
-    }
+    else if (this.batchTimer === undefined) this.armBatchTimer();
     // Dropped items were settled too: a flush() waiting for them may be done.
-    if (this.waiters.length > 0) this.settleWaiters();
+    if (this.waiters.size > 0) this.settleWaiters();
     return seq;
   }
 
@@ -164,29 +104,12 @@ export class Pipeline {
    */
   flush(timeoutMs: number): Promise<boolean> {
     // The caller is about to look at the outcome: drops still waiting for their period are reported now.
-    this.reportDrops();
+    this.drops.flush();
     const target = this.nextSeq - 1;
     if (this.lowestUnsettled() > target) return Promise.resolve(true);
     this.drainSeq = Math.max(this.drainSeq, target);
     this.pump();
-    return new Promise<boolean>((resolve) => {
-      // Ref'd on purpose: a caller awaiting flush() wants the process to stay up until it is done.
-      const timer = setTimeout(
-        () => {
-          this.waiters = this.waiters.filter((w) => w !== waiter);
-          resolve(false);
-        },
-        Math.max(0, timeoutMs),
-      );
-      const waiter = {
-        seq: target,
-        resolve: (done: boolean) => {
-          clearTimeout(timer);
-          resolve(done);
-        },
-      };
-      this.waiters.push(waiter);
-    });
+    return this.waiters.wait(target, timeoutMs);
   }
 
   /**
@@ -223,7 +146,7 @@ export class Pipeline {
     this.clearBackoffTimer();
     this.settleWaiters();
     // Nothing is dropped after this point (items after shutdown() are SHUT_DOWN): the last report.
-    this.reportDrops();
+    this.drops.flush();
   }
 
   private waitIdle(timeoutMs: number): Promise<boolean> {
@@ -237,35 +160,6 @@ export class Pipeline {
     // Requests that still did not unwind are lost as far as we know; their late outcome is not counted again.
     for (const b of this.inflight) this.writtenOff.add(b);
     this.counters.failed += this.inflightItems;
-  }
-
-  private reportDrop(): void {
-    this.dropsUnreported++;
-    if (this.dropTimer !== undefined) return; // this period's report is already due
-    const wait = this.lastDropReport + DROP_REPORT_PERIOD_MS - Date.now();
-    if (wait <= 0) {
-      this.reportDrops();
-      return;
-    }
-    this.dropTimer = setTimeout(() => this.reportDrops(), wait);
-    // Like every SDK timer: it does not keep the host alive (flush()/shutdown() report what is pending).
-    this.dropTimer.unref();
-  }
-
-  /** One QUEUE_FULL report with every drop not reported yet (none when there is none). */
-  private reportDrops(): void {
-    clearTimeout(this.dropTimer);
-    this.dropTimer = undefined;
-    const n = this.dropsUnreported;
-    if (n === 0) return;
-    this.dropsUnreported = 0;
-    this.lastDropReport = Date.now();
-    this.hooks.onError(
-      new TidemarkSdkError('QUEUE_FULL', `${this.signal}: queue full (${this.opts.maxQueueSize} items); dropped ${n} oldest item(s)`, {
-        signal: this.signal,
-        items: n,
-      }),
-    );
   }
 
   private schedulePump(): void {
@@ -314,14 +208,18 @@ export class Pipeline {
       void this.send({ entries });
     }
     if (this.queue.length === 0) this.due = false;
-    else if (!this.due && this.batchTimer === undefined && this.inflight.size < this.opts.maxConcurrentRequests) {
-      this.batchTimer = setTimeout(() => {
-        this.batchTimer = undefined;
-        this.due = true;
-        this.pump();
-      }, this.opts.flushIntervalMs);
-      this.batchTimer.unref();
-    }
+    else if (!this.due && this.batchTimer === undefined && this.inflight.size < this.opts.maxConcurrentRequests) this.armBatchTimer();
+  }
+
+  /** When the batch timer fires, partial batches go out until the queue is empty. */
+  private armBatchTimer(): void {
+    this.batchTimer = setTimeout(() => {
+      this.batchTimer = undefined;
+      this.due = true;
+      this.pump();
+    }, this.opts.flushIntervalMs);
+    // A pending batch must not keep the host process alive; flush()/shutdown() do that when asked.
+    this.batchTimer.unref();
   }
 
   private async send(batch: Batch): Promise<void> {
@@ -447,11 +345,7 @@ export class Pipeline {
   }
 
   private settleWaiters(): void {
-    if (this.waiters.length === 0) return;
-    const low = this.gaveUp ? Number.POSITIVE_INFINITY : this.lowestUnsettled();
-    const done = this.waiters.filter((w) => w.seq < low);
-    if (done.length === 0) return;
-    this.waiters = this.waiters.filter((w) => w.seq >= low);
-    for (const w of done) w.resolve(!this.gaveUp);
+    if (this.waiters.size === 0) return;
+    this.waiters.settle(this.gaveUp ? Number.POSITIVE_INFINITY : this.lowestUnsettled(), !this.gaveUp);
   }
 }
