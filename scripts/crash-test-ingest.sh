@@ -21,9 +21,9 @@ failed=0
 for variant in ${variants//,/ }; do
   for ((run = 1; run <= runs; run++)); do
     echo "==> ${variant}, run ${run}/${runs}: ${CRASH_EVENTS} events, consumer SIGKILLed ${CRASH_KILLS} times"
-    # --forceExit: kafkajs clients of the test process can keep a socket open
+    # --forceExit: Kafka clients of the test process can keep a socket open
     # for a while after a broker was killed; the test has asserted by then.
-    if ! CRASH_VARIANT="$variant" npx --no-install jest -c test/jest.config.js ingest-crash --forceExit; then
+    if ! CRASH_VARIANT="$variant" bash scripts/jest.sh -c test/jest.config.js ingest-crash --forceExit; then
       failed=$((failed + 1))
     fi
   done

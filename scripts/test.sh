@@ -29,7 +29,5 @@ status=0
 npx --no-install turbo run test --concurrency=1 --continue --output-logs=full || status=$?
 echo "==> end-to-end tests (test/)" >&2
 bash scripts/jest.sh -c test/jest.config.js || status=$?
-echo "==> crash tests with the producers on kafkajs, the fallback client (broker kill, leader kill)" >&2
-KAFKA_PRODUCER_CLIENT=kafkajs CRASH_VARIANT=kafka-kill,leader-kill bash scripts/jest.sh -c test/jest.kafkajs.config.js || status=$?
 node scripts/test-summary.mjs || status=$((status == 0 ? 1 : status))
 exit "$status"

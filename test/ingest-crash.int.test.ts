@@ -141,10 +141,7 @@ test.each(VARIANTS)(
     const brokerFault = variant === 'kafka-restart' || variant === 'kafka-kill' || variant === 'leader-kill';
     const priv = brokerFault ? await cluster(variant === 'leader-kill' ? 3 : 1) : undefined;
     const brokers = priv?.brokers ?? kafkaBrokers;
-    // The sink's producer (and, through the inherited env, the consumer's dead-letter producer) runs on the
-    // platform's default client, @platformatic/kafka, unless KAFKA_PRODUCER_CLIENT=kafkajs (scripts/test.sh runs two variants so).
-    const producerClient = process.env.KAFKA_PRODUCER_CLIENT === 'kafkajs' ? 'kafkajs' : 'platformatic';
-    const kafka: KafkaClient = createKafkaClient({ brokers, clientId: unique('tm-crash'), logger, producerClient });
+    const kafka: KafkaClient = createKafkaClient({ brokers, clientId: unique('tm-crash'), logger });
     const topics: Topics = topicNames(`${unique(`tmcrash-${variant}`)}.`);
     const groupId = unique('tm-crash-group');
     const name = `crash_${variant.replace(/-/g, '_')}`;
@@ -290,7 +287,7 @@ test.each(VARIANTS)(
       const [report] = await audit.run(Date.now() + 60_000);
       process.stdout.write(
         `crash test ${variant}: ${EVENTS} events, ${KILLS} consumer kills; raw ${raw}, distinct ${distinct}, rollups ${JSON.stringify(rollups)}, dlq ${dlq}, ` +
-          `resent batches ${resent}, kafka producers ${sink.producerGeneration} (${producerClient}), kafka messages ${inKafka}, audit lost ${report?.signals.events.lost}, ${Math.round((Date.now() - started) / 1000)} s\n`,
+          `resent batches ${resent}, kafka producers ${sink.producerGeneration}, kafka messages ${inKafka}, audit lost ${report?.signals.events.lost}, ${Math.round((Date.now() - started) / 1000)} s\n`,
       );
       // No tolerance for duplicates: a resend after a 503 whose first send was written is dropped at landing.
       expect({ raw, distinct, ...rollups, dlq }).toEqual({

@@ -64,7 +64,6 @@ export const collectorRole: Role<'collector', CollectorRoleConfig> = {
         brokers: config.KAFKA_BROKERS,
         clientId: `${config.KAFKA_CLIENT_ID}-collector`,
         logger: logger.child({ component: 'kafka' }),
-        producerClient: config.KAFKA_PRODUCER_CLIENT,
       });
       await ensureTopics(kafka, topics, config.KAFKA_TOPIC_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
       sink = await KafkaSink.connect(kafka, { topics, compression: config.KAFKA_COMPRESSION, maxMessageBytes: 1024 * 1024 }, logger);
@@ -159,7 +158,6 @@ export const consumerRole: Role<'consumer', CollectorRoleConfig> = {
       brokers: config.KAFKA_BROKERS,
       clientId: `${config.KAFKA_CLIENT_ID}-consumer`,
       logger: logger.child({ component: 'kafka' }),
-      producerClient: config.KAFKA_PRODUCER_CLIENT,
     });
     const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
     await ensureTopics(kafka, topics, config.KAFKA_TOPIC_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);

@@ -31,8 +31,6 @@ export const collectorSettings = z.object({
   COLLECTOR_RESEND_MAX_IDS: positiveInt.default(500_000),
   /** Compression of the messages the collector produces: none or gzip. */
   KAFKA_COMPRESSION: z.enum(['none', 'gzip']).default('none'),
-  /** Client of the collector's and the consumer's producers: platformatic (@platformatic/kafka, the default: twice kafkajs's produce rate at a third of its CPU, docs/benchmarks.md "Kafka client") or kafkajs. Consumers and admin are kafkajs. */
-  KAFKA_PRODUCER_CLIENT: z.enum(['kafkajs', 'platformatic']).default('platformatic'),
   /** Partitions of each topic the platform creates (the consumer group scales up to this many consumers). */
   KAFKA_TOPIC_PARTITIONS: positiveInt.default(6),
   /** Replication factor of the topics the platform creates (3 in production; 1 on a single broker). */

@@ -45,7 +45,8 @@ function edgesOf(lock: Lock, at: string): [string, EdgeType][] {
  * `problems` lists regular dependencies the lock cannot resolve.
  */
 function keptPackages(lock: Lock, omit: string[]): { kept: Set<string>; problems: string[] } {
-  const skip = new Set<EdgeType>();
+  // An optional peer dependency is never installed for its peer edge alone (npm 7+): only another edge brings it.
+  const skip = new Set<EdgeType>(['peerOptional']);
   if (omit.includes('dev')) skip.add('dev');
   if (omit.includes('optional')) for (const t of ['optional', 'peerOptional'] as const) skip.add(t);
   if (omit.includes('peer')) for (const t of ['peer', 'peerOptional'] as const) skip.add(t);
@@ -114,7 +115,9 @@ describe("image dependency trees (package-lock.json resolved with each image tar
     const optionalOk = ['@clickhouse/client-common', 'node-addon-api', 'node-gyp-build', 'pg-cloudflare', 'protobufjs', 'long'];
     expect(dropped.filter((n) => !CHDB.test(n) && !/^@node-rs\/crc32(-.+)?$/.test(n) && !optionalOk.includes(n))).toEqual([]);
     // The role images' runtime packages are still there.
-    expect(roles).toEqual(expect.arrayContaining(['@clickhouse/client', 'pg', 'kafkajs', '@platformatic/kafka', 'ioredis']));
+    expect(roles).toEqual(expect.arrayContaining(['@clickhouse/client', 'pg', '@platformatic/kafka', 'ioredis']));
+    // One Kafka client: kafkajs only in tests (a third-party producer) and as the SDK's optional peer.
+    expect(roles).not.toContain('kafkajs');
     expect([...byTarget.roles!.kept]).toEqual(expect.arrayContaining(['packages/cli', 'packages/core', 'packages/embedded-clickhouse']));
   });
 

@@ -11,10 +11,14 @@
  * itself, IF NOT EXISTS, when it first needs them: a reader never creates
  * them, a missing one means nothing was recorded yet). Rows are parsed with
  * zod, so a column the writer renamed fails loudly here instead of reading
- * as null. The stall rule is the etl role's (status/status.ts): the same
- * SQL, so the API and the etl role's own gauges agree.
+ * as null. The state rule and the stall SQL are the etl role's own
+ * (@tidemark/etl/status-state), so the API and the etl role's gauges agree.
  */
 import { pgOne, pgRows, type Queryable } from '@tidemark/core';
+// The etl role's state rule, its phases and states, and the stall SQL, one copy for both: a dependency-free
+// module the etl package exports alone (packages/etl/src/status/state.ts), so
+// this loads none of the etl role's code (eslint.config.mjs allows this subpath only).
+import { STALLED_SQL, TABLE_SYNC_PHASES, TABLE_SYNC_STATES, tableSyncState, WATERMARK_AGE_SQL } from '@tidemark/etl/status-state';
 import { z } from 'zod';
 
 const ts = z.date().nullable();
@@ -30,7 +34,7 @@ const tableRow = z.object({
   source_table: z.string(),
   target_table: z.string(),
   mode: z.enum(['cursor', 'cdc', 'full']),
-  phase: z.enum(['pending', 'snapshot', 'incremental', 'quarantined']),
+  phase: z.enum(TABLE_SYNC_PHASES),
   generation: num,
   rows_synced: num,
   snapshot_rows: num,
@@ -131,8 +135,8 @@ export const tableStatusSchema = z.object({
   name: z.string(),
   target: z.string(),
   mode: z.enum(['cursor', 'cdc', 'full']),
-  phase: z.enum(['pending', 'snapshot', 'incremental', 'quarantined']),
-  state: z.enum(['ok', 'pending', 'snapshot', 'error', 'quarantined', 'stalled']),
+  phase: z.enum(TABLE_SYNC_PHASES),
+  state: z.enum(TABLE_SYNC_STATES),
   generation: z.number(),
   rowsSynced: z.number(),
   snapshotRows: z.number(),
@@ -198,18 +202,6 @@ export function reasonColumn(reason: string): string | null {
 
 /** The answer of one synced table: its state, the quarantine `q` and the last content reconciliation `c`. */
 function tableStatus(r: z.infer<typeof tableRow>, q: z.infer<typeof heldRow> | undefined, c: z.infer<typeof contentRow> | undefined): TableStatus {
-  const state: TableStatus['state'] =
-    r.phase === 'quarantined'
-      ? 'quarantined'
-      : r.stalled
-        ? 'stalled'
-        : r.consecutive_failures > 0
-          ? 'error'
-          : r.phase === 'incremental'
-            ? 'ok'
-            : r.phase === 'snapshot'
-              ? 'snapshot'
-              : 'pending';
   return {
     table: r.table_key,
     source: r.source,
@@ -219,7 +211,7 @@ function tableStatus(r: z.infer<typeof tableRow>, q: z.infer<typeof heldRow> | u
     target: r.target_table,
     mode: r.mode,
     phase: r.phase,
-    state,
+    state: tableSyncState({ phase: r.phase, stalled: r.stalled, consecutiveFailures: r.consecutive_failures }),
     generation: r.generation,
     rowsSynced: r.rows_synced,
     snapshotRows: r.snapshot_rows,
@@ -280,7 +272,7 @@ export class EtlMetadataReader {
    * Sync status of a project's tables and of the CDC sources feeding them.
    * `stalled`: an incremental table whose last success is older than its
    * stall threshold or whose data lags by more, or a snapshot that has not
-   * landed a chunk for that long (the etl role's rule, status/status.ts).
+   * landed a chunk for that long (the etl role's rule, STALLED_SQL).
    */
   async syncStatus(project: string): Promise<{ generatedAt: string; tables: TableStatus[]; sources: SourceStatus[] }> {
     const present = await this.present();
@@ -293,14 +285,7 @@ export class EtlMetadataReader {
               t.rows_synced, t.snapshot_rows, t.last_run_at, t.last_success_at, t.lag_seconds, t.watermark, t.stall_after_seconds,
               t.last_error, t.consecutive_failures, t.quarantine_reason,
               t.recon_at, t.recon_source_rows, t.recon_target_rows, t.recon_missing, t.recon_extra, t.recon_repaired, t.recon_ok,
-              CASE WHEN t.phase IN ('incremental', 'quarantined') AND t.watermark ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}'
-                   THEN greatest(0, extract(epoch FROM now() - t.watermark::timestamptz))::float8 END AS watermark_age,
-              coalesce(CASE WHEN t.phase = 'incremental' THEN now() - coalesce(t.last_success_at, t.updated_at) > t.stall_after_seconds * interval '1 second'
-                                                    OR coalesce(t.lag_seconds, 0) > t.stall_after_seconds
-                                                    OR (t.watermark ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}'
-                                                        AND now() - t.watermark::timestamptz > t.stall_after_seconds * interval '1 second')
-                            WHEN t.phase IN ('snapshot', 'pending') THEN now() - t.updated_at > t.stall_after_seconds * interval '1 second'
-                            ELSE false END, false) AS stalled
+              ${WATERMARK_AGE_SQL} AS watermark_age, coalesce(${STALLED_SQL}, false) AS stalled
          FROM etl_tables t WHERE t.project = $1 ORDER BY t.table_key`,
       },
       [project],

@@ -113,11 +113,10 @@ export class IngestConsumer {
 
   async start(): Promise<void> {
     const { kafka, topics } = this.opts;
-    // The client (kafkajs) restarts its consumer after a crash only when the root cause is a
-    // retriable Kafka error. Anything else (Postgres or ClickHouse refusing, a replay that must
-    // refetch) left the process running with no consumer and the partitions unread: seen
-    // in a crash test run where a consumer started while the broker restarted. Such a
-    // crash restarts the consumer here; the uncommitted batch is replayed.
+    // A consumer whose client gave up (it could not rejoin the group) would leave the process
+    // running with no consumer and the partitions unread: seen with the earlier client in a
+    // crash test run where a consumer started while the broker restarted. Such a crash
+    // restarts the consumer here; the uncommitted batch is replayed.
     this.consumer.onCrash(({ error, restart }) => {
       if (restart || this.stopped) return;
       this.log.error({ err: error.message }, 'Kafka consumer stopped on an error its client does not retry; starting it again in 5 s');

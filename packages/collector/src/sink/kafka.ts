@@ -39,7 +39,7 @@ interface Outgoing {
  *
  * One produce at a time (issue 12). The producer is idempotent: the broker
  * drops a batch whose producer id and sequence numbers it already holds and
- * answers it as a success. The client (kafkajs) gives a batch its sequence numbers when
+ * answers it as a success. The client (kafkajs, where this was measured) gave a batch its sequence numbers when
  * it sends it and takes them back when the request fails; with several sends
  * in flight, another send then takes the same numbers for different data.
  * If the failed request had in fact been written (the broker was killed or

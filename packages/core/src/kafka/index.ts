@@ -1,4 +1,5 @@
-import { createKafkajsClient } from './kafkajs-adapter';
+import { PlatformaticAdmin } from './platformatic-admin';
+import { PlatformaticConsumer } from './platformatic-consumer';
 import { PlatformaticProducer } from './platformatic-producer';
 import type { KafkaClient, KafkaClientOptions } from './types';
 
@@ -7,12 +8,14 @@ export { groupLag } from './lag';
 
 /**
  * The Kafka client of every Tidemark component: the narrow interface of
- * ./types, its producers on @platformatic/kafka unless `producerClient` is
- * kafkajs, its consumers and admin on kafkajs (docs/benchmarks.md, "Kafka
- * client", has the measurements and why the consumer stayed).
+ * ./types on @platformatic/kafka (issue 17: kafkajs, unmaintained since 2023,
+ * was measured against it and replaced; docs/benchmarks.md "Kafka client").
+ * These adapters are the only files that load a Kafka client.
  */
 export function createKafkaClient(opts: KafkaClientOptions): KafkaClient {
-  const kafkajs = createKafkajsClient(opts);
-  if (opts.producerClient === 'kafkajs') return kafkajs;
-  return { ...kafkajs, producer: (p = {}) => new PlatformaticProducer(opts, p, opts.logger) };
+  return {
+    producer: (p = {}) => new PlatformaticProducer(opts, p, opts.logger),
+    consumer: (c) => new PlatformaticConsumer(opts, c, opts.logger),
+    admin: () => new PlatformaticAdmin(opts),
+  };
 }

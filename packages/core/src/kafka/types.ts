@@ -14,16 +14,12 @@ export interface KafkaClientOptions {
   /** Bootstrap brokers, "host:port,host:port". */
   brokers: string;
   clientId: string;
-  /** The client's own log lines go here (child logger of the component). */
+  /** The adapters' log lines go here (child logger of the component). */
   logger: Logger;
   /** Connection and request timeout (ms); the client's defaults when absent. */
   timeoutMs?: number;
-  /** Retries of one request inside the client (default 8, backoff 100 ms .. 5 s). */
+  /** Retries of one request inside the client (default 8, jittered backoff 100 ms .. 5 s). */
   retries?: number;
-  /** Every client log line at debug (a probe reports down-ness itself); default: error/warn kept, info at debug. */
-  quiet?: boolean;
-  /** The producers' client (KAFKA_PRODUCER_CLIENT): @platformatic/kafka (default) or kafkajs; consumers and admin are kafkajs. */
-  producerClient?: 'kafkajs' | 'platformatic';
 }
 
 /** One record to produce. Without `partition` the key picks it (murmur2, Kafka's default partitioner). */
