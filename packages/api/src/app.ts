@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import compress from 'koa-compress';
 import { z } from 'zod';
-import zlib from 'node:zlib';
+import { Stream } from 'node:stream';
 import type { Pool } from 'pg';
 import {
   ApiKeyVerifier,
@@ -19,6 +19,7 @@ import {
 } from '@tidemark/core';
 import type { AlertsApi, ProviderCallbacks } from '@tidemark/alerting';
 import { DEFAULT_ANALYTICS_OPTIONS, type AnalyticsOptions } from './analytics/options';
+import { BROTLI_OPTIONS, COMPRESS_THRESHOLD_BYTES, CompressedCopies, GZIP_OPTIONS } from './http/compressed';
 import { handlerOf, openApiDocument, route, type AnyRoute } from './http/route';
 import { staticHandler } from './http/static';
 import { QueryCache } from './query/cache';
@@ -71,8 +72,7 @@ export interface ApiDeps {
 
 export const API_INFO = { title: 'Tidemark query API', version: '1' };
 
-/** JSON (and the SQL console's CSV) answers at least this large are compressed when the client accepts it; smaller ones are not worth the CPU. */
-export const COMPRESS_THRESHOLD_BYTES = 1024;
+export { COMPRESS_THRESHOLD_BYTES } from './http/compressed';
 
 const MAX_JSON_BODY = 1024 * 1024;
 
@@ -82,7 +82,7 @@ export function apiRoutes(deps: ApiDeps): AnyRoute[] {
   const analytics: AnalyticsOptions = { ...DEFAULT_ANALYTICS_OPTIONS, ...deps.analytics };
   return [
     ...keyRoutes({ meta: deps.meta }),
-    ...timeseriesRoutes({ clickhouse: deps.clickhouse, cache }),
+    ...timeseriesRoutes({ clickhouse: deps.clickhouse, cache, compressed: new CompressedCopies() }),
     ...logRoutes({ clickhouse: deps.clickhouse }),
     ...sqlRoutes({ console: new SqlConsole({ readonly: deps.readonlyClickhouse, database: deps.database, logger: deps.logger }) }),
     ...monitoringRoutes({ clickhouse: deps.clickhouse, kv: deps.kv }),
@@ -133,6 +133,19 @@ function opsRoutes(deps: Pick<ApiDeps, 'ready'>): AnyRoute[] {
   ];
 }
 
+/** A body Koa would send as JSON (its respond stringifies what is none of these). */
+function isJsonObjectBody(body: unknown): body is object {
+  return (
+    body !== null &&
+    typeof body === 'object' &&
+    !Buffer.isBuffer(body) &&
+    !(body instanceof Stream) &&
+    !(body instanceof Blob) &&
+    !(body instanceof ReadableStream) &&
+    !(body instanceof Response)
+  );
+}
+
 /** The Koa app of the query API: one JSON error shape, zod-validated inputs, request metrics, OpenAPI at /openapi.json. */
 export function createApiApp(deps: ApiDeps): Koa {
   const app = new Koa();
@@ -168,12 +181,18 @@ export function createApiApp(deps: ApiDeps): Koa {
     compress({
       threshold: COMPRESS_THRESHOLD_BYTES,
       filter: (type) => /json|csv/i.test(type),
-      // Level 4 / quality 4: most of the size win at a fraction of the default levels' CPU (answers are built per request).
-      gzip: { level: 4 },
+      gzip: GZIP_OPTIONS,
       deflate: false,
-      br: { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } },
+      br: BROTLI_OPTIONS,
     }),
   );
+  // A JSON answer is serialized here, once. Left an object, it was serialized twice: koa-compress reads the
+  // body's length for its threshold (Koa's length getter stringifies an object body) and Koa's respond then
+  // stringifies it again to send it (for a 158 KiB time series, a large part of the request's CPU).
+  app.use(async (ctx, next) => {
+    await next();
+    if (isJsonObjectBody(ctx.body) && !ctx.res.headersSent) ctx.body = JSON.stringify(ctx.body);
+  });
   // Twilio's status callbacks and Meta's WhatsApp webhook are signed over their raw bodies, not JSON with an API key:
   // handled before the JSON parser.
   app.use(twilioStatusMiddleware({ alerting: deps.alerting, logger: deps.logger }));

@@ -4,12 +4,13 @@
  * every route, SQL console escapes, log search, cache, OpenAPI.
  */
 import http from 'node:http';
+import zlib from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { ClickHouse, createApiKey, createMetricsRegistry, ensureProject, MemoryStore } from '@tidemark/core';
 import { AlertingService } from '@tidemark/alerting';
 import { ClickHouseSink, normalizeBatch } from '@tidemark/collector';
 import { apiRoutes, createApiApp, timeseriesRequest } from '../src';
-import { fixedOffsetBucketStarts, plan, type ResolvedRange } from '../src/query/timeseries';
+import { aliases, fixedOffsetBucketStarts, plan, type ResolvedRange } from '../src/query/timeseries';
 import type { IntervalName } from '../src/query/schema';
 import { logger, startStack, type Stack } from '../../collector/test/harness';
 import { createBizTables, landBizData, markerData } from './fixtures/biz';
@@ -349,6 +350,131 @@ describe('time series', () => {
     expect(summer.table).toBe('events_1h_v1');
     const winter = plan(req, 'p', { from: Date.UTC(2026, 0, 1), to: Date.UTC(2026, 1, 1), openEnd: false }, '1d');
     expect(winter.table).toBe('events_1d_v1');
+  });
+
+  test('range totals equal the range asked as a statement of its own, however they are computed, in each project', async () => {
+    // Each way Plan.totals has: GROUPING SETS rows (rollups and the raw fallback, with and without dimensions),
+    // sums of bucket counts, and a second statement where the by_name projection answers the series.
+    const cases: [Record<string, unknown>, string, string][] = [
+      [{ measures: [{ type: 'unique_users' }, { type: 'unique_sessions' }], dimensions: ['channel'], interval: '1h' }, 'events_1h_v1', 'rows'],
+      [
+        { measures: [{ type: 'count' }, { type: 'unique_users' }], filter: { field: 'channel', op: 'is', value: 'web' }, interval: '1h' },
+        'events_1h_v1',
+        'rows',
+      ],
+      [
+        {
+          measures: ['p95', 'avg', 'min', 'max', 'sum', 'count'].map((type) => ({ type, field: 'duration_ms' })),
+          dimensions: ['name'],
+          interval: '1h',
+        },
+        'event_measures_1h_v1',
+        'rows',
+      ],
+      [
+        { measures: [{ type: 'count' }, { type: 'unique_users' }, { type: 'p95', field: 'duration_ms' }], dimensions: ['name'], interval: '1h' },
+        'events_raw_v1',
+        'rows',
+      ],
+      [{ measures: [{ type: 'count' }], dimensions: ['name', 'channel'], interval: '30m' }, 'events_1m_v1', 'counts'],
+      [{ measures: [{ type: 'count', field: 'duration_ms' }], dimensions: ['name'], interval: '1h', fill: true }, 'event_measures_1h_v1', 'counts'],
+      [{ measures: [{ type: 'count' }, { type: 'count', field: 'duration_ms' }], dimensions: ['name'], interval: '1h' }, 'events_raw_v1', 'counts'],
+      [{ measures: [{ type: 'unique_users' }, { type: 'count' }], dimensions: ['name'], interval: '1h' }, 'events_1h_v1', 'whole'],
+    ];
+    const range: ResolvedRange = { from: FROM, to: TO, openEnd: false };
+    for (const [project, key] of [
+      [stack.project, stack.keys.read],
+      [other.project, other.read],
+    ] as const) {
+      for (const [extra, table, totals] of cases) {
+        const body = ts(extra);
+        const req = timeseriesRequest.parse(body);
+        const pl = plan(req, project, range, req.interval as IntervalName);
+        expect({ extra, table: pl.table, totals: pl.totals }).toEqual({ extra, table, totals });
+        const r = await call('POST', '/api/v1/query/timeseries?cache=false', key, body);
+        expect(r.status).toBe(200);
+        // The reference: the range as one bucket, a statement of its own (what every total was computed with before).
+        const whole = plan(req, project, range, req.interval as IntervalName, { whole: true });
+        expect(whole.totals).toBe('none');
+        const rows = await stack.rows<Record<string, string | number | null>>(whole.sql, whole.params);
+        const names = aliases(req.measures);
+        const expected = new Map(
+          rows.map((row) => [
+            JSON.stringify(Object.fromEntries(req.dimensions.map((d, i) => [d, String(row[`d${i}`] ?? '')]))),
+            Object.fromEntries(names.map((a, i) => [a, row[`m${i}`] === null || !Number.isFinite(Number(row[`m${i}`])) ? null : Number(row[`m${i}`])])),
+          ]),
+        );
+        // A group without rows (the one empty series of a request without dimensions) has nulls, as the statement has no row.
+        const noRows = Object.fromEntries(names.map((a) => [a, null]));
+        expect(r.json.series.length).toBeGreaterThan(0);
+        for (const sr of r.json.series) {
+          expect({ project, extra, dims: sr.dimensions, total: sr.total }).toEqual({
+            project,
+            extra,
+            dims: sr.dimensions,
+            total: expected.get(JSON.stringify(sr.dimensions)) ?? noRows,
+          });
+        }
+      }
+    }
+  });
+
+  test('a cached answer is the computed one, sent as stored, per project', async () => {
+    const body = ts({ measures: [{ type: 'count' }, { type: 'unique_users' }], dimensions: ['name'], interval: '30m' });
+    const miss = await call('POST', '/api/v1/query/timeseries', stack.keys.read, body);
+    const hit = await call('POST', '/api/v1/query/timeseries', stack.keys.read, body);
+    expect([miss.json.meta.cached, hit.json.meta.cached]).toEqual([false, true]);
+    expect({ ...hit.json, meta: { ...hit.json.meta, cached: false } }).toEqual(miss.json);
+    // The other project asks the same: its own answer (its one event), not the first project's cached one.
+    const theirs = await call('POST', '/api/v1/query/timeseries', other.read, body);
+    expect(theirs.json.meta.cached).toBe(false);
+    expect(theirs.json.series.map((s: any) => s.dimensions.name)).toEqual(['secret_b']);
+    expect(theirs.json.series[0].total).toEqual({ count: 1, unique_users: 1 });
+    const theirsAgain = await call('POST', '/api/v1/query/timeseries', other.read, body);
+    expect({ ...theirsAgain.json, meta: { ...theirsAgain.json.meta, cached: false } }).toEqual(theirs.json);
+    expect(theirsAgain.json.meta.cached).toBe(true);
+    expect((await call('POST', '/api/v1/query/timeseries', stack.keys.read, body)).text).not.toContain('secret_b');
+  });
+
+  test('a cached answer goes compressed as the client accepts, the same JSON as uncompressed, with its content type and Vary', async () => {
+    const body = ts({ measures: [{ type: 'count' }, { type: 'unique_users' }], dimensions: ['name'], interval: '5m' });
+    const post = (encoding: string): Promise<{ headers: http.IncomingHttpHeaders; text: string }> =>
+      new Promise((resolve, reject) => {
+        const req = http.request(
+          `${url}/api/v1/query/timeseries`,
+          { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.keys.read}`, 'accept-encoding': encoding } },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              const buf = Buffer.concat(chunks);
+              const enc = res.headers['content-encoding'];
+              const text = (enc === 'br' ? zlib.brotliDecompressSync(buf) : enc === 'gzip' ? zlib.gunzipSync(buf) : buf).toString();
+              resolve({ headers: res.headers, text });
+            });
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify(body));
+      });
+    const miss = await post('br, gzip');
+    expect(miss.headers['content-encoding']).toBe('br');
+    expect(JSON.parse(miss.text).meta.cached).toBe(false);
+    const plain = await post('identity');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.text.length).toBeGreaterThan(1024);
+    expect({ ...JSON.parse(plain.text), meta: { ...JSON.parse(plain.text).meta, cached: false } }).toEqual(JSON.parse(miss.text));
+    for (const encoding of ['br', 'gzip', 'br', 'gzip', 'gzip, br', 'identity', 'br;q=0.5, gzip']) {
+      const hit = await post(encoding);
+      expect({ encoding, text: hit.text }).toEqual({ encoding, text: plain.text });
+      // The encoding koa-compress chose for the miss: br before gzip at equal q, whatever the order named.
+      expect({ encoding, sent: hit.headers['content-encoding'] }).toEqual({
+        encoding,
+        sent: encoding === 'identity' ? undefined : encoding === 'gzip, br' ? 'br' : encoding === 'br;q=0.5, gzip' ? 'gzip' : encoding,
+      });
+      expect(hit.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(hit.headers.vary).toMatch(/accept-encoding/i);
+    }
   });
 
   test('results are cached, the cache can be bypassed, and bad input names the field', async () => {

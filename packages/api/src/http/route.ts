@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import zlib from 'node:zlib';
 import type { RouterContext } from '@koa/router';
 import { z } from 'zod';
 import { ApiKeyVerifier, presentedKey, ValidationError, type ApiKeyPrincipal, type ApiKeyRole } from '@tidemark/core';
@@ -61,19 +62,33 @@ export class ResponseSchemaError extends Error {
   }
 }
 
+function decoded(body: Buffer, contentEncoding: string): Buffer {
+  if (/^br$/i.test(contentEncoding)) return zlib.brotliDecompressSync(body);
+  if (/^gzip$/i.test(contentEncoding)) return zlib.gunzipSync(body);
+  return body;
+}
+
 /**
  * Checks a route's answer against its response schema, as the client would
  * read it: the body after a JSON round trip (Dates become strings, undefined
- * members vanish). A JSON Buffer (the SQL console) is parsed; other media
- * types are not checked. Throws ResponseSchemaError.
+ * members vanish). A JSON Buffer (the SQL console; decompressed first when
+ * `contentEncoding` says it is, as http/compressed's sendJsonText sends cache
+ * hits) or JSON text is parsed; other media types are not checked. Throws
+ * ResponseSchemaError.
  */
-export function checkResponse(def: AnyRoute, body: unknown, contentType: string): void {
+export function checkResponse(def: AnyRoute, body: unknown, contentType: string, contentEncoding = ''): void {
   const name = `${def.method.toUpperCase()} ${def.path}`;
   // A route without a schema has nothing to check here; test/openapi.test.ts fails for it instead.
   if (!def.response || !/json/i.test(contentType)) return;
   let wire: unknown;
   try {
-    wire = Buffer.isBuffer(body) ? JSON.parse(body.toString('utf8')) : body === undefined ? undefined : JSON.parse(JSON.stringify(body));
+    wire = Buffer.isBuffer(body)
+      ? JSON.parse(decoded(body, contentEncoding).toString('utf8'))
+      : typeof body === 'string'
+        ? JSON.parse(body)
+        : body === undefined
+          ? undefined
+          : JSON.parse(JSON.stringify(body));
   } catch (err) {
     throw new ResponseSchemaError(name, [{ path: '', message: `not JSON: ${(err as Error).message}` }]);
   }
@@ -108,7 +123,8 @@ export function handlerOf(def: AnyRoute, keys: ApiKeyVerifier, opts: HandlerOpti
       ctx.status = ctx.status === 404 ? 200 : ctx.status;
       ctx.body = result;
     }
-    if (opts.validateResponses && ctx.status >= 200 && ctx.status < 300) checkResponse(def, ctx.body, ctx.response.get('Content-Type') || ctx.type || '');
+    if (opts.validateResponses && ctx.status >= 200 && ctx.status < 300)
+      checkResponse(def, ctx.body, ctx.response.get('Content-Type') || ctx.type || '', ctx.response.get('Content-Encoding'));
   };
 }
 

@@ -20,7 +20,20 @@ export interface Plan {
   params: Record<string, unknown>;
   /** Counts and sums are exact; uniques and quantiles from rollups are sketches. */
   approximate: string[];
+  /**
+   * Where each group's figure over the whole range (Series.total) comes from:
+   * - 'rows': the statement itself, `GROUP BY GROUPING SETS ((t, dims), (dims))`: its rows with g = 1
+   *   (the states are read once for both; each measure is aggregated over the group's rows as one
+   *   bucket, exactly as a statement of its own would);
+   * - 'counts': every measure is a count: the sum of the group's bucket counts (integers, exact), no statement;
+   * - 'whole': a second statement, plan(..., { whole: true }), beside this one (see projectionCovers);
+   * - 'none': this plan is that second statement.
+   */
+  totals: 'rows' | 'counts' | 'whole' | 'none';
 }
+
+/** Rows of each grouping set a statement returns at most (the series' buckets x groups; the totals' groups). */
+const ROW_LIMIT = 200_000;
 
 export interface ResolvedRange {
   from: number;
@@ -265,7 +278,26 @@ function measureSql(fam: string, m: Measure, p: Params, raw: boolean): string {
   ];
 }
 
-/** Plans and writes the SQL for one period. */
+/**
+ * Whether events_1h_v1's by_name projection (clickhouse/0004_rollup_projections.sql) answers the
+ * plan: grouped and filtered by nothing but the event name. ClickHouse reads no projection for
+ * GROUPING SETS, so such a plan keeps its totals as a second statement: measured on bench-query's
+ * 2M events, the 30-day hourly uniques by name took 315 ms as one GROUPING SETS statement over
+ * the full rollup against 171 ms as two statements over the projection.
+ */
+function projectionCovers(table: string, req: TimeseriesRequest, filterFields: string[]): boolean {
+  return table === 'events_1h_v1' && [...req.dimensions, ...filterFields].every((d) => d === 'name');
+}
+
+function filterFieldsOf(f: Filter | undefined, out: string[] = []): string[] {
+  if (!f) return out;
+  if ('and' in f) f.and.forEach((x) => filterFieldsOf(x, out));
+  else if ('or' in f) f.or.forEach((x) => filterFieldsOf(x, out));
+  else out.push(f.field);
+  return out;
+}
+
+/** Plans and writes the SQL for one period (with its range totals unless `whole`: then it is the range as one bucket). */
 export function plan(req: TimeseriesRequest, projectId: string, range: ResolvedRange, interval: IntervalName, opts: { whole?: boolean } = {}): Plan {
   const fam0 = family(req);
   const g = fam0 === 'raw' ? undefined : chooseGranularity(range, interval, req.timezone);
@@ -314,9 +346,22 @@ export function plan(req: TimeseriesRequest, projectId: string, range: ResolvedR
   }
   if (!raw && fam === 'measures') where.push(`measure IN ${p.add('Array(String)', [...new Set(req.measures.map((m) => m.field!))])}`);
   if (req.filter) where.push(filterSql(req.signal === 'metrics' ? 'metrics' : 'events', req.filter, p));
-  const sql = `SELECT ${select.join(', ')} FROM ${table} WHERE ${where.join(' AND ')} GROUP BY t${dims.map((d) => `, ${d}`).join('')} ORDER BY t LIMIT 200000`;
+  const totals: Plan['totals'] = opts.whole
+    ? 'none'
+    : req.measures.every((m) => m.type === 'count')
+      ? 'counts'
+      : projectionCovers(table, req, filterFieldsOf(req.filter))
+        ? 'whole'
+        : 'rows';
+  const from = `FROM ${table} WHERE ${where.join(' AND ')}`;
+  // g = 1 marks a group's row over the whole range (grouping(t): t is not in its set; pinned to the SQL standard's
+  // meaning by force_grouping_standard_compatibility in planRows). Each set keeps the row limit a statement had.
+  const sql =
+    totals === 'rows'
+      ? `SELECT ${select.join(', ')}, toUInt8(grouping(t)) AS g ${from} GROUP BY GROUPING SETS ((t${dims.map((d) => `, ${d}`).join('')}), (${dims.join(', ')})) ORDER BY g, t LIMIT ${ROW_LIMIT} BY g`
+      : `SELECT ${select.join(', ')} ${from} GROUP BY t${dims.map((d) => `, ${d}`).join('')} ORDER BY t LIMIT ${ROW_LIMIT}`;
   const approximate = raw ? [] : req.measures.flatMap((m, i) => (m.type.startsWith('unique') || QUANTILES[m.type] ? [names[i]!] : []));
-  return { table, granularity: g ?? 'raw', sql, params: p.values, approximate };
+  return { table, granularity: g ?? 'raw', sql, params: p.values, approximate, totals };
 }
 
 /** A point: `t` (bucket start, ms), each measure's value, and `partial: true` on a bucket still filling (it ends after now). */
@@ -386,27 +431,55 @@ function checkedRows(rows: unknown): Row[] {
   return rows as Row[];
 }
 
-/** Runs a plan and shapes the rows as series per dimension combination, top `limit` groups by the first measure. */
-export async function runPlan(ch: ClickHouse, req: TimeseriesRequest, pl: Plan, range: ResolvedRange, interval: IntervalName): Promise<Series[]> {
-  const rs = await ch.client.query({ query: pl.sql, query_params: pl.params, format: 'JSONEachRow', clickhouse_settings: { max_execution_time: 30 } });
-  const rows = checkedRows(await rs.json());
+type Group = { dims: Record<string, string>; byT: Map<number, Record<string, number | null>>; total: number };
+
+/** A row's measures by alias: numbers, or null (no value, or not finite). */
+function pointOf(r: Row, names: string[]): Record<string, number | null> {
+  const point: Record<string, number | null> = {};
+  names.forEach((a, i) => {
+    const v = r[`m${i}`];
+    point[a] = v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? null : Number(v);
+  });
+  return point;
+}
+
+function dimsOf(r: Row, req: TimeseriesRequest): Record<string, string> {
+  const dims: Record<string, string> = {};
+  req.dimensions.forEach((d, i) => (dims[d] = String(r[`d${i}`] ?? '')));
+  return dims;
+}
+
+async function planRows(ch: ClickHouse, pl: Plan): Promise<Row[]> {
+  const rs = await ch.client.query({
+    query: pl.sql,
+    query_params: pl.params,
+    format: 'JSONEachRow',
+    // grouping() is 1 where its argument is not in the row's grouping set (the standard's meaning; pinned, as the old meaning was the opposite).
+    clickhouse_settings: { max_execution_time: 30, ...(pl.totals === 'rows' ? { force_grouping_standard_compatibility: 1 } : {}) },
+  });
+  return checkedRows(await rs.json());
+}
+
+/** Groups the rows of the series by dimension combination. */
+function groupRows(req: TimeseriesRequest, rows: Row[]): Map<string, Group> {
   const names = aliases(req.measures);
-  const groups = new Map<string, { dims: Record<string, string>; byT: Map<number, Record<string, number | null>>; total: number }>();
+  const groups = new Map<string, Group>();
   for (const r of rows) {
-    const dims: Record<string, string> = {};
-    req.dimensions.forEach((d, i) => (dims[d] = String(r[`d${i}`] ?? '')));
+    const dims = dimsOf(r, req);
     const key = JSON.stringify(dims);
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { dims, byT: new Map(), total: 0 }));
-    const point: Record<string, number | null> = {};
-    names.forEach((a, i) => {
-      const v = r[`m${i}`];
-      point[a] = v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? null : Number(v);
-    });
+    const point = pointOf(r, names);
     g.total += point[names[0]!] ?? 0;
     g.byT.set(Number(r.t), point);
   }
   if (groups.size === 0 && req.dimensions.length === 0) groups.set('{}', { dims: {}, byT: new Map(), total: 0 });
+  return groups;
+}
+
+/** The top `limit` groups by the first measure, as series (filled with the range's buckets when asked). */
+async function toSeries(ch: ClickHouse, req: TimeseriesRequest, groups: Map<string, Group>, range: ResolvedRange, interval: IntervalName): Promise<Series[]> {
+  const names = aliases(req.measures);
   const top = [...groups.values()].sort((a, b) => b.total - a.total).slice(0, req.limit);
   const fillWith = (): Record<string, number | null> =>
     Object.fromEntries(req.measures.map((m, i) => [names[i], ['count', 'unique_users', 'unique_sessions', 'sum'].includes(m.type) ? 0 : null]));
@@ -428,11 +501,13 @@ export function markPartial(series: Series[], interval: IntervalName, now: numbe
 }
 
 /**
- * Runs a plan and, beside it, the same question over the whole range (a
- * second statement with one bucket), and sets each series' `total`. The two
- * statements are independent, so they run together: a request waits for the
- * slower of them, not for both in turn (bench-query's q1 went from twice the
- * rollup statement's time to about once).
+ * Runs a plan and sets each series' `total`: each measure over the whole range, computed as one
+ * bucket (percentiles from the merged sketches, uniques counted once, not combined from the
+ * buckets' figures). How, the plan says (Plan.totals): mostly in the same statement as the series
+ * (GROUPING SETS: the rollup's states are read once; on bench-query's 7-day daily uniques by OS,
+ * a second statement beside the series cost as much as the series itself on two cores), sums of
+ * the bucket counts when every measure is a count, and a second statement run beside the series
+ * where a projection answers the series but not GROUPING SETS.
  */
 export async function runWithTotals(
   ch: ClickHouse,
@@ -442,15 +517,42 @@ export async function runWithTotals(
   range: ResolvedRange,
   interval: IntervalName,
 ): Promise<Series[]> {
-  // The whole-range statement keeps the same top `limit` groups as the series (both rank by the same totals).
-  const [series, whole] = await Promise.all([
-    runPlan(ch, req, pl, range, interval),
-    runPlan(ch, { ...req, fill: false }, plan(req, projectId, range, interval, { whole: true }), range, interval),
-  ]);
-  const byKey = new Map(whole.map((w) => [JSON.stringify(w.dimensions), w.points[0]]));
   const names = aliases(req.measures);
+  const wholeTotals = async (): Promise<Map<string, Record<string, number | null>>> => {
+    const rows = await planRows(ch, plan(req, projectId, range, interval, { whole: true }));
+    return new Map(rows.map((r) => [JSON.stringify(dimsOf(r, req)), pointOf(r, names)]));
+  };
+  let groups: Map<string, Group>;
+  let totals: Map<string, Record<string, number | null>>;
+  if (pl.totals === 'whole') {
+    const [rows, whole] = await Promise.all([planRows(ch, pl), wholeTotals()]);
+    groups = groupRows(req, rows);
+    totals = whole;
+  } else {
+    const rows = await planRows(ch, pl);
+    const own = pl.totals === 'rows' ? rows.filter((r) => r.g === 0) : rows;
+    groups = groupRows(req, own);
+    if (pl.totals === 'rows') {
+      totals = new Map(rows.filter((r) => r.g === 1).map((r) => [JSON.stringify(dimsOf(r, req)), pointOf(r, names)]));
+    } else if (own.length < ROW_LIMIT) {
+      // Counts only: a group's count over the range is the sum of its bucket counts (integers, so exactly the same).
+      totals = new Map(
+        [...groups].map(([key, g]) => {
+          const sum: Record<string, number | null> = Object.fromEntries(names.map((a) => [a, 0]));
+          for (const pt of g.byT.values()) for (const a of names) sum[a] = (sum[a] as number) + (pt[a] ?? 0);
+          return [key, sum];
+        }),
+      );
+    } else {
+      // The series were cut at the row limit: their buckets do not add up to the range.
+      totals = await wholeTotals();
+    }
+  }
+  // A group without rows (the one empty series of a request without dimensions) has no figure over the range.
+  for (const [key, g] of groups) if (g.byT.size === 0) totals.delete(key);
+  const series = await toSeries(ch, req, groups, range, interval);
   for (const sr of series) {
-    const pt = byKey.get(JSON.stringify(sr.dimensions));
+    const pt = totals.get(JSON.stringify(sr.dimensions));
     sr.total = Object.fromEntries(names.map((a) => [a, typeof pt?.[a] === 'number' ? (pt[a] as number) : null]));
   }
   return series;
