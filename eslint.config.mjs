@@ -38,6 +38,16 @@ export default tseslint.config(
               message: 'the API does not load other roles',
             })),
           ],
+          // Their subpaths likewise, but for the etl role's table-state rule: a
+          // dependency-free module (packages/etl/src/status/state.ts) the API shares
+          // so the two status readers cannot drift.
+          patterns: [
+            {
+              group: ['@tidemark/alerting/*', '@tidemark/etl/*', '!@tidemark/etl/status-state', '@tidemark/collector/*', '@tidemark/monitor/*'],
+              allowTypeImports: true,
+              message: 'the API does not load other roles (@tidemark/etl/status-state is the one exception)',
+            },
+          ],
         },
       ],
     },

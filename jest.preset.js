@@ -20,6 +20,8 @@ module.exports = function preset(packageDir) {
     // never depends on a stale dist/ of a sibling package.
     moduleNameMapper: {
       '^@tidemark/([a-z-]+)$': path.join(packageDir, '..', '$1', 'src'),
+      // The one subpath export of a workspace package (packages/etl/package.json "exports").
+      '^@tidemark/etl/status-state$': path.join(packageDir, '..', 'etl', 'src', 'status', 'state'),
     },
     reporters: ['default', [path.join(__dirname, 'scripts', 'jest-result-reporter.js'), { name }]],
     testTimeout: 60_000,

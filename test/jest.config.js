@@ -7,7 +7,7 @@ module.exports = {
   ...base,
   rootDir: __dirname,
   roots: ['<rootDir>'],
-  moduleNameMapper: { '^@tidemark/([a-z-]+)$': path.join(__dirname, '..', 'packages', '$1', 'src') },
+  moduleNameMapper: { ...base.moduleNameMapper, '^@tidemark/([a-z-]+)$': path.join(__dirname, '..', 'packages', '$1', 'src') },
   reporters: ['default', [path.join(__dirname, '..', 'scripts', 'jest-result-reporter.js'), { name: 'e2e' }]],
   testTimeout: 600_000,
 };

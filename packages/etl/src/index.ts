@@ -9,7 +9,7 @@ export * from './config/schema';
 export { parseEtlConfig, loadEtlConfigFile } from './config/load';
 export { parseDuration, formatDuration } from './config/duration';
 export { getSyncStatus, exportMetrics, publishStatusToClickHouse, ETL_ALERT_RULES } from './status/status';
-export type { SyncStatus, TableSyncStatus, SourceSyncStatus, ReconciliationStatus, TableSyncState } from './status/status';
+export type { SyncStatus, TableSyncStatus, SourceSyncStatus, ReconciliationStatus, TableSyncPhase, TableSyncState } from './status/status';
 export { runTable, type TableRunResult, type RunOptions } from './sync/table-sync';
 export type { ReconcileResult } from './sync/reconcile';
 export { contentStatus, type ContentResult, type ContentStatus } from './sync/content';

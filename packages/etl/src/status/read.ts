@@ -9,26 +9,19 @@ import { pgRows } from '@tidemark/core';
 import { sourceRow, tableRow, toSourceState, toTableState, type SourceState, type TableState } from '../checkpoint/rows';
 import { quarantineSummary } from '../sync/quarantine';
 import { contentStatus, type ContentStatus } from '../sync/content';
-import type { SourceSyncStatus, SyncStatus, TableSyncState, TableSyncStatus } from './types';
+import type { SourceSyncStatus, SyncStatus, TableSyncStatus } from './types';
+import { STALLED_SQL, tableSyncState, WATERMARK_AGE_SQL } from './state';
 
 const iso = (v: Date | null): string | null => (v === null ? null : v.toISOString());
 
-/** etl_tables rows (the checkpoint store's schema) with the lag and the stall computed by the database's clock. */
+/** etl_tables rows (the checkpoint store's schema) with the lag and the stall computed by the database's clock (state.ts). */
 // stalled is NULL (not stalled) when a comparison in it meets a NULL watermark.
 const statusTableRow = tableRow.extend({ watermark_age: z.number().nullable(), stalled: z.boolean().nullable() });
 
 const tablesQuery = {
   name: 'etl.status_tables',
   sql: `
-    SELECT t.*,
-           CASE WHEN t.phase IN ('incremental', 'quarantined') AND t.watermark ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}'
-                THEN greatest(0, extract(epoch FROM now() - t.watermark::timestamptz))::float8 END AS watermark_age,
-           CASE WHEN t.phase = 'incremental' THEN now() - coalesce(t.last_success_at, t.updated_at) > t.stall_after_seconds * interval '1 second'
-                                                 OR coalesce(t.lag_seconds, 0) > t.stall_after_seconds
-                                                 OR (t.watermark ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}'
-                                                     AND now() - t.watermark::timestamptz > t.stall_after_seconds * interval '1 second')
-                WHEN t.phase IN ('snapshot', 'pending') THEN now() - t.updated_at > t.stall_after_seconds * interval '1 second'
-                ELSE false END AS stalled
+    SELECT t.*, ${WATERMARK_AGE_SQL} AS watermark_age, ${STALLED_SQL} AS stalled
       FROM etl_tables t WHERE ($1::text IS NULL OR t.project = $1) ORDER BY t.table_key`,
   row: statusTableRow,
 };
@@ -47,18 +40,6 @@ function tableStatus(
 ): TableSyncStatus {
   const { stalled } = extra;
   const failures = t.consecutiveFailures;
-  const state: TableSyncState =
-    t.phase === 'quarantined'
-      ? 'quarantined'
-      : stalled
-        ? 'stalled'
-        : failures > 0
-          ? 'error'
-          : t.phase === 'incremental'
-            ? 'ok'
-            : t.phase === 'snapshot'
-              ? 'snapshot'
-              : 'pending';
   return {
     table: t.tableKey,
     source: t.source,
@@ -68,7 +49,7 @@ function tableStatus(
     target: t.targetTable,
     mode: t.mode,
     phase: t.phase,
-    state,
+    state: tableSyncState({ phase: t.phase, stalled, consecutiveFailures: failures }),
     generation: t.generation,
     rowsSynced: t.rowsSynced,
     snapshotRows: t.snapshotRows,

@@ -9,4 +9,4 @@ export { getSyncStatus } from './read';
 export { exportMetrics } from './prometheus';
 export { publishStatusToClickHouse } from './clickhouse';
 export { ETL_ALERT_RULES } from './alert-rules';
-export type { SyncStatus, TableSyncStatus, SourceSyncStatus, ReconciliationStatus, TableSyncState } from './types';
+export type { SyncStatus, TableSyncStatus, SourceSyncStatus, ReconciliationStatus, TableSyncPhase, TableSyncState } from './types';

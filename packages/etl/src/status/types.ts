@@ -4,8 +4,9 @@
  * ClickHouse mirror (clickhouse.ts) read it.
  */
 import type { ContentStatus } from '../sync/content';
+import type { TableSyncPhase, TableSyncState } from './state';
 
-export type TableSyncState = 'ok' | 'pending' | 'snapshot' | 'error' | 'quarantined' | 'stalled';
+export type { TableSyncPhase, TableSyncState };
 
 export interface ReconciliationStatus {
   at: string;
@@ -27,7 +28,8 @@ export interface TableSyncStatus {
   /** ClickHouse reader view (the table is <target>_v1). */
   target: string;
   mode: 'cursor' | 'cdc' | 'full';
-  phase: 'pending' | 'snapshot' | 'incremental' | 'quarantined';
+  phase: TableSyncPhase;
+  /** tableSyncState (state.ts) of phase, stalled and consecutiveFailures. */
   state: TableSyncState;
   generation: number;
   rowsSynced: number;
