@@ -292,7 +292,15 @@ export class PlatformaticConsumer implements KafkaConsumer {
     const revoked = offsets.filter((o) => !this.holds(o.topic, o.partition));
     if (revoked.length > 0)
       throw new Error(`not committing ${revoked.map((o) => `${o.topic}[${o.partition}]`).join(', ')}: the partition was reassigned (a rebalance)`);
-    await c.commit({ offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset), leaderEpoch: -1 })) });
+    try {
+      await c.commit({ offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset), leaderEpoch: -1 })) });
+    } catch (err) {
+      // The broker's reasons (e.g. REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION while the group rebalances) named in the
+      // message; the client's error stays the cause, where classifyError finds them too.
+      const reasons = [...new Set(apiIdsOf(err))];
+      const what = offsets.map((o) => `${o.topic}[${o.partition}]`).join(', ');
+      throw new Error(`Kafka refused the commit of ${what} (${reasons.length > 0 ? reasons.join(', ') : (err as Error).message})`, { cause: err });
+    }
   }
 
   pause(topics: string[]): void {
@@ -322,6 +330,15 @@ export class PlatformaticConsumer implements KafkaConsumer {
     await this.stopLoop();
     this.logger.debug('Kafka consumer disconnected');
   }
+}
+
+/** The broker's error names in a client error and the errors it gathers. */
+function apiIdsOf(err: unknown, depth = 0): string[] {
+  if (depth > 4 || typeof err !== 'object' || err === null) return [];
+  const e = err as { apiId?: unknown; errors?: unknown; cause?: unknown };
+  const own = typeof e.apiId === 'string' ? [e.apiId] : [];
+  const inner = Array.isArray(e.errors) ? e.errors.flatMap((x) => apiIdsOf(x, depth + 1)) : [];
+  return [...own, ...inner, ...apiIdsOf(e.cause, depth + 1)];
 }
 
 function hasApiError(err: unknown, apiId: string): boolean {
