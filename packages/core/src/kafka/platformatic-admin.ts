@@ -1,4 +1,5 @@
-import { baseOptions, loadPlatformatic, type PltAdmin } from './platformatic-load';
+import { setTimeout as delay } from 'node:timers/promises';
+import { baseOptions, brokerErrors, loadPlatformatic, type PltAdmin } from './platformatic-load';
 import type { KafkaAdmin, KafkaClientOptions, TopicSpec } from './types';
 
 /**
@@ -12,12 +13,12 @@ const LATEST = -1n;
 /** How long createTopics waits for every new partition to have a leader. */
 const LEADERS_WAIT_MS = 30_000;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+const sleep = (ms: number) => delay(ms, undefined, { ref: false });
 
-/** True when every error the client gathered is the broker's `apiId` (a ResponseError holds one per topic or partition). */
-function onlyApiErrors(err: unknown, apiId: string): boolean {
-  const errors = (err as { errors?: { apiId?: string }[] } | undefined)?.errors;
-  return Array.isArray(errors) && errors.length > 0 && errors.every((e) => e.apiId === apiId);
+/** True when every error the broker named is `apiId` (a ResponseError holds one per topic or partition). */
+function onlyBrokerError(err: unknown, apiId: string): boolean {
+  const ids = brokerErrors(err);
+  return ids.length > 0 && ids.every((id) => id === apiId);
 }
 
 export class PlatformaticAdmin implements KafkaAdmin {
@@ -60,7 +61,7 @@ export class PlatformaticAdmin implements KafkaAdmin {
           configs: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
         });
       } catch (err) {
-        if (!onlyApiErrors(err, 'TOPIC_ALREADY_EXISTS')) throw err;
+        if (!onlyBrokerError(err, 'TOPIC_ALREADY_EXISTS')) throw err;
       }
     }
     const names = topics.map((t) => t.topic);

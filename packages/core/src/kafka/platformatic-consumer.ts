@@ -1,5 +1,14 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { baseOptions, loadPlatformatic, type PltConsumer, type PltFetchResponse, type PltMetadata, type PltRecordsBatch } from './platformatic-load';
+import {
+  baseOptions,
+  brokerErrors,
+  loadPlatformatic,
+  type PltConsumer,
+  type PltFetchResponse,
+  type PltMetadata,
+  type PltRecordsBatch,
+} from './platformatic-load';
 import type { ConsumedBatch, ConsumedRecord, ConsumerOptions, KafkaClientOptions, KafkaConsumer } from './types';
 
 /**
@@ -27,7 +36,7 @@ const CONTROL_BATCH = 0x20;
 const EARLIEST = -2n;
 const LATEST = -1n;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+const sleep = (ms: number) => delay(ms, undefined, { ref: false });
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 type EachBatch = (batch: ConsumedBatch) => Promise<void>;
@@ -223,7 +232,7 @@ export class PlatformaticConsumer implements KafkaConsumer {
         maxWaitTime: this.c.maxWaitMs,
       });
     } catch (err) {
-      if (hasApiError(err, 'OFFSET_OUT_OF_RANGE')) await this.skipExpired(c, parts);
+      if (brokerErrors(err).includes('OFFSET_OUT_OF_RANGE')) await this.skipExpired(c, parts);
       throw err;
     }
     const from = new Map(parts.map((p) => [key(p.topic, p.partition), p.offset]));
@@ -297,7 +306,7 @@ export class PlatformaticConsumer implements KafkaConsumer {
     } catch (err) {
       // The broker's reasons (e.g. REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION while the group rebalances) named in the
       // message; the client's error stays the cause, where classifyError finds them too.
-      const reasons = [...new Set(apiIdsOf(err))];
+      const reasons = [...new Set(brokerErrors(err))];
       const what = offsets.map((o) => `${o.topic}[${o.partition}]`).join(', ');
       throw new Error(`Kafka refused the commit of ${what} (${reasons.length > 0 ? reasons.join(', ') : (err as Error).message})`, { cause: err });
     }
@@ -330,18 +339,4 @@ export class PlatformaticConsumer implements KafkaConsumer {
     await this.stopLoop();
     this.logger.debug('Kafka consumer disconnected');
   }
-}
-
-/** The broker's error names in a client error and the errors it gathers. */
-function apiIdsOf(err: unknown, depth = 0): string[] {
-  if (depth > 4 || typeof err !== 'object' || err === null) return [];
-  const e = err as { apiId?: unknown; errors?: unknown; cause?: unknown };
-  const own = typeof e.apiId === 'string' ? [e.apiId] : [];
-  const inner = Array.isArray(e.errors) ? e.errors.flatMap((x) => apiIdsOf(x, depth + 1)) : [];
-  return [...own, ...inner, ...apiIdsOf(e.cause, depth + 1)];
-}
-
-function hasApiError(err: unknown, apiId: string): boolean {
-  const e = err as { findBy?: (k: string, v: unknown) => unknown } | undefined;
-  return typeof e?.findBy === 'function' && Boolean(e.findBy('apiId', apiId));
 }

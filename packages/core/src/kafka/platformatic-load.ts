@@ -94,6 +94,15 @@ export function baseOptions(opts: KafkaClientOptions, defaultTimeoutMs: number):
   };
 }
 
+/** The broker's error names (`apiId`) in a client error, the errors it gathers and its causes. */
+export function brokerErrors(err: unknown, depth = 0): string[] {
+  if (depth > 4 || typeof err !== 'object' || err === null) return [];
+  const e = err as { apiId?: unknown; errors?: unknown; cause?: unknown };
+  const own = typeof e.apiId === 'string' ? [e.apiId] : [];
+  const inner = Array.isArray(e.errors) ? e.errors.flatMap((x) => brokerErrors(x, depth + 1)) : [];
+  return [...own, ...inner, ...brokerErrors(e.cause, depth + 1)];
+}
+
 // A variable specifier keeps TypeScript (module Node16, CommonJS output) from resolving the ESM-only package's types.
 const PACKAGE = '@platformatic/kafka';
 let loaded: Promise<PltModule> | undefined;
