@@ -11,12 +11,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { spawnEmbeddedClickHouse } from '@tidemark/embedded-clickhouse';
 import { TidemarkClient } from '@tidemark/sdk';
+import { freePort } from '@tidemark/test-support';
 
 const BIN = path.join(__dirname, '..', 'dist', 'bin.js');
 const EMBEDDED_ENV = {
@@ -33,14 +33,6 @@ const EMBEDDED_ENV = {
 const STOP_BUDGET_MS = 3_000;
 
 type LogLine = { level: number; msg: string; time: string; hook?: string; hooks?: string[]; component?: string; failed?: number; [k: string]: unknown };
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 interface Started {
   child: ChildProcess;

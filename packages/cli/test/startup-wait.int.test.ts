@@ -7,11 +7,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { spawnEmbeddedClickHouse, type SpawnedClickHouse } from '@tidemark/embedded-clickhouse';
+import { freePort } from '@tidemark/test-support';
 
 const BIN = path.join(__dirname, '..', 'dist', 'bin.js');
 const postgresUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -36,14 +36,6 @@ const CH_PASSWORDS = {
   CLICKHOUSE_PASSWORD: `rw-${crypto.randomBytes(8).toString('hex')}`,
   CLICKHOUSE_READONLY_PASSWORD: `ro-${crypto.randomBytes(8).toString('hex')}`,
 };
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function startApi(clickhousePort: number, waitMs: number): { child: ChildProcess; output: () => string; ready: Promise<void>; exit: Promise<number | null> } {
   const child = spawn(process.execPath, [BIN, 'start', '--role', 'api'], {

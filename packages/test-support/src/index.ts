@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
@@ -43,6 +43,50 @@ export async function closedPort(): Promise<number> {
   const port = (s.address() as AddressInfo).port;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
+}
+
+/** The lowest port the kernel hands out for port 0 and outgoing connections (Linux; 32768 elsewhere). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > 11_000) return low;
+  } catch {
+    // not Linux: the IANA range's start
+  }
+  return 32_768;
+}
+
+function listensOn(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * `n` distinct loopback ports that are free now, for a child process told to
+ * listen on a fixed port. They come from below the kernel's ephemeral range:
+ * a port 0 listener or an outgoing connection of any process running in
+ * parallel (turbo runs several test suites at once) never takes one between
+ * this check and the child's bind. A port taken from the ephemeral range
+ * did, once in CI (EADDRINUSE in the cli's shutdown test).
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const low = 10_000;
+  const high = ephemeralLow();
+  const ports = new Set<number>();
+  for (let tries = 0; ports.size < n; tries++) {
+    if (tries > 1_000) throw new Error(`no ${n} free ports between ${low} and ${high}`);
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (!ports.has(port) && (await listensOn(port))) ports.add(port);
+  }
+  return [...ports];
+}
+
+export async function freePort(): Promise<number> {
+  const [port] = await freePorts(1);
+  return port!;
 }
 
 export interface TestStores {
