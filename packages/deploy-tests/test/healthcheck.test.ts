@@ -6,10 +6,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { closedPort } from '@tidemark/test-support';
 import { DEPLOY } from './helpers';
 
 const SCRIPT = path.join(DEPLOY, 'docker', 'healthcheck.cjs');
@@ -37,7 +37,7 @@ function run(args: string[], env: Record<string, string>): Promise<{ code: numbe
 
 let server: http.Server;
 let port = 0;
-let closedPort = 0;
+let refusedPort = 0;
 let ready = true;
 
 beforeAll(async () => {
@@ -48,11 +48,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   port = (server.address() as AddressInfo).port;
-  // A port nothing listens on: bind, read the number, close.
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-  closedPort = (probe.address() as AddressInfo).port;
-  await new Promise<void>((r) => probe.close(() => r()));
+  refusedPort = await closedPort();
 });
 
 afterAll(async () => {
@@ -82,24 +78,24 @@ describe('healthcheck.cjs', () => {
   });
 
   it('api (--role=api form): fails when nothing listens on API_PORT', async () => {
-    const r = await run(['--cmdline', cmdline('start', '--role=api')], { API_PORT: String(closedPort) });
+    const r = await run(['--cmdline', cmdline('start', '--role=api')], { API_PORT: String(refusedPort) });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/ECONNREFUSED/);
   });
 
   it('no --role (every role in one process) checks both HTTP roles', async () => {
-    const r = await run(['--cmdline', cmdline('start')], { COLLECTOR_PORT: String(port), API_PORT: String(closedPort) });
+    const r = await run(['--cmdline', cmdline('start')], { COLLECTOR_PORT: String(port), API_PORT: String(refusedPort) });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`:${closedPort}/health`);
+    expect(r.stderr).toContain(`:${refusedPort}/health`);
   });
 
   it('consumer without an ops server: liveness passes; readiness needs ClickHouse and Kafka to accept connections', async () => {
     const cl = cmdline('start', '--role', 'consumer');
-    const noOps = { OPS_PORT: String(closedPort) };
+    const noOps = { OPS_PORT: String(refusedPort) };
     expect((await run(['--cmdline', cl], noOps)).code).toBe(0);
     const up = await run(['--ready', '--cmdline', cl], { ...noOps, CLICKHOUSE_URL: `http://127.0.0.1:${port}`, KAFKA_BROKERS: `127.0.0.1:${port},other:9092` });
     expect(up).toEqual({ code: 0, stderr: '' });
-    const down = await run(['--ready', '--cmdline', cl], { ...noOps, CLICKHOUSE_URL: `http://127.0.0.1:${port}`, KAFKA_BROKERS: `127.0.0.1:${closedPort}` });
+    const down = await run(['--ready', '--cmdline', cl], { ...noOps, CLICKHOUSE_URL: `http://127.0.0.1:${port}`, KAFKA_BROKERS: `127.0.0.1:${refusedPort}` });
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/Kafka 127\.0\.0\.1:\d+/);
   });
@@ -118,6 +114,6 @@ describe('healthcheck.cjs', () => {
   });
 
   it('migrate (one-shot) always passes', async () => {
-    expect((await run(['--ready', '--cmdline', cmdline('migrate')], { API_PORT: String(closedPort) })).code).toBe(0);
+    expect((await run(['--ready', '--cmdline', cmdline('migrate')], { API_PORT: String(refusedPort) })).code).toBe(0);
   });
 });

@@ -7,7 +7,7 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { TidemarkClient, type RetryInfo, type TidemarkOptions, type TidemarkSdkError } from '../src';
-import { embeddedSink, sleep, startCollector, startStack, watchProcessErrors, type Collector, type Stack } from './harness';
+import { closedPort, embeddedSink, sleep, startCollector, startStack, watchProcessErrors, type Collector, type Stack } from './harness';
 
 /** How long the collector stays down in the outage test (the requirement: 30 s). */
 const OUTAGE_MS = Number(process.env.SDK_OUTAGE_MS ?? 30_000);
@@ -235,16 +235,13 @@ test('shutdown(timeout) delivers what is queued within the timeout', async () =>
 
 test('shutdown returns by its timeout when the collector is unreachable or never answers', async () => {
   // A closed port (ECONNREFUSED) ...
-  const closed = net.createServer();
-  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
-  const closedPort = (closed.address() as AddressInfo).port;
-  await new Promise<void>((r) => closed.close(() => r()));
+  const refused = await closedPort();
   // ... and a server that accepts and never answers.
   const sockets: net.Socket[] = [];
   const blackhole = net.createServer((s) => sockets.push(s));
   await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', () => r()));
   try {
-    for (const url of [`http://127.0.0.1:${closedPort}`, `http://127.0.0.1:${(blackhole.address() as AddressInfo).port}`]) {
+    for (const url of [`http://127.0.0.1:${refused}`, `http://127.0.0.1:${(blackhole.address() as AddressInfo).port}`]) {
       const errors: TidemarkSdkError[] = [];
       const c = client({ onError: (e) => errors.push(e), requestTimeoutMs: 30_000, flushIntervalMs: 10 }, url);
       for (let i = 0; i < 100; i++) c.track('never', { i });

@@ -11,7 +11,7 @@ import { ApiKeyVerifier, createMetricsRegistry, MemoryStore } from '@tidemark/co
 import { ClickHouseSink, createCollectorApp, type CollectorAppOptions, type Sink } from '@tidemark/collector';
 import { logger, sleep, startTestStores, type TestStores } from '@tidemark/test-support';
 
-export { kafkaBrokers, logger, postgresUrl, sleep, unique } from '@tidemark/test-support';
+export { closedPort, kafkaBrokers, logger, postgresUrl, sleep, unique } from '@tidemark/test-support';
 
 export interface Stack extends TestStores {
   /** Polls `sql` (one row, column n) until it reaches `expected` or `timeoutMs` passes; returns the last value. */

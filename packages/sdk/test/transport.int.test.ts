@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { HttpTransport, TidemarkClient, type QueueEntry } from '../src';
+import { closedPort } from '@tidemark/test-support';
 
 interface Seen {
   url: string;
@@ -115,14 +116,7 @@ test('every status is read the way the collector means it', async () => {
 
 test('a refused connection and an answer that never comes are retriable', async () => {
   const s = await scripted(() => 'hang');
-  const closedPort = await new Promise<number>((resolve) => {
-    const probe = http.createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const port = (probe.address() as AddressInfo).port;
-      probe.close(() => resolve(port));
-    });
-  });
-  const refused = new HttpTransport({ endpoint: `http://127.0.0.1:${closedPort}`, apiKey: 'k' });
+  const refused = new HttpTransport({ endpoint: `http://127.0.0.1:${await closedPort()}`, apiKey: 'k' });
   const hanging = new HttpTransport({ endpoint: s.url, apiKey: 'k' });
   try {
     const a = await refused.send('logs', entries(1), never);

@@ -7,8 +7,7 @@
  * Names are unique per call, so test files never see each other's data.
  */
 import fs from 'node:fs';
-import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
@@ -35,15 +34,6 @@ export function unique(prefix: string): string {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** A loopback port nothing listens on. */
-export async function closedPort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** The lowest port the kernel hands out for port 0 and outgoing connections (Linux; 32768 elsewhere). */
 function ephemeralLow(): number {
@@ -88,6 +78,13 @@ export async function freePort(): Promise<number> {
   const [port] = await freePorts(1);
   return port!;
 }
+
+/**
+ * A loopback port nothing listens on, for a refused-connection target. Taken
+ * like freePort's, from below the ephemeral range, so a parallel suite's
+ * port 0 listener does not turn the refusal into an answer.
+ */
+export const closedPort = freePort;
 
 export interface TestStores {
   /** The ClickHouse child: `server.auth()` / `server.auth(true)` are the read-write / read-only credentials, `server.configEnv()` config overrides for a role. */
