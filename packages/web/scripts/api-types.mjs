@@ -25,7 +25,6 @@ const HEADER = `/**
  * packages/web/scripts/api-types.mjs: do not edit. After changing a route of
  * packages/api, rebuild it and run: npm run api-types -w @tidemark/web
  */
-/* eslint-disable */
 `;
 
 const args = process.argv.slice(2);

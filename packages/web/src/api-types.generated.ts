@@ -3,7 +3,6 @@
  * packages/web/scripts/api-types.mjs: do not edit. After changing a route of
  * packages/api, rebuild it and run: npm run api-types -w @tidemark/web
  */
-/* eslint-disable */
 export interface paths {
     "/api/analytics-monitoring/ai/prices": {
         parameters: {
