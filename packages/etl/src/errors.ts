@@ -27,13 +27,6 @@ export class SchemaIncompatibleError extends TidemarkError<TableContext> {
   }
 }
 
-/** The CDC replication slot disappeared or was invalidated (WAL it needed was removed). */
-export class SlotLostError extends TidemarkError<{ source: string; slot: string } & Record<string, unknown>> {
-  constructor(message: string, options: ErrorOptions<{ source: string; slot: string } & Record<string, unknown>>) {
-    super(message, { code: 'ETL_SLOT_LOST', retriable: false, statusCode: 503 }, options);
-  }
-}
-
 /** Another run holds the checkpoint this run expected to advance (lost lock, two workers). */
 export class CheckpointConflictError extends TidemarkError<TableContext> {
   constructor(message: string, options: ErrorOptions<TableContext>) {

@@ -19,7 +19,7 @@ export type { SyncDeps, SyncHooks, LandedInfo } from './sync/deps';
 export { CdcStream } from './sync/cdc';
 export { Progress, logProgress, progressPrinter, type ProgressEvent, type ProgressListener } from './progress/progress';
 export { createSourcePool } from './source/session';
-export { EtlDataError, SchemaIncompatibleError, SlotLostError, CheckpointConflictError } from './errors';
+export { EtlDataError, SchemaIncompatibleError, CheckpointConflictError } from './errors';
 export { runDemoSource, demoEtlConfig, DEMO_SCHEMA, DEMO_SOURCE, type DemoSource } from './demo/run';
 export { createDemoSchema, fillDemo, demoSizes, demoCounts, startChangeLoop, makeChanges, type DemoSizes, type ChangeLoop } from './demo/generator';
 export { DEMO_TABLES, DEMO_KEYS, DEMO_VALUES } from './demo/schema';
