@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { ApiKeyVerifier, createGracefulServer, createKafkaClient, groupLag, type Role, type RoleContext } from '@tidemark/core';
+import { ApiKeyVerifier, createGracefulServer, createKafkaClient, groupLag, Scheduler, type Role, type RoleContext } from '@tidemark/core';
 import type { CollectorRoleConfig } from './settings';
 import { z } from 'zod';
 import { createCollectorApp } from './http/app';
@@ -95,12 +95,14 @@ export const collectorRole: Role<'collector', CollectorRoleConfig> = {
       logger: logger.child({ component: 'ingest-audit' }),
       metrics: ctx.metrics,
     });
-    const auditTimer = setInterval(
-      () => void audit.run().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'ingest audit failed; next try in a minute')),
-      60_000,
+    // On the roles' one scheduler: a slow audit (a ClickHouse under load) is never run twice at once, a failed
+    // run is logged with the job's name, and stopping waits for the run in flight.
+    const auditSchedule = new Scheduler(
+      [{ name: 'ingest-audit', everyMs: 60_000, runAtStart: false, run: async () => void (await audit.run()) }],
+      logger.child({ component: 'ingest-audit' }),
     );
-    auditTimer.unref();
-    lifecycle.onStop('collector-audit', () => clearInterval(auditTimer));
+    void auditSchedule.start();
+    lifecycle.onStop('collector-audit', () => auditSchedule.stop());
     const app = createCollectorApp({
       sink,
       keys: new ApiKeyVerifier(ctx.meta),
