@@ -1,6 +1,6 @@
 /**
  * The demo business source end to end (on embedded PGlite, as `tidemark
- * start` runs it, and on the real Postgres), the bree schedule, the status
+ * start` runs it, and on the real Postgres), the scheduler, the status
  * the query API reads, the Prometheus gauges, the stall alert rule over
  * ClickHouse, and the role with an ETL_CONFIG file.
  */
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Pool } from 'pg';
 import { Lifecycle, parseConfig, createMetricsRegistry, ConfigError, migratePostgres, type RoleContext } from '@tidemark/core';
 import { DEMO_KEYS, DEMO_TABLES } from '../src/demo/schema';
-import { createDemoSchema, demoSizes, fillDemo, makeChanges } from '../src/demo/generator';
+import { createDemoSchema, demoSizes, fillDemo, makeChanges, startChangeLoop } from '../src/demo/generator';
 import { demoEtlConfig, runDemoSource } from '../src/demo/run';
 import { EtlEngine } from '../src/engine';
 import { ETL_ALERT_RULES, getSyncStatus } from '../src/status/status';
@@ -117,7 +117,40 @@ test('demo source on embedded PGlite, which is also the metadata database (as in
   }
 });
 
-test('bree schedule keeps the demo source (real Postgres) in sync; status, gauges and the ClickHouse status mirror follow; a stalled table fires the alert rule', async () => {
+test('the change loop keeps to its rate, and writes nothing once stop() has returned', async () => {
+  const schema = `${h.sourceSchema}_loop`;
+  demoSchemas.push(schema);
+  await createDemoSchema(h.source, schema);
+  await fillDemo(h.source, schema, demoSizes(50));
+  // A fingerprint of every write the generator makes: rows, and the newest insert or update, per table.
+  const fingerprint = async (): Promise<string> => {
+    const parts: string[] = [];
+    for (const t of DEMO_TABLES) {
+      const { rows } = await h.source.query<{ f: string }>(`SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') AS f FROM ${schema}.${t}`);
+      parts.push(`${t}:${rows[0]?.f}`);
+    }
+    return parts.join(' ');
+  };
+  const before = await fingerprint();
+  const perSecond = 40;
+  const started = Date.now();
+  const loop = startChangeLoop(h.source, schema, { perSecond, logger: silent });
+  await new Promise((r) => setTimeout(r, 1_500));
+  await loop.stop();
+  const seconds = (Date.now() - started) / 1000;
+  const made = loop.changes;
+  process.stdout.write(`change loop: ${made} changes in ${seconds.toFixed(2)} s at ${perSecond}/s (limit ${Math.ceil(perSecond * seconds)})\n`);
+  expect(made).toBeGreaterThan(0);
+  expect(made).toBeLessThanOrEqual(Math.ceil(perSecond * seconds));
+  const stopped = await fingerprint();
+  expect(stopped).not.toBe(before);
+  // stop() waited for the run in flight and no run starts after it.
+  await new Promise((r) => setTimeout(r, 400));
+  expect(await fingerprint()).toBe(stopped);
+  expect(loop.changes).toBe(made);
+});
+
+test('the schedule keeps the demo source (real Postgres) in sync; status, gauges and the ClickHouse status mirror follow; a stalled table fires the alert rule', async () => {
   const schema = `${h.sourceSchema}_demo`;
   demoSchemas.push(schema);
   await createDemoSchema(h.source, schema);

@@ -1,7 +1,9 @@
 /**
  * The one scheduler of every role that runs periodic work (alerting: the
  * engine's tick; ETL: a job per table, the status job, CDC's flush check and
- * heartbeat; monitor: a job per probe), on croner.
+ * heartbeat; monitor: a job per probe; collector: the ingest audit), on
+ * croner. Plain timers remain only for synchronous ticks (gauges, the demo
+ * traffic) and for sweeps inside one component.
  *
  * Jobs run in this process, so runs share the process's connection pools and
  * logger. The rules every job gets:

@@ -9,7 +9,7 @@
  */
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { pgExec, pgOne, withTransaction, type Logger } from '@tidemark/core';
+import { pgExec, pgOne, Scheduler, withTransaction, type Logger } from '@tidemark/core';
 import { pgIdent, pgLiteral } from '../sql/quote';
 import { DEMO_TABLES, DEMO_VALUES, demoSchemaSql, type DemoTable } from './schema';
 
@@ -273,46 +273,38 @@ function hash(text: string): number {
 }
 
 /**
- * Keeps changing the demo data at `perSecond` changes per second (ticks of
- * 100 ms, one transaction each) until stop(). Bounded: a tick that falls
- * behind is not caught up, so the rate never exceeds the setting.
+ * Keeps changing the demo data at `perSecond` changes per second (runs of
+ * core's Scheduler 100 ms apart, one transaction each) until stop(). Bounded:
+ * each run adds one tick's share, and a run never overlaps the previous one, so
+ * a database slower than the rate lowers it and it never exceeds the setting.
  */
-export function startChangeLoop(pool: Pool, schema: string, opts: { perSecond: number; logger?: Logger; onTick?: (changes: number) => void }): ChangeLoop {
+export function startChangeLoop(pool: Pool, schema: string, opts: { perSecond: number; logger: Logger }): ChangeLoop {
   let changes = 0;
-  let stopped = false;
   let seed = Date.now();
   let carry = 0;
   const tickMs = 100;
-  let busy = false;
-  let running: Promise<void> = Promise.resolve();
-  const timer = setInterval(() => {
-    // A tick still running means the database is slower than the rate: skip, never queue up.
-    if (stopped || busy) return;
-    carry += (opts.perSecond * tickMs) / 1000;
-    const n = Math.floor(carry);
-    if (n <= 0) return;
-    carry -= n;
-    busy = true;
-    running = (async () => {
-      try {
-        const made = await makeChanges(pool, schema, n, seed++);
-        changes += made;
-        opts.onTick?.(made);
-      } catch (err) {
-        opts.logger?.warn({ err }, 'demo change tick failed');
-      } finally {
-        busy = false;
-      }
-    })();
-  }, tickMs);
+  const schedule = new Scheduler(
+    [
+      {
+        name: 'demo-changes',
+        everyMs: tickMs,
+        runAtStart: false,
+        run: async () => {
+          carry += (opts.perSecond * tickMs) / 1000;
+          const n = Math.floor(carry);
+          if (n <= 0) return;
+          carry -= n;
+          changes += await makeChanges(pool, schema, n, seed++);
+        },
+      },
+    ],
+    opts.logger,
+  );
+  void schedule.start();
   return {
     get changes() {
       return changes;
     },
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
+    stop: () => schedule.stop(),
   };
 }
