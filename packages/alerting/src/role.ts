@@ -45,7 +45,7 @@ export async function loadRuleSources(deps: {
 
 /**
  * The alerting role: loads rules (built-in, files), then runs the engine on
- * bree's tick until the lifecycle stops it. It serves no port: the query
+ * the scheduler's tick until the lifecycle stops it. It serves no port: the query
  * API mounts AlertingService.
  */
 export const alertingRole: Role<'alerting', AlertingRoleConfig> = {

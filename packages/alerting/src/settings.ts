@@ -23,7 +23,7 @@ export const alertingSettings = z.object({
     .default('default'),
   /** Name of this alert engine replica in leases and delivery records; replicas must differ. Unset: the host name. */
   ALERTING_REPLICA_ID: optional(z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 of A-Z a-z 0-9 _ . : -')),
-  /** How often bree ticks the alert engine (ms): each tick evaluates due rules, groups new alert events, flushes due groups and sends due notifications. */
+  /** How often the scheduler ticks the alert engine (ms): each tick evaluates due rules, groups new alert events, flushes due groups and sends due notifications. */
   ALERTING_TICK_MS: positiveInt.default(1000),
   /** How long a replica owns a claimed rule evaluation or notification send before another replica may take it over (ms). */
   ALERTING_LEASE_MS: positiveInt.default(60_000),

@@ -1,5 +1,5 @@
 /**
- * Real engine processes (bree ticks, system clock): kill -9 in the middle
+ * Real engine processes (scheduler ticks, system clock): kill -9 in the middle
  * of a send, restart, and two replicas at once. The receivers are real
  * loopback webhook servers that verify signatures and honour Idempotency-Key.
  */

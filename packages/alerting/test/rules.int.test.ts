@@ -454,7 +454,7 @@ test('the rule schema is the same for files and the API (a stored API rule parse
   await service.close();
 });
 
-test('alertingRole starts (built-ins loaded, bree ticking the engine) and stops through the lifecycle', async () => {
+test('alertingRole starts (built-ins loaded, the scheduler ticking the engine) and stops through the lifecycle', async () => {
   const project = await env.createProject();
   const config = env.config({
     ALERTING_BUILTIN_RULES: 'OverdueServiceRecords,LowStock',

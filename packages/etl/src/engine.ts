@@ -1,6 +1,6 @@
 /**
  * The ETL engine: every configured source and table, their connection pools,
- * CDC streams, the bree schedule and status publishing. The role starts one;
+ * CDC streams, the schedule (core's Scheduler) and status publishing. The role starts one;
  * tests and the benchmark drive one directly (runTable / runAll).
  */
 import type { Pool } from 'pg';

@@ -1,6 +1,6 @@
 /**
  * A real alert engine process for crash and HA tests: the production path
- * (bree scheduler → backgroundTick, system clock) on the test's Postgres
+ * (core Scheduler → backgroundTick, system clock) on the test's Postgres
  * schema and ClickHouse. Configured by the environment; prints "ready".
  */
 import { Pool } from 'pg';
