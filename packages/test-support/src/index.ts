@@ -7,7 +7,6 @@
  * Names are unique per call, so test files never see each other's data.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
@@ -35,56 +34,7 @@ export function unique(prefix: string): string {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** The lowest port the kernel hands out for port 0 and outgoing connections (Linux; 32768 elsewhere). */
-function ephemeralLow(): number {
-  try {
-    const low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    if (Number.isInteger(low) && low > 11_000) return low;
-  } catch {
-    // not Linux: the IANA range's start
-  }
-  return 32_768;
-}
-
-function listensOn(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/**
- * `n` distinct loopback ports that are free now, for a child process told to
- * listen on a fixed port. They come from below the kernel's ephemeral range:
- * a port 0 listener or an outgoing connection of any process running in
- * parallel (turbo runs several test suites at once) never takes one between
- * this check and the child's bind. A port taken from the ephemeral range
- * did, once in CI (EADDRINUSE in the cli's shutdown test).
- */
-export async function freePorts(n: number): Promise<number[]> {
-  const low = 10_000;
-  const high = ephemeralLow();
-  const ports = new Set<number>();
-  for (let tries = 0; ports.size < n; tries++) {
-    if (tries > 1_000) throw new Error(`no ${n} free ports between ${low} and ${high}`);
-    const port = low + Math.floor(Math.random() * (high - low));
-    if (!ports.has(port) && (await listensOn(port))) ports.add(port);
-  }
-  return [...ports];
-}
-
-export async function freePort(): Promise<number> {
-  const [port] = await freePorts(1);
-  return port!;
-}
-
-/**
- * A loopback port nothing listens on, for a refused-connection target. Taken
- * like freePort's, from below the ephemeral range, so a parallel suite's
- * port 0 listener does not turn the refusal into an answer.
- */
-export const closedPort = freePort;
+export { closedPort, freePort, freePorts, privateKafkaPorts } from './ports';
 
 export interface TestStores {
   /** The ClickHouse child: `server.auth()` / `server.auth(true)` are the read-write / read-only credentials, `server.configEnv()` config overrides for a role. */
