@@ -13,6 +13,7 @@ import {
   createPgPool,
   Lifecycle,
   migrateClickHouse,
+  listProjectIds,
   migratePostgres,
   redactUrl,
   retry,
@@ -142,8 +143,7 @@ async function connectStores(configured: PlatformConfig, logger: Logger, lifecyc
  * only their hashes.
  */
 async function bootstrapProject(config: PlatformConfig, meta: Pool): Promise<Platform['bootstrap']> {
-  const { rows } = await meta.query<{ n: string }>('SELECT count(*)::text AS n FROM projects');
-  if (rows[0]?.n !== '0') return undefined;
+  if ((await listProjectIds(meta)).length > 0) return undefined;
   await ensureProject(meta, 'default', 'Default project');
   const keys: { role: string; key: string }[] = [];
   for (const role of API_KEY_ROLES) {

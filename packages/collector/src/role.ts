@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { ApiKeyVerifier, createGracefulServer, createKafkaClient, groupLag, Scheduler, type Role, type RoleContext } from '@tidemark/core';
+import { ApiKeyVerifier, createGracefulServer, createKafkaClient, groupLag, listProjectIds, Scheduler, type Role, type RoleContext } from '@tidemark/core';
 import type { CollectorRoleConfig } from './settings';
 import { z } from 'zod';
 import { createCollectorApp } from './http/app';
@@ -51,6 +51,7 @@ export function lagStatus(rows: { signal: string; seconds: number | null }[]): {
 }
 
 /** The HTTP ingest API. Writes to Kafka when KAFKA_BROKERS is set, else straight to ClickHouse. */
+
 export const collectorRole: Role<'collector', CollectorRoleConfig> = {
   name: 'collector',
   description: 'HTTP ingest API for events, metrics and logs',
@@ -88,19 +89,17 @@ export const collectorRole: Role<'collector', CollectorRoleConfig> = {
     lifecycle.onStop('collector-sink', () => sink.close());
     const freshness = freshnessQuery(ctx);
     // Acknowledged vs landed, per project and minute, every minute for the last hour (issue 12).
+    const auditLog = logger.child({ component: 'ingest-audit' });
     const audit = new IngestAudit(ctx.kv, ctx.clickhouse, {
       graceMs: AUDIT_GRACE_MS,
       horizonMs: 60 * 60_000,
-      projects: async () => (await ctx.meta.query<{ id: string }>('SELECT id FROM projects')).rows.map((r) => r.id),
-      logger: logger.child({ component: 'ingest-audit' }),
+      projects: () => listProjectIds(ctx.meta),
+      logger: auditLog,
       metrics: ctx.metrics,
     });
     // On the roles' one scheduler: a slow audit (a ClickHouse under load) is never run twice at once, a failed
     // run is logged with the job's name, and stopping waits for the run in flight.
-    const auditSchedule = new Scheduler(
-      [{ name: 'ingest-audit', everyMs: 60_000, runAtStart: false, run: async () => void (await audit.run()) }],
-      logger.child({ component: 'ingest-audit' }),
-    );
+    const auditSchedule = new Scheduler([{ name: 'ingest-audit', everyMs: 60_000, runAtStart: false, run: async () => void (await audit.run()) }], auditLog);
     void auditSchedule.start();
     lifecycle.onStop('collector-audit', () => auditSchedule.stop());
     const app = createCollectorApp({

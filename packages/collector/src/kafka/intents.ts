@@ -1,4 +1,12 @@
 import type { Pool } from 'pg';
+import { z } from 'zod';
+import { pgExec, pgMaybeOne } from '@tidemark/core';
+
+const intentQuery = {
+  name: 'collector.batch_intent',
+  sql: 'SELECT first_offset::text, last_offset::text FROM ingest_batch_intents WHERE consumer_group = $1 AND topic = $2 AND partition = $3',
+  row: z.object({ first_offset: z.string(), last_offset: z.string() }),
+};
 
 export interface BatchIntent {
   first: bigint;
@@ -19,16 +27,13 @@ export class IntentStore {
   ) {}
 
   async get(topic: string, partition: number): Promise<BatchIntent | undefined> {
-    const r = await this.pool.query<{ first_offset: string; last_offset: string }>(
-      'SELECT first_offset::text, last_offset::text FROM ingest_batch_intents WHERE consumer_group = $1 AND topic = $2 AND partition = $3',
-      [this.group, topic, partition],
-    );
-    const row = r.rows[0];
+    const row = await pgMaybeOne(this.pool, intentQuery, [this.group, topic, partition]);
     return row ? { first: BigInt(row.first_offset), last: BigInt(row.last_offset) } : undefined;
   }
 
   async put(topic: string, partition: number, intent: BatchIntent): Promise<void> {
-    await this.pool.query(
+    await pgExec(
+      this.pool,
       `INSERT INTO ingest_batch_intents (consumer_group, topic, partition, first_offset, last_offset)
        VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (consumer_group, topic, partition)

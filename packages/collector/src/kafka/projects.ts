@@ -1,4 +1,8 @@
 import type { Pool } from 'pg';
+import { z } from 'zod';
+import { pgRows } from '@tidemark/core';
+
+const projectsQuery = { name: 'collector.projects_known', sql: 'SELECT id FROM projects WHERE id = ANY($1::text[])', row: z.object({ id: z.string() }) };
 
 /**
  * Which project ids exist, for the consumer's direct-producer items. The
@@ -24,10 +28,10 @@ export class ProjectDirectory {
     const now = Date.now();
     const ask = [...ids].filter((id) => (this.known.get(id) ?? 0) <= now);
     if (ask.length === 0) return new Set();
-    const r = await this.pool.query<{ id: string }>('SELECT id FROM projects WHERE id = ANY($1::text[])', [ask]);
-    if (this.known.size + r.rows.length > this.maxEntries) this.known.clear();
-    for (const row of r.rows) this.known.set(row.id, now + this.ttlMs);
-    const found = new Set(r.rows.map((row) => row.id));
+    const rows = await pgRows(this.pool, projectsQuery, [ask]);
+    if (this.known.size + rows.length > this.maxEntries) this.known.clear();
+    for (const row of rows) this.known.set(row.id, now + this.ttlMs);
+    const found = new Set(rows.map((row) => row.id));
     return new Set(ask.filter((id) => !found.has(id)));
   }
 }

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { AuthenticationError, ForbiddenError, ValidationError } from '../errors';
-import { pgExec, pgMaybeOne, pgOne } from '../postgres/typed';
+import { pgExec, pgMaybeOne, pgOne, pgRows } from '../postgres/typed';
 
 /** What a key may do. admin implies read and ingest. */
 export const API_KEY_ROLES = ['ingest', 'read', 'admin'] as const;
@@ -25,6 +25,13 @@ export async function ensureProject(pool: Pool, id: string, name = id): Promise<
   const parsed = projectId.safeParse(id);
   if (!parsed.success) throw new ValidationError(`project id ${JSON.stringify(id)}: ${parsed.error.issues[0]?.message}`);
   await pgExec(pool, 'INSERT INTO projects (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [id, name]);
+}
+
+const PROJECT_IDS = { name: 'auth.project_ids', sql: 'SELECT id FROM projects ORDER BY id', row: z.object({ id: z.string() }) };
+
+/** Every project's id (the platform's first start creates "default" when there is none). */
+export async function listProjectIds(pool: Pool): Promise<string[]> {
+  return (await pgRows(pool, PROJECT_IDS)).map((r) => r.id);
 }
 
 /**

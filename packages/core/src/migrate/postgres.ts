@@ -1,7 +1,15 @@
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import { InternalError, TidemarkError } from '../errors';
+import { pgMaybeOne } from '../postgres/typed';
 import { readMigrationDirs, type MigrationReport } from './files';
+
+const appliedQuery = {
+  name: 'migrate.applied',
+  sql: 'SELECT checksum FROM tidemark_schema_migrations WHERE version = $1',
+  row: z.object({ checksum: z.string() }),
+};
 
 /** Key of the advisory lock that serialises concurrent migrators (any replica). */
 const MIGRATION_LOCK_KEY = 7_316_011;
@@ -34,10 +42,10 @@ export async function migratePostgres(opts: { pool: Pool; dirs: readonly string[
       await client.query('BEGIN');
       try {
         await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-        const prev = await client.query<{ checksum: string }>('SELECT checksum FROM tidemark_schema_migrations WHERE version = $1', [m.version]);
-        if (prev.rows[0]) {
+        const prev = await pgMaybeOne(client, appliedQuery, [m.version]);
+        if (prev) {
           await client.query('ROLLBACK');
-          if (prev.rows[0].checksum !== m.checksum) {
+          if (prev.checksum !== m.checksum) {
             throw new InternalError(`Postgres migration ${m.file} changed after it was applied; add a new migration instead`, {
               context: { file: m.file },
             });
