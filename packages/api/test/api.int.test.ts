@@ -488,6 +488,20 @@ describe('time series', () => {
     const inj = await call('POST', '/api/v1/query/timeseries', stack.keys.read, { ...body, dimensions: ["name'); DROP TABLE x; --"] });
     expect(inj.status).toBe(400);
   });
+
+  test('an unknown key (a typo such as filters for filter) is refused with its name, at the top and inside filters and measures', async () => {
+    const body = ts({ measures: [{ type: 'count' }] });
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ ...body, filters: [{ field: 'name', op: 'is', value: 'x' }] }, /filters/],
+      [{ ...body, filter: { field: 'name', op: 'is', value: 'x', negate: true } }, /negate/],
+      [{ ...body, filter: { and: [{ field: 'name', op: 'is', value: 'x' }], or: [] } }, /body\.filter/],
+      [{ ...body, measures: [{ type: 'sum', fields: 'duration_ms' }] }, /fields/],
+    ];
+    for (const [bad, named] of cases) {
+      const r = await call('POST', '/api/v1/query/timeseries?cache=false', stack.keys.read, bad);
+      expect({ status: r.status, message: r.json.error.message }).toEqual({ status: 400, message: expect.stringMatching(named) });
+    }
+  });
 });
 
 describe('tenant isolation', () => {

@@ -5358,7 +5358,7 @@ export interface paths {
                         dimensions?: string[];
                         /** @default true */
                         fill?: boolean;
-                        filter?: components["schemas"]["schema0_5b592be2"];
+                        filter?: components["schemas"]["schema0_44fbb19c"];
                         /** @default auto */
                         interval?: "auto" | ("1m" | "5m" | "15m" | "30m" | "1h" | "6h" | "12h" | "1d" | "1w");
                         /** @default 50 */
@@ -5687,15 +5687,15 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        schema0_5b592be2: {
+        schema0_44fbb19c: {
             field: string;
             /** @enum {string} */
             op: "is" | "is_not" | "contains" | "in" | "gt" | "gte" | "lt" | "lte";
             value: (string | number | boolean) | (string | number | boolean)[];
         } | {
-            and: components["schemas"]["schema0_5b592be2"][];
+            and: components["schemas"]["schema0_44fbb19c"][];
         } | {
-            or: components["schemas"]["schema0_5b592be2"][];
+            or: components["schemas"]["schema0_44fbb19c"][];
         };
     };
     responses: never;

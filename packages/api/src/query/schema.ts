@@ -11,7 +11,7 @@ const fieldName = z
   .max(128)
   .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : -');
 
-export const measureSchema = z.object({
+export const measureSchema = z.strictObject({
   type: z.enum(MEASURE_TYPES),
   /** Numeric event property (events) or omitted/`value` (metrics); not used by count and unique_*. */
   field: fieldName.optional(),
@@ -36,7 +36,7 @@ export const dimensionSchema = z
   );
 
 const scalar = z.union([z.string().max(1000), z.number().finite(), z.boolean()]);
-export const leafFilterSchema = z.object({
+export const leafFilterSchema = z.strictObject({
   field: dimensionSchema,
   op: z.enum(['is', 'is_not', 'contains', 'in', 'gt', 'gte', 'lt', 'lte']),
   value: z.union([scalar, z.array(scalar).min(1).max(100)]),
@@ -44,7 +44,7 @@ export const leafFilterSchema = z.object({
 export type LeafFilter = z.infer<typeof leafFilterSchema>;
 export type Filter = LeafFilter | { and: Filter[] } | { or: Filter[] };
 export const filterSchema: z.ZodType<Filter> = z.lazy(() =>
-  z.union([leafFilterSchema, z.object({ and: z.array(filterSchema).min(1).max(20) }), z.object({ or: z.array(filterSchema).min(1).max(20) })]),
+  z.union([leafFilterSchema, z.strictObject({ and: z.array(filterSchema).min(1).max(20) }), z.strictObject({ or: z.array(filterSchema).min(1).max(20) })]),
 );
 
 export const INTERVALS = { '1m': 60, '5m': 300, '15m': 900, '30m': 1800, '1h': 3600, '6h': 21_600, '12h': 43_200, '1d': 86_400, '1w': 604_800 } as const;
@@ -52,11 +52,16 @@ export type IntervalName = keyof typeof INTERVALS;
 
 const timeInput = z.union([z.string().datetime({ offset: true }), z.number().int().positive()]);
 export const rangeSchema = z.union([
-  z.object({ from: timeInput, to: timeInput }),
-  z.object({ last: z.string().regex(/^\d{1,4}[mhdw]$/, 'like 15m, 24h, 7d or 4w') }),
+  z.strictObject({ from: timeInput, to: timeInput }),
+  z.strictObject({ last: z.string().regex(/^\d{1,4}[mhdw]$/, 'like 15m, 24h, 7d or 4w') }),
 ]);
 
-export const timeseriesRequest = z.object({
+/**
+ * Strict at every level: an unknown key (a typo such as `filters` for
+ * `filter`) is refused with its name instead of being dropped, which would
+ * answer an unfiltered question as if it were the one asked.
+ */
+export const timeseriesRequest = z.strictObject({
   signal: z.enum(['events', 'metrics']).default('events'),
   measures: z.array(measureSchema).min(1).max(10),
   dimensions: z.array(dimensionSchema).max(3).default([]),
